@@ -1,0 +1,307 @@
+/*
+** app.c: organizations and applications.
+**
+** An org is a name (unique, case-insensitive) and a record; an application
+** belongs to one org, its name unique within it.  Application data lives in
+** the other databases under keys prefixed by the application UUID.  A new
+** application gets the default roles (spec 7.3) in the same transaction.
+*/
+#include "core/store_int.h"
+#include "core/mem.h"
+
+#include <ctype.h>
+#include <stdio.h>
+
+/* Org and app names: 1..64 of letters, digits, '-', '_', '.'; not a UUID. */
+static int
+valid_name(store_slice s)
+{
+	store_id id;
+	if (s.n == 0 || s.n > 64 || store_id_parse(s, &id)) return 0;
+	for (size_t i = 0; i < s.n; i++) {
+		unsigned char c = (unsigned char)s.p[i];
+		if (!isalnum(c) && c != '-' && c != '_' && c != '.') return 0;
+	}
+	return 1;
+}
+
+static void
+key_org_name(keybuf *k, store_slice name)
+{
+	key_init(k);
+	key_u8(k, 'n');
+	key_lc_tail(k, name.p, name.n);
+}
+
+static void
+key_rec(keybuf *k, const store_id *id)
+{
+	key_init(k);
+	key_u8(k, 'u');
+	key_id(k, id);
+}
+
+static void
+key_app_name(keybuf *k, const store_id *org, store_slice name)
+{
+	key_init(k);
+	key_u8(k, 'n');
+	key_id(k, org);
+	key_lc_tail(k, name.p, name.n);
+}
+
+/* Copies a name slice into a fixed buffer (callers validated the length). */
+static void
+copy_name(char dst[STORE_NAME_MAX + 1], const char *p, size_t n)
+{
+	if (n > STORE_NAME_MAX) n = STORE_NAME_MAX;
+	memcpy(dst, p, n);
+	dst[n] = '\0';
+}
+
+store_rc
+store_org_create(store_txn *t, store_slice name, store_org *out, store_err *err)
+{
+	keybuf k;
+	store_rc rc;
+	json_t *rec = NULL;
+
+	if (!valid_name(name))
+		return store_fail(err, STORE_INVALID,
+		                  "organization name must be 1 to 64 letters, digits, '-', '_' or '.'");
+	key_org_name(&k, name);
+	rc = kv_get(t, DBI_ORGS, &k, NULL, NULL);
+	if (rc == STORE_OK)
+		return store_fail(err, STORE_EXISTS,
+		                  "Organization \"%.*s\" already exists", (int)name.n, name.p);
+	if (rc != STORE_NOTFOUND) return rc;
+
+	store_id_new(&out->uuid);
+	copy_name(out->name, name.p, name.n);
+	if ((rc = kv_put(t, DBI_ORGS, &k, out->uuid.b, 16))) return rc;
+
+	char uuid[37];
+	store_id_format(&out->uuid, uuid);
+	rec = json_pack("{s:s, s:s, s:I}", "uuid", uuid, "name", out->name,
+	                "created", (json_int_t)store_now_ms());
+	if (!rec) return STORE_NOMEM;
+	key_rec(&k, &out->uuid);
+	rc = kv_put_json(t, DBI_ORGS, &k, rec);
+	json_decref(rec);
+	return rc;
+}
+
+store_rc
+store_org_get(store_txn *t, store_slice s, store_org *out)
+{
+	keybuf k;
+	json_t *rec = NULL;
+	store_rc rc;
+
+	if (!store_id_parse(s, &out->uuid)) {
+		void *v;
+		size_t n;
+		if (s.n == 0 || s.n > STORE_NAME_MAX) return STORE_NOTFOUND;
+		key_org_name(&k, s);
+		if ((rc = kv_get(t, DBI_ORGS, &k, &v, &n))) return rc;
+		if (n != 16) return STORE_CORRUPT;
+		memcpy(out->uuid.b, v, 16);
+	}
+	key_rec(&k, &out->uuid);
+	if ((rc = kv_get_json(t, DBI_ORGS, &k, &rec))) return rc;
+	const char *name = json_string_value(json_object_get(rec, "name"));
+	if (!name) rc = STORE_CORRUPT;
+	else copy_name(out->name, name, strlen(name));
+	json_decref(rec);
+	return rc;
+}
+
+store_rc
+store_org_json(store_txn *t, const store_org *org, json_t **out)
+{
+	keybuf k;
+	key_rec(&k, &org->uuid);
+	return kv_get_json(t, DBI_ORGS, &k, out);
+}
+
+/* Reads an app record and fills out from it. */
+static store_rc
+app_load(store_txn *t, const store_id *id, store_app *out, json_t **rec_out)
+{
+	keybuf k;
+	json_t *rec;
+	store_rc rc;
+
+	key_rec(&k, id);
+	if ((rc = kv_get_json(t, DBI_APPS, &k, &rec))) return rc;
+	const char *name = json_string_value(json_object_get(rec, "applicationName"));
+	const char *org = json_string_value(json_object_get(rec, "organizationName"));
+	const char *org_id = json_string_value(json_object_get(rec, "organization"));
+	if (!name || !org || !org_id ||
+	    !store_id_parse((store_slice){ org_id, strlen(org_id) }, &out->org)) {
+		json_decref(rec);
+		return STORE_CORRUPT;
+	}
+	out->uuid = *id;
+	copy_name(out->name, name, strlen(name));
+	copy_name(out->org_name, org, strlen(org));
+	if (rec_out) *rec_out = rec;
+	else json_decref(rec);
+	return STORE_OK;
+}
+
+store_rc
+store_app_create(store_txn *t, const store_org *org, store_slice name,
+                 store_app *out, store_err *err)
+{
+	keybuf k;
+	store_rc rc;
+	json_t *rec;
+	char uuid[37], org_uuid[37], full[2 * STORE_NAME_MAX + 2];
+
+	if (!valid_name(name))
+		return store_fail(err, STORE_INVALID,
+		                  "application name must be 1 to 64 letters, digits, '-', '_' or '.'");
+	key_app_name(&k, &org->uuid, name);
+	rc = kv_get(t, DBI_APPS, &k, NULL, NULL);
+	if (rc == STORE_OK)
+		return store_fail(err, STORE_EXISTS, "Application \"%.*s\" already exists in \"%s\"",
+		                  (int)name.n, name.p, org->name);
+	if (rc != STORE_NOTFOUND) return rc;
+
+	store_id_new(&out->uuid);
+	out->org = org->uuid;
+	copy_name(out->name, name.p, name.n);
+	lc_copy(out->name, out->name, strlen(out->name));
+	snprintf(out->org_name, sizeof out->org_name, "%s", org->name);
+	if ((rc = kv_put(t, DBI_APPS, &k, out->uuid.b, 16))) return rc;
+
+	store_id_format(&out->uuid, uuid);
+	store_id_format(&org->uuid, org_uuid);
+	snprintf(full, sizeof full, "%s/%s", out->org_name, out->name);
+	lc_copy(full, full, strlen(full));
+	json_int_t now = (json_int_t)store_now_ms();
+	rec = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s}",
+	                "uuid", uuid, "type", "application", "name", full,
+	                "created", now, "modified", now,
+	                "organization", org_uuid, "organizationName", out->org_name,
+	                "applicationName", out->name);
+	if (!rec) return STORE_NOMEM;
+	key_rec(&k, &out->uuid);
+	rc = kv_put_json(t, DBI_APPS, &k, rec);
+	json_decref(rec);
+	if (rc) return rc;
+	return roles_create_defaults(t, out);
+}
+
+store_rc
+store_app_get(store_txn *t, const store_org *org, store_slice s, store_app *out)
+{
+	store_id id;
+	store_rc rc;
+
+	if (!store_id_parse(s, &id)) {
+		keybuf k;
+		void *v;
+		size_t n;
+		if (!org || s.n == 0 || s.n > STORE_NAME_MAX) return STORE_NOTFOUND;
+		key_app_name(&k, &org->uuid, s);
+		if ((rc = kv_get(t, DBI_APPS, &k, &v, &n))) return rc;
+		if (n != 16) return STORE_CORRUPT;
+		memcpy(id.b, v, 16);
+	}
+	if ((rc = app_load(t, &id, out, NULL))) return rc;
+	if (org && memcmp(org->uuid.b, out->org.b, 16) != 0) return STORE_NOTFOUND;
+	return STORE_OK;
+}
+
+store_rc
+store_app_list(store_txn *t, const store_org *org, json_t **out)
+{
+	MDB_cursor *c = NULL;
+	MDB_val mk, mv;
+	keybuf k;
+	store_rc rc = STORE_OK;
+	int mrc;
+
+	*out = json_object();
+	key_init(&k);
+	key_u8(&k, 'n');
+	key_id(&k, &org->uuid);
+	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_APPS], &c)) != 0)
+		return store_mdb_rc(mrc);
+	mk.mv_size = k.n;
+	mk.mv_data = k.b;
+	for (mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(c, &mk, &mv, MDB_NEXT)) {
+		store_app app;
+		store_id id;
+		char uuid[37], full[2 * STORE_NAME_MAX + 2];
+		if (mk.mv_size < k.n || memcmp(mk.mv_data, k.b, k.n) != 0) break;
+		if (mv.mv_size != 16) { rc = STORE_CORRUPT; break; }
+		memcpy(id.b, mv.mv_data, 16);
+		if ((rc = app_load(t, &id, &app, NULL))) break;
+		store_id_format(&id, uuid);
+		snprintf(full, sizeof full, "%s/%s", app.org_name, app.name);
+		lc_copy(full, full, strlen(full));
+		json_object_set_new(*out, full, json_string(uuid));
+	}
+	if (rc == STORE_OK && mrc != 0 && mrc != MDB_NOTFOUND) rc = store_mdb_rc(mrc);
+	mdb_cursor_close(c);
+	if (rc) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+store_rc
+store_app_json(store_txn *t, const store_app *app, json_t **out)
+{
+	store_app tmp;
+	return app_load(t, &app->uuid, &tmp, out);
+}
+
+/* Properties an application update may not change. */
+static const char *const app_fixed[] = {
+	"uuid", "type", "name", "created", "modified", "organization",
+	"organizationName", "applicationName", "metadata",
+};
+
+store_rc
+store_app_update(store_txn *t, const store_app *app, json_t *body, json_t **out,
+                 store_err *err)
+{
+	json_t *rec = NULL, *v;
+	const char *key;
+	store_app tmp;
+	store_rc rc;
+	keybuf k;
+
+	*out = NULL;
+	if (!json_is_object(body))
+		return store_fail(err, STORE_INVALID, "the request body must be a JSON object");
+	if ((rc = app_load(t, &app->uuid, &tmp, &rec))) return rc;
+	json_object_foreach(body, key, v) {
+		int fixed = 0;
+		for (size_t i = 0; i < sizeof app_fixed / sizeof *app_fixed; i++)
+			if (strcasecmp(key, app_fixed[i]) == 0) fixed = 1;
+		if (fixed) continue;
+		const char *have = NULL;
+		json_get_ci(rec, key, &have);
+		const char *name = have ? have : key;
+		if (json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0)) {
+			if (have) json_object_del(rec, name);
+		} else {
+			json_object_set(rec, name, v);
+		}
+	}
+	json_object_set_new(rec, "modified", json_integer((json_int_t)store_now_ms()));
+	key_rec(&k, &app->uuid);
+	if ((rc = kv_put_json(t, DBI_APPS, &k, rec))) {
+		json_decref(rec);
+		return rc;
+	}
+	*out = rec;
+	return STORE_OK;
+}

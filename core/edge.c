@@ -1,0 +1,327 @@
+/*
+** edge.c: collection membership and connections.
+**
+** An edge owner -kind/name-> target is written from both ends (kinds c/m
+** and o/i, keys.h) so that either end can list it and deleting an entity
+** finds every edge that touches it by scanning its own key prefix.  Each
+** end has an `edges` key ordered newest first, an `edge_at` key for
+** membership tests and time refresh, and a count; all change together in
+** the caller's write transaction.
+*/
+#include "core/store_int.h"
+
+static store_edge_kind
+reverse_kind(store_edge_kind kind)
+{
+	switch (kind) {
+	case STORE_EDGE_COLLECTION: return STORE_EDGE_MEMBER_OF;
+	case STORE_EDGE_MEMBER_OF:  return STORE_EDGE_COLLECTION;
+	case STORE_EDGE_OUT:        return STORE_EDGE_IN;
+	case STORE_EDGE_IN:         return STORE_EDGE_OUT;
+	}
+	return kind;
+}
+
+/* app, owner, kind, name\0 */
+static void
+key_prefix(keybuf *k, const store_app *app, const store_id *owner,
+           store_edge_kind kind, const char *name)
+{
+	key_init(k);
+	key_id(k, &app->uuid);
+	key_id(k, owner);
+	key_u8(k, kind);
+	key_str(k, name);
+}
+
+static void
+key_count(keybuf *k, const store_app *app, const store_id *owner,
+          store_edge_kind kind, const char *name)
+{
+	key_init(k);
+	key_id(k, &app->uuid);
+	key_id(k, owner);
+	key_u8(k, kind);
+	key_put(k, name, strlen(name));
+}
+
+static store_rc
+count_add(store_txn *t, const store_app *app, const store_id *owner,
+          store_edge_kind kind, const char *name, int delta)
+{
+	keybuf k;
+	void *v;
+	size_t n;
+	uint64_t c = 0;
+	store_rc rc;
+
+	key_count(&k, app, owner, kind, name);
+	rc = kv_get(t, DBI_COUNTS, &k, &v, &n);
+	if (rc == STORE_OK) {
+		if (n != 8) return STORE_CORRUPT;
+		c = key_get_u64(v);
+	} else if (rc != STORE_NOTFOUND) {
+		return rc;
+	}
+	if (delta < 0 && c == 0) return STORE_CORRUPT;
+	c = delta < 0 ? c - 1 : c + 1;
+	if (c == 0) return kv_del(t, DBI_COUNTS, &k);
+	keybuf val;
+	key_init(&val);
+	key_u64(&val, c);
+	return kv_put(t, DBI_COUNTS, &k, val.b, 8);
+}
+
+/* Reads the time of one end of an edge. */
+static store_rc
+edge_time(store_txn *t, const store_app *app, const store_id *owner,
+          store_edge_kind kind, const char *name, const store_id *target,
+          uint64_t *time)
+{
+	keybuf k;
+	void *v;
+	size_t n;
+	store_rc rc;
+
+	key_prefix(&k, app, owner, kind, name);
+	key_id(&k, target);
+	if ((rc = kv_get(t, DBI_EDGE_AT, &k, &v, &n))) return rc;
+	if (n != 8) return STORE_CORRUPT;
+	*time = key_get_u64(v);
+	return STORE_OK;
+}
+
+static void
+key_edge(keybuf *k, const store_app *app, const store_id *owner,
+         store_edge_kind kind, const char *name, uint64_t time,
+         const store_id *target)
+{
+	key_prefix(k, app, owner, kind, name);
+	key_u64(k, ~time);
+	key_id(k, target);
+}
+
+/* Writes one end at `time`, replacing an older time. */
+static store_rc
+put_one(store_txn *t, const store_app *app, const store_id *owner,
+        store_edge_kind kind, const char *name, const store_id *target,
+        uint64_t time, int *created)
+{
+	keybuf k, at;
+	uint64_t old;
+	store_rc rc;
+
+	rc = edge_time(t, app, owner, kind, name, target, &old);
+	if (rc == STORE_OK) {
+		key_edge(&k, app, owner, kind, name, old, target);
+		if ((rc = kv_del(t, DBI_EDGES, &k))) return rc;
+		*created = 0;
+	} else if (rc == STORE_NOTFOUND) {
+		if ((rc = count_add(t, app, owner, kind, name, +1))) return rc;
+		*created = 1;
+	} else {
+		return rc;
+	}
+	key_edge(&k, app, owner, kind, name, time, target);
+	if ((rc = kv_put(t, DBI_EDGES, &k, "", 0))) return rc;
+	key_prefix(&at, app, owner, kind, name);
+	key_id(&at, target);
+	key_init(&k);
+	key_u64(&k, time);
+	return kv_put(t, DBI_EDGE_AT, &at, k.b, 8);
+}
+
+static store_rc
+del_one(store_txn *t, const store_app *app, const store_id *owner,
+        store_edge_kind kind, const char *name, const store_id *target)
+{
+	keybuf k;
+	uint64_t time;
+	store_rc rc;
+
+	if ((rc = edge_time(t, app, owner, kind, name, target, &time))) return rc;
+	key_edge(&k, app, owner, kind, name, time, target);
+	if ((rc = kv_del(t, DBI_EDGES, &k))) return rc;
+	key_prefix(&k, app, owner, kind, name);
+	key_id(&k, target);
+	if ((rc = kv_del(t, DBI_EDGE_AT, &k))) return rc;
+	return count_add(t, app, owner, kind, name, -1);
+}
+
+store_rc
+store_edge_put(store_txn *t, const store_app *app, const store_id *owner,
+               store_edge_kind kind, const char *name, const store_id *target,
+               int *created)
+{
+	uint64_t time = store_next_time(t->s);
+	int c1, c2;
+	store_rc rc;
+
+	if (strlen(name) > STORE_NAME_MAX) return STORE_TOOBIG;
+	if ((rc = put_one(t, app, owner, kind, name, target, time, &c1))) return rc;
+	if ((rc = put_one(t, app, target, reverse_kind(kind), name, owner, time, &c2)))
+		return rc;
+	if (c1 != c2) return STORE_CORRUPT;
+	if (created) *created = c1;
+	return STORE_OK;
+}
+
+store_rc
+store_edge_del(store_txn *t, const store_app *app, const store_id *owner,
+               store_edge_kind kind, const char *name, const store_id *target)
+{
+	store_rc rc = del_one(t, app, owner, kind, name, target);
+	if (rc) return rc;
+	rc = del_one(t, app, target, reverse_kind(kind), name, owner);
+	return rc == STORE_NOTFOUND ? STORE_CORRUPT : rc;
+}
+
+store_rc
+store_edge_has(store_txn *t, const store_app *app, const store_id *owner,
+               store_edge_kind kind, const char *name, const store_id *target)
+{
+	uint64_t time;
+	return edge_time(t, app, owner, kind, name, target, &time);
+}
+
+store_rc
+store_edge_list(store_txn *t, const store_app *app, const store_id *owner,
+                store_edge_kind kind, const char *name, const store_pos *after,
+                size_t limit, store_id *ids, size_t *n, store_pos *last)
+{
+	MDB_cursor *c = NULL;
+	MDB_val mk, mv;
+	keybuf prefix, start;
+	int mrc;
+
+	*n = 0;
+	if (last) last->set = 0;
+	if (limit == 0) return STORE_OK;
+	key_prefix(&prefix, app, owner, kind, name);
+	if (prefix.overflow) return STORE_NOTFOUND;
+	start = prefix;
+	if (after && after->set) key_put(&start, after->b, STORE_POS_SIZE);
+	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_EDGES], &c)) != 0)
+		return store_mdb_rc(mrc);
+	mk.mv_size = start.n;
+	mk.mv_data = start.b;
+	for (mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE); mrc == 0 && *n < limit;
+	     mrc = mdb_cursor_get(c, &mk, &mv, MDB_NEXT)) {
+		const unsigned char *kb = mk.mv_data;
+		if (mk.mv_size != prefix.n + STORE_POS_SIZE ||
+		    memcmp(kb, prefix.b, prefix.n) != 0)
+			break;
+		if (after && after->set && memcmp(kb + prefix.n, after->b, STORE_POS_SIZE) == 0)
+			continue;
+		memcpy(ids[*n].b, kb + prefix.n + 8, 16);
+		if (last) {
+			memcpy(last->b, kb + prefix.n, STORE_POS_SIZE);
+			last->set = 1;
+		}
+		(*n)++;
+	}
+	mdb_cursor_close(c);
+	if (mrc != 0 && mrc != MDB_NOTFOUND) return store_mdb_rc(mrc);
+	return STORE_OK;
+}
+
+store_rc
+store_edge_count(store_txn *t, const store_app *app, const store_id *owner,
+                 store_edge_kind kind, const char *name, uint64_t *out)
+{
+	keybuf k;
+	void *v;
+	size_t n;
+	store_rc rc;
+
+	*out = 0;
+	key_count(&k, app, owner, kind, name);
+	rc = kv_get(t, DBI_COUNTS, &k, &v, &n);
+	if (rc == STORE_NOTFOUND) return STORE_OK;
+	if (rc) return rc;
+	if (n != 8) return STORE_CORRUPT;
+	*out = key_get_u64(v);
+	return STORE_OK;
+}
+
+store_rc
+store_edge_names(store_txn *t, const store_app *app, const store_id *owner,
+                 store_edge_kind kind, json_t **out)
+{
+	MDB_cursor *c = NULL;
+	MDB_val mk, mv;
+	keybuf k;
+	int mrc;
+	store_rc rc = STORE_OK;
+
+	*out = json_object();
+	key_init(&k);
+	key_id(&k, &app->uuid);
+	key_id(&k, owner);
+	key_u8(&k, kind);
+	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_COUNTS], &c)) != 0) {
+		json_decref(*out);
+		*out = NULL;
+		return store_mdb_rc(mrc);
+	}
+	mk.mv_size = k.n;
+	mk.mv_data = k.b;
+	for (mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(c, &mk, &mv, MDB_NEXT)) {
+		if (mk.mv_size <= k.n || memcmp(mk.mv_data, k.b, k.n) != 0) break;
+		if (mv.mv_size != 8) { rc = STORE_CORRUPT; break; }
+		json_object_setn_new(*out, (const char *)mk.mv_data + k.n,
+		                     mk.mv_size - k.n,
+		                     json_integer((json_int_t)key_get_u64(mv.mv_data)));
+	}
+	mdb_cursor_close(c);
+	if (rc == STORE_OK && mrc != 0 && mrc != MDB_NOTFOUND) rc = store_mdb_rc(mrc);
+	if (rc) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+store_rc
+edges_remove_all(store_txn *t, const store_app *app, const store_id *id)
+{
+	keybuf prefix;
+	store_rc rc = STORE_OK;
+
+	key_init(&prefix);
+	key_id(&prefix, &app->uuid);
+	key_id(&prefix, id);
+	for (;;) {
+		MDB_cursor *c = NULL;
+		MDB_val mk = { prefix.n, prefix.b }, mv;
+		char name[STORE_NAME_MAX + 1];
+		store_edge_kind kind;
+		store_id target;
+		int mrc;
+
+		if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_EDGES], &c)) != 0)
+			return store_mdb_rc(mrc);
+		mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE);
+		if (mrc == 0 && (mk.mv_size < prefix.n + 1 + 1 + STORE_POS_SIZE ||
+		                 memcmp(mk.mv_data, prefix.b, prefix.n) != 0))
+			mrc = MDB_NOTFOUND;
+		if (mrc == 0) {
+			const unsigned char *kb = mk.mv_data;
+			size_t name_len = mk.mv_size - prefix.n - 1 - 1 - STORE_POS_SIZE;
+			kind = (store_edge_kind)kb[prefix.n];
+			if (name_len > STORE_NAME_MAX) {
+				rc = STORE_CORRUPT;
+			} else {
+				memcpy(name, kb + prefix.n + 1, name_len);
+				name[name_len] = '\0';
+				memcpy(target.b, kb + mk.mv_size - 16, 16);
+			}
+		}
+		mdb_cursor_close(c);
+		if (mrc == MDB_NOTFOUND || rc) break;
+		if (mrc != 0) return store_mdb_rc(mrc);
+		if ((rc = store_edge_del(t, app, id, kind, name, &target))) break;
+	}
+	return rc;
+}

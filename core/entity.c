@@ -1,0 +1,398 @@
+/*
+** entity.c: entities and their unique values.
+**
+** An entity is stored as one JSON object under (app, uuid): the system
+** properties uuid, type, created, modified, then the caller's properties
+** with their names as first given (names are case-insensitive: a later
+** `TESTPROP` overwrites `testProp` in place).  Unique values (spec 3.2) are
+** claimed in the `unique` database in the same transaction as the entity;
+** every entity is also a member of its type's root collection, an edge
+** owned by the application.
+*/
+#include "core/store_int.h"
+#include "core/mem.h"
+
+#include <stdio.h>
+#include <strings.h>
+
+/* Never taken from a client body (spec 3.1). */
+static const char *const reserved[] = {
+	"uuid", "type", "created", "modified", "metadata", "membership",
+	"connection",
+};
+
+static int
+in_list(const char *const *list, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n && list[i]; i++)
+		if (strcasecmp(list[i], name) == 0) return 1;
+	return 0;
+}
+
+#define IN_LIST(arr, name) in_list((arr), sizeof(arr) / sizeof((arr)[0]), (name))
+
+static int
+is_empty_value(json_t *v)
+{
+	return json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0);
+}
+
+/* Copies body's properties into a new object, dropping reserved names and
+** folding names case-insensitively (the first spelling wins, the last value
+** wins).  Users' password and pin never become properties. */
+static store_rc
+clean_body(const char *type, json_t *body, json_t **out, store_err *err)
+{
+	const char *key;
+	json_t *v, *clean;
+
+	*out = NULL;
+	if (!json_is_object(body))
+		return store_fail(err, STORE_INVALID, "the entity must be a JSON object");
+	clean = json_object();
+	json_object_foreach(body, key, v) {
+		const char *have = NULL;
+		if (IN_LIST(reserved, key)) continue;
+		if (strcmp(type, "user") == 0 &&
+		    (strcasecmp(key, "password") == 0 || strcasecmp(key, "pin") == 0))
+			continue;
+		json_get_ci(clean, key, &have);
+		json_object_set(clean, have ? have : key, v);
+	}
+	*out = clean;
+	return STORE_OK;
+}
+
+/* A group path: letters, digits, '-', '.', '/' (non-ASCII letters pass). */
+static int
+valid_group_path(const char *p)
+{
+	for (; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c >= 0x80) continue;
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		      (c >= 'A' && c <= 'Z') || c == '-' || c == '.' || c == '/'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Type rules that hold after every create and update. */
+static store_rc
+validate(const store_type_info *ti, const char *type, json_t *e, store_err *err)
+{
+	for (int i = 0; ti->unique[i]; i++) {
+		json_t *v = json_get_ci(e, ti->unique[i], NULL);
+		if (v && !json_is_string(v))
+			return store_fail(err, STORE_INVALID,
+			                  "property '%s' of a %s must be a string",
+			                  ti->unique[i], type);
+	}
+	if (strcmp(type, "group") == 0) {
+		json_t *path = json_get_ci(e, "path", NULL);
+		if (!path)
+			return store_fail(err, STORE_INVALID,
+			                  "You must provide a 'path' property when creating a group");
+		if (!valid_group_path(json_string_value(path)))
+			return store_fail(err, STORE_INVALID,
+			                  "Group path may only contain letters, digits, '-', '.' and '/'");
+	}
+	if (strcmp(type, "user") == 0) {
+		json_t *u = json_get_ci(e, "username", NULL);
+		if (u && strcasecmp(json_string_value(u), "me") == 0)
+			return store_fail(err, STORE_INVALID, "Username 'me' is reserved");
+	}
+	for (int i = 0; ti->required[i]; i++)
+		if (!json_get_ci(e, ti->required[i], NULL))
+			return store_fail(err, STORE_REQUIRED,
+			                  "Entity \"%s\" requires a property named \"%s\"",
+			                  type, ti->required[i]);
+	return STORE_OK;
+}
+
+static void
+key_unique(keybuf *k, const store_app *app, const char *type, const char *prop,
+           const char *val)
+{
+	char lprop[STORE_NAME_MAX + 1];
+	size_t n = strlen(prop);
+	if (n > STORE_NAME_MAX) n = STORE_NAME_MAX;
+	lc_copy(lprop, prop, n);
+	lprop[n] = '\0';
+	key_init(k);
+	key_id(k, &app->uuid);
+	key_str(k, type);
+	key_str(k, lprop);
+	key_lc_tail(k, val, strlen(val));
+}
+
+/* Looks up the owner of a unique value. */
+static store_rc
+unique_get(store_txn *t, const store_app *app, const char *type,
+           const char *prop, const char *val, store_id *out)
+{
+	keybuf k;
+	void *v;
+	size_t n;
+	store_rc rc;
+
+	key_unique(&k, app, type, prop, val);
+	if ((rc = kv_get(t, DBI_UNIQUE, &k, &v, &n))) return rc;
+	if (n != 16) return STORE_CORRUPT;
+	memcpy(out->b, v, 16);
+	return STORE_OK;
+}
+
+static store_rc
+unique_claim(store_txn *t, const store_app *app, const char *type,
+             const char *prop, const char *val, const store_id *id,
+             store_err *err)
+{
+	store_id owner;
+	keybuf k;
+	store_rc rc = unique_get(t, app, type, prop, val, &owner);
+	if (rc == STORE_OK && memcmp(owner.b, id->b, 16) != 0)
+		return store_fail(err, STORE_EXISTS,
+		                  "Entity \"%s\" requires that property named \"%s\" be unique, value of %.200s exists",
+		                  type, prop, val);
+	if (rc != STORE_OK && rc != STORE_NOTFOUND) return rc;
+	key_unique(&k, app, type, prop, val);
+	return kv_put(t, DBI_UNIQUE, &k, id->b, 16);
+}
+
+static store_rc
+unique_release(store_txn *t, const store_app *app, const char *type,
+               const char *prop, const char *val, const store_id *id)
+{
+	store_id owner;
+	keybuf k;
+	store_rc rc = unique_get(t, app, type, prop, val, &owner);
+	if (rc == STORE_NOTFOUND) return STORE_OK;
+	if (rc) return rc;
+	if (memcmp(owner.b, id->b, 16) != 0) return STORE_OK;
+	key_unique(&k, app, type, prop, val);
+	return kv_del(t, DBI_UNIQUE, &k);
+}
+
+/* Claims the unique values new has and old had not, releases the others.
+** old may be NULL (create) and new may be NULL (delete). */
+static store_rc
+unique_update(store_txn *t, const store_app *app, const store_type_info *ti,
+              const char *type, json_t *old, json_t *new, const store_id *id,
+              store_err *err)
+{
+	store_rc rc;
+	for (int i = 0; ti->unique[i]; i++) {
+		const char *prop = ti->unique[i];
+		const char *o = old ? json_string_value(json_get_ci(old, prop, NULL)) : NULL;
+		const char *n = new ? json_string_value(json_get_ci(new, prop, NULL)) : NULL;
+		if (o && n && strcasecmp(o, n) == 0) continue;
+		if (o && (rc = unique_release(t, app, type, prop, o, id))) return rc;
+		if (n && (rc = unique_claim(t, app, type, prop, n, id, err))) return rc;
+	}
+	return STORE_OK;
+}
+
+static store_rc
+entity_put(store_txn *t, const store_app *app, const store_id *id, json_t *e)
+{
+	keybuf k;
+	key_entity(&k, app, id);
+	return kv_put_json(t, DBI_ENTITIES, &k, e);
+}
+
+store_rc
+store_entity_get(store_txn *t, const store_app *app, const store_id *id,
+                 json_t **out)
+{
+	keybuf k;
+	store_rc rc;
+	key_entity(&k, app, id);
+	rc = kv_get_json(t, DBI_ENTITIES, &k, out);
+	if (rc == STORE_OK && !json_is_object(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		rc = STORE_CORRUPT;
+	}
+	return rc;
+}
+
+store_rc
+store_entity_create(store_txn *t, const store_app *app, const char *type,
+                    json_t *body, const store_id *uuid, json_t **out,
+                    store_err *err)
+{
+	const store_type_info *ti = store_type_info_of(type);
+	json_t *props = NULL, *e = NULL, *v;
+	const char *key;
+	char ids[37], coll[STORE_NAME_MAX + 1];
+	store_id id;
+	store_rc rc;
+
+	if (out) *out = NULL;
+	if (strlen(type) > STORE_NAME_MAX)
+		return store_fail(err, STORE_INVALID, "entity type name too long");
+	if ((rc = clean_body(type, body, &props, err))) return rc;
+	if (uuid) {
+		id = *uuid;
+		json_t *have = NULL;
+		rc = store_entity_get(t, app, &id, &have);
+		json_decref(have);
+		if (rc == STORE_OK) {
+			rc = store_fail(err, STORE_EXISTS, "an entity with this uuid exists");
+			goto done;
+		}
+		if (rc != STORE_NOTFOUND) goto done;
+	} else {
+		store_id_new(&id);
+	}
+	store_id_format(&id, ids);
+	json_int_t now = (json_int_t)store_now_ms();
+	e = json_pack("{s:s, s:s, s:I, s:I}", "uuid", ids, "type", type,
+	              "created", now, "modified", now);
+	if (!e) { rc = STORE_NOMEM; goto done; }
+	json_object_foreach(props, key, v)
+		if (!is_empty_value(v)) json_object_set(e, key, v);
+	if (strcmp(type, "user") == 0 && !json_get_ci(e, "activated", NULL))
+		json_object_set_new(e, "activated", json_true());
+	if (strcmp(type, "activity") == 0) {
+		json_t *pub = json_get_ci(e, "published", NULL);
+		if (!json_is_integer(pub) || json_integer_value(pub) <= 0)
+			json_object_set_new(e, "published", json_integer(now));
+	}
+	if ((rc = validate(ti, type, e, err))) goto done;
+	if ((rc = unique_update(t, app, ti, type, NULL, e, &id, err))) goto done;
+	if ((rc = entity_put(t, app, &id, e))) goto done;
+	store_collection_of(type, coll);
+	if ((rc = store_edge_put(t, app, &app->uuid, STORE_EDGE_COLLECTION, coll, &id, NULL)))
+		goto done;
+	if (out) {
+		*out = e;
+		e = NULL;
+	}
+done:
+	json_decref(props);
+	json_decref(e);
+	return rc;
+}
+
+store_rc
+store_entity_find(store_txn *t, const store_app *app, const char *type,
+                  store_slice ident, store_id *out)
+{
+	const store_type_info *ti = store_type_info_of(type);
+	char *val;
+	store_rc rc;
+
+	if (store_id_parse(ident, out)) {
+		json_t *e = NULL;
+		if ((rc = store_entity_get(t, app, out, &e))) return rc;
+		const char *etype = json_string_value(json_object_get(e, "type"));
+		rc = etype && strcmp(etype, type) == 0 ? STORE_OK : STORE_NOTFOUND;
+		json_decref(e);
+		return rc;
+	}
+	if (!ti->alias || ident.n == 0 || memchr(ident.p, '\0', ident.n))
+		return STORE_NOTFOUND;
+	val = xstrndup(ident.p, ident.n);
+	rc = STORE_NOTFOUND;
+	if (strcmp(type, "user") == 0 && strchr(val, '@'))
+		rc = unique_get(t, app, type, "email", val, out);
+	if (rc == STORE_NOTFOUND)
+		rc = unique_get(t, app, type, ti->alias, val, out);
+	free(val);
+	return rc;
+}
+
+store_rc
+store_entity_update(store_txn *t, const store_app *app, const store_id *id,
+                    json_t *body, json_t **out, store_err *err)
+{
+	json_t *old = NULL, *props = NULL, *e = NULL, *v;
+	const store_type_info *ti;
+	const char *key, *type;
+	store_rc rc;
+
+	if (out) *out = NULL;
+	if ((rc = store_entity_get(t, app, id, &old))) return rc;
+	type = json_string_value(json_object_get(old, "type"));
+	if (!type) { rc = STORE_CORRUPT; goto done; }
+	ti = store_type_info_of(type);
+	if ((rc = clean_body(type, body, &props, err))) goto done;
+	e = json_copy(old);
+	json_object_foreach(props, key, v) {
+		const char *have = NULL;
+		if (in_list(ti->immutable, 8, key)) continue;
+		json_get_ci(e, key, &have);
+		if (is_empty_value(v)) {
+			if (have && !in_list(ti->required, 4, key)) json_object_del(e, have);
+		} else {
+			json_object_set(e, have ? have : key, v);
+		}
+	}
+	json_object_set_new(e, "modified", json_integer((json_int_t)store_now_ms()));
+	if ((rc = validate(ti, type, e, err))) goto done;
+	if ((rc = unique_update(t, app, ti, type, old, e, id, err))) goto done;
+	if ((rc = entity_put(t, app, id, e))) goto done;
+	if (out) {
+		*out = e;
+		e = NULL;
+	}
+done:
+	json_decref(old);
+	json_decref(props);
+	json_decref(e);
+	return rc;
+}
+
+store_rc
+store_entity_put(store_txn *t, const store_app *app, const char *type,
+                 store_slice ident, json_t *body, json_t **out, store_err *err)
+{
+	const store_type_info *ti = store_type_info_of(type);
+	store_id id;
+	store_rc rc = store_entity_find(t, app, type, ident, &id);
+
+	if (rc == STORE_OK) return store_entity_update(t, app, &id, body, out, err);
+	if (rc != STORE_NOTFOUND) return rc;
+	if (!json_is_object(body))
+		return store_fail(err, STORE_INVALID, "the entity must be a JSON object");
+	if (store_id_parse(ident, &id))
+		return store_entity_create(t, app, type, body, &id, out, err);
+	if (!ti->alias) return STORE_NOTFOUND;
+	json_t *named = json_copy(body);
+	const char *have = NULL;
+	json_get_ci(named, ti->alias, &have);
+	if (have) json_object_del(named, have);
+	json_object_set_new(named, ti->alias, json_stringn(ident.p, ident.n));
+	rc = store_entity_create(t, app, type, named, NULL, out, err);
+	json_decref(named);
+	return rc;
+}
+
+store_rc
+store_entity_delete(store_txn *t, const store_app *app, const store_id *id,
+                    json_t **out, store_err *err)
+{
+	json_t *old = NULL;
+	const char *type;
+	keybuf k;
+	store_rc rc;
+
+	if (out) *out = NULL;
+	if ((rc = store_entity_get(t, app, id, &old))) return rc;
+	type = json_string_value(json_object_get(old, "type"));
+	if (!type) { rc = STORE_CORRUPT; goto done; }
+	if ((rc = unique_update(t, app, store_type_info_of(type), type, old, NULL, id, err)))
+		goto done;
+	if ((rc = edges_remove_all(t, app, id))) goto done;
+	key_entity(&k, app, id);
+	if ((rc = kv_del(t, DBI_ENTITIES, &k))) goto done;
+	if (out) {
+		*out = old;
+		old = NULL;
+	}
+done:
+	json_decref(old);
+	return rc;
+}

@@ -1,0 +1,115 @@
+/*
+** keys.h: the LMDB layout of ugstore, and the only place that builds keys.
+**
+** One environment, named databases.  Every key of application data starts
+** with the 16-byte application UUID, so one application is one contiguous
+** key range in every database.  Integers in keys are big-endian so that
+** byte order is numeric order.  Strings that are not the last component end
+** with a 0x00 byte (JSON strings here cannot hold NUL: jansson rejects
+** \u0000 unless asked).  `lc(x)` is x lower-cased (ASCII letters).
+**
+**   dbi       key                                              value
+**   --------  -----------------------------------------------  ----------------
+**   orgs      'n' lc(name)                                     org uuid (16)
+**             'u' org uuid                                     org record (JSON)
+**   apps      'n' org uuid lc(app name)                        app uuid (16)
+**             'u' app uuid                                     app record (JSON)
+**   entities  app, entity uuid                                 entity (JSON text)
+**   unique    app, type\0, property\0, lc(value)               entity uuid (16)
+**   edges     app, owner, kind(1), name\0, ~time(8), target    empty
+**   edge_at   app, owner, kind(1), name\0, target              time (8, BE)
+**   counts    app, owner, kind(1), name                        count (8, BE)
+**   index     app, type\0, path\0, tag(1), value, entity       empty   (query/)
+**   secrets   app, entity uuid, kind\0                         salted hash text
+**   meta      name                                             settings
+**
+** kind: 'c' collection (owner's collection `name` holds target), 'm' its
+** reverse (owner is a member of target's `name`), 'o' outgoing connection
+** `name`, 'i' its reverse.  Root collections are 'c' edges owned by the
+** application uuid itself.  `time` is a per-environment strictly increasing
+** microsecond clock; it is stored bit-inverted so a forward scan lists the
+** newest edge first.  A value that would push a key past LMDB's 511-byte
+** limit is cut and followed by a 64-bit hash of the whole value.
+*/
+#ifndef UG_KEYS_H
+#define UG_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "core/store.h"
+
+#define KEY_MAX 511       /* LMDB's default maximum key size */
+#define KEY_HASH_TAIL 9   /* 0x00 + 8-byte hash after a cut value */
+
+enum {
+	DBI_ORGS, DBI_APPS, DBI_ENTITIES, DBI_UNIQUE, DBI_EDGES, DBI_EDGE_AT,
+	DBI_COUNTS, DBI_INDEX, DBI_SECRETS, DBI_META, DBI_COUNT
+};
+
+typedef struct {
+	unsigned char b[KEY_MAX];
+	size_t n;
+	int overflow;      /* set when a component did not fit */
+} keybuf;
+
+static inline void
+key_init(keybuf *k)
+{
+	k->n = 0;
+	k->overflow = 0;
+}
+
+static inline void
+key_put(keybuf *k, const void *p, size_t n)
+{
+	if (n > KEY_MAX - k->n) {
+		k->overflow = 1;
+		return;
+	}
+	memcpy(k->b + k->n, p, n);
+	k->n += n;
+}
+
+static inline void
+key_u8(keybuf *k, unsigned v)
+{
+	unsigned char c = (unsigned char)v;
+	key_put(k, &c, 1);
+}
+
+static inline void
+key_u64(keybuf *k, uint64_t v)
+{
+	unsigned char b[8];
+	for (int i = 7; i >= 0; i--, v >>= 8) b[i] = (unsigned char)v;
+	key_put(k, b, 8);
+}
+
+static inline uint64_t
+key_get_u64(const unsigned char *b)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++) v = (v << 8) | b[i];
+	return v;
+}
+
+static inline void
+key_id(keybuf *k, const store_id *id)
+{
+	key_put(k, id->b, 16);
+}
+
+/* A string component followed by its 0x00 terminator. */
+static inline void
+key_str(keybuf *k, const char *s)
+{
+	key_put(k, s, strlen(s) + 1);
+}
+
+/* Appends the lower-cased bytes of v as the last component, cutting it
+** and adding a hash of the whole value when it would not fit. */
+void key_lc_tail(keybuf *k, const char *v, size_t n);
+
+#endif

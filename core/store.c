@@ -1,0 +1,383 @@
+/*
+** store.c: the LMDB environment, transactions, result codes and the small
+** shared helpers of core/ (key building, case folding, JSON values).
+**
+** Invariants: a store_txn wraps exactly one MDB_txn; commit and abort free
+** the handle; LMDB codes are translated in store_mdb_rc() and nowhere else.
+*/
+#include "core/store_int.h"
+#include "core/mem.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <uuid/uuid.h>
+
+static const char *const rc_text[STORE_RC_COUNT] = {
+	[STORE_OK]       = "ok",
+	[STORE_NOTFOUND] = "not found",
+	[STORE_EXISTS]   = "already exists",
+	[STORE_INVALID]  = "invalid argument",
+	[STORE_REQUIRED] = "required property missing",
+	[STORE_CONFLICT] = "conflict",
+	[STORE_TOOBIG]   = "value too large",
+	[STORE_FULL]     = "storage full",
+	[STORE_NOMEM]    = "out of memory",
+	[STORE_IO]       = "storage I/O error",
+	[STORE_CORRUPT]  = "stored data is corrupt",
+};
+
+const char *
+store_strerror(store_rc rc)
+{
+	if ((unsigned)rc >= STORE_RC_COUNT) return "unknown error";
+	return rc_text[rc];
+}
+
+store_rc
+store_mdb_rc(int rc)
+{
+	switch (rc) {
+	case MDB_SUCCESS:       return STORE_OK;
+	case MDB_NOTFOUND:      return STORE_NOTFOUND;
+	case MDB_KEYEXIST:      return STORE_EXISTS;
+	case MDB_MAP_FULL:      return STORE_FULL;
+	case MDB_TXN_FULL:      return STORE_TOOBIG;
+	case MDB_BAD_VALSIZE:   return STORE_TOOBIG;
+	case MDB_CORRUPTED:     return STORE_CORRUPT;
+	case MDB_PAGE_NOTFOUND: return STORE_CORRUPT;
+	case ENOMEM:            return STORE_NOMEM;
+	case EINVAL:            return STORE_INVALID;
+	default:                return STORE_IO;
+	}
+}
+
+store_rc
+store_fail(store_err *err, store_rc rc, const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+		va_end(ap);
+		err->rc = rc;
+	}
+	return rc;
+}
+
+static const char *const dbi_names[DBI_COUNT] = {
+	[DBI_ORGS] = "orgs", [DBI_APPS] = "apps", [DBI_ENTITIES] = "entities",
+	[DBI_UNIQUE] = "unique", [DBI_EDGES] = "edges", [DBI_EDGE_AT] = "edge_at",
+	[DBI_COUNTS] = "counts", [DBI_INDEX] = "index", [DBI_SECRETS] = "secrets",
+	[DBI_META] = "meta",
+};
+
+#define SCHEMA_VERSION "1"
+
+store_rc
+store_open(const char *dir, const store_options *opt, store **out, store_err *err)
+{
+	store *s = xcalloc(1, sizeof *s);
+	MDB_txn *txn = NULL;
+	store_rc rc;
+	int mrc;
+	size_t map_size = opt && opt->map_size ? opt->map_size : (size_t)64 << 30;
+	unsigned readers = opt && opt->max_readers ? opt->max_readers : 512;
+	unsigned flags = MDB_NOTLS;
+
+	*out = NULL;
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		rc = store_fail(err, STORE_IO, "cannot create %s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	if (opt && opt->no_sync) flags |= MDB_NOSYNC;
+	if ((mrc = mdb_env_create(&s->env)) != 0 ||
+	    (mrc = mdb_env_set_maxdbs(s->env, DBI_COUNT)) != 0 ||
+	    (mrc = mdb_env_set_mapsize(s->env, map_size)) != 0 ||
+	    (mrc = mdb_env_set_maxreaders(s->env, readers)) != 0 ||
+	    (mrc = mdb_env_open(s->env, dir, flags, 0644)) != 0) {
+		rc = store_fail(err, store_mdb_rc(mrc), "cannot open %s: %s", dir,
+		                mdb_strerror(mrc));
+		goto fail;
+	}
+	if ((mrc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) goto mdb_fail;
+	for (int i = 0; i < DBI_COUNT; i++)
+		if ((mrc = mdb_dbi_open(txn, dbi_names[i], MDB_CREATE, &s->dbi[i])) != 0)
+			goto mdb_fail;
+	{
+		MDB_val k = { 6, "schema" }, v;
+		mrc = mdb_get(txn, s->dbi[DBI_META], &k, &v);
+		if (mrc == MDB_NOTFOUND) {
+			v.mv_size = strlen(SCHEMA_VERSION);
+			v.mv_data = SCHEMA_VERSION;
+			mrc = mdb_put(txn, s->dbi[DBI_META], &k, &v, 0);
+		} else if (mrc == 0 && (v.mv_size != strlen(SCHEMA_VERSION) ||
+		           memcmp(v.mv_data, SCHEMA_VERSION, v.mv_size) != 0)) {
+			rc = store_fail(err, STORE_CORRUPT,
+			                "%s holds an unknown schema version", dir);
+			goto fail;
+		}
+		if (mrc != 0) goto mdb_fail;
+	}
+	mrc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (mrc != 0) goto mdb_fail;
+	*out = s;
+	return STORE_OK;
+
+mdb_fail:
+	rc = store_fail(err, store_mdb_rc(mrc), "cannot open %s: %s", dir,
+	                mdb_strerror(mrc));
+fail:
+	if (txn) mdb_txn_abort(txn);
+	store_close(s);
+	return rc;
+}
+
+void
+store_close(store *s)
+{
+	if (!s) return;
+	if (s->env) mdb_env_close(s->env);
+	free(s);
+}
+
+store_rc
+store_txn_begin(store *s, int flags, store_txn **out)
+{
+	store_txn *t = xmalloc(sizeof *t);
+	int write = (flags & STORE_TXN_WRITE) != 0;
+	int mrc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+	if (mrc != 0) {
+		free(t);
+		*out = NULL;
+		return store_mdb_rc(mrc);
+	}
+	t->s = s;
+	t->write = write;
+	*out = t;
+	return STORE_OK;
+}
+
+store_rc
+store_txn_begin_child(store_txn *parent, store_txn **out)
+{
+	store_txn *t = xmalloc(sizeof *t);
+	int mrc = mdb_txn_begin(parent->s->env, parent->txn, 0, &t->txn);
+	if (mrc != 0) {
+		free(t);
+		*out = NULL;
+		return store_mdb_rc(mrc);
+	}
+	t->s = parent->s;
+	t->write = parent->write;
+	*out = t;
+	return STORE_OK;
+}
+
+store_rc
+store_txn_commit(store_txn *t)
+{
+	int mrc = mdb_txn_commit(t->txn);
+	free(t);
+	return store_mdb_rc(mrc);
+}
+
+void
+store_txn_abort(store_txn *t)
+{
+	if (!t) return;
+	mdb_txn_abort(t->txn);
+	free(t);
+}
+
+/* ---- raw key/value access ---------------------------------------------- */
+
+static store_rc
+key_ok(const keybuf *k)
+{
+	return k->overflow ? STORE_TOOBIG : STORE_OK;
+}
+
+store_rc
+kv_get(store_txn *t, int dbi, const keybuf *k, void **val, size_t *n)
+{
+	MDB_val mk = { k->n, (void *)k->b }, mv;
+	if (key_ok(k)) return STORE_TOOBIG;
+	int mrc = mdb_get(t->txn, t->s->dbi[dbi], &mk, &mv);
+	if (mrc != 0) return store_mdb_rc(mrc);
+	if (val) *val = mv.mv_data;
+	if (n) *n = mv.mv_size;
+	return STORE_OK;
+}
+
+store_rc
+kv_put(store_txn *t, int dbi, const keybuf *k, const void *val, size_t n)
+{
+	MDB_val mk = { k->n, (void *)k->b }, mv = { n, (void *)val };
+	if (key_ok(k)) return STORE_TOOBIG;
+	return store_mdb_rc(mdb_put(t->txn, t->s->dbi[dbi], &mk, &mv, 0));
+}
+
+store_rc
+kv_del(store_txn *t, int dbi, const keybuf *k)
+{
+	MDB_val mk = { k->n, (void *)k->b };
+	if (key_ok(k)) return STORE_TOOBIG;
+	int mrc = mdb_del(t->txn, t->s->dbi[dbi], &mk, NULL);
+	return mrc == MDB_NOTFOUND ? STORE_OK : store_mdb_rc(mrc);
+}
+
+store_rc
+kv_get_json(store_txn *t, int dbi, const keybuf *k, json_t **out)
+{
+	void *v = NULL;
+	size_t n = 0;
+	store_rc rc = kv_get(t, dbi, k, &v, &n);
+	*out = NULL;
+	if (rc) return rc;
+	*out = json_loadb(v, n, JSON_DECODE_ANY, NULL);
+	return *out ? STORE_OK : STORE_CORRUPT;
+}
+
+store_rc
+kv_put_json(store_txn *t, int dbi, const keybuf *k, json_t *v)
+{
+	char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (!text) return STORE_NOMEM;
+	store_rc rc = kv_put(t, dbi, k, text, strlen(text));
+	free(text);
+	return rc;
+}
+
+/* FNV-1a, for the tail of cut key values. */
+static uint64_t
+hash64(const unsigned char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+void
+key_lc_tail(keybuf *k, const char *v, size_t n)
+{
+	size_t room = KEY_MAX - k->n;
+	char *lc = xmalloc(n ? n : 1);
+	lc_copy(lc, v, n);
+	if (n <= room) {
+		key_put(k, lc, n);
+	} else if (room < KEY_HASH_TAIL) {
+		k->overflow = 1;
+	} else {
+		key_put(k, lc, room - KEY_HASH_TAIL);
+		key_u8(k, 0);
+		key_u64(k, hash64((const unsigned char *)lc, n));
+	}
+	free(lc);
+}
+
+void
+lc_copy(char *out, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		out[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+	}
+}
+
+json_t *
+json_get_ci(json_t *obj, const char *name, const char **key)
+{
+	const char *k;
+	json_t *v;
+	v = json_object_get(obj, name);
+	if (v) {
+		if (key) *key = name;
+		return v;
+	}
+	json_object_foreach(obj, k, v) {
+		if (strcasecmp(k, name) == 0) {
+			if (key) *key = k;
+			return v;
+		}
+	}
+	return NULL;
+}
+
+/* ---- identifiers and clocks -------------------------------------------- */
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}
+
+int
+store_id_parse(store_slice s, store_id *out)
+{
+	static const int dash[] = { 8, 13, 18, 23 };
+	if (s.n != 36) return 0;
+	for (int i = 0; i < 4; i++)
+		if (s.p[dash[i]] != '-') return 0;
+	size_t j = 0;
+	for (size_t i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) continue;
+		int hi = hexval((unsigned char)s.p[i]), lo = hexval((unsigned char)s.p[i + 1]);
+		if (hi < 0 || lo < 0) return 0;
+		out->b[j++] = (unsigned char)(hi << 4 | lo);
+		i++;
+	}
+	return 1;
+}
+
+void
+store_id_format(const store_id *id, char buf[37])
+{
+	uuid_unparse_lower(id->b, buf);
+}
+
+void
+store_id_new(store_id *out)
+{
+	uuid_generate_time(out->b);
+}
+
+int
+store_id_is_nil(const store_id *id)
+{
+	for (int i = 0; i < 16; i++)
+		if (id->b[i]) return 0;
+	return 1;
+}
+
+int64_t
+store_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint64_t
+store_next_time(store *s)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	uint64_t last = atomic_load(&s->last_time);
+	for (;;) {
+		uint64_t next = now > last ? now : last + 1;
+		if (atomic_compare_exchange_weak(&s->last_time, &last, next))
+			return next;
+	}
+}

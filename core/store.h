@@ -1,0 +1,247 @@
+/*
+** store.h: the public interface of ugstore's entity engine (core/).
+**
+** core/ keeps organizations, applications, entities, unique values and edges
+** (collection membership and connections) in one LMDB environment.  Callers
+** (query/ and http/) see only this header: opaque handles, small value types,
+** one result-code enum.  No LMDB type or code leaves core/.
+**
+** Conventions
+**   - Every function returns a store_rc; results go to out-params.
+**   - STORE_NOTFOUND is an ordinary result, not a failure.
+**   - json_t out-params are new references (the caller decrefs); json_t
+**     arguments are borrowed unless the name ends in _take.
+**   - Everything a request changes happens inside one store_txn: begin, work,
+**     commit (or abort).  Pointers returned by core never point into LMDB.
+**   - An optional store_err receives a human-readable detail for the user.
+*/
+#ifndef UG_STORE_H
+#define UG_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+typedef struct store store;
+typedef struct store_txn store_txn;
+
+/* A byte range that is not NUL-terminated: path segments, names, keys. */
+typedef struct { const char *p; size_t n; } store_slice;
+
+/* A 16-byte UUID in network byte order. */
+typedef struct { unsigned char b[16]; } store_id;
+
+typedef enum {
+	STORE_OK = 0,
+	STORE_NOTFOUND,   /* no such org, app, entity or edge */
+	STORE_EXISTS,     /* a unique value or name is already taken */
+	STORE_INVALID,    /* a malformed argument or property */
+	STORE_REQUIRED,   /* a required property is missing */
+	STORE_CONFLICT,   /* the request contradicts stored state */
+	STORE_TOOBIG,     /* a value exceeds a limit */
+	STORE_FULL,       /* the environment's map is full */
+	STORE_NOMEM,
+	STORE_IO,         /* disk or environment failure */
+	STORE_CORRUPT,    /* stored data failed to decode */
+	STORE_RC_COUNT
+} store_rc;
+
+const char *store_strerror(store_rc rc);
+
+/* Detail for the user, filled where a store_err* is accepted (may be NULL). */
+typedef struct {
+	store_rc rc;
+	char msg[320];
+} store_err;
+
+/* ---- environment and transactions ------------------------------------ */
+
+typedef struct {
+	size_t   map_size;     /* bytes of address space; 0 = default (64 GiB) */
+	unsigned max_readers;  /* 0 = default (512) */
+	int      no_sync;      /* 1 = do not fsync on commit (benchmarks only) */
+} store_options;
+
+store_rc store_open(const char *dir, const store_options *opt, store **out,
+                    store_err *err);
+void     store_close(store *s);                       /* NULL-safe */
+
+enum { STORE_TXN_READ = 0, STORE_TXN_WRITE = 1 };
+store_rc store_txn_begin(store *s, int flags, store_txn **out);
+/* A nested write transaction: its changes join the parent's on commit and
+** vanish on abort (one item of a batch).  The parent must not be used
+** until the child ends. */
+store_rc store_txn_begin_child(store_txn *parent, store_txn **out);
+store_rc store_txn_commit(store_txn *t);              /* frees t, even on error */
+void     store_txn_abort(store_txn *t);               /* frees t; NULL-safe */
+
+/* ---- identifiers and time --------------------------------------------- */
+
+/* Parses 8-4-4-4-12 hex; returns 1 on success. */
+int  store_id_parse(store_slice s, store_id *out);
+/* Writes the 36-char lower-case form plus NUL into buf[37]. */
+void store_id_format(const store_id *id, char buf[37]);
+/* A new version-1 (time) UUID. */
+void store_id_new(store_id *out);
+int  store_id_is_nil(const store_id *id);
+/* Milliseconds since the epoch. */
+int64_t store_now_ms(void);
+
+/* ---- schema: types, collections, the inflector ------------------------ */
+
+#define STORE_NAME_MAX 128     /* org, app, type, collection, verb names */
+
+/* What the schema declares for one entity type (spec 3.2).  Lists end at
+** NULL.  Custom types share one generic description with alias "name". */
+typedef struct {
+	const char *type;            /* singular, e.g. "group" */
+	const char *collection;      /* plural, e.g. "groups"  */
+	const char *alias;           /* lookup property, or NULL */
+	const char *unique[4];       /* unique properties */
+	const char *required[4];     /* required properties */
+	const char *collections[8];  /* sub-collections in metadata order */
+	const char *coll_types[8];   /* item type of each sub-collection */
+	const char *sets[3];         /* dictionaries shown in metadata.sets */
+	const char *immutable[8];    /* properties an update may not change */
+	int         builtin;
+} store_type_info;
+
+/* Schema of a type; never NULL (custom types get the generic entry, with
+** type and collection left NULL). */
+const store_type_info *store_type_info_of(const char *type);
+
+/* Collection name from the URL -> entity type (lower-case, singular).
+** Returns STORE_INVALID for a name that cannot be a collection. */
+store_rc store_type_from_collection(store_slice coll, char out[STORE_NAME_MAX + 1]);
+/* Entity type -> collection name (plural). */
+void store_collection_of(const char *type, char out[STORE_NAME_MAX + 1]);
+/* The inflector itself (spec 1.7): out must hold STORE_NAME_MAX + 1. */
+void store_pluralize(const char *word, char out[STORE_NAME_MAX + 1]);
+void store_singularize(const char *word, char out[STORE_NAME_MAX + 1]);
+
+/* ---- organizations and applications ----------------------------------- */
+
+typedef struct {
+	store_id uuid;
+	char     name[STORE_NAME_MAX + 1];
+} store_org;
+
+typedef struct {
+	store_id uuid;
+	store_id org;
+	char     org_name[STORE_NAME_MAX + 1];
+	char     name[STORE_NAME_MAX + 1];
+} store_app;
+
+/* Creates an organization; name is unique (case-insensitive). */
+store_rc store_org_create(store_txn *t, store_slice name, store_org *out,
+                          store_err *err);
+/* Looks an org up by UUID text or by name (case-insensitive). */
+store_rc store_org_get(store_txn *t, store_slice name_or_uuid, store_org *out);
+/* The org record: {uuid, name, created, ...}; new reference. */
+store_rc store_org_json(store_txn *t, const store_org *org, json_t **out);
+
+/* Creates an application with the default roles; name unique in the org. */
+store_rc store_app_create(store_txn *t, const store_org *org, store_slice name,
+                          store_app *out, store_err *err);
+/* Looks an app up by name (case-insensitive) or UUID.  org may be NULL
+** for a lookup by UUID alone. */
+store_rc store_app_get(store_txn *t, const store_org *org,
+                       store_slice name_or_uuid, store_app *out);
+/* {"org/app": "uuid", ...} for every app of org; new reference. */
+store_rc store_app_list(store_txn *t, const store_org *org, json_t **out);
+/* The application entity (type "application", name "org/app", and the
+** properties set on it); new reference. */
+store_rc store_app_json(store_txn *t, const store_app *app, json_t **out);
+/* Merge-updates the application's own properties; *out as store_app_json. */
+store_rc store_app_update(store_txn *t, const store_app *app, json_t *body,
+                          json_t **out, store_err *err);
+
+/* ---- entities ---------------------------------------------------------- */
+
+/* Creates an entity of `type` from the JSON object `body` (spec 3.4):
+** system properties are set by the store, reserved ones dropped, property
+** names merged case-insensitively, unique values checked and claimed, and
+** the entity added to its root collection.  `uuid` may be NULL (a new time
+** UUID) or a caller-chosen id (PUT on a missing UUID).  *out, if not NULL,
+** receives the stored entity. */
+store_rc store_entity_create(store_txn *t, const store_app *app,
+                             const char *type, json_t *body,
+                             const store_id *uuid, json_t **out,
+                             store_err *err);
+
+/* Reads an entity by UUID (any type). */
+store_rc store_entity_get(store_txn *t, const store_app *app,
+                          const store_id *id, json_t **out);
+
+/* Resolves an item segment of `type`: a UUID, or the type's alias value
+** (name, username or email, path), case-insensitively (spec 1.3). */
+store_rc store_entity_find(store_txn *t, const store_app *app,
+                           const char *type, store_slice ident, store_id *out);
+
+/* Merge-updates an entity (spec 3.5).  *out receives the new entity. */
+store_rc store_entity_update(store_txn *t, const store_app *app,
+                             const store_id *id, json_t *body, json_t **out,
+                             store_err *err);
+
+/* PUT /C/E: updates the entity `ident` names, or creates it when missing
+** (a UUID ident becomes its uuid, a name ident its alias value). */
+store_rc store_entity_put(store_txn *t, const store_app *app, const char *type,
+                          store_slice ident, json_t *body, json_t **out,
+                          store_err *err);
+
+/* Deletes an entity with its unique values and all its edges.  *out, if
+** not NULL, receives the entity as it was. */
+store_rc store_entity_delete(store_txn *t, const store_app *app,
+                             const store_id *id, json_t **out, store_err *err);
+
+/* ---- edges: collections and connections -------------------------------- */
+
+/* Every edge is stored twice, once from each end.  A root collection is
+** the COLLECTION edge set owned by the application's UUID. */
+typedef enum {
+	STORE_EDGE_COLLECTION = 'c',  /* owner's collection `name` holds target */
+	STORE_EDGE_MEMBER_OF  = 'm',  /* reverse: owner is in target's `name`   */
+	STORE_EDGE_OUT        = 'o',  /* owner -name-> target (connection)      */
+	STORE_EDGE_IN         = 'i'   /* reverse: target -name-> owner          */
+} store_edge_kind;
+
+/* A position inside an edge listing: opaque bytes for cursors. */
+#define STORE_POS_SIZE 24
+typedef struct {
+	unsigned char b[STORE_POS_SIZE];
+	int set;
+} store_pos;
+
+/* Adds owner -kind/name-> target (and its reverse).  An existing edge is
+** moved to the front (its time refreshed).  kind is COLLECTION or OUT.
+** *created (may be NULL) is 1 when the edge is new. */
+store_rc store_edge_put(store_txn *t, const store_app *app,
+                        const store_id *owner, store_edge_kind kind,
+                        const char *name, const store_id *target, int *created);
+/* Removes the edge and its reverse; STORE_NOTFOUND if absent. */
+store_rc store_edge_del(store_txn *t, const store_app *app,
+                        const store_id *owner, store_edge_kind kind,
+                        const char *name, const store_id *target);
+/* STORE_OK if the edge exists, else STORE_NOTFOUND. */
+store_rc store_edge_has(store_txn *t, const store_app *app,
+                        const store_id *owner, store_edge_kind kind,
+                        const char *name, const store_id *target);
+/* Lists targets newest first, after `after` (NULL or unset: from the
+** start), at most `limit` of them into ids[]; *n gets the count and *last
+** the position of the last one listed. */
+store_rc store_edge_list(store_txn *t, const store_app *app,
+                         const store_id *owner, store_edge_kind kind,
+                         const char *name, const store_pos *after,
+                         size_t limit, store_id *ids, size_t *n,
+                         store_pos *last);
+/* Number of edges owner has of kind/name. */
+store_rc store_edge_count(store_txn *t, const store_app *app,
+                          const store_id *owner, store_edge_kind kind,
+                          const char *name, uint64_t *out);
+/* {name: count, ...} of every non-empty name of `kind` owner has; new. */
+store_rc store_edge_names(store_txn *t, const store_app *app,
+                          const store_id *owner, store_edge_kind kind,
+                          json_t **out);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+** store_int.h: definitions shared by the files of core/ only.
+*/
+#ifndef UG_STORE_INT_H
+#define UG_STORE_INT_H
+
+#include <lmdb.h>
+#include <stdatomic.h>
+
+#include "core/keys.h"
+#include "core/store.h"
+
+struct store {
+	MDB_env *env;
+	MDB_dbi  dbi[DBI_COUNT];
+	_Atomic uint64_t last_time;   /* edge clock, microseconds */
+};
+
+struct store_txn {
+	store   *s;
+	MDB_txn *txn;
+	int      write;
+};
+
+/* The one translation of LMDB codes into store_rc. */
+store_rc store_mdb_rc(int mdb_rc);
+
+/* Raw access helpers: keys built with keys.h. */
+store_rc kv_get(store_txn *t, int dbi, const keybuf *k, void **val, size_t *n);
+store_rc kv_put(store_txn *t, int dbi, const keybuf *k, const void *val, size_t n);
+store_rc kv_del(store_txn *t, int dbi, const keybuf *k);   /* NOTFOUND ok */
+/* Reads and decodes a JSON value. */
+store_rc kv_get_json(store_txn *t, int dbi, const keybuf *k, json_t **out);
+/* Encodes and writes a JSON value. */
+store_rc kv_put_json(store_txn *t, int dbi, const keybuf *k, json_t *v);
+
+/* Next edge time: strictly increasing within the environment. */
+uint64_t store_next_time(store *s);
+
+/* Formats into err (if not NULL) and returns rc. */
+store_rc store_fail(store_err *err, store_rc rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Lower-cases ASCII letters of s[0..n) into out (n bytes). */
+void lc_copy(char *out, const char *s, size_t n);
+
+/* Case-insensitive property lookup; *key (may be NULL) gets the stored name. */
+json_t *json_get_ci(json_t *obj, const char *name, const char **key);
+
+/* Edges of an entity that is being deleted. */
+store_rc edges_remove_all(store_txn *t, const store_app *app,
+                          const store_id *id);
+
+/* Creates the default roles of a new application. */
+store_rc roles_create_defaults(store_txn *t, const store_app *app);
+
+/* An entity key: app, uuid. */
+static inline void
+key_entity(keybuf *k, const store_app *app, const store_id *id)
+{
+	key_init(k);
+	key_id(k, &app->uuid);
+	key_id(k, id);
+}
+
+#endif

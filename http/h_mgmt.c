@@ -1,0 +1,184 @@
+/*
+** h_mgmt.c: /management handlers (organizations and applications) and the
+** status endpoint.  The router has already checked the superuser.
+*/
+#include "http/http_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void
+h_status(http_req *r)
+{
+	json_t *env = json_pack("{s:s, s:s, s:I, s:I}", "status", "ok",
+	                        "server", "ugstore", "timestamp", (json_int_t)0,
+	                        "duration", (json_int_t)0);
+	http_reply(r, env);
+}
+
+/* A required string member of an object body. */
+static const char *
+body_string(json_t *body, const char *name)
+{
+	const char *v = json_string_value(json_object_get(body, name));
+	return v && *v ? v : NULL;
+}
+
+static json_t *
+object_body_or_reply(http_req *r)
+{
+	int present;
+	json_t *body = http_body_json(r, &present);
+	if (present && !body) return NULL;
+	if (!json_is_object(body)) {
+		json_decref(body);
+		http_error(r, 400, "illegal_argument", "the body must be a JSON object");
+		return NULL;
+	}
+	return body;
+}
+
+static json_t *
+org_json(const store_org *org, json_t *apps)
+{
+	char id[37];
+	store_id_format(&org->uuid, id);
+	return json_pack("{s:s, s:s, s:o}", "uuid", id, "name", org->name,
+	                 "applications", apps ? apps : json_object());
+}
+
+void
+h_org_create(http_req *r)
+{
+	json_t *body = object_body_or_reply(r), *apps = NULL;
+	store_org org;
+	store_app app;
+	store_err err = { 0 };
+	store_rc rc;
+	const char *name;
+
+	if (!body) return;
+	name = body_string(body, "organization");
+	if (!name) {
+		json_decref(body);
+		http_error(r, 400, "illegal_argument", "the property 'organization' is required");
+		return;
+	}
+	rc = store_org_create(r->txn, (store_slice){ name, strlen(name) }, &org, &err);
+	json_decref(body);
+	if (rc == STORE_OK)
+		rc = store_app_create(r->txn, &org, (store_slice){ "sandbox", 7 }, &app, &err);
+	if (rc == STORE_OK) rc = store_app_list(r->txn, &org, &apps);
+	if (rc) {
+		if (rc == STORE_EXISTS) http_error(r, 400, "duplicate_unique_property_exists", "%s", err.msg);
+		else http_store_error(r, rc, &err, NULL);
+		return;
+	}
+	json_t *env = http_envelope(r, NULL);
+	json_object_set_new(env, "action", json_string("new organization"));
+	json_object_set_new(env, "status", json_string("ok"));
+	json_object_set_new(env, "data", json_pack("{s:o}", "organization", org_json(&org, apps)));
+	http_reply(r, env);
+}
+
+static int
+org_or_reply(http_req *r, store_org *org)
+{
+	store_rc rc = store_org_get(r->txn, r->cap[0], org);
+	if (rc == STORE_OK) return 1;
+	if (rc == STORE_NOTFOUND)
+		http_error(r, 404, "organization_not_found", "organization \"%.*s\" not found",
+		           (int)(r->cap[0].n > HTTP_MAX_ECHO ? HTTP_MAX_ECHO : r->cap[0].n),
+		           r->cap[0].p);
+	else
+		http_store_error(r, rc, NULL, NULL);
+	return 0;
+}
+
+void
+h_org_get(http_req *r)
+{
+	store_org org;
+	json_t *apps = NULL;
+	if (!org_or_reply(r, &org)) return;
+	store_rc rc = store_app_list(r->txn, &org, &apps);
+	if (rc) {
+		http_store_error(r, rc, NULL, NULL);
+		return;
+	}
+	json_t *env = http_envelope(r, NULL);
+	json_object_set_new(env, "action", json_string("get organization"));
+	json_object_set_new(env, "organization", org_json(&org, apps));
+	http_reply(r, env);
+}
+
+void
+h_apps_list(http_req *r)
+{
+	store_org org;
+	json_t *apps = NULL;
+	if (!org_or_reply(r, &org)) return;
+	store_rc rc = store_app_list(r->txn, &org, &apps);
+	if (rc) {
+		http_store_error(r, rc, NULL, NULL);
+		return;
+	}
+	json_t *env = http_envelope(r, NULL);
+	json_object_set_new(env, "action", json_string("get organization application"));
+	json_object_set_new(env, "data", apps);
+	http_reply(r, env);
+}
+
+void
+h_app_create(http_req *r)
+{
+	store_org org;
+	store_app app;
+	store_err err = { 0 };
+	json_t *body, *rec = NULL;
+	const char *name;
+	char id[37], full[2 * STORE_NAME_MAX + 2];
+
+	if (!org_or_reply(r, &org) || !(body = object_body_or_reply(r))) return;
+	name = body_string(body, "name");
+	if (!name) {
+		json_decref(body);
+		http_error(r, 400, "illegal_argument", "the property 'name' is required");
+		return;
+	}
+	store_rc rc = store_app_create(r->txn, &org, (store_slice){ name, strlen(name) }, &app, &err);
+	json_decref(body);
+	if (rc == STORE_OK) rc = store_app_json(r->txn, &app, &rec);
+	if (rc) {
+		if (rc == STORE_EXISTS) http_error(r, 409, "application_already_exists", "%s", err.msg);
+		else http_store_error(r, rc, &err, NULL);
+		return;
+	}
+	store_id_format(&app.uuid, id);
+	snprintf(full, sizeof full, "%s/%s", app.org_name, app.name);
+	json_t *env = http_envelope(r, NULL);
+	json_object_set_new(env, "action", json_string("new application for organization"));
+	json_array_append_new(json_object_get(env, "entities"), rec);
+	json_object_set_new(env, "data", json_pack("{s:s}", full, id));
+	http_reply(r, env);
+}
+
+void
+h_mgmt_app_get(http_req *r)
+{
+	store_org org;
+	json_t *rec = NULL;
+	store_rc rc;
+
+	if (!org_or_reply(r, &org)) return;
+	rc = store_app_get(r->txn, &org, r->cap[1], &r->app);
+	if (rc == STORE_OK) rc = store_app_json(r->txn, &r->app, &rec);
+	if (rc) {
+		http_store_error(r, rc, NULL, "organization_application_not_found");
+		return;
+	}
+	json_t *env = http_envelope(r, NULL);
+	json_object_set_new(env, "action", json_string("get organization application"));
+	json_array_append_new(json_object_get(env, "entities"), rec);
+	http_reply(r, env);
+}

@@ -1,0 +1,30 @@
+/*
+** http.h: the public interface of http/: the Usergrid REST server.
+*/
+#ifndef UG_HTTP_H
+#define UG_HTTP_H
+
+#include <stddef.h>
+
+#include "core/store.h"
+
+typedef struct http_server http_server;
+
+typedef struct {
+	const char *bind;          /* address to listen on; NULL = 127.0.0.1 */
+	unsigned    port;
+	unsigned    threads;       /* worker threads; 0 = one per core */
+	size_t      max_body;      /* request body bytes; 0 = HTTP_MAX_BODY */
+	const char *superuser;     /* "name:password" for /management, or NULL */
+	const char *base_url;      /* for response `uri`; NULL = from Host */
+	int         quiet;         /* 1 = no access log */
+} http_config;
+
+/* Starts listening; the server keeps using s until http_server_stop. */
+int  http_server_start(store *s, const http_config *cfg, http_server **out);
+/* Stops accepting, lets in-flight requests finish, frees the server. */
+void http_server_stop(http_server *srv);
+/* The bound port (useful with port 0). */
+unsigned http_server_port(const http_server *srv);
+
+#endif

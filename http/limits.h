@@ -1,0 +1,18 @@
+/*
+** limits.h: every bound the HTTP layer enforces, in one place.  Exceeding
+** one is a 4xx Usergrid error, never a crash or a partial write.
+*/
+#ifndef UG_LIMITS_H
+#define UG_LIMITS_H
+
+#define HTTP_MAX_BODY        (1u << 20)  /* request body bytes (413 past it) */
+#define HTTP_MAX_JSON_DEPTH  32          /* nesting of a request body */
+#define HTTP_MAX_SEGMENTS    32          /* path segments of one URL */
+#define HTTP_MAX_URI         8192        /* raw request target bytes */
+#define HTTP_MAX_PARAMS      64          /* query-string parameters */
+#define HTTP_DEFAULT_LIMIT   10          /* page size without `limit` */
+#define HTTP_MAX_LIMIT       1000        /* `limit` is clamped to this */
+#define HTTP_MAX_BATCH       1000        /* entities in one array POST */
+#define HTTP_MAX_ECHO        200         /* bytes of user input echoed in errors */
+
+#endif

@@ -1,0 +1,140 @@
+/*
+** main.c: the ugstore command line.
+**
+**   ugstore serve --port N --data DIR [--threads N] [--bind ADDR]
+**                 [--superuser NAME:PASSWORD] [--bootstrap ORG/APP]
+**                 [--base-url URL] [--max-body BYTES] [--map-size MIB]
+**                 [--no-sync] [--quiet]
+**
+** serve opens the environment, optionally creates ORG/APP, starts the HTTP
+** server and waits for SIGINT or SIGTERM; then it stops accepting, lets
+** in-flight requests finish and closes the environment cleanly.
+*/
+#include "core/store.h"
+#include "http/http.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: ugstore serve --port N --data DIR [--threads N] [--bind ADDR]\n"
+	      "                     [--superuser NAME:PASSWORD] [--bootstrap ORG/APP]\n"
+	      "                     [--base-url URL] [--max-body BYTES] [--map-size MIB]\n"
+	      "                     [--no-sync] [--quiet]\n"
+	      "The superuser may also come from the environment: UGSTORE_SUPERUSER.\n", f);
+}
+
+/* Creates org and app if they do not exist yet. */
+static int
+bootstrap(store *s, const char *spec)
+{
+	const char *slash = strchr(spec, '/');
+	store_txn *t = NULL;
+	store_org org;
+	store_app app;
+	store_err err = { 0 };
+	store_rc rc;
+
+	if (!slash) {
+		fprintf(stderr, "ugstore: --bootstrap wants ORG/APP\n");
+		return -1;
+	}
+	store_slice o = { spec, (size_t)(slash - spec) }, a = { slash + 1, strlen(slash + 1) };
+	if ((rc = store_txn_begin(s, STORE_TXN_WRITE, &t))) goto fail;
+	rc = store_org_get(t, o, &org);
+	if (rc == STORE_NOTFOUND) rc = store_org_create(t, o, &org, &err);
+	if (rc) goto fail;
+	rc = store_app_get(t, &org, a, &app);
+	if (rc == STORE_NOTFOUND) rc = store_app_create(t, &org, a, &app, &err);
+	if (rc) goto fail;
+	rc = store_txn_commit(t);
+	t = NULL;
+	if (rc) goto fail;
+	return 0;
+fail:
+	store_txn_abort(t);
+	fprintf(stderr, "ugstore: bootstrap %s: %s\n", spec, err.msg[0] ? err.msg : store_strerror(rc));
+	return -1;
+}
+
+static int
+serve(int argc, char **argv)
+{
+	http_config cfg = { .port = 8080 };
+	store_options opt = { 0 };
+	const char *data = NULL, *boot = NULL;
+	store *s = NULL;
+	http_server *srv = NULL;
+	store_err err = { 0 };
+	sigset_t sigs;
+	int sig;
+
+	cfg.superuser = getenv("UGSTORE_SUPERUSER");
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		int takes = 1;
+		if (strcmp(a, "--port") == 0 && v) cfg.port = (unsigned)atoi(v);
+		else if (strcmp(a, "--data") == 0 && v) data = v;
+		else if (strcmp(a, "--threads") == 0 && v) cfg.threads = (unsigned)atoi(v);
+		else if (strcmp(a, "--bind") == 0 && v) cfg.bind = v;
+		else if (strcmp(a, "--superuser") == 0 && v) cfg.superuser = v;
+		else if (strcmp(a, "--bootstrap") == 0 && v) boot = v;
+		else if (strcmp(a, "--base-url") == 0 && v) cfg.base_url = v;
+		else if (strcmp(a, "--max-body") == 0 && v) cfg.max_body = strtoull(v, NULL, 10);
+		else if (strcmp(a, "--map-size") == 0 && v) opt.map_size = strtoull(v, NULL, 10) << 20;
+		else if (strcmp(a, "--no-sync") == 0) { opt.no_sync = 1; takes = 0; }
+		else if (strcmp(a, "--quiet") == 0) { cfg.quiet = 1; takes = 0; }
+		else { usage(stderr); return 2; }
+		i += takes;
+	}
+	if (!data) {
+		usage(stderr);
+		return 2;
+	}
+	if (cfg.superuser && !strchr(cfg.superuser, ':')) {
+		fprintf(stderr, "ugstore: the superuser must be NAME:PASSWORD\n");
+		return 2;
+	}
+	if (store_open(data, &opt, &s, &err) != STORE_OK) {
+		fprintf(stderr, "ugstore: %s\n", err.msg);
+		return 1;
+	}
+	if (boot && bootstrap(s, boot) != 0) {
+		store_close(s);
+		return 1;
+	}
+	/* Workers inherit this mask; only sigwait below sees the signals. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (http_server_start(s, &cfg, &srv) != 0) {
+		store_close(s);
+		return 1;
+	}
+	printf("ugstore listening on %s:%u (data %s)\n", cfg.bind ? cfg.bind : "127.0.0.1",
+	       http_server_port(srv), data);
+	fflush(stdout);
+	sigwait(&sigs, &sig);
+	fprintf(stderr, "ugstore: signal %d, shutting down\n", sig);
+	http_server_stop(srv);
+	store_close(s);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "serve") == 0) return serve(argc - 2, argv + 2);
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {
+		usage(stdout);
+		return 0;
+	}
+	usage(stderr);
+	return 2;
+}

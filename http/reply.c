@@ -1,0 +1,348 @@
+/*
+** reply.c: everything a response is made of.  Errors leave through
+** http_error() only, which builds the Usergrid error body with jansson (user
+** input is escaped, never spliced, and cut to HTTP_MAX_ECHO bytes).  Success
+** responses start from http_envelope(), and entities are rendered with
+** their metadata block (spec 3.3) by http_render_entity().
+*/
+#include "http/http_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Keys never echoed in `params` (spec 2.1). */
+static const char *const secret_params[] = {
+	"client_id", "client_secret", "password", "username", "access_token",
+	"client_credentials", "fb_access_token", "fq_access_token",
+	"ping_access_token", "token",
+};
+
+char *
+http_sprintf(http_req *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	char *s = arena_alloc(r->a, (size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/* Cuts s to at most max bytes without splitting a UTF-8 sequence, and
+** replaces control characters (so a message is one clean line). */
+static void
+clean_text(char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
+		s[n] = '\0';
+	}
+	for (char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20) *p = ' ';
+}
+
+void
+http_error(http_req *r, unsigned status, const char *code, const char *fmt, ...)
+{
+	char msg[HTTP_MAX_ECHO * 2 + 200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	clean_text(msg, sizeof msg - 1);
+	if (!utf8_valid(msg, strlen(msg))) snprintf(msg, sizeof msg, "%s", code);
+
+	json_decref(r->resp);
+	r->resp = json_pack("{s:s, s:s, s:I, s:I}", "error", code,
+	                    "error_description", msg, "timestamp", (json_int_t)0,
+	                    "duration", (json_int_t)0);
+	r->status = status;
+	r->envelope = 1;
+}
+
+void
+http_store_error(http_req *r, store_rc rc, const store_err *err,
+                 const char *notfound_code)
+{
+	const char *msg = err && err->msg[0] ? err->msg : store_strerror(rc);
+	switch (rc) {
+	case STORE_NOTFOUND:
+		http_error(r, 404, notfound_code ? notfound_code : "entity_not_found", "%s", msg);
+		break;
+	case STORE_EXISTS:
+		http_error(r, 400, "duplicate_unique_property_exists", "%s", msg);
+		break;
+	case STORE_INVALID:
+		http_error(r, 400, "illegal_argument", "%s", msg);
+		break;
+	case STORE_REQUIRED:
+		http_error(r, 400, "required_property_not_found", "%s", msg);
+		break;
+	case STORE_CONFLICT:
+		http_error(r, 409, "conflict", "%s", msg);
+		break;
+	case STORE_TOOBIG:
+		http_error(r, 413, "request_entity_too_large", "%s", msg);
+		break;
+	case STORE_FULL:
+		http_error(r, 507, "storage_full", "%s", msg);
+		break;
+	default:
+		http_error(r, 500, "internal_error", "%s", msg);
+		break;
+	}
+}
+
+const char *
+http_param_get(const http_req *r, const char *name)
+{
+	for (size_t i = 0; i < r->nparams; i++)
+		if (strcmp(r->params[i].name, name) == 0) return r->params[i].value;
+	return NULL;
+}
+
+size_t
+http_limit(http_req *r, int *bad)
+{
+	const char *v = http_param_get(r, "limit");
+	char *end;
+	long n;
+	if (bad) *bad = 0;
+	if (!v || !*v) return HTTP_DEFAULT_LIMIT;
+	n = strtol(v, &end, 10);
+	if (*end) {
+		if (bad) *bad = 1;
+		return HTTP_DEFAULT_LIMIT;
+	}
+	if (n <= 0) return HTTP_DEFAULT_LIMIT;
+	return n > HTTP_MAX_LIMIT ? HTTP_MAX_LIMIT : (size_t)n;
+}
+
+static json_t *
+params_json(const http_req *r)
+{
+	json_t *p = json_object();
+	for (size_t i = 0; i < r->nparams; i++) {
+		int secret = 0;
+		for (size_t j = 0; j < sizeof secret_params / sizeof *secret_params; j++)
+			if (strcasecmp(r->params[i].name, secret_params[j]) == 0) secret = 1;
+		if (secret) continue;
+		json_t *list = json_object_get(p, r->params[i].name);
+		if (!list) {
+			list = json_array();
+			json_object_set_new(p, r->params[i].name, list);
+		}
+		json_array_append_new(list, json_string(r->params[i].value));
+	}
+	return p;
+}
+
+/* The api base for `uri`: the configured one, or http://Host. */
+static const char *
+base_url(http_req *r)
+{
+	if (r->srv->cfg.base_url) return r->srv->cfg.base_url;
+	const char *host = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Host");
+	if (!host || !utf8_valid(host, strlen(host))) host = "localhost";
+	return http_sprintf(r, "http://%s", host);
+}
+
+json_t *
+http_envelope(http_req *r, const char *path)
+{
+	json_t *env = json_object();
+	json_object_set_new(env, "action", json_string(r->action));
+	if (r->have_app) {
+		char id[37];
+		store_id_format(&r->app.uuid, id);
+		json_object_set_new(env, "application", json_string(id));
+	}
+	json_object_set_new(env, "params", params_json(r));
+	if (path) {
+		json_object_set_new(env, "path", json_string(path));
+		if (r->have_app)
+			json_object_set_new(env, "uri", json_string(http_sprintf(r, "%s/%s/%s%s",
+			                    base_url(r), r->app.org_name, r->app.name, path)));
+	}
+	json_object_set_new(env, "entities", json_array());
+	json_object_set_new(env, "timestamp", json_integer(0));
+	json_object_set_new(env, "duration", json_integer(0));
+	if (r->have_app) {
+		json_object_set_new(env, "organization", json_string(r->app.org_name));
+		json_object_set_new(env, "applicationName", json_string(r->app.name));
+	}
+	return env;
+}
+
+void
+http_reply(http_req *r, json_t *resp)
+{
+	json_decref(r->resp);
+	r->resp = resp;
+	r->status = 200;
+	r->envelope = 1;
+}
+
+void
+http_finish(http_req *r, int64_t now_ms)
+{
+	if (!r->resp) http_error(r, 500, "internal_error", "no response was produced");
+	if (!r->envelope) return;
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	int64_t dur = (int64_t)(t1.tv_sec - r->t0.tv_sec) * 1000 +
+	              (t1.tv_nsec - r->t0.tv_nsec) / 1000000;
+	json_object_set_new(r->resp, "timestamp", json_integer(now_ms));
+	json_object_set_new(r->resp, "duration", json_integer(dur));
+}
+
+/* metadata.connections / connecting: verbs with at least one edge. */
+static void
+add_verbs(json_t *md, store_txn *t, http_req *r, const store_id *id,
+          store_edge_kind kind, const char *key, const char *prefix)
+{
+	json_t *names = NULL, *v, *out = NULL;
+	const char *name;
+	if (store_edge_names(t, &r->app, id, kind, &names) != STORE_OK) return;
+	json_object_foreach(names, name, v) {
+		if (strcmp(name, "following") == 0 || strcmp(name, "connection") == 0)
+			continue;
+		if (!out) out = json_object();
+		json_object_set_new(out, name, json_string(http_sprintf(r, "%s%s", prefix, name)));
+	}
+	json_decref(names);
+	if (out) json_object_set_new(md, key, out);
+}
+
+json_t *
+http_render_entity(http_req *r, store_txn *t, json_t *e, const char *base_path)
+{
+	json_t *out = json_copy(e), *md = json_object();
+	const char *type = json_string_value(json_object_get(e, "type"));
+	const char *uuid = json_string_value(json_object_get(e, "uuid"));
+	const char *path = http_sprintf(r, "%s/%s", base_path, uuid ? uuid : "");
+	const char *conn = http_param_get(r, "connections");
+	int want_out = 1, want_in = 1;
+	store_id id;
+
+	if (r->method == M_GET && conn) {
+		if (strcmp(conn, "none") == 0) want_out = want_in = 0;
+		else if (strcmp(conn, "in") == 0) want_out = 0;
+		else if (strcmp(conn, "out") == 0) want_in = 0;
+	}
+	json_object_set_new(md, "path", json_string(path));
+	if (uuid && store_id_parse((store_slice){ uuid, strlen(uuid) }, &id)) {
+		if (want_out)
+			add_verbs(md, t, r, &id, STORE_EDGE_OUT, "connections",
+			          http_sprintf(r, "%s/", path));
+		if (want_in)
+			add_verbs(md, t, r, &id, STORE_EDGE_IN, "connecting",
+			          http_sprintf(r, "%s/connecting/", path));
+	}
+	if (type) {
+		const store_type_info *ti = store_type_info_of(type);
+		if (ti->sets[0]) {
+			json_t *sets = json_object();
+			for (int i = 0; ti->sets[i]; i++)
+				json_object_set_new(sets, ti->sets[i],
+				                    json_string(http_sprintf(r, "%s/%s", path, ti->sets[i])));
+			json_object_set_new(md, "sets", sets);
+		}
+		if (ti->collections[0]) {
+			json_t *colls = json_object();
+			for (int i = 0; ti->collections[i]; i++)
+				json_object_set_new(colls, ti->collections[i],
+				                    json_string(http_sprintf(r, "%s/%s", path, ti->collections[i])));
+			json_object_set_new(md, "collections", colls);
+		}
+	}
+	json_object_set_new(out, "metadata", md);
+	return out;
+}
+
+/* Deepest nesting of a JSON value (bounded by jansson's own limit). */
+static int
+depth_of(json_t *v)
+{
+	int max = 0;
+	size_t i;
+	const char *k;
+	json_t *x;
+	if (json_is_object(v)) {
+		json_object_foreach(v, k, x) {
+			int d = depth_of(x);
+			if (d > max) max = d;
+		}
+		return max + 1;
+	}
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, x) {
+			int d = depth_of(x);
+			if (d > max) max = d;
+		}
+		return max + 1;
+	}
+	return 0;
+}
+
+json_t *
+http_body_json(http_req *r, int *present)
+{
+	json_error_t jerr;
+	json_t *v;
+	size_t i = 0;
+
+	*present = 0;
+	while (i < r->body_len && (r->body[i] == ' ' || r->body[i] == '\t' ||
+	                           r->body[i] == '\r' || r->body[i] == '\n'))
+		i++;
+	if (i == r->body_len) return NULL;
+	*present = 1;
+	v = json_loadb(r->body, r->body_len, 0, &jerr);
+	if (!v) {
+		http_error(r, 400, "json_parse",
+		           "Unexpected character or invalid JSON at line %d, column %d: %s",
+		           jerr.line, jerr.column, jerr.text);
+		return NULL;
+	}
+	if (depth_of(v) > HTTP_MAX_JSON_DEPTH) {
+		json_decref(v);
+		http_error(r, 400, "json_parse", "the JSON body nests deeper than %d levels",
+		           HTTP_MAX_JSON_DEPTH);
+		return NULL;
+	}
+	return v;
+}
+
+/* Strict UTF-8 (no overlongs, no surrogates, at most U+10FFFF). */
+int
+utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	while (p < end) {
+		unsigned c = *p;
+		if (c < 0x80) { p++; continue; }
+		size_t len;
+		unsigned cp, min;
+		if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; min = 0x80; }
+		else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; min = 0x800; }
+		else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; min = 0x10000; }
+		else return 0;
+		if ((size_t)(end - p) < len) return 0;
+		for (size_t i = 1; i < len; i++) {
+			if ((p[i] & 0xC0) != 0x80) return 0;
+			cp = (cp << 6) | (p[i] & 0x3F);
+		}
+		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+		p += len;
+	}
+	return 1;
+}

@@ -1,0 +1,257 @@
+/*
+** router.c: the route tables and the dispatcher.
+**
+** A request is matched against one of two tables: /management/... routes
+** against the whole path, application routes against the segments that
+** follow the /{org}/{app} prefix (resolved here in every form of spec 1.1).
+** A pattern segment is a literal (alternatives separated by '|', compared
+** without case), "{x}" (captures one segment) or "**" (the rest, possibly
+** empty).  The dispatcher owns the 404/405 answers, the superuser check for
+** management routes, and the request's one transaction: read-only for GET,
+** a write transaction otherwise, committed only when the handler succeeded.
+*/
+#include "http/http_int.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+enum { F_MGMT = 1 };
+
+typedef struct {
+	int          methods;
+	const char  *pattern;
+	http_handler handler;
+	int          flags;
+} route;
+
+#define ORGS "orgs|organizations|o"
+#define APPS "apps|applications|a"
+
+static const route mgmt_routes[] = {
+	{ M_POST,  "management/" ORGS,                       h_org_create,   F_MGMT },
+	{ M_GET,   "management/" ORGS "/{org}",              h_org_get,      F_MGMT },
+	{ M_GET,   "management/" ORGS "/{org}/" APPS,        h_apps_list,    F_MGMT },
+	{ M_POST,  "management/" ORGS "/{org}/" APPS,        h_app_create,   F_MGMT },
+	{ M_GET,   "management/" ORGS "/{org}/" APPS "/{app}", h_mgmt_app_get, F_MGMT },
+	{ M_GET,   "status",                                 h_status,       0 },
+};
+
+static const route app_routes[] = {
+	{ M_GET,    "",              h_app_get,         0 },
+	{ M_PUT,    "",              h_app_put,         0 },
+	{ M_POST | M_DELETE, "",     h_app_unsupported, 0 },
+	{ M_GET,    "{coll}",        h_coll_get,        0 },
+	{ M_POST,   "{coll}",        h_coll_post,       0 },
+	{ M_PUT,    "{coll}",        h_coll_put,        0 },
+	{ M_DELETE, "{coll}",        h_coll_delete,     0 },
+	{ M_GET,    "{coll}/{id}",   h_item_get,        0 },
+	{ M_PUT,    "{coll}/{id}",   h_item_put,        0 },
+	{ M_POST,   "{coll}/{id}",   h_item_post,       0 },
+	{ M_DELETE, "{coll}/{id}",   h_item_delete,     0 },
+};
+
+#define NROUTES(t) (sizeof(t) / sizeof((t)[0]))
+
+static int
+literal_match(const char *alts, size_t alen, store_slice s)
+{
+	const char *p = alts, *end = alts + alen;
+	while (p < end) {
+		const char *bar = memchr(p, '|', (size_t)(end - p));
+		size_t n = bar ? (size_t)(bar - p) : (size_t)(end - p);
+		if (n == s.n && strncasecmp(p, s.p, n) == 0) return 1;
+		p += n + 1;
+	}
+	return 0;
+}
+
+/* Matches segs against pattern; captures go to r->cap. */
+static int
+match(http_req *r, const char *pattern, const store_slice *segs, size_t n)
+{
+	const char *p = pattern;
+	size_t i = 0;
+	r->ncap = 0;
+	r->rest = NULL;
+	r->nrest = 0;
+	while (*p) {
+		const char *slash = strchr(p, '/');
+		size_t plen = slash ? (size_t)(slash - p) : strlen(p);
+		if (plen == 2 && p[0] == '*' && p[1] == '*') {
+			r->rest = segs + i;
+			r->nrest = n - i;
+			return 1;
+		}
+		if (i == n) return 0;
+		if (p[0] == '{') {
+			if (r->ncap < sizeof r->cap / sizeof r->cap[0]) r->cap[r->ncap++] = segs[i];
+		} else if (!literal_match(p, plen, segs[i])) {
+			return 0;
+		}
+		i++;
+		p += plen;
+		if (*p == '/') p++;
+	}
+	return i == n;
+}
+
+static void
+method_list(char *buf, size_t cap, int methods)
+{
+	static const struct { int bit; const char *name; } names[] = {
+		{ M_GET, "GET" }, { M_POST, "POST" }, { M_PUT, "PUT" },
+		{ M_DELETE, "DELETE" },
+	};
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		if (methods & names[i].bit) {
+			size_t n = strlen(buf);
+			snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", names[i].name);
+		}
+}
+
+/* Finds the route for the method; 404 or 405 (with Allow) otherwise. */
+static const route *
+lookup(http_req *r, const route *table, size_t ntable, const store_slice *segs,
+       size_t n)
+{
+	int allowed = 0;
+	int m = r->method == M_HEAD ? M_GET : r->method;
+	for (size_t i = 0; i < ntable; i++) {
+		if (!match(r, table[i].pattern, segs, n)) continue;
+		if (table[i].methods & m) return &table[i];
+		allowed |= table[i].methods;
+	}
+	if (allowed) {
+		char list[64];
+		method_list(list, sizeof list, allowed);
+		r->allow = arena_strndup(r->a, list, strlen(list));
+		http_error(r, 405, "unsupported_service_operation",
+		           "%s is not supported on this resource (allowed: %s)",
+		           r->action, list);
+	} else {
+		http_error(r, 404, "service_resource_not_found",
+		           "no resource at %.*s", HTTP_MAX_ECHO, r->raw_uri);
+	}
+	return NULL;
+}
+
+/* The superuser check of management routes (HTTP Basic). */
+static int
+superuser_ok(http_req *r)
+{
+	const char *su = r->srv->cfg.superuser;
+	char *pass = NULL, *user;
+	int ok = 0;
+
+	if (!su) {
+		http_error(r, 401, "unauthorized",
+		           "management requires a superuser and none is configured");
+		return 0;
+	}
+	user = MHD_basic_auth_get_username_password(r->conn, &pass);
+	if (user && pass) {
+		const char *colon = strchr(su, ':');
+		size_t ulen = colon ? (size_t)(colon - su) : strlen(su);
+		ok = strlen(user) == ulen && strncmp(user, su, ulen) == 0 &&
+		     colon && strcmp(pass, colon + 1) == 0;
+	}
+	MHD_free(user);
+	MHD_free(pass);
+	if (!ok)
+		http_error(r, 401, "unauthorized",
+		           "Subject does not have permission to access this resource");
+	return ok;
+}
+
+/* Resolves /{org}/{app}, /{orgUUID}/{appUUID}, /{appUUID},
+** /organizations|orgs|o/{org}/..., /{org}/applications|apps|a/{app}.
+** Returns the number of segments consumed, or 0 with r->resp set. */
+static size_t
+resolve_app(http_req *r)
+{
+	const store_slice *s = r->seg;
+	size_t n = r->nseg, i = 0;
+	store_id id;
+	store_rc rc;
+
+	if (n >= 2 && literal_match(ORGS, strlen(ORGS), s[0])) i = 1;
+	if (i == 0 && store_id_parse(s[0], &id)) {
+		rc = store_app_get(r->txn, NULL, s[0], &r->app);
+		if (rc == STORE_OK) goto found_app_only;
+		if (rc != STORE_NOTFOUND) goto fail;
+	}
+	rc = store_org_get(r->txn, s[i], &r->org);
+	if (rc) goto fail;
+	i++;
+	if (i + 1 < n && literal_match(APPS, strlen(APPS), s[i])) i++;
+	if (i == n) {
+		rc = STORE_NOTFOUND;
+		goto fail;
+	}
+	rc = store_app_get(r->txn, &r->org, s[i], &r->app);
+	if (rc) goto fail;
+	r->have_app = 1;
+	return i + 1;
+
+found_app_only:
+	r->have_app = 1;
+	return 1;
+fail:
+	if (rc == STORE_NOTFOUND)
+		http_error(r, 404, "organization_application_not_found",
+		           "Could not find application for %.*s from URI: %.*s",
+		           (int)(s[0].n > HTTP_MAX_ECHO ? HTTP_MAX_ECHO : s[0].n), s[0].p,
+		           HTTP_MAX_ECHO, r->raw_uri);
+	else
+		http_store_error(r, rc, NULL, NULL);
+	return 0;
+}
+
+void
+http_dispatch(http_req *r)
+{
+	const route *rt = NULL;
+	int write = r->method & (M_POST | M_PUT | M_DELETE);
+	store_rc rc;
+
+	if (r->method == M_OPTIONS) {
+		http_reply(r, json_object());
+		r->envelope = 0;
+		return;
+	}
+	if (r->method == M_OTHER) {
+		r->allow = "GET, POST, PUT, DELETE";
+		http_error(r, 405, "unsupported_service_operation",
+		           "the method is not supported");
+		return;
+	}
+	if (r->nseg == 0) {
+		h_status(r);
+		return;
+	}
+	rc = store_txn_begin(r->srv->s, write ? STORE_TXN_WRITE : STORE_TXN_READ, &r->txn);
+	if (rc) {
+		http_store_error(r, rc, NULL, NULL);
+		return;
+	}
+	if (literal_match("management|status", 17, r->seg[0])) {
+		rt = lookup(r, mgmt_routes, NROUTES(mgmt_routes), r->seg, r->nseg);
+		if (rt && (rt->flags & F_MGMT) && !superuser_ok(r)) rt = NULL;
+	} else {
+		size_t used = resolve_app(r);
+		if (used)
+			rt = lookup(r, app_routes, NROUTES(app_routes), r->seg + used,
+			            r->nseg - used);
+	}
+	if (rt) rt->handler(r);
+	if (write && r->status == 200 && r->txn) {
+		rc = store_txn_commit(r->txn);
+		r->txn = NULL;
+		if (rc) http_store_error(r, rc, NULL, NULL);
+	} else {
+		store_txn_abort(r->txn);
+		r->txn = NULL;
+	}
+}

@@ -1,0 +1,329 @@
+/*
+** server.c: the libmicrohttpd glue.
+**
+** MHD calls on_request several times per request: once when the headers
+** are in, once per chunk of body, and once more when the upload is done.
+** The request state (http_req) is created in the URI-log callback, which
+** MHD calls first with the raw request target, and freed in on_completed
+** however the request ended.  A body is bounded by max_body: a declared
+** Content-Length over it is refused before any of it is read; a chunked
+** body that grows over it is discarded and refused at the end.
+*/
+#include "http/http_int.h"
+#include "query/query.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int
+method_bit(const char *m)
+{
+	static const struct { const char *name; int bit; } methods[] = {
+		{ "GET", M_GET }, { "POST", M_POST }, { "PUT", M_PUT },
+		{ "DELETE", M_DELETE }, { "HEAD", M_HEAD }, { "OPTIONS", M_OPTIONS },
+	};
+	for (size_t i = 0; i < sizeof methods / sizeof *methods; i++)
+		if (strcmp(m, methods[i].name) == 0) return methods[i].bit;
+	return M_OTHER;
+}
+
+static const char *
+action_of(int m)
+{
+	switch (m) {
+	case M_GET: case M_HEAD: return "get";
+	case M_POST:   return "post";
+	case M_PUT:    return "put";
+	case M_DELETE: return "delete";
+	case M_OPTIONS: return "options";
+	default:       return "unknown";
+	}
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decodes s[0..n) into a new arena string.  '+' stays '+' (as
+** Usergrid keeps it in ql).  Returns NULL for a bad escape or bad UTF-8. */
+static char *
+decode(arena *a, const char *s, size_t n, size_t *out_n)
+{
+	char *o = arena_alloc(a, n + 1);
+	size_t j = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%') {
+			int hi, lo;
+			if (i + 2 >= n) return NULL;
+			hi = hexval((unsigned char)s[i + 1]);
+			lo = hexval((unsigned char)s[i + 2]);
+			if (hi < 0 || lo < 0) return NULL;
+			o[j++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else {
+			o[j++] = s[i];
+		}
+	}
+	o[j] = '\0';
+	if (memchr(o, '\0', j) || !utf8_valid(o, j)) return NULL;
+	if (out_n) *out_n = j;
+	return o;
+}
+
+/* Splits the raw target into path segments and query parameters.  Empty
+** segments (trailing or doubled slashes) and empty parameters are dropped.
+** Returns 0 or an HTTP status with r->resp set. */
+static unsigned
+parse_target(http_req *r)
+{
+	const char *u = r->raw_uri, *q = strchr(u, '?');
+	size_t plen = q ? (size_t)(q - u) : strlen(u);
+	const char *p = u, *end = u + plen;
+
+	if (strlen(u) > HTTP_MAX_URI) {
+		http_error(r, 414, "uri_too_long", "the request URI exceeds %d bytes", HTTP_MAX_URI);
+		return 414;
+	}
+	while (p < end) {
+		const char *s = p;
+		while (p < end && *p != '/') p++;
+		if (p > s) {
+			size_t n;
+			char *d;
+			if (r->nseg == HTTP_MAX_SEGMENTS) {
+				http_error(r, 400, "illegal_argument",
+				           "the path has more than %d segments", HTTP_MAX_SEGMENTS);
+				return 400;
+			}
+			if (!(d = decode(r->a, s, (size_t)(p - s), &n))) {
+				http_error(r, 400, "illegal_argument",
+				           "the path holds a bad percent-escape or invalid UTF-8");
+				return 400;
+			}
+			r->seg[r->nseg++] = (store_slice){ d, n };
+		}
+		if (p < end) p++;
+	}
+	if (!q) return 0;
+	for (p = q + 1; *p;) {
+		const char *s = p, *eq = NULL;
+		while (*p && *p != '&') {
+			if (*p == '=' && !eq) eq = p;
+			p++;
+		}
+		const char *kend = eq ? eq : p;
+		if (kend > s) {
+			char *k, *v;
+			if (r->nparams == HTTP_MAX_PARAMS) {
+				http_error(r, 400, "illegal_argument",
+				           "more than %d query parameters", HTTP_MAX_PARAMS);
+				return 400;
+			}
+			k = decode(r->a, s, (size_t)(kend - s), NULL);
+			v = eq ? decode(r->a, eq + 1, (size_t)(p - eq - 1), NULL)
+			       : arena_strndup(r->a, "", 0);
+			if (!k || !v) {
+				http_error(r, 400, "illegal_argument",
+				           "the query string holds a bad percent-escape or invalid UTF-8");
+				return 400;
+			}
+			r->params[r->nparams++] = (http_param){ k, v };
+		}
+		if (*p) p++;
+	}
+	return 0;
+}
+
+/* Serialises r->resp and queues it. */
+static enum MHD_Result
+send_reply(http_req *r)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	http_finish(r, now_ms);
+
+	char *text = json_dumps(r->resp, JSON_COMPACT);
+	if (!text) text = xstrdup("{\"error\":\"internal\",\"error_description\":\"cannot encode the response\"}");
+	size_t n = strlen(text);
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(n, text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", "application/json;charset=UTF-8");
+	MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+	if (r->allow) MHD_add_response_header(resp, "Allow", r->allow);
+	if (r->method == M_OPTIONS) {
+		MHD_add_response_header(resp, "Access-Control-Allow-Methods",
+		                        "GET, POST, PUT, DELETE, OPTIONS");
+		MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+		                        "Authorization, Content-Type");
+	}
+	enum MHD_Result ret = MHD_queue_response(r->conn, r->status, resp);
+	MHD_destroy_response(resp);
+	r->replied = 1;
+	if (!r->srv->cfg.quiet) {
+		struct timespec t1;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		double ms = (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 +
+		            (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;
+		fprintf(stderr, "%s %.200s %u %.1fms\n", r->action, r->raw_uri, r->status, ms);
+	}
+	return ret;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url,
+           const char *method, const char *version, const char *upload_data,
+           size_t *upload_data_size, void **req_cls)
+{
+	http_req *r = *req_cls;
+	(void)cls; (void)url; (void)version;  /* the raw target is in r */
+
+	if (!r) return MHD_NO;     /* the URI callback always sets it */
+	if (!r->started) {
+		const char *cl;
+		r->started = 1;
+		r->conn = conn;
+		r->method = method_bit(method);
+		r->action = action_of(r->method);
+		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		if (cl && strtoull(cl, NULL, 10) > r->srv->cfg.max_body) {
+			http_error(r, 413, "request_entity_too_large",
+			           "the request body exceeds %zu bytes", r->srv->cfg.max_body);
+			return send_reply(r);
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		size_t n = *upload_data_size;
+		*upload_data_size = 0;
+		if (r->replied || r->body_over) return MHD_YES;
+		if (r->body_len + n > r->srv->cfg.max_body) {
+			r->body_over = 1;
+			return MHD_YES;
+		}
+		if (r->body_len + n + 1 > r->body_cap) {
+			size_t cap = r->body_cap ? r->body_cap * 2 : 4096;
+			while (cap < r->body_len + n + 1) cap *= 2;
+			if (cap > r->srv->cfg.max_body + 1) cap = r->srv->cfg.max_body + 1;
+			r->body = xrealloc(r->body, cap);
+			r->body_cap = cap;
+		}
+		memcpy(r->body + r->body_len, upload_data, n);
+		r->body_len += n;
+		r->body[r->body_len] = '\0';
+		return MHD_YES;
+	}
+	if (r->replied) return MHD_YES;
+	if (r->body_over) {
+		http_error(r, 413, "request_entity_too_large",
+		           "the request body exceeds %zu bytes", r->srv->cfg.max_body);
+	} else if (parse_target(r) == 0) {
+		http_dispatch(r);
+	}
+	return send_reply(r);
+}
+
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	http_req *r = xcalloc(1, sizeof *r);
+	(void)conn;
+	r->srv = cls;
+	r->a = arena_create();
+	r->raw_uri = arena_strndup(r->a, uri, strlen(uri));
+	r->status = 500;
+	clock_gettime(CLOCK_MONOTONIC, &r->t0);
+	return r;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+	http_req *r = *req_cls;
+	(void)cls; (void)conn; (void)toe;
+	if (!r) return;
+	store_txn_abort(r->txn);
+	json_decref(r->resp);
+	free(r->body);
+	arena_destroy(r->a);
+	free(r);
+	*req_cls = NULL;
+}
+
+int
+http_server_start(store *s, const http_config *cfg, http_server **out)
+{
+	http_server *srv = xcalloc(1, sizeof *srv);
+	struct sockaddr_in addr;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	srv->s = s;
+	srv->cfg = *cfg;
+	if (!srv->cfg.max_body) srv->cfg.max_body = HTTP_MAX_BODY;
+	if (!srv->cfg.threads) srv->cfg.threads = cores > 0 ? (unsigned)cores : 2;
+	memset(&addr, 0, sizeof addr);
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t)cfg->port);
+	if (inet_pton(AF_INET, cfg->bind ? cfg->bind : "127.0.0.1", &addr.sin_addr) != 1) {
+		fprintf(stderr, "ugstore: bad bind address %s\n", cfg->bind);
+		free(srv);
+		return -1;
+	}
+	srv->d = MHD_start_daemon(
+		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+		(uint16_t)cfg->port, NULL, NULL, on_request, srv,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)srv->cfg.threads,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+		MHD_OPTION_END);
+	if (!srv->d) {
+		fprintf(stderr, "ugstore: cannot listen on port %u\n", cfg->port);
+		free(srv);
+		return -1;
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = info ? info->port : cfg->port;
+	*out = srv;
+	return 0;
+}
+
+unsigned
+http_server_port(const http_server *srv)
+{
+	return srv->port;
+}
+
+void
+http_server_stop(http_server *srv)
+{
+	if (!srv) return;
+	MHD_socket fd = MHD_quiesce_daemon(srv->d);
+	if (fd != MHD_INVALID_SOCKET) close(fd);
+	/* Let requests already being served finish (up to 10 s). */
+	for (int i = 0; i < 1000; i++) {
+		const union MHD_DaemonInfo *info =
+			MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		if (!info || info->num_connections == 0) break;
+		usleep(10000);
+	}
+	MHD_stop_daemon(srv->d);
+	free(srv);
+}

@@ -1,0 +1,15 @@
+#!/bin/sh
+# Installs the Debian packages that building, testing and benchmarking need,
+# only those missing.  Runs as root (or through sudo when present).
+set -e
+need=""
+for p in build-essential liblmdb-dev libjansson-dev libmicrohttpd-dev uuid-dev \
+         libcrypt-dev python3 curl wrk lmdb-utils; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need="$need $p"
+done
+[ -z "$need" ] && exit 0
+echo "installing:$need"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && SUDO=sudo
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need >/dev/null
