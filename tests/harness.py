@@ -1,0 +1,122 @@
+"""Test harness shared by every Python suite of ugstore.
+
+Server() starts the real `ugstore serve` on a free loopback port with a fresh
+data directory in a temp folder; request() sends real HTTP and returns
+(status, parsed JSON body, headers).  Tests are plain functions named test_*
+in modules under tests/http/ and tests/crash/; tests/run.py collects them.
+"""
+import http.client
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+BIN = os.environ.get("UGSTORE_BIN", "./ugstore")
+SUPERUSER = ("super", "super-secret")
+
+
+class Server:
+    """A ugstore process on 127.0.0.1 with its own data directory."""
+
+    def __init__(self, data=None, args=(), bootstrap="test-org/test-app"):
+        self.own_data = data is None
+        self.data = data or tempfile.mkdtemp(prefix="ugstore-test-")
+        self.args = list(args)
+        self.bootstrap = bootstrap
+        self.proc = None
+        self.port = None
+        self.start()
+
+    def start(self):
+        cmd = [BIN, "serve", "--port", "0", "--data", self.data, "--quiet",
+               "--superuser", "%s:%s" % SUPERUSER] + self.args
+        if self.bootstrap:
+            cmd += ["--bootstrap", self.bootstrap]
+        self.log = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                                     stderr=self.log, text=True)
+        line = self.proc.stdout.readline()
+        if "listening on" not in line:
+            self.proc.wait()
+            self.log.seek(0)
+            raise RuntimeError("server did not start: %r %r" % (line, self.log.read()))
+        self.port = int(line.split()[3].split(":")[1])
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        """Stops the server; returns its exit code."""
+        if not self.proc:
+            return None
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        self.log.seek(0)
+        self.stderr = self.log.read()
+        self.log.close()
+        self.proc.stdout.close()
+        self.proc = None
+        return rc
+
+    def close(self):
+        rc = self.stop()
+        if self.own_data:
+            shutil.rmtree(self.data, ignore_errors=True)
+        return rc
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def request(self, method, path, body=None, headers=None, raw=None, timeout=30):
+        """Sends one request.  body: a JSON-able value; raw: bytes as given.
+        Returns (status, json-or-None, headers-dict, raw-bytes)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        hdrs = dict(headers or {})
+        data = raw
+        if body is not None:
+            data = json.dumps(body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        conn.request(method, path, body=data, headers=hdrs)
+        resp = conn.getresponse()
+        payload = resp.read()
+        conn.close()
+        try:
+            doc = json.loads(payload) if payload else None
+        except ValueError:
+            doc = None
+        return resp.status, doc, {k.lower(): v for k, v in resp.getheaders()}, payload
+
+    # Shorthands for the bootstrapped application.
+    def app(self, method, path, body=None, **kw):
+        status, doc, _, _ = self.request(method, "/test-org/test-app" + path, body, **kw)
+        return status, doc
+
+
+class Failure(AssertionError):
+    pass
+
+
+def check(cond, msg="check failed"):
+    if not cond:
+        raise Failure(msg)
+
+
+def eq(got, want, what="value"):
+    if got != want:
+        raise Failure("%s: got %r, want %r" % (what, got, want))
+
+
+def basic_auth(user, password):
+    import base64
+    tok = base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+    return {"Authorization": "Basic " + tok}
+
+
+SU = basic_auth(*SUPERUSER)
