@@ -192,8 +192,11 @@ store_edge_list(store_txn *t, const store_app *app, const store_id *owner,
 	MDB_cursor *c = NULL;
 	MDB_val mk, mv;
 	keybuf prefix, start;
+	store_pos from = { .set = 0 };
 	int mrc;
 
+	if (after) from = *after;     /* after and last may be the same */
+	after = &from;
 	*n = 0;
 	if (last) last->set = 0;
 	if (limit == 0) return STORE_OK;

@@ -49,6 +49,15 @@ class Server:
         """Stops the server; returns its exit code."""
         if not self.proc:
             return None
+        if sig == signal.SIGKILL:
+            self.proc.kill()
+            self.proc.wait()
+            self.log.seek(0)
+            self.stderr = self.log.read()
+            self.log.close()
+            self.proc.stdout.close()
+            self.proc = None
+            return -9
         self.proc.send_signal(sig)
         try:
             rc = self.proc.wait(timeout=timeout)
@@ -63,9 +72,16 @@ class Server:
         return rc
 
     def close(self):
+        """Stops the server and removes its data; fails when the server
+        reported a sanitizer error or did not exit cleanly."""
         rc = self.stop()
         if self.own_data:
             shutil.rmtree(self.data, ignore_errors=True)
+        log = getattr(self, "stderr", "") or ""
+        if "Sanitizer" in log or "runtime error:" in log:
+            raise Failure("server reported a sanitizer error:\n" + log[-4000:])
+        if rc not in (0, None):
+            raise Failure("server exited with %r:\n%s" % (rc, log[-2000:]))
         return rc
 
     def __enter__(self):

@@ -67,6 +67,16 @@ def main():
             else:
                 failed += 1
                 failures.append((name, detail))
+        if hasattr(mod, "teardown"):
+            name = "%s/%s.teardown" % (suite, modname)
+            try:
+                mod.teardown()
+                passed += 1
+                print("PASS %s" % name, flush=True)
+            except Exception:
+                failed += 1
+                failures.append((name, traceback.format_exc()))
+                print("FAIL %s" % name, flush=True)
 
     for name, detail in failures:
         print("\n=== %s\n%s" % (name, detail.rstrip()))

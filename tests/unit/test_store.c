@@ -1,0 +1,315 @@
+/*
+** test_store.c: the entity engine against a fresh LMDB directory: orgs and
+** apps, entity create/read/find/update/put/delete, unique values, edges,
+** counts and listing order, nested transactions, reopen.
+*/
+#include "tests/unit/check.h"
+
+static store *db;
+static store_app app;
+
+static store_txn *
+wtxn(void)
+{
+	store_txn *t;
+	CHECK_RC(store_txn_begin(db, STORE_TXN_WRITE, &t), STORE_OK);
+	return t;
+}
+
+static store_txn *
+rtxn(void)
+{
+	store_txn *t;
+	CHECK_RC(store_txn_begin(db, STORE_TXN_READ, &t), STORE_OK);
+	return t;
+}
+
+static store_id
+id_of(json_t *e)
+{
+	store_id id;
+	const char *s = json_string_value(json_object_get(e, "uuid"));
+	CHECK(s && store_id_parse(S(s), &id));
+	return id;
+}
+
+static json_t *
+create(store_txn *t, const char *type, const char *json, store_rc want)
+{
+	json_t *body = json_loads(json, 0, NULL), *e = NULL;
+	store_err err = { 0 };
+	CHECK(body);
+	CHECK_RC(store_entity_create(t, &app, type, body, NULL, &e, &err), want);
+	json_decref(body);
+	return e;
+}
+
+static void
+test_orgs_apps(void)
+{
+	store_txn *t = wtxn();
+	store_org org, org2;
+	store_app a2;
+	store_err err = { 0 };
+	json_t *list;
+
+	CHECK_RC(store_org_create(t, S("My-Org"), &org, &err), STORE_OK);
+	CHECK_RC(store_org_create(t, S("my-org"), &org2, &err), STORE_EXISTS);
+	CHECK_RC(store_org_create(t, S("bad name"), &org2, &err), STORE_INVALID);
+	CHECK_RC(store_org_get(t, S("MY-ORG"), &org2), STORE_OK);
+	CHECK(memcmp(org.uuid.b, org2.uuid.b, 16) == 0);
+	char id[37];
+	store_id_format(&org.uuid, id);
+	CHECK_RC(store_org_get(t, S(id), &org2), STORE_OK);
+	CHECK_STR(org2.name, "My-Org");
+	CHECK_RC(store_app_create(t, &org, S("My-App"), &app, &err), STORE_OK);
+	CHECK_STR(app.name, "my-app");
+	CHECK_RC(store_app_create(t, &org, S("my-app"), &a2, &err), STORE_EXISTS);
+	CHECK_RC(store_app_get(t, &org, S("MY-APP"), &a2), STORE_OK);
+	store_id_format(&app.uuid, id);
+	CHECK_RC(store_app_get(t, NULL, S(id), &a2), STORE_OK);
+	CHECK_STR(a2.org_name, "My-Org");
+	CHECK_RC(store_app_get(t, &org, S("nope"), &a2), STORE_NOTFOUND);
+	CHECK_RC(store_app_list(t, &org, &list), STORE_OK);
+	CHECK(json_is_string(json_object_get(list, "my-org/my-app")));
+	json_decref(list);
+	/* Default roles arrive with the app. */
+	uint64_t n;
+	CHECK_RC(store_edge_count(t, &app, &app.uuid, STORE_EDGE_COLLECTION, "roles", &n), STORE_OK);
+	CHECK(n == 3);
+	store_id rid;
+	CHECK_RC(store_entity_find(t, &app, "role", S("Guest"), &rid), STORE_OK);
+	CHECK_RC(store_txn_commit(t), STORE_OK);
+}
+
+static void
+test_entity_crud(void)
+{
+	store_txn *t = wtxn();
+	json_t *e, *got, *body;
+	store_err err = { 0 };
+	store_id id, found;
+
+	e = create(t, "thing", "{\"name\":\"Enzo\",\"uuid\":\"x\",\"type\":\"chicken\","
+	           "\"metadata\":{},\"testProp\":\"a\",\"TESTPROP\":\"b\",\"gone\":null,"
+	           "\"empty\":\"\",\"n\":{\"deep\":[1,2]}}", STORE_OK);
+	id = id_of(e);
+	CHECK_STR(json_string_value(json_object_get(e, "type")), "thing");
+	CHECK_STR(json_string_value(json_object_get(e, "testProp")), "b");
+	CHECK(json_object_get(e, "TESTPROP") == NULL);
+	CHECK(json_object_get(e, "metadata") == NULL);
+	CHECK(json_object_get(e, "gone") == NULL);
+	CHECK(json_object_get(e, "empty") == NULL);
+	CHECK(json_integer_value(json_object_get(e, "created")) ==
+	      json_integer_value(json_object_get(e, "modified")));
+	json_decref(e);
+
+	CHECK_RC(store_entity_find(t, &app, "thing", S("ENZO"), &found), STORE_OK);
+	CHECK(memcmp(found.b, id.b, 16) == 0);
+	CHECK_RC(store_entity_find(t, &app, "other", S("enzo"), &found), STORE_NOTFOUND);
+	char ids[37];
+	store_id_format(&id, ids);
+	CHECK_RC(store_entity_find(t, &app, "thing", S(ids), &found), STORE_OK);
+	CHECK_RC(store_entity_find(t, &app, "user", S(ids), &found), STORE_NOTFOUND);
+
+	/* Unique name, case-insensitively. */
+	e = create(t, "thing", "{\"name\":\"enzo\"}", STORE_EXISTS);
+	CHECK(e == NULL);
+
+	/* Merge update: null and "" remove, names fold, immutables ignored. */
+	body = json_loads("{\"TestProp\":\"c\",\"n\":null,\"new\":1,\"created\":5,"
+	                  "\"uuid\":\"zz\"}", 0, NULL);
+	CHECK_RC(store_entity_update(t, &app, &id, body, &got, &err), STORE_OK);
+	json_decref(body);
+	CHECK_STR(json_string_value(json_object_get(got, "testProp")), "c");
+	CHECK(json_object_get(got, "n") == NULL);
+	CHECK(json_integer_value(json_object_get(got, "new")) == 1);
+	CHECK(json_integer_value(json_object_get(got, "created")) != 5);
+	CHECK_STR(json_string_value(json_object_get(got, "uuid")), ids);
+	json_decref(got);
+
+	/* Renaming moves the unique value. */
+	body = json_loads("{\"name\":\"ferrari\"}", 0, NULL);
+	CHECK_RC(store_entity_update(t, &app, &id, body, &got, &err), STORE_OK);
+	json_decref(body);
+	json_decref(got);
+	CHECK_RC(store_entity_find(t, &app, "thing", S("enzo"), &found), STORE_NOTFOUND);
+	CHECK_RC(store_entity_find(t, &app, "thing", S("Ferrari"), &found), STORE_OK);
+	e = create(t, "thing", "{\"name\":\"enzo\"}", STORE_OK);
+	store_id id2 = id_of(e);
+	json_decref(e);
+	body = json_loads("{\"name\":\"ENZO\"}", 0, NULL);
+	CHECK_RC(store_entity_update(t, &app, &id, body, &got, &err), STORE_EXISTS);
+	CHECK(strstr(err.msg, "unique") != NULL);
+	json_decref(body);
+
+	/* PUT semantics: missing name creates, missing uuid creates with it. */
+	body = json_loads("{\"color\":\"red\"}", 0, NULL);
+	CHECK_RC(store_entity_put(t, &app, "thing", S("Maserati"), body, &got, &err), STORE_OK);
+	CHECK_STR(json_string_value(json_object_get(got, "name")), "Maserati");
+	json_decref(got);
+	const char *fixed = "6fbc8157-4786-11e1-b2bd-22000a1c4e22";
+	CHECK_RC(store_entity_put(t, &app, "thing", S(fixed), body, &got, &err), STORE_OK);
+	CHECK_STR(json_string_value(json_object_get(got, "uuid")), fixed);
+	json_decref(got);
+	CHECK_RC(store_entity_put(t, &app, "thing", S("maserati"), body, &got, &err), STORE_OK);
+	CHECK_STR(json_string_value(json_object_get(got, "name")), "Maserati");
+	json_decref(got);
+	json_decref(body);
+
+	/* Delete frees unique values and the collection edge. */
+	uint64_t before, after;
+	CHECK_RC(store_edge_count(t, &app, &app.uuid, STORE_EDGE_COLLECTION, "things", &before), STORE_OK);
+	CHECK_RC(store_entity_delete(t, &app, &id2, &got, &err), STORE_OK);
+	CHECK_STR(json_string_value(json_object_get(got, "name")), "enzo");
+	json_decref(got);
+	CHECK_RC(store_edge_count(t, &app, &app.uuid, STORE_EDGE_COLLECTION, "things", &after), STORE_OK);
+	CHECK(after == before - 1);
+	CHECK_RC(store_entity_get(t, &app, &id2, &got), STORE_NOTFOUND);
+	CHECK_RC(store_entity_delete(t, &app, &id2, &got, &err), STORE_NOTFOUND);
+	e = create(t, "thing", "{\"name\":\"enzo\"}", STORE_OK);
+	json_decref(e);
+	CHECK_RC(store_txn_commit(t), STORE_OK);
+}
+
+static void
+test_types(void)
+{
+	store_txn *t = wtxn();
+	json_t *e;
+
+	e = create(t, "group", "{\"title\":\"no path\"}", STORE_INVALID);
+	e = create(t, "group", "{\"path\":\"has space\"}", STORE_INVALID);
+	e = create(t, "group", "{\"path\":\"/a/b-c.d\"}", STORE_OK);
+	json_decref(e);
+	e = create(t, "group", "{\"path\":\"/A/B-C.D\"}", STORE_EXISTS);
+	e = create(t, "user", "{\"email\":\"x@y.z\"}", STORE_REQUIRED);
+	e = create(t, "user", "{\"username\":\"me\"}", STORE_INVALID);
+	e = create(t, "user", "{\"username\":\"john.doe\",\"email\":\"John@Mail.com\","
+	           "\"password\":\"secret\",\"pin\":\"1234\"}", STORE_OK);
+	CHECK(json_object_get(e, "password") == NULL);
+	CHECK(json_object_get(e, "pin") == NULL);
+	CHECK(json_is_true(json_object_get(e, "activated")));
+	store_id uid = id_of(e), found;
+	json_decref(e);
+	e = create(t, "user", "{\"username\":\"other\",\"email\":\"john@mail.com\"}", STORE_EXISTS);
+	CHECK_RC(store_entity_find(t, &app, "user", S("JOHN@mail.com"), &found), STORE_OK);
+	CHECK(memcmp(found.b, uid.b, 16) == 0);
+	CHECK_RC(store_entity_find(t, &app, "user", S("John.Doe"), &found), STORE_OK);
+	e = create(t, "user", "{\"username\":42}", STORE_INVALID);
+	e = create(t, "activity", "{\"verb\":\"post\"}", STORE_REQUIRED);
+	e = create(t, "activity", "{\"verb\":\"post\",\"actor\":{\"displayName\":\"x\"}}", STORE_OK);
+	CHECK(json_integer_value(json_object_get(e, "published")) > 0);
+	json_decref(e);
+	store_txn_abort(t);
+}
+
+static void
+test_edges(void)
+{
+	store_txn *t = wtxn();
+	store_id a, b[5], ids[10];
+	store_pos last;
+	size_t n;
+	int created;
+	uint64_t count;
+	json_t *e, *names;
+
+	e = create(t, "person", "{\"name\":\"fred\"}", STORE_OK);
+	a = id_of(e);
+	json_decref(e);
+	for (int i = 0; i < 5; i++) {
+		char body[64];
+		snprintf(body, sizeof body, "{\"name\":\"r%d\"}", i);
+		e = create(t, "restaurant", body, STORE_OK);
+		b[i] = id_of(e);
+		json_decref(e);
+		CHECK_RC(store_edge_put(t, &app, &a, STORE_EDGE_OUT, "likes", &b[i], &created), STORE_OK);
+		CHECK(created == 1);
+	}
+	/* Newest first; paging continues after the last position. */
+	CHECK_RC(store_edge_list(t, &app, &a, STORE_EDGE_OUT, "likes", NULL, 3, ids, &n, &last), STORE_OK);
+	CHECK(n == 3);
+	CHECK(memcmp(ids[0].b, b[4].b, 16) == 0 && memcmp(ids[2].b, b[2].b, 16) == 0);
+	CHECK_RC(store_edge_list(t, &app, &a, STORE_EDGE_OUT, "likes", &last, 3, ids, &n, &last), STORE_OK);
+	CHECK(n == 2);
+	CHECK(memcmp(ids[0].b, b[1].b, 16) == 0 && memcmp(ids[1].b, b[0].b, 16) == 0);
+	/* Re-post refreshes the time: b[0] moves to the front. */
+	CHECK_RC(store_edge_put(t, &app, &a, STORE_EDGE_OUT, "likes", &b[0], &created), STORE_OK);
+	CHECK(created == 0);
+	CHECK_RC(store_edge_list(t, &app, &a, STORE_EDGE_OUT, "likes", NULL, 10, ids, &n, NULL), STORE_OK);
+	CHECK(n == 5 && memcmp(ids[0].b, b[0].b, 16) == 0);
+	CHECK_RC(store_edge_count(t, &app, &a, STORE_EDGE_OUT, "likes", &count), STORE_OK);
+	CHECK(count == 5);
+	/* The reverse edge lists the source. */
+	CHECK_RC(store_edge_list(t, &app, &b[3], STORE_EDGE_IN, "likes", NULL, 10, ids, &n, NULL), STORE_OK);
+	CHECK(n == 1 && memcmp(ids[0].b, a.b, 16) == 0);
+	CHECK_RC(store_edge_names(t, &app, &b[3], STORE_EDGE_IN, &names), STORE_OK);
+	CHECK(json_integer_value(json_object_get(names, "likes")) == 1);
+	json_decref(names);
+	/* Deleting the edge only. */
+	CHECK_RC(store_edge_del(t, &app, &a, STORE_EDGE_OUT, "likes", &b[3]), STORE_OK);
+	CHECK_RC(store_edge_del(t, &app, &a, STORE_EDGE_OUT, "likes", &b[3]), STORE_NOTFOUND);
+	CHECK_RC(store_edge_has(t, &app, &a, STORE_EDGE_OUT, "likes", &b[3]), STORE_NOTFOUND);
+	CHECK_RC(store_edge_names(t, &app, &b[3], STORE_EDGE_IN, &names), STORE_OK);
+	CHECK(json_object_size(names) == 0);
+	json_decref(names);
+	/* Deleting an endpoint removes its edges on both sides. */
+	CHECK_RC(store_entity_delete(t, &app, &a, NULL, NULL), STORE_OK);
+	for (int i = 0; i < 5; i++) {
+		CHECK_RC(store_edge_count(t, &app, &b[i], STORE_EDGE_IN, "likes", &count), STORE_OK);
+		CHECK(count == 0);
+	}
+	CHECK_RC(store_txn_commit(t), STORE_OK);
+}
+
+static void
+test_nested_txn(void)
+{
+	store_txn *t = wtxn(), *child;
+	json_t *e;
+	store_id found;
+	store_app keep = app;
+
+	CHECK_RC(store_txn_begin_child(t, &child), STORE_OK);
+	e = create(child, "widget", "{\"name\":\"w1\"}", STORE_OK);
+	json_decref(e);
+	store_txn_abort(child);
+	CHECK_RC(store_entity_find(t, &app, "widget", S("w1"), &found), STORE_NOTFOUND);
+	CHECK_RC(store_txn_begin_child(t, &child), STORE_OK);
+	e = create(child, "widget", "{\"name\":\"w2\"}", STORE_OK);
+	json_decref(e);
+	CHECK_RC(store_txn_commit(child), STORE_OK);
+	CHECK_RC(store_entity_find(t, &app, "widget", S("w2"), &found), STORE_OK);
+	CHECK_RC(store_txn_commit(t), STORE_OK);
+	app = keep;
+}
+
+int
+main(void)
+{
+	char *dir = tmpdir_new();
+	store_err err = { 0 };
+	store_txn *t;
+	store_id found;
+
+	CHECK_RC(store_open(dir, NULL, &db, &err), STORE_OK);
+	test_orgs_apps();
+	test_entity_crud();
+	test_types();
+	test_edges();
+	test_nested_txn();
+	store_close(db);
+
+	/* Everything committed survives a reopen. */
+	CHECK_RC(store_open(dir, NULL, &db, &err), STORE_OK);
+	t = rtxn();
+	CHECK_RC(store_entity_find(t, &app, "widget", S("w2"), &found), STORE_OK);
+	CHECK_RC(store_entity_find(t, &app, "thing", S("enzo"), &found), STORE_OK);
+	CHECK_RC(store_entity_find(t, &app, "group", S("/a/b-c.d"), &found), STORE_NOTFOUND);
+	store_txn_abort(t);
+	store_close(db);
+	tmpdir_remove(dir);
+	printf("test_store: %d checks\n", check_count);
+	return 0;
+}
