@@ -51,10 +51,12 @@ def main():
         mod = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(mod)
         suite = os.path.basename(os.path.dirname(path))
+        ran = 0
         for fname in [n for n in vars(mod) if n.startswith("test_")]:
             name = "%s/%s.%s" % (suite, modname, fname)
             if args.k not in name:
                 continue
+            ran += 1
             t0 = time.time()
             try:
                 getattr(mod, fname)()
@@ -67,7 +69,7 @@ def main():
             else:
                 failed += 1
                 failures.append((name, detail))
-        if hasattr(mod, "teardown"):
+        if ran and hasattr(mod, "teardown"):
             name = "%s/%s.teardown" % (suite, modname)
             try:
                 mod.teardown()
