@@ -153,7 +153,23 @@ store_edge_put(store_txn *t, const store_app *app, const store_id *owner,
                store_edge_kind kind, const char *name, const store_id *target,
                int *created)
 {
-	uint64_t time = store_next_time(t->s);
+	return edge_put_at(t, app, owner, kind, name, target, store_next_time(t->s),
+	                   created);
+}
+
+store_rc
+edge_time_of(store_txn *t, const store_app *app, const store_id *owner,
+             store_edge_kind kind, const char *name, const store_id *target,
+             uint64_t *time)
+{
+	return edge_time(t, app, owner, kind, name, target, time);
+}
+
+store_rc
+edge_put_at(store_txn *t, const store_app *app, const store_id *owner,
+            store_edge_kind kind, const char *name, const store_id *target,
+            uint64_t time, int *created)
+{
 	int c1, c2;
 	store_rc rc;
 

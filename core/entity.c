@@ -193,6 +193,24 @@ unique_update(store_txn *t, const store_app *app, const store_type_info *ti,
 	return STORE_OK;
 }
 
+/* A user's password and pin from the body become hashed credentials. */
+static store_rc
+set_secrets(store_txn *t, const store_app *app, const store_id *id, json_t *body,
+            store_err *err)
+{
+	static const char *const kinds[] = { "password", "pin" };
+	for (size_t i = 0; i < 2; i++) {
+		json_t *v = json_get_ci(body, kinds[i], NULL);
+		if (!v || json_is_null(v)) continue;
+		if (!json_is_string(v) || json_string_length(v) == 0)
+			return store_fail(err, STORE_INVALID, "the %s must be a non-empty string",
+			                  kinds[i]);
+		store_rc rc = store_secret_set(t, app, id, kinds[i], json_string_value(v));
+		if (rc) return rc;
+	}
+	return STORE_OK;
+}
+
 static store_rc
 entity_put(store_txn *t, const store_app *app, const store_id *id, json_t *e)
 {
@@ -253,8 +271,23 @@ store_entity_create(store_txn *t, const store_app *app, const char *type,
 	if (!e) { rc = STORE_NOMEM; goto done; }
 	json_object_foreach(props, key, v)
 		if (!is_empty_value(v)) json_object_set(e, key, v);
-	if (strcmp(type, "user") == 0 && !json_get_ci(e, "activated", NULL))
-		json_object_set_new(e, "activated", json_true());
+	if (strcmp(type, "user") == 0) {
+		json_t *email = json_get_ci(e, "email", NULL);
+		if (!json_get_ci(e, "activated", NULL))
+			json_object_set_new(e, "activated", json_true());
+		if (!json_get_ci(e, "picture", NULL) && json_is_string(email)) {
+			char *lc = xstrdup(json_string_value(email)), hex[33], url[80];
+			char *p = lc, *end;
+			while (*p == ' ' || *p == '\t') p++;
+			end = p + strlen(p);
+			while (end > p && (end[-1] == ' ' || end[-1] == '\t')) *--end = '\0';
+			lc_copy(p, p, strlen(p));
+			md5_hex(p, strlen(p), hex);
+			snprintf(url, sizeof url, "https://www.gravatar.com/avatar/%s", hex);
+			json_object_set_new(e, "picture", json_string(url));
+			free(lc);
+		}
+	}
 	if (strcmp(type, "activity") == 0) {
 		json_t *pub = json_get_ci(e, "published", NULL);
 		if (!json_is_integer(pub) || json_integer_value(pub) <= 0)
@@ -263,6 +296,8 @@ store_entity_create(store_txn *t, const store_app *app, const char *type,
 	if ((rc = validate(ti, type, e, err))) goto done;
 	if ((rc = unique_update(t, app, ti, type, NULL, e, &id, err))) goto done;
 	if ((rc = entity_put(t, app, &id, e))) goto done;
+	if (strcmp(type, "user") == 0 && (rc = set_secrets(t, app, &id, body, err)))
+		goto done;
 	store_collection_of(type, coll);
 	if ((rc = store_edge_put(t, app, &app->uuid, STORE_EDGE_COLLECTION, coll, &id, NULL)))
 		goto done;
@@ -386,6 +421,8 @@ store_entity_delete(store_txn *t, const store_app *app, const store_id *id,
 	if ((rc = unique_update(t, app, store_type_info_of(type), type, old, NULL, id, err)))
 		goto done;
 	if ((rc = edges_remove_all(t, app, id))) goto done;
+	if ((rc = dicts_remove_all(t, app, id))) goto done;
+	if ((rc = secrets_remove_all(t, app, id))) goto done;
 	key_entity(&k, app, id);
 	if ((rc = kv_del(t, DBI_ENTITIES, &k))) goto done;
 	if (out) {

@@ -20,7 +20,8 @@
 **   edge_at   app, owner, kind(1), name\0, target              time (8, BE)
 **   counts    app, owner, kind(1), name                        count (8, BE)
 **   index     app, type\0, path\0, tag(1), value, entity       empty   (query/)
-**   secrets   app, entity uuid, kind\0                         salted hash text
+**   secrets   app, entity uuid, kind                           salted hash text
+**   dicts     app, entity uuid, dictionary\0, value            empty
 **   meta      name                                             settings
 **
 ** kind: 'c' collection (owner's collection `name` holds target), 'm' its
@@ -45,7 +46,7 @@
 
 enum {
 	DBI_ORGS, DBI_APPS, DBI_ENTITIES, DBI_UNIQUE, DBI_EDGES, DBI_EDGE_AT,
-	DBI_COUNTS, DBI_INDEX, DBI_SECRETS, DBI_META, DBI_COUNT
+	DBI_COUNTS, DBI_INDEX, DBI_SECRETS, DBI_DICTS, DBI_META, DBI_COUNT
 };
 
 typedef struct {

@@ -72,7 +72,7 @@ static const char *const dbi_names[DBI_COUNT] = {
 	[DBI_ORGS] = "orgs", [DBI_APPS] = "apps", [DBI_ENTITIES] = "entities",
 	[DBI_UNIQUE] = "unique", [DBI_EDGES] = "edges", [DBI_EDGE_AT] = "edge_at",
 	[DBI_COUNTS] = "counts", [DBI_INDEX] = "index", [DBI_SECRETS] = "secrets",
-	[DBI_META] = "meta",
+	[DBI_DICTS] = "dicts", [DBI_META] = "meta",
 };
 
 #define SCHEMA_VERSION "1"

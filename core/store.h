@@ -101,6 +101,7 @@ typedef struct {
 	const char *required[4];     /* required properties */
 	const char *collections[8];  /* sub-collections in metadata order */
 	const char *coll_types[8];   /* item type of each sub-collection */
+	const char *coll_linked[8];  /* the item type's reverse collection, or NULL */
 	const char *sets[3];         /* dictionaries shown in metadata.sets */
 	const char *immutable[8];    /* properties an update may not change */
 	int         builtin;
@@ -243,5 +244,70 @@ store_rc store_edge_count(store_txn *t, const store_app *app,
 store_rc store_edge_names(store_txn *t, const store_app *app,
                           const store_id *owner, store_edge_kind kind,
                           json_t **out);
+
+/* ---- relationships: sub-collections, groups, activities, dictionaries -- */
+
+/* The item type of owner_type's schema collection `coll`, or NULL when
+** coll is not one (then it is a connection verb). */
+const char *store_coll_item_type(const char *owner_type, const char *coll);
+
+/* Adds item to owner's collection (spec 1.4): the item must exist and be of
+** the collection's item type (else STORE_NOTFOUND); the linked reverse
+** collection (users<->groups, users<->roles, groups<->roles,
+** users<->devices) is written too.  Re-adding refreshes the edge time. */
+store_rc store_coll_add(store_txn *t, const store_app *app,
+                        const store_id *owner, const char *owner_type,
+                        const char *coll, const store_id *item);
+/* Removes the membership both ways; STORE_NOTFOUND if item is no member. */
+store_rc store_coll_remove(store_txn *t, const store_app *app,
+                           const store_id *owner, const char *owner_type,
+                           const char *coll, const store_id *item);
+
+/* Resolves a hierarchical group path given as URL segments (spec 4): the
+** longest existing path among segs[0], segs[0]/segs[1], ... , stopping at
+** a group collection or dictionary name.  *used gets how many segments
+** the group's path took. */
+store_rc store_group_resolve(store_txn *t, const store_app *app,
+                             const store_slice *segs, size_t n,
+                             store_id *out, size_t *used);
+
+/* Posts an activity with the fan-out of spec 5.5, all in t:
+**   owner NULL                 -> root activities only
+**   owner a user               -> user's activities; user's and followers' feeds
+**   owner a group              -> group's activities and feed; members' feeds
+**   owner a user, via a group  -> user's activities and feed; feeds of the
+**                                 user's followers who are members of via
+** For a user owner a missing actor (or one without uuid/email) is filled. */
+store_rc store_activity_post(store_txn *t, const store_app *app,
+                             const store_id *owner, const store_id *via,
+                             json_t *body, json_t **out, store_err *err);
+
+/* follower -following-> leader; the leader's activities are copied into
+** the follower's feed when the edge is new. */
+store_rc store_follow(store_txn *t, const store_app *app,
+                      const store_id *follower, const store_id *leader);
+
+/* Entity dictionaries (permissions): sets of strings per entity. */
+store_rc store_dict_add(store_txn *t, const store_app *app, const store_id *id,
+                        const char *dict, const char *value);
+store_rc store_dict_remove(store_txn *t, const store_app *app,
+                           const store_id *id, const char *dict,
+                           const char *value);
+/* The dictionary's values, sorted, as a new JSON array. */
+store_rc store_dict_list(store_txn *t, const store_app *app, const store_id *id,
+                         const char *dict, json_t **out);
+
+/* ---- credentials ---------------------------------------------------------- */
+
+/* Stores a salted slow hash (yescrypt) of secret as the entity's `kind`
+** credential ("password", "pin"); the plain text is never stored. */
+store_rc store_secret_set(store_txn *t, const store_app *app,
+                          const store_id *id, const char *kind,
+                          const char *secret);
+/* STORE_OK when secret matches, STORE_NOTFOUND when it does not or no
+** credential of that kind exists. */
+store_rc store_secret_check(store_txn *t, const store_app *app,
+                            const store_id *id, const char *kind,
+                            const char *secret);
 
 #endif

@@ -47,6 +47,23 @@ void lc_copy(char *out, const char *s, size_t n);
 /* Case-insensitive property lookup; *key (may be NULL) gets the stored name. */
 json_t *json_get_ci(json_t *obj, const char *name, const char **key);
 
+/* store_edge_put with a given edge time (copied feed items keep the time
+** they were posted at). */
+store_rc edge_put_at(store_txn *t, const store_app *app, const store_id *owner,
+                     store_edge_kind kind, const char *name,
+                     const store_id *target, uint64_t time, int *created);
+/* The time of an existing edge. */
+store_rc edge_time_of(store_txn *t, const store_app *app, const store_id *owner,
+                      store_edge_kind kind, const char *name,
+                      const store_id *target, uint64_t *time);
+
+/* Dictionaries and credentials of an entity that is being deleted. */
+store_rc dicts_remove_all(store_txn *t, const store_app *app, const store_id *id);
+store_rc secrets_remove_all(store_txn *t, const store_app *app, const store_id *id);
+
+/* Lower-case hex MD5 of s[0..n) into out[33]. */
+void md5_hex(const void *s, size_t n, char out[33]);
+
 /* Edges of an entity that is being deleted. */
 store_rc edges_remove_all(store_txn *t, const store_app *app,
                           const store_id *id);

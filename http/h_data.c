@@ -1,7 +1,9 @@
 /*
-** h_data.c: handlers for application data: the application entity, root
-** collections and their items (spec 1.4).  Each handler works in r->txn
-** and renders the result; domain rules live in core/.
+** h_data.c: handlers for the application entity, root collections and
+** their items (spec 1.4), plus the listing and rendering helpers that the
+** relationship handlers share.  Handlers read what the path names from
+** r->w (walk.c), work in r->txn and leave the reply in r; domain rules
+** live in core/.
 */
 #include "http/http_int.h"
 #include "query/query.h"
@@ -10,29 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-
-/* The collection of route capture 0: its type and its canonical path. */
-typedef struct {
-	char type[STORE_NAME_MAX + 1];
-	char coll[STORE_NAME_MAX + 1];
-	char path[STORE_NAME_MAX + 2];
-} coll_ref;
-
-static int
-coll_or_reply(http_req *r, coll_ref *c)
-{
-	if (store_type_from_collection(r->cap[0], c->type) != STORE_OK ||
-	    r->cap[0].p[0] == '_') {
-		http_error(r, 400, "illegal_argument", "'%.*s' is not a valid collection name",
-		           (int)(r->cap[0].n > HTTP_MAX_ECHO ? HTTP_MAX_ECHO : r->cap[0].n),
-		           r->cap[0].p);
-		return 0;
-	}
-	store_collection_of(c->type, c->coll);
-	c->path[0] = '/';
-	memcpy(c->path + 1, c->coll, strlen(c->coll) + 1);
-	return 1;
-}
 
 /* ql (aliases q, query), ignoring an empty value and a bare `select *`. */
 static const char *
@@ -53,29 +32,29 @@ ql_param(http_req *r)
 				if (!*q) continue;
 			}
 		}
+		if (!*p) continue;
 		return v;
 	}
 	return NULL;
 }
 
-static int
-no_ql_or_reply(http_req *r)
+int
+http_no_ql_or_reply(http_req *r)
 {
 	if (!ql_param(r)) return 1;
 	http_error(r, 501, "not_implemented", "ql queries are not supported by this server yet");
 	return 0;
 }
 
-/* Appends e rendered under base to the envelope's entities. */
-static void
-add_entity(http_req *r, json_t *env, json_t *e, const char *base)
+void
+http_add_entity(http_req *r, json_t *env, json_t *e, const char *base)
 {
 	json_array_append_new(json_object_get(env, "entities"),
 	                      http_render_entity(r, r->txn, e, base));
 }
 
-static int
-cursor_or_reply(http_req *r, store_pos *pos)
+int
+http_cursor_or_reply(http_req *r, store_pos *pos)
 {
 	const char *c = http_param_get(r, "cursor");
 	pos->set = 0;
@@ -85,59 +64,95 @@ cursor_or_reply(http_req *r, store_pos *pos)
 	return 0;
 }
 
-/* Lists one page of a root collection into env; returns the count. */
-static store_rc
-list_page(http_req *r, const coll_ref *c, json_t *env, size_t limit,
-          const store_pos *after, store_pos *last, size_t *n)
+void
+http_reply_entity(http_req *r, store_rc rc, json_t *e, const store_err *err)
 {
-	store_id *ids = arena_alloc(r->a, limit * sizeof *ids);
-	store_rc rc = store_edge_list(r->txn, &r->app, &r->app.uuid,
-	                              STORE_EDGE_COLLECTION, c->coll, after, limit,
-	                              ids, n, last);
-	for (size_t i = 0; rc == STORE_OK && i < *n; i++) {
-		json_t *e = NULL;
-		rc = store_entity_get(r->txn, &r->app, &ids[i], &e);
-		if (rc == STORE_OK) add_entity(r, env, e, c->path);
-		json_decref(e);
+	if (rc) {
+		http_store_error(r, rc, err, NULL);
+		return;
 	}
-	return rc;
+	json_t *env = http_envelope(r, r->w.path);
+	http_add_entity(r, env, e, r->w.path);
+	http_reply(r, env);
 }
 
-void
-h_coll_get(http_req *r)
+json_t *
+http_body_object_or_reply(http_req *r, int empty_ok)
 {
-	coll_ref c;
-	store_pos after, last;
-	size_t n, limit = http_limit(r, NULL);
-	store_rc rc;
+	int present;
+	json_t *body = http_body_json(r, &present);
+	if (present && !body) return NULL;
+	if (!body && empty_ok) return json_object();
+	if (!json_is_object(body)) {
+		json_decref(body);
+		http_error(r, 400, "illegal_argument", "the body must be a JSON object");
+		return NULL;
+	}
+	return body;
+}
 
-	if (!coll_or_reply(r, &c) || !no_ql_or_reply(r) || !cursor_or_reply(r, &after))
-		return;
-	json_t *env = http_envelope(r, c.path);
-	if ((rc = list_page(r, &c, env, limit, &after, &last, &n))) {
+/* One page of owner's edges kind/name, newest first, into the envelope:
+** entities of type_filter only when it is not empty.  A page filled to
+** `limit` carries a cursor.  count=1 sets the envelope's `count`. */
+void
+http_list_edges(http_req *r, const store_id *owner, store_edge_kind kind,
+                const char *name, const char *type_filter, int count)
+{
+	size_t limit = http_limit(r, NULL), have = 0, n;
+	store_pos pos;
+	store_rc rc = STORE_OK;
+
+	if (!http_no_ql_or_reply(r) || !http_cursor_or_reply(r, &pos)) return;
+	store_id *ids = arena_alloc(r->a, limit * sizeof *ids);
+	json_t *env = http_envelope(r, r->w.path);
+	do {
+		/* every edge of a batch is consumed, so pos is exact */
+		rc = store_edge_list(r->txn, &r->app, owner, kind, name, &pos, limit - have,
+		                     ids, &n, &pos);
+		for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+			json_t *e = NULL;
+			rc = store_entity_get(r->txn, &r->app, &ids[i], &e);
+			if (rc == STORE_NOTFOUND) {
+				rc = STORE_OK;
+				continue;
+			}
+			const char *t = json_string_value(json_object_get(e, "type"));
+			if (rc == STORE_OK && (!type_filter[0] || (t && strcmp(t, type_filter) == 0))) {
+				http_add_entity(r, env, e, r->w.path);
+				have++;
+			}
+			json_decref(e);
+		}
+	} while (rc == STORE_OK && n > 0 && have < limit && type_filter[0]);
+	if (rc) {
 		json_decref(env);
 		http_store_error(r, rc, NULL, NULL);
 		return;
 	}
-	json_object_set_new(env, "count", json_integer((json_int_t)n));
-	if (n == limit && last.set) {
+	if (count) json_object_set_new(env, "count", json_integer((json_int_t)have));
+	if (have == limit && pos.set) {
 		char tok[QUERY_CURSOR_MAX];
-		query_cursor_encode(&last, tok);
+		query_cursor_encode(&pos, tok);
 		json_object_set_new(env, "cursor", json_string(tok));
 	}
 	http_reply(r, env);
 }
 
+void
+h_coll_get(http_req *r)
+{
+	http_list_edges(r, &r->app.uuid, STORE_EDGE_COLLECTION, r->w.name, "", 1);
+}
+
 /* Creates one entity from an object body; empty objects create nothing. */
 static store_rc
-create_one(http_req *r, const coll_ref *c, json_t *body, json_t *env,
-           store_err *err)
+create_one(http_req *r, json_t *body, json_t *env, store_err *err)
 {
 	json_t *e = NULL;
 	store_rc rc;
 	if (json_object_size(body) == 0) return STORE_OK;
-	rc = store_entity_create(r->txn, &r->app, c->type, body, NULL, &e, err);
-	if (rc == STORE_OK) add_entity(r, env, e, c->path);
+	rc = store_entity_create(r->txn, &r->app, r->w.item_type, body, NULL, &e, err);
+	if (rc == STORE_OK) http_add_entity(r, env, e, r->w.path);
 	json_decref(e);
 	return rc;
 }
@@ -158,7 +173,7 @@ error_code(store_rc rc)
 /* An array body: each item in its own nested transaction, so a failed
 ** item leaves no trace and the others still commit with the request. */
 static void
-create_batch(http_req *r, const coll_ref *c, json_t *body, json_t *env)
+create_batch(http_req *r, json_t *body, json_t *env)
 {
 	json_t *errors = json_array(), *item;
 	size_t i;
@@ -172,7 +187,7 @@ create_batch(http_req *r, const coll_ref *c, json_t *body, json_t *env)
 			snprintf(err.msg, sizeof err.msg, "item %zu is not a JSON object", i);
 		} else if ((rc = store_txn_begin_child(parent, &child)) == STORE_OK) {
 			r->txn = child;
-			rc = create_one(r, c, item, env, &err);
+			rc = create_one(r, item, env, &err);
 			r->txn = parent;
 			if (rc == STORE_OK) rc = store_txn_commit(child);
 			else store_txn_abort(child);
@@ -181,6 +196,7 @@ create_batch(http_req *r, const coll_ref *c, json_t *body, json_t *env)
 		if (rc != STORE_EXISTS && rc != STORE_INVALID && rc != STORE_REQUIRED &&
 		    rc != STORE_TOOBIG) {
 			json_decref(errors);
+			json_decref(env);
 			http_store_error(r, rc, &err, NULL);
 			return;
 		}
@@ -196,16 +212,14 @@ create_batch(http_req *r, const coll_ref *c, json_t *body, json_t *env)
 static void
 create_from_body(http_req *r)
 {
-	coll_ref c;
 	int present;
 	json_t *body, *env;
 	store_err err = { 0 };
 	store_rc rc;
 
-	if (!coll_or_reply(r, &c)) return;
 	body = http_body_json(r, &present);
 	if (present && !body) return;
-	env = http_envelope(r, c.path);
+	env = http_envelope(r, r->w.path);
 	if (!body) {
 		http_reply(r, env);
 	} else if (json_is_array(body)) {
@@ -214,13 +228,13 @@ create_from_body(http_req *r)
 			http_error(r, 400, "illegal_argument",
 			           "a batch holds at most %d entities", HTTP_MAX_BATCH);
 		} else {
-			create_batch(r, &c, body, env);
+			create_batch(r, body, env);
 		}
 	} else if (!json_is_object(body)) {
 		json_decref(env);
 		http_error(r, 400, "illegal_argument",
 		           "the body must be a JSON object or an array of objects");
-	} else if ((rc = create_one(r, &c, body, env, &err))) {
+	} else if ((rc = create_one(r, body, env, &err))) {
 		json_decref(env);
 		http_store_error(r, rc, &err, NULL);
 	} else {
@@ -238,18 +252,17 @@ h_coll_post(http_req *r)
 void
 h_coll_put(http_req *r)
 {
-	if (no_ql_or_reply(r)) create_from_body(r);
+	if (http_no_ql_or_reply(r)) create_from_body(r);
 }
 
 void
 h_coll_delete(http_req *r)
 {
-	coll_ref c;
 	store_pos last;
 	size_t n, limit;
 	store_rc rc = STORE_OK;
 
-	if (!coll_or_reply(r, &c) || !no_ql_or_reply(r)) return;
+	if (!http_no_ql_or_reply(r)) return;
 	if (!http_param_get(r, "limit")) {
 		r->allow = "GET, POST, PUT";
 		http_error(r, 405, "unsupported_service_operation",
@@ -258,14 +271,14 @@ h_coll_delete(http_req *r)
 	}
 	limit = http_limit(r, NULL);
 	store_id *ids = arena_alloc(r->a, limit * sizeof *ids);
-	json_t *env = http_envelope(r, c.path);
+	json_t *env = http_envelope(r, r->w.path);
 	rc = store_edge_list(r->txn, &r->app, &r->app.uuid, STORE_EDGE_COLLECTION,
-	                     c.coll, NULL, limit, ids, &n, &last);
+	                     r->w.name, NULL, limit, ids, &n, &last);
 	for (size_t i = 0; rc == STORE_OK && i < n; i++) {
 		json_t *e = NULL;
 		store_err err = { 0 };
 		rc = store_entity_delete(r->txn, &r->app, &ids[i], &e, &err);
-		if (rc == STORE_OK) add_entity(r, env, e, c.path);
+		if (rc == STORE_OK) http_add_entity(r, env, e, r->w.path);
 		json_decref(e);
 	}
 	if (rc) {
@@ -276,103 +289,70 @@ h_coll_delete(http_req *r)
 	http_reply(r, env);
 }
 
-/* Resolves route capture 1 to an entity of c's type. */
-static int
-item_or_reply(http_req *r, const coll_ref *c, store_id *id, const char *nf_code)
-{
-	store_rc rc = store_entity_find(r->txn, &r->app, c->type, r->cap[1], id);
-	if (rc == STORE_OK) return 1;
-	if (rc == STORE_NOTFOUND)
-		http_error(r, 404, nf_code, "%s \"%.*s\" not found", c->type,
-		           (int)(r->cap[1].n > HTTP_MAX_ECHO ? HTTP_MAX_ECHO : r->cap[1].n),
-		           r->cap[1].p);
-	else
-		http_store_error(r, rc, NULL, NULL);
-	return 0;
-}
-
-/* Replies with one entity, or the store error. */
-static void
-reply_entity(http_req *r, const coll_ref *c, store_rc rc, json_t *e,
-             const store_err *err)
-{
-	if (rc) {
-		http_store_error(r, rc, err, NULL);
-		return;
-	}
-	json_t *env = http_envelope(r, c->path);
-	add_entity(r, env, e, c->path);
-	http_reply(r, env);
-}
-
 void
 h_item_get(http_req *r)
 {
-	coll_ref c;
-	store_id id;
 	json_t *e = NULL;
-	if (!coll_or_reply(r, &c) || !item_or_reply(r, &c, &id, "entity_not_found")) return;
-	store_rc rc = store_entity_get(r->txn, &r->app, &id, &e);
-	reply_entity(r, &c, rc, e, NULL);
+	if (!r->w.found) {
+		http_not_found(r, "entity_not_found");
+		return;
+	}
+	store_rc rc = store_entity_get(r->txn, &r->app, &r->w.item, &e);
+	http_reply_entity(r, rc, e, NULL);
 	json_decref(e);
 }
 
 void
 h_item_put(http_req *r)
 {
-	coll_ref c;
-	int present;
 	json_t *body, *e = NULL;
 	store_err err = { 0 };
+	store_rc rc;
 
-	if (!coll_or_reply(r, &c)) return;
-	body = http_body_json(r, &present);
-	if (present && !body) return;
-	if (!body) body = json_object();
-	if (!json_is_object(body)) {
-		json_decref(body);
-		http_error(r, 400, "illegal_argument", "the body must be a JSON object");
+	if (r->w.me) {
+		http_not_found(r, "service_resource_not_found");
 		return;
 	}
-	store_rc rc = store_entity_put(r->txn, &r->app, c.type, r->cap[1], body, &e, &err);
-	json_decref(body);
-	if (rc == STORE_NOTFOUND)
-		http_error(r, 404, "entity_not_found", "%s \"%.*s\" not found", c.type,
-		           (int)(r->cap[1].n > HTTP_MAX_ECHO ? HTTP_MAX_ECHO : r->cap[1].n),
-		           r->cap[1].p);
+	if (!(body = http_body_object_or_reply(r, 1))) return;
+	if (r->w.found)
+		rc = store_entity_update(r->txn, &r->app, &r->w.item, body, &e, &err);
 	else
-		reply_entity(r, &c, rc, e, &err);
+		rc = store_entity_put(r->txn, &r->app, r->w.item_type, r->w.ident, body, &e, &err);
+	json_decref(body);
+	if (rc == STORE_NOTFOUND) http_not_found(r, "entity_not_found");
+	else http_reply_entity(r, rc, e, &err);
 	json_decref(e);
 }
 
 void
 h_item_post(http_req *r)
 {
-	coll_ref c;
-	store_id id;
 	json_t *e = NULL;
 	store_rc rc;
 
-	if (!coll_or_reply(r, &c) || !item_or_reply(r, &c, &id, "service_resource_not_found"))
+	if (!r->w.found) {
+		http_not_found(r, "service_resource_not_found");
 		return;
-	rc = store_edge_put(r->txn, &r->app, &r->app.uuid, STORE_EDGE_COLLECTION, c.coll,
-	                    &id, NULL);
-	if (rc == STORE_OK) rc = store_entity_get(r->txn, &r->app, &id, &e);
-	reply_entity(r, &c, rc, e, NULL);
+	}
+	rc = store_edge_put(r->txn, &r->app, &r->app.uuid, STORE_EDGE_COLLECTION, r->w.name,
+	                    &r->w.item, NULL);
+	if (rc == STORE_OK) rc = store_entity_get(r->txn, &r->app, &r->w.item, &e);
+	http_reply_entity(r, rc, e, NULL);
 	json_decref(e);
 }
 
 void
 h_item_delete(http_req *r)
 {
-	coll_ref c;
-	store_id id;
 	json_t *e = NULL;
 	store_err err = { 0 };
 
-	if (!coll_or_reply(r, &c) || !item_or_reply(r, &c, &id, "entity_not_found")) return;
-	store_rc rc = store_entity_delete(r->txn, &r->app, &id, &e, &err);
-	reply_entity(r, &c, rc, e, &err);
+	if (!r->w.found) {
+		http_not_found(r, "entity_not_found");
+		return;
+	}
+	store_rc rc = store_entity_delete(r->txn, &r->app, &r->w.item, &e, &err);
+	http_reply_entity(r, rc, e, &err);
 	json_decref(e);
 }
 
@@ -402,39 +382,35 @@ app_entity(http_req *r, json_t *rec)
 	return out;
 }
 
+static void
+reply_app(http_req *r, json_t *rec)
+{
+	json_t *env = http_envelope(r, "");
+	json_array_append_new(json_object_get(env, "entities"), app_entity(r, rec));
+	http_reply(r, env);
+}
+
 void
 h_app_get(http_req *r)
 {
 	json_t *rec = NULL;
 	store_rc rc = store_app_json(r->txn, &r->app, &rec);
-	if (rc) {
-		http_store_error(r, rc, NULL, NULL);
-		return;
-	}
-	json_t *env = http_envelope(r, "");
-	json_array_append_new(json_object_get(env, "entities"), app_entity(r, rec));
+	if (rc) http_store_error(r, rc, NULL, NULL);
+	else reply_app(r, rec);
 	json_decref(rec);
-	http_reply(r, env);
 }
 
 void
 h_app_put(http_req *r)
 {
-	int present;
-	json_t *body = http_body_json(r, &present), *rec = NULL;
+	json_t *body = http_body_object_or_reply(r, 1), *rec = NULL;
 	store_err err = { 0 };
-	if (present && !body) return;
-	if (!body) body = json_object();
+	if (!body) return;
 	store_rc rc = store_app_update(r->txn, &r->app, body, &rec, &err);
 	json_decref(body);
-	if (rc) {
-		http_store_error(r, rc, &err, NULL);
-		return;
-	}
-	json_t *env = http_envelope(r, "");
-	json_array_append_new(json_object_get(env, "entities"), app_entity(r, rec));
+	if (rc) http_store_error(r, rc, &err, NULL);
+	else reply_app(r, rec);
 	json_decref(rec);
-	http_reply(r, env);
 }
 
 void

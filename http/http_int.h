@@ -35,6 +35,34 @@ struct http_server {
 	unsigned    port;
 };
 
+/* What a path under /{org}/{app} names (spec 1.2), found by http_walk():
+** a collection context (root collection, sub-collection, outgoing or
+** incoming connections), optionally one item in it, or a dictionary. */
+typedef enum { CTX_ROOT, CTX_SUB, CTX_OUT, CTX_IN } ctx_kind;
+typedef enum { SHAPE_COLL, SHAPE_ITEM, SHAPE_DICT } walk_shape;
+
+typedef struct {
+	walk_shape  shape;
+	ctx_kind    kind;
+	store_id    owner;                        /* the app's uuid for CTX_ROOT */
+	char        owner_type[STORE_NAME_MAX + 1];  /* "" for CTX_ROOT */
+	char        name[STORE_NAME_MAX + 1];     /* collection name or verb */
+	char        item_type[STORE_NAME_MAX + 1];/* "" = any type (connections) */
+	const char *path;                         /* service path of the context */
+	/* SHAPE_ITEM */
+	store_slice ident;                        /* the item segment as given */
+	int         found;                        /* the entity exists */
+	int         me;                           /* ident is users' "me" */
+	store_id    item;
+	/* the group a user was reached through (/groups/g/users/u/...) */
+	int         has_via;
+	store_id    via;
+	/* SHAPE_DICT */
+	const char *dict;                         /* "permissions", "rolenames" */
+	int         has_key;
+	store_slice key;                          /* /rolenames/{key} */
+} walk;
+
 typedef struct http_req {
 	http_server *srv;
 	struct MHD_Connection *conn;
@@ -64,6 +92,7 @@ typedef struct http_req {
 	size_t       ncap;
 	const store_slice *rest;        /* segments after the route's prefix */
 	size_t       nrest;
+	walk         w;                 /* what the path names (app routes) */
 
 	/* the reply */
 	unsigned     status;
@@ -103,6 +132,12 @@ void h_mgmt_app_get(http_req *r);
 void h_app_get(http_req *r);
 void h_app_put(http_req *r);
 void h_app_unsupported(http_req *r);
+void h_resource(http_req *r);
+
+/* walk.c */
+int  http_walk(http_req *r, const store_slice *segs, size_t n, walk *w);
+
+/* h_data.c: root collections and items */
 void h_coll_get(http_req *r);
 void h_coll_post(http_req *r);
 void h_coll_put(http_req *r);
@@ -111,6 +146,32 @@ void h_item_get(http_req *r);
 void h_item_put(http_req *r);
 void h_item_post(http_req *r);
 void h_item_delete(http_req *r);
+/* Shared by the handlers of h_data.c and h_rel.c */
+void   http_add_entity(http_req *r, json_t *env, json_t *e, const char *base);
+int    http_cursor_or_reply(http_req *r, store_pos *pos);
+int    http_no_ql_or_reply(http_req *r);
+void   http_list_edges(http_req *r, const store_id *owner, store_edge_kind kind,
+                       const char *name, const char *type_filter, int count);
+void   http_reply_entity(http_req *r, store_rc rc, json_t *e, const store_err *err);
+json_t *http_body_object_or_reply(http_req *r, int empty_ok);
+void   http_not_found(http_req *r, const char *code);
+
+/* h_rel.c: sub-collections, connections, dictionaries */
+void h_sub_list(http_req *r);
+void h_sub_create(http_req *r);
+void h_sub_get(http_req *r);
+void h_sub_add(http_req *r);
+void h_sub_put(http_req *r);
+void h_sub_remove(http_req *r);
+void h_conn_list(http_req *r);
+void h_conn_create(http_req *r);
+void h_conn_get(http_req *r);
+void h_conn_add(http_req *r);
+void h_conn_put(http_req *r);
+void h_conn_remove(http_req *r);
+void h_dict_get(http_req *r);
+void h_dict_post(http_req *r);
+void h_dict_delete(http_req *r);
 
 /* utf8 */
 int utf8_valid(const char *s, size_t n);

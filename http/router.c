@@ -41,15 +41,45 @@ static const route app_routes[] = {
 	{ M_GET,    "",              h_app_get,         0 },
 	{ M_PUT,    "",              h_app_put,         0 },
 	{ M_POST | M_DELETE, "",     h_app_unsupported, 0 },
-	{ M_GET,    "{coll}",        h_coll_get,        0 },
-	{ M_POST,   "{coll}",        h_coll_post,       0 },
-	{ M_PUT,    "{coll}",        h_coll_put,        0 },
-	{ M_DELETE, "{coll}",        h_coll_delete,     0 },
-	{ M_GET,    "{coll}/{id}",   h_item_get,        0 },
-	{ M_PUT,    "{coll}/{id}",   h_item_put,        0 },
-	{ M_POST,   "{coll}/{id}",   h_item_post,       0 },
-	{ M_DELETE, "{coll}/{id}",   h_item_delete,     0 },
+	{ M_GET | M_POST | M_PUT | M_DELETE, "**", h_resource, 0 },
 };
+
+/* What h_resource does with a walked path: by shape, context and method.
+** The dispatcher's 405 rule applies here too. */
+typedef struct {
+	walk_shape   shape;
+	int          kinds;        /* bit (1 << ctx_kind) */
+	int          methods;
+	http_handler handler;
+} resource_route;
+
+#define K(k) (1 << (k))
+static const resource_route resource_routes[] = {
+	{ SHAPE_COLL, K(CTX_ROOT), M_GET,    h_coll_get },
+	{ SHAPE_COLL, K(CTX_ROOT), M_POST,   h_coll_post },
+	{ SHAPE_COLL, K(CTX_ROOT), M_PUT,    h_coll_put },
+	{ SHAPE_COLL, K(CTX_ROOT), M_DELETE, h_coll_delete },
+	{ SHAPE_ITEM, K(CTX_ROOT), M_GET,    h_item_get },
+	{ SHAPE_ITEM, K(CTX_ROOT), M_POST,   h_item_post },
+	{ SHAPE_ITEM, K(CTX_ROOT), M_PUT,    h_item_put },
+	{ SHAPE_ITEM, K(CTX_ROOT), M_DELETE, h_item_delete },
+	{ SHAPE_COLL, K(CTX_SUB),  M_GET,    h_sub_list },
+	{ SHAPE_COLL, K(CTX_SUB),  M_POST,   h_sub_create },
+	{ SHAPE_ITEM, K(CTX_SUB),  M_GET,    h_sub_get },
+	{ SHAPE_ITEM, K(CTX_SUB),  M_POST,   h_sub_add },
+	{ SHAPE_ITEM, K(CTX_SUB),  M_PUT,    h_sub_put },
+	{ SHAPE_ITEM, K(CTX_SUB),  M_DELETE, h_sub_remove },
+	{ SHAPE_COLL, K(CTX_OUT) | K(CTX_IN), M_GET, h_conn_list },
+	{ SHAPE_COLL, K(CTX_OUT),  M_POST,   h_conn_create },
+	{ SHAPE_ITEM, K(CTX_OUT) | K(CTX_IN), M_GET, h_conn_get },
+	{ SHAPE_ITEM, K(CTX_OUT),  M_POST,   h_conn_add },
+	{ SHAPE_ITEM, K(CTX_OUT),  M_PUT,    h_conn_put },
+	{ SHAPE_ITEM, K(CTX_OUT),  M_DELETE, h_conn_remove },
+	{ SHAPE_DICT, K(CTX_SUB),  M_GET,    h_dict_get },
+	{ SHAPE_DICT, K(CTX_SUB),  M_POST | M_PUT, h_dict_post },
+	{ SHAPE_DICT, K(CTX_SUB),  M_DELETE, h_dict_delete },
+};
+#undef K
 
 #define NROUTES(t) (sizeof(t) / sizeof((t)[0]))
 
@@ -135,6 +165,27 @@ lookup(http_req *r, const route *table, size_t ntable, const store_slice *segs,
 		           "no resource at %.*s", HTTP_MAX_ECHO, r->raw_uri);
 	}
 	return NULL;
+}
+
+void
+h_resource(http_req *r)
+{
+	int allowed = 0, m = r->method == M_HEAD ? M_GET : r->method;
+	if (!http_walk(r, r->rest, r->nrest, &r->w)) return;
+	for (size_t i = 0; i < NROUTES(resource_routes); i++) {
+		const resource_route *rr = &resource_routes[i];
+		if (rr->shape != r->w.shape || !(rr->kinds & (1 << r->w.kind))) continue;
+		if (rr->methods & m) {
+			rr->handler(r);
+			return;
+		}
+		allowed |= rr->methods;
+	}
+	char list[64];
+	method_list(list, sizeof list, allowed);
+	r->allow = arena_strndup(r->a, list, strlen(list));
+	http_error(r, 405, "unsupported_service_operation",
+	           "%s is not supported on %s (allowed: %s)", r->action, r->w.path, list);
 }
 
 /* The superuser check of management routes (HTTP Basic). */

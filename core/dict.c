@@ -1,0 +1,96 @@
+/*
+** dict.c: entity dictionaries: small sets of strings attached to an entity
+** (the `permissions` of users, groups and roles), one key per value.
+*/
+#include "core/store_int.h"
+
+static void
+key_dict(keybuf *k, const store_app *app, const store_id *id, const char *dict)
+{
+	key_init(k);
+	key_id(k, &app->uuid);
+	key_id(k, id);
+	key_str(k, dict);
+}
+
+store_rc
+store_dict_add(store_txn *t, const store_app *app, const store_id *id,
+               const char *dict, const char *value)
+{
+	keybuf k;
+	key_dict(&k, app, id, dict);
+	key_put(&k, value, strlen(value));
+	return kv_put(t, DBI_DICTS, &k, "", 0);
+}
+
+store_rc
+store_dict_remove(store_txn *t, const store_app *app, const store_id *id,
+                  const char *dict, const char *value)
+{
+	keybuf k;
+	void *v;
+	store_rc rc;
+	key_dict(&k, app, id, dict);
+	key_put(&k, value, strlen(value));
+	if ((rc = kv_get(t, DBI_DICTS, &k, &v, NULL))) return rc;
+	return kv_del(t, DBI_DICTS, &k);
+}
+
+/* Appends the value of every key under prefix to the array out. */
+static store_rc
+scan_prefix(store_txn *t, const keybuf *prefix, json_t *out)
+{
+	MDB_cursor *c = NULL;
+	MDB_val mk = { prefix->n, (void *)prefix->b }, mv;
+	int mrc;
+
+	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_DICTS], &c)) != 0)
+		return store_mdb_rc(mrc);
+	for (mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(c, &mk, &mv, MDB_NEXT)) {
+		if (mk.mv_size < prefix->n || memcmp(mk.mv_data, prefix->b, prefix->n) != 0)
+			break;
+		json_array_append_new(out, json_stringn((const char *)mk.mv_data + prefix->n,
+		                                        mk.mv_size - prefix->n));
+	}
+	mdb_cursor_close(c);
+	return mrc == 0 || mrc == MDB_NOTFOUND ? STORE_OK : store_mdb_rc(mrc);
+}
+
+store_rc
+store_dict_list(store_txn *t, const store_app *app, const store_id *id,
+                const char *dict, json_t **out)
+{
+	keybuf k;
+	store_rc rc;
+	key_dict(&k, app, id, dict);
+	*out = json_array();
+	if ((rc = scan_prefix(t, &k, *out))) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+store_rc
+dicts_remove_all(store_txn *t, const store_app *app, const store_id *id)
+{
+	keybuf prefix;
+	key_init(&prefix);
+	key_id(&prefix, &app->uuid);
+	key_id(&prefix, id);
+	for (;;) {
+		MDB_cursor *c = NULL;
+		MDB_val mk = { prefix.n, prefix.b }, mv;
+		int mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_DICTS], &c);
+		if (mrc != 0) return store_mdb_rc(mrc);
+		mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE);
+		if (mrc == 0 && (mk.mv_size < prefix.n ||
+		                 memcmp(mk.mv_data, prefix.b, prefix.n) != 0))
+			mrc = MDB_NOTFOUND;
+		if (mrc == 0) mrc = mdb_cursor_del(c, 0);
+		mdb_cursor_close(c);
+		if (mrc == MDB_NOTFOUND) return STORE_OK;
+		if (mrc != 0) return store_mdb_rc(mrc);
+	}
+}

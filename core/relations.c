@@ -1,0 +1,293 @@
+/*
+** relations.c: the relationship rules of Usergrid's built-in types:
+** sub-collections and their linked reverse collections, hierarchical group
+** paths, following, and the activity fan-out of spec 5.5.  Everything here
+** runs inside the caller's write transaction, so a membership, a post and
+** all its feed copies commit together or not at all.
+*/
+#include "core/store_int.h"
+#include "core/mem.h"
+
+#include <stdio.h>
+#include <strings.h>
+
+/* Entities fetched per step while walking a member or follower list. */
+#define WALK_PAGE 512
+
+static int
+type_index(const store_type_info *ti, const char *coll)
+{
+	for (int i = 0; i < 8 && ti->collections[i]; i++)
+		if (strcmp(ti->collections[i], coll) == 0) return i;
+	return -1;
+}
+
+/* following/followers are listed among a user's collections but are
+** connections (spec 5.4). */
+static int
+is_virtual(const char *owner_type, const char *coll)
+{
+	return strcmp(owner_type, "user") == 0 &&
+	       (strcmp(coll, "following") == 0 || strcmp(coll, "followers") == 0);
+}
+
+const char *
+store_coll_item_type(const char *owner_type, const char *coll)
+{
+	const store_type_info *ti = store_type_info_of(owner_type);
+	int i = type_index(ti, coll);
+	if (i < 0 || is_virtual(owner_type, coll)) return NULL;
+	return ti->coll_types[i];
+}
+
+static store_rc
+entity_type(store_txn *t, const store_app *app, const store_id *id,
+            char type[STORE_NAME_MAX + 1])
+{
+	json_t *e = NULL;
+	store_rc rc = store_entity_get(t, app, id, &e);
+	if (rc) return rc;
+	const char *s = json_string_value(json_object_get(e, "type"));
+	if (s) snprintf(type, STORE_NAME_MAX + 1, "%s", s);
+	json_decref(e);
+	return s ? STORE_OK : STORE_CORRUPT;
+}
+
+store_rc
+store_coll_add(store_txn *t, const store_app *app, const store_id *owner,
+               const char *owner_type, const char *coll, const store_id *item)
+{
+	const store_type_info *ti = store_type_info_of(owner_type);
+	char type[STORE_NAME_MAX + 1];
+	int i = type_index(ti, coll);
+	store_rc rc;
+
+	if (i < 0 || is_virtual(owner_type, coll)) return STORE_INVALID;
+	if ((rc = entity_type(t, app, item, type))) return rc;
+	if (strcmp(type, ti->coll_types[i]) != 0) return STORE_NOTFOUND;
+	if ((rc = store_edge_put(t, app, owner, STORE_EDGE_COLLECTION, coll, item, NULL)))
+		return rc;
+	if (ti->coll_linked[i])
+		rc = store_edge_put(t, app, item, STORE_EDGE_COLLECTION, ti->coll_linked[i],
+		                    owner, NULL);
+	return rc;
+}
+
+store_rc
+store_coll_remove(store_txn *t, const store_app *app, const store_id *owner,
+                  const char *owner_type, const char *coll, const store_id *item)
+{
+	const store_type_info *ti = store_type_info_of(owner_type);
+	int i = type_index(ti, coll);
+	store_rc rc;
+
+	if (i < 0 || is_virtual(owner_type, coll)) return STORE_INVALID;
+	if ((rc = store_edge_del(t, app, owner, STORE_EDGE_COLLECTION, coll, item)))
+		return rc;
+	if (ti->coll_linked[i]) {
+		rc = store_edge_del(t, app, item, STORE_EDGE_COLLECTION, ti->coll_linked[i], owner);
+		if (rc == STORE_NOTFOUND) rc = STORE_OK;   /* one-sided since an old bug */
+	}
+	return rc;
+}
+
+/* Words that end the name segments of a group path (spec 4). */
+static int
+ends_group_path(store_slice s)
+{
+	static const char *const words[] = {
+		"users", "activities", "feed", "roles", "rolenames", "permissions",
+		"connecting", "connections", "connected",
+	};
+	for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+		if (strlen(words[i]) == s.n && strncasecmp(words[i], s.p, s.n) == 0) return 1;
+	return 0;
+}
+
+store_rc
+store_group_resolve(store_txn *t, const store_app *app, const store_slice *segs,
+                    size_t n, store_id *out, size_t *used)
+{
+	size_t len = 0, best = 0;
+	char *path;
+	store_rc rc = STORE_NOTFOUND;
+
+	*used = 1;
+	if (n == 0) return STORE_NOTFOUND;
+	if (store_id_parse(segs[0], out))
+		return store_entity_find(t, app, "group", segs[0], out);
+	for (size_t i = 0; i < n; i++) len += segs[i].n + 1;
+	path = xmalloc(len + 2);
+	path[0] = '/';
+	len = 1;
+	for (size_t i = 0; i < n; i++) {
+		store_id id;
+		if (i > 0 && ends_group_path(segs[i])) break;
+		if (i > 0) path[len++] = '/';
+		memcpy(path + len, segs[i].p, segs[i].n);
+		len += segs[i].n;
+		/* "a/b", then "/a/b" for paths stored with a leading slash */
+		store_rc r2 = store_entity_find(t, app, "group",
+		                                (store_slice){ path + 1, len - 1 }, &id);
+		if (r2 == STORE_NOTFOUND)
+			r2 = store_entity_find(t, app, "group", (store_slice){ path, len }, &id);
+		if (r2 == STORE_OK) {
+			*out = id;
+			best = i + 1;
+			rc = STORE_OK;
+		} else if (r2 != STORE_NOTFOUND) {
+			rc = r2;
+			break;
+		}
+	}
+	free(path);
+	if (best) *used = best;
+	return rc;
+}
+
+/* Calls fn(ctx, id) for every edge of owner kind/name, in pages. */
+static store_rc
+for_each_edge(store_txn *t, const store_app *app, const store_id *owner,
+              store_edge_kind kind, const char *name,
+              store_rc (*fn)(void *ctx, const store_id *id), void *ctx)
+{
+	store_id *ids = xmalloc(WALK_PAGE * sizeof *ids);
+	store_pos pos = { .set = 0 };
+	store_rc rc;
+	size_t n;
+
+	do {
+		rc = store_edge_list(t, app, owner, kind, name, &pos, WALK_PAGE, ids, &n, &pos);
+		for (size_t i = 0; rc == STORE_OK && i < n; i++) rc = fn(ctx, &ids[i]);
+	} while (rc == STORE_OK && n == WALK_PAGE);
+	free(ids);
+	return rc;
+}
+
+typedef struct {
+	store_txn       *t;
+	const store_app *app;
+	const store_id  *activity;
+	uint64_t         time;
+	const store_id  *via;       /* feeds only of members of this group */
+} fanout;
+
+/* Adds the activity to one user's feed. */
+static store_rc
+to_feed(void *ctx, const store_id *user)
+{
+	fanout *f = ctx;
+	if (f->via) {
+		store_rc rc = store_edge_has(f->t, f->app, f->via, STORE_EDGE_COLLECTION,
+		                             "users", user);
+		if (rc == STORE_NOTFOUND) return STORE_OK;
+		if (rc) return rc;
+	}
+	return edge_put_at(f->t, f->app, user, STORE_EDGE_COLLECTION, "feed",
+	                   f->activity, f->time, NULL);
+}
+
+/* Fills actor.uuid / actor.email from the posting user where missing. */
+static store_rc
+fill_actor(store_txn *t, const store_app *app, const store_id *user, json_t *body)
+{
+	json_t *u = NULL, *actor = json_get_ci(body, "actor", NULL);
+	const char *have = NULL;
+	store_rc rc;
+
+	if (actor && !json_is_object(actor)) return STORE_OK;
+	if ((rc = store_entity_get(t, app, user, &u))) return rc;
+	if (!actor) {
+		actor = json_object();
+		json_get_ci(body, "actor", &have);
+		json_object_set_new(body, "actor", actor);
+	}
+	if (!json_get_ci(actor, "uuid", NULL))
+		json_object_set(actor, "uuid", json_object_get(u, "uuid"));
+	json_t *email = json_get_ci(u, "email", NULL);
+	if (!json_get_ci(actor, "email", NULL) && email)
+		json_object_set(actor, "email", email);
+	json_decref(u);
+	return STORE_OK;
+}
+
+store_rc
+store_activity_post(store_txn *t, const store_app *app, const store_id *owner,
+                    const store_id *via, json_t *body, json_t **out,
+                    store_err *err)
+{
+	char type[STORE_NAME_MAX + 1] = "";
+	json_t *copy = NULL, *e = NULL;
+	store_id id;
+	fanout f = { .t = t, .app = app };
+	store_rc rc;
+
+	*out = NULL;
+	if (!json_is_object(body))
+		return store_fail(err, STORE_INVALID, "an activity must be a JSON object");
+	if (owner && (rc = entity_type(t, app, owner, type))) return rc;
+	copy = json_deep_copy(body);
+	if (strcmp(type, "user") == 0 && (rc = fill_actor(t, app, owner, copy))) goto done;
+	if ((rc = store_entity_create(t, app, "activity", copy, NULL, &e, err))) goto done;
+	if (!owner) goto done;
+	const char *s = json_string_value(json_object_get(e, "uuid"));
+	if (!s || !store_id_parse((store_slice){ s, strlen(s) }, &id)) {
+		rc = STORE_CORRUPT;
+		goto done;
+	}
+	f.activity = &id;
+	f.time = store_next_time(t->s);
+	if ((rc = edge_put_at(t, app, owner, STORE_EDGE_COLLECTION, "activities", &id,
+	                      f.time, NULL)))
+		goto done;
+	if (strcmp(type, "group") == 0) {
+		if ((rc = to_feed(&f, owner))) goto done;
+		rc = for_each_edge(t, app, owner, STORE_EDGE_COLLECTION, "users", to_feed, &f);
+	} else if (strcmp(type, "user") == 0) {
+		if ((rc = to_feed(&(fanout){ .t = t, .app = app, .activity = &id,
+		                             .time = f.time }, owner)))
+			goto done;
+		f.via = via;
+		rc = for_each_edge(t, app, owner, STORE_EDGE_IN, "following", to_feed, &f);
+	} else {
+		rc = store_fail(err, STORE_INVALID, "a %s has no activities", type);
+	}
+done:
+	json_decref(copy);
+	if (rc == STORE_OK) *out = e;
+	else json_decref(e);
+	return rc;
+}
+
+typedef struct {
+	store_txn       *t;
+	const store_app *app;
+	const store_id  *leader, *follower;
+} copy_ctx;
+
+/* Copies one of the leader's activities into the follower's feed, at the
+** time it was posted so the feed stays in posting order. */
+static store_rc
+copy_activity(void *ctx, const store_id *activity)
+{
+	copy_ctx *c = ctx;
+	uint64_t time;
+	store_rc rc = edge_time_of(c->t, c->app, c->leader, STORE_EDGE_COLLECTION,
+	                           "activities", activity, &time);
+	if (rc) return rc;
+	return edge_put_at(c->t, c->app, c->follower, STORE_EDGE_COLLECTION, "feed",
+	                   activity, time, NULL);
+}
+
+store_rc
+store_follow(store_txn *t, const store_app *app, const store_id *follower,
+             const store_id *leader)
+{
+	int created = 0;
+	store_rc rc = store_edge_put(t, app, follower, STORE_EDGE_OUT, "following",
+	                             leader, &created);
+	if (rc || !created) return rc;
+	copy_ctx c = { t, app, leader, follower };
+	return for_each_edge(t, app, leader, STORE_EDGE_COLLECTION, "activities",
+	                     copy_activity, &c);
+}

@@ -1,0 +1,82 @@
+/*
+** secret.c: credentials (passwords, pins) as salted yescrypt hashes from
+** libxcrypt, kept in the `secrets` database, never among the properties.
+*/
+#include "core/store_int.h"
+
+#include <crypt.h>
+#include <stdlib.h>
+
+static void
+key_secret(keybuf *k, const store_app *app, const store_id *id, const char *kind)
+{
+	key_init(k);
+	key_id(k, &app->uuid);
+	key_id(k, id);
+	key_put(k, kind, strlen(kind));
+}
+
+store_rc
+store_secret_set(store_txn *t, const store_app *app, const store_id *id,
+                 const char *kind, const char *secret)
+{
+	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data *cd;
+	store_rc rc;
+	keybuf k;
+
+	if (!crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof salt)) return STORE_IO;
+	cd = calloc(1, sizeof *cd);
+	if (!cd) return STORE_NOMEM;
+	const char *hash = crypt_rn(secret, salt, cd, sizeof *cd);
+	if (!hash || hash[0] == '*') {
+		free(cd);
+		return STORE_IO;
+	}
+	key_secret(&k, app, id, kind);
+	rc = kv_put(t, DBI_SECRETS, &k, hash, strlen(hash));
+	free(cd);
+	return rc;
+}
+
+store_rc
+store_secret_check(store_txn *t, const store_app *app, const store_id *id,
+                   const char *kind, const char *secret)
+{
+	struct crypt_data *cd;
+	char *stored;
+	void *v;
+	size_t n;
+	keybuf k;
+	store_rc rc;
+
+	key_secret(&k, app, id, kind);
+	if ((rc = kv_get(t, DBI_SECRETS, &k, &v, &n))) return rc;
+	stored = malloc(n + 1);
+	cd = calloc(1, sizeof *cd);
+	if (!stored || !cd) {
+		free(stored);
+		free(cd);
+		return STORE_NOMEM;
+	}
+	memcpy(stored, v, n);
+	stored[n] = '\0';
+	const char *hash = crypt_rn(secret, stored, cd, sizeof *cd);
+	rc = hash && strcmp(hash, stored) == 0 ? STORE_OK : STORE_NOTFOUND;
+	free(stored);
+	free(cd);
+	return rc;
+}
+
+store_rc
+secrets_remove_all(store_txn *t, const store_app *app, const store_id *id)
+{
+	static const char *const kinds[] = { "password", "pin" };
+	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+		keybuf k;
+		key_secret(&k, app, id, kinds[i]);
+		store_rc rc = kv_del(t, DBI_SECRETS, &k);
+		if (rc) return rc;
+	}
+	return STORE_OK;
+}

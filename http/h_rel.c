@@ -1,0 +1,382 @@
+/*
+** h_rel.c: handlers for relationships: sub-collections (group members, a
+** user's groups, roles, devices, activities and feed), connections (any
+** verb, following/followers) and entity dictionaries (permissions,
+** rolenames).  The domain rules (linked collections, fan-out, following's
+** feed copy) are core/'s; these handlers map a walked path onto them.
+*/
+#include "http/http_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int
+found_or_reply(http_req *r)
+{
+	if (r->w.found) return 1;
+	http_not_found(r, "service_resource_not_found");
+	return 0;
+}
+
+/* Replies with the walk's item, read fresh. */
+static void
+reply_item(http_req *r)
+{
+	json_t *e = NULL;
+	store_rc rc = store_entity_get(r->txn, &r->app, &r->w.item, &e);
+	http_reply_entity(r, rc, e, NULL);
+	json_decref(e);
+}
+
+/* 404 unless the item is in the walk's context (member or connected). */
+static int
+related_or_reply(http_req *r, store_edge_kind kind)
+{
+	store_rc rc;
+	if (!found_or_reply(r)) return 0;
+	rc = store_edge_has(r->txn, &r->app, &r->w.owner, kind, r->w.name, &r->w.item);
+	if (rc == STORE_OK) return 1;
+	if (rc == STORE_NOTFOUND) http_not_found(r, "service_resource_not_found");
+	else http_store_error(r, rc, NULL, NULL);
+	return 0;
+}
+
+static store_edge_kind
+conn_kind(const walk *w)
+{
+	return w->kind == CTX_IN ? STORE_EDGE_IN : STORE_EDGE_OUT;
+}
+
+/* ---- sub-collections --------------------------------------------------- */
+
+void
+h_sub_list(http_req *r)
+{
+	http_list_edges(r, &r->w.owner, STORE_EDGE_COLLECTION, r->w.name, "", 0);
+}
+
+void
+h_sub_create(http_req *r)
+{
+	json_t *body = http_body_object_or_reply(r, 0), *e = NULL;
+	store_err err = { 0 };
+	store_rc rc;
+
+	if (!body) return;
+	if (strcmp(r->w.name, "activities") == 0) {
+		rc = store_activity_post(r->txn, &r->app, &r->w.owner,
+		                         r->w.has_via ? &r->w.via : NULL, body, &e, &err);
+	} else {
+		rc = store_entity_create(r->txn, &r->app, r->w.item_type, body, NULL, &e, &err);
+		if (rc == STORE_OK) {
+			const char *s = json_string_value(json_object_get(e, "uuid"));
+			store_id id;
+			rc = s && store_id_parse((store_slice){ s, strlen(s) }, &id)
+			     ? store_coll_add(r->txn, &r->app, &r->w.owner, r->w.owner_type,
+			                      r->w.name, &id)
+			     : STORE_CORRUPT;
+		}
+	}
+	json_decref(body);
+	http_reply_entity(r, rc, e, &err);
+	json_decref(e);
+}
+
+void
+h_sub_get(http_req *r)
+{
+	if (related_or_reply(r, STORE_EDGE_COLLECTION)) reply_item(r);
+}
+
+void
+h_sub_add(http_req *r)
+{
+	store_rc rc;
+	if (!found_or_reply(r)) return;
+	rc = store_coll_add(r->txn, &r->app, &r->w.owner, r->w.owner_type, r->w.name,
+	                    &r->w.item);
+	if (rc == STORE_NOTFOUND) http_not_found(r, "service_resource_not_found");
+	else if (rc) http_store_error(r, rc, NULL, NULL);
+	else reply_item(r);
+}
+
+void
+h_sub_put(http_req *r)
+{
+	json_t *body, *e = NULL;
+	store_err err = { 0 };
+	if (!related_or_reply(r, STORE_EDGE_COLLECTION) ||
+	    !(body = http_body_object_or_reply(r, 1)))
+		return;
+	store_rc rc = store_entity_update(r->txn, &r->app, &r->w.item, body, &e, &err);
+	json_decref(body);
+	http_reply_entity(r, rc, e, &err);
+	json_decref(e);
+}
+
+void
+h_sub_remove(http_req *r)
+{
+	json_t *e = NULL;
+	store_rc rc;
+	if (!found_or_reply(r)) return;
+	rc = store_entity_get(r->txn, &r->app, &r->w.item, &e);
+	if (rc == STORE_OK)
+		rc = store_coll_remove(r->txn, &r->app, &r->w.owner, r->w.owner_type,
+		                       r->w.name, &r->w.item);
+	if (rc == STORE_NOTFOUND) http_not_found(r, "service_resource_not_found");
+	else http_reply_entity(r, rc, e, NULL);
+	json_decref(e);
+}
+
+/* ---- connections --------------------------------------------------------- */
+
+void
+h_conn_list(http_req *r)
+{
+	http_list_edges(r, &r->w.owner, conn_kind(&r->w), r->w.name, r->w.item_type, 0);
+}
+
+/* owner -verb-> item; following also copies the leader's activities. */
+static store_rc
+conn_connect(http_req *r, const store_id *target)
+{
+	if (strcmp(r->w.name, "following") == 0 && strcmp(r->w.owner_type, "user") == 0)
+		return store_follow(r->txn, &r->app, &r->w.owner, target);
+	return store_edge_put(r->txn, &r->app, &r->w.owner, STORE_EDGE_OUT, r->w.name,
+	                      target, NULL);
+}
+
+void
+h_conn_create(http_req *r)
+{
+	json_t *body, *e = NULL;
+	store_err err = { 0 };
+	store_rc rc;
+
+	if (!r->w.item_type[0]) {
+		http_error(r, 400, "illegal_argument",
+		           "creating a connected entity needs its collection: POST %s/{collection}",
+		           r->w.path);
+		return;
+	}
+	if (!(body = http_body_object_or_reply(r, 0))) return;
+	rc = store_entity_create(r->txn, &r->app, r->w.item_type, body, NULL, &e, &err);
+	json_decref(body);
+	if (rc == STORE_OK) {
+		const char *s = json_string_value(json_object_get(e, "uuid"));
+		store_id id;
+		rc = s && store_id_parse((store_slice){ s, strlen(s) }, &id) ? conn_connect(r, &id)
+		                                                               : STORE_CORRUPT;
+	}
+	http_reply_entity(r, rc, e, &err);
+	json_decref(e);
+}
+
+void
+h_conn_get(http_req *r)
+{
+	if (related_or_reply(r, conn_kind(&r->w))) reply_item(r);
+}
+
+void
+h_conn_add(http_req *r)
+{
+	store_rc rc;
+	if (!found_or_reply(r)) return;
+	if ((rc = conn_connect(r, &r->w.item))) http_store_error(r, rc, NULL, NULL);
+	else reply_item(r);
+}
+
+void
+h_conn_put(http_req *r)
+{
+	json_t *body, *e = NULL;
+	store_err err = { 0 };
+	store_rc rc;
+
+	if (!(body = http_body_object_or_reply(r, 1))) return;
+	if (r->w.found)
+		rc = store_entity_update(r->txn, &r->app, &r->w.item, body, &e, &err);
+	else if (r->w.item_type[0])
+		rc = store_entity_put(r->txn, &r->app, r->w.item_type, r->w.ident, body, &e, &err);
+	else
+		rc = STORE_NOTFOUND;
+	json_decref(body);
+	if (rc == STORE_OK) {
+		const char *s = json_string_value(json_object_get(e, "uuid"));
+		rc = s && store_id_parse((store_slice){ s, strlen(s) }, &r->w.item)
+		     ? conn_connect(r, &r->w.item) : STORE_CORRUPT;
+	}
+	if (rc == STORE_NOTFOUND) http_not_found(r, "service_resource_not_found");
+	else http_reply_entity(r, rc, e, &err);
+	json_decref(e);
+}
+
+void
+h_conn_remove(http_req *r)
+{
+	json_t *e = NULL;
+	store_rc rc;
+	if (!found_or_reply(r)) return;
+	rc = store_entity_get(r->txn, &r->app, &r->w.item, &e);
+	if (rc == STORE_OK)
+		rc = store_edge_del(r->txn, &r->app, &r->w.owner, STORE_EDGE_OUT, r->w.name,
+		                    &r->w.item);
+	if (rc == STORE_NOTFOUND) http_not_found(r, "service_resource_not_found");
+	else http_reply_entity(r, rc, e, NULL);
+	json_decref(e);
+}
+
+/* ---- dictionaries ---------------------------------------------------------- */
+
+/* Replies with `data`: the dictionary's current content. */
+static void
+reply_data(http_req *r, json_t *data)
+{
+	json_t *env = http_envelope(r, r->w.path);
+	json_object_set_new(env, "data", data);
+	http_reply(r, env);
+}
+
+/* rolenames: {name: title} of the roles in the owner's roles collection. */
+static store_rc
+rolenames(http_req *r, json_t **out)
+{
+	store_id ids[HTTP_MAX_LIMIT];
+	store_pos pos = { .set = 0 };
+	store_rc rc;
+	size_t n;
+
+	*out = json_object();
+	do {
+		rc = store_edge_list(r->txn, &r->app, &r->w.owner, STORE_EDGE_COLLECTION,
+		                     "roles", &pos, HTTP_MAX_LIMIT, ids, &n, &pos);
+		for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+			json_t *e = NULL;
+			if ((rc = store_entity_get(r->txn, &r->app, &ids[i], &e))) break;
+			json_t *name = json_object_get(e, "name"), *title = json_object_get(e, "title");
+			if (json_is_string(name))
+				json_object_set(*out, json_string_value(name),
+				                title ? title : name);
+			json_decref(e);
+		}
+	} while (rc == STORE_OK && n == HTTP_MAX_LIMIT);
+	if (rc) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* The role the /rolenames/{key} segment names. */
+static int
+role_or_reply(http_req *r, const char *name, size_t n, store_id *role)
+{
+	store_rc rc = store_entity_find(r->txn, &r->app, "role", (store_slice){ name, n }, role);
+	if (rc == STORE_OK) return 1;
+	if (rc == STORE_NOTFOUND)
+		http_error(r, 404, "service_resource_not_found", "role \"%.*s\" not found",
+		           (int)(n > HTTP_MAX_ECHO ? HTTP_MAX_ECHO : n), name);
+	else
+		http_store_error(r, rc, NULL, NULL);
+	return 0;
+}
+
+static void
+reply_dict(http_req *r)
+{
+	json_t *data = NULL;
+	store_rc rc = strcmp(r->w.dict, "rolenames") == 0
+	              ? rolenames(r, &data)
+	              : store_dict_list(r->txn, &r->app, &r->w.owner, r->w.dict, &data);
+	if (rc) http_store_error(r, rc, NULL, NULL);
+	else reply_data(r, data);
+}
+
+void
+h_dict_get(http_req *r)
+{
+	store_id role;
+	json_t *data = NULL;
+	if (strcmp(r->w.dict, "rolenames") == 0 && r->w.has_key) {
+		/* GET .../rolenames/{role}: that role's permissions */
+		if (!role_or_reply(r, r->w.key.p, r->w.key.n, &role)) return;
+		store_rc rc = store_dict_list(r->txn, &r->app, &role, "permissions", &data);
+		if (rc) http_store_error(r, rc, NULL, NULL);
+		else reply_data(r, data);
+		return;
+	}
+	reply_dict(r);
+}
+
+void
+h_dict_post(http_req *r)
+{
+	json_t *body = http_body_object_or_reply(r, 1);
+	store_rc rc;
+	store_id role;
+
+	if (!body) return;
+	if (strcmp(r->w.dict, "rolenames") == 0) {
+		const char *name = json_string_value(json_object_get(body, "name"));
+		if (r->w.has_key) name = arena_strndup(r->a, r->w.key.p, r->w.key.n);
+		if (!name || !*name) {
+			json_decref(body);
+			http_error(r, 400, "illegal_argument", "You must supply a role 'name'");
+			return;
+		}
+		if (!role_or_reply(r, name, strlen(name), &role)) {
+			json_decref(body);
+			return;
+		}
+		rc = store_coll_add(r->txn, &r->app, &r->w.owner, r->w.owner_type, "roles", &role);
+	} else {
+		const char *perm = json_string_value(json_object_get(body, "permission"));
+		if (!perm || !*perm || strlen(perm) > 400) {
+			json_decref(body);
+			http_error(r, 400, "illegal_argument",
+			           "You must supply a 'permission' property (at most 400 bytes)");
+			return;
+		}
+		rc = store_dict_add(r->txn, &r->app, &r->w.owner, r->w.dict, perm);
+	}
+	json_decref(body);
+	if (rc) http_store_error(r, rc, NULL, NULL);
+	else reply_dict(r);
+}
+
+void
+h_dict_delete(http_req *r)
+{
+	store_rc rc = STORE_OK;
+	store_id role;
+
+	if (strcmp(r->w.dict, "rolenames") == 0) {
+		if (!r->w.has_key) {
+			http_error(r, 400, "illegal_argument", "name the role: DELETE %s/{role}",
+			           r->w.path);
+			return;
+		}
+		if (!role_or_reply(r, r->w.key.p, r->w.key.n, &role)) return;
+		rc = store_coll_remove(r->txn, &r->app, &r->w.owner, r->w.owner_type, "roles",
+		                       &role);
+		if (rc == STORE_NOTFOUND) rc = STORE_OK;
+	} else {
+		int any = 0;
+		for (size_t i = 0; rc == STORE_OK && i < r->nparams; i++) {
+			if (strcmp(r->params[i].name, "permission") != 0) continue;
+			any = 1;
+			rc = store_dict_remove(r->txn, &r->app, &r->w.owner, r->w.dict,
+			                       r->params[i].value);
+			if (rc == STORE_NOTFOUND) rc = STORE_OK;
+		}
+		if (!any) {
+			http_error(r, 400, "illegal_argument",
+			           "You must supply a 'permission' query parameter");
+			return;
+		}
+	}
+	if (rc) http_store_error(r, rc, NULL, NULL);
+	else reply_dict(r);
+}

@@ -1,0 +1,257 @@
+/*
+** walk.c: what a path under /{org}/{app} names (spec 1.2).
+**
+** Usergrid paths nest: a collection, an item, a relation of that item (a
+** sub-collection, a connection verb, connecting/verb, or a dictionary), an
+** item in that relation, and so on:
+**
+**   /groups/a/b/users/john/activities          (hierarchical group path)
+**   /users/fred/likes/restaurants/xyz          (typed connection target)
+**   /users/fred/likes/{uuid}/connecting/likes  (who else likes it)
+**
+** http_walk() resolves every item except the last against the store
+** (group paths by their longest existing prefix, through core), checks
+** that each one is really a member of (or connected from) the context it
+** was reached through, and leaves the final context, item and dictionary
+** in a walk for the handlers.  It builds the response's service path with
+** resolved UUIDs as it goes ("/groups/{uuid}/users").
+*/
+#include "http/http_int.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static int
+seg_is(store_slice s, const char *word)
+{
+	return strlen(word) == s.n && strncasecmp(word, s.p, s.n) == 0;
+}
+
+static int
+echo_len(store_slice s)
+{
+	return (int)(s.n > HTTP_MAX_ECHO ? HTTP_MAX_ECHO : s.n);
+}
+
+/* A verb or collection name: the rules of store_type_from_collection. */
+static int
+name_or_reply(http_req *r, store_slice s, char out[STORE_NAME_MAX + 1])
+{
+	char type[STORE_NAME_MAX + 1];
+	if (s.n == 0 || s.n > STORE_NAME_MAX ||
+	    store_type_from_collection(s, type) != STORE_OK) {
+		http_error(r, 400, "illegal_argument", "'%.*s' is not a valid name",
+		           echo_len(s), s.p);
+		return 0;
+	}
+	memcpy(out, s.p, s.n);
+	out[s.n] = '\0';
+	for (char *p = out; *p; p++)
+		if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
+	return 1;
+}
+
+static int
+type_or_reply(http_req *r, store_slice s, char out[STORE_NAME_MAX + 1])
+{
+	if (s.p[0] == '_' || store_type_from_collection(s, out) != STORE_OK) {
+		http_error(r, 400, "illegal_argument", "'%.*s' is not a valid collection name",
+		           echo_len(s), s.p);
+		return 0;
+	}
+	return 1;
+}
+
+/* Is item an entity of the walk's context?  (Root items always are.) */
+static store_rc
+in_context(http_req *r, const walk *w)
+{
+	switch (w->kind) {
+	case CTX_ROOT: return STORE_OK;
+	case CTX_SUB:
+		return store_edge_has(r->txn, &r->app, &w->owner, STORE_EDGE_COLLECTION,
+		                      w->name, &w->item);
+	case CTX_OUT:
+		return store_edge_has(r->txn, &r->app, &w->owner, STORE_EDGE_OUT, w->name,
+		                      &w->item);
+	case CTX_IN:
+		return store_edge_has(r->txn, &r->app, &w->owner, STORE_EDGE_IN, w->name,
+		                      &w->item);
+	}
+	return STORE_NOTFOUND;
+}
+
+/* Resolves the item at segs[*i]; advances *i past it (group paths may
+** take several segments).  Returns 0 with a reply set on a store error. */
+static int
+resolve_item(http_req *r, walk *w, const store_slice *segs, size_t n, size_t *i)
+{
+	store_rc rc;
+	size_t used = 1;
+
+	w->shape = SHAPE_ITEM;
+	w->ident = segs[*i];
+	w->found = 0;
+	if (strcmp(w->item_type, "group") == 0) {
+		rc = store_group_resolve(r->txn, &r->app, segs + *i, n - *i, &w->item, &used);
+	} else if (strcmp(w->item_type, "user") == 0 && seg_is(segs[*i], "me") &&
+	           memcmp(segs[*i].p, "me", 2) == 0) {
+		w->me = 1;                 /* needs a token: the auth layer's */
+		rc = STORE_NOTFOUND;
+	} else if (w->item_type[0]) {
+		rc = store_entity_find(r->txn, &r->app, w->item_type, segs[*i], &w->item);
+	} else {
+		json_t *e = NULL;
+		rc = store_id_parse(segs[*i], &w->item) ? store_entity_get(r->txn, &r->app, &w->item, &e)
+		                                        : STORE_NOTFOUND;
+		json_decref(e);
+	}
+	if (rc == STORE_OK) {
+		w->found = 1;
+		if (used > 1) {            /* the whole path is the ident */
+			w->ident.n = (size_t)(segs[*i + used - 1].p + segs[*i + used - 1].n - segs[*i].p);
+		}
+	} else if (rc != STORE_NOTFOUND) {
+		http_store_error(r, rc, NULL, NULL);
+		return 0;
+	}
+	*i += used;
+	return 1;
+}
+
+void
+http_not_found(http_req *r, const char *code)
+{
+	const walk *w = &r->w;
+	if (w->me)
+		http_error(r, 404, "service_resource_not_found",
+		           "/users/me needs the access token of a user");
+	else
+		http_error(r, 404, code, "%s \"%.*s\" not found in %s",
+		           w->item_type[0] ? w->item_type : "entity", echo_len(w->ident),
+		           w->ident.p, w->path);
+}
+
+/* Moves from the found item to its relation segs[*i]. */
+static int
+enter_relation(http_req *r, walk *w, const store_slice *segs, size_t n, size_t *i)
+{
+	char type[STORE_NAME_MAX + 1], uuid[37];
+	const store_type_info *ti;
+	store_slice rel = segs[*i];
+	json_t *e = NULL;
+	store_rc rc;
+
+	if ((rc = store_entity_get(r->txn, &r->app, &w->item, &e))) {
+		http_store_error(r, rc, NULL, NULL);
+		return 0;
+	}
+	snprintf(type, sizeof type, "%s", json_string_value(json_object_get(e, "type")));
+	json_decref(e);
+	store_id_format(&w->item, uuid);
+	/* a user reached through a group's members carries the group along */
+	w->has_via = w->kind == CTX_SUB && strcmp(w->owner_type, "group") == 0 &&
+	             strcmp(w->name, "users") == 0;
+	if (w->has_via) w->via = w->owner;
+	w->owner = w->item;
+	snprintf(w->owner_type, sizeof w->owner_type, "%s", type);
+	w->shape = SHAPE_COLL;
+	w->item_type[0] = '\0';
+	w->found = 0;
+	ti = store_type_info_of(type);
+	(*i)++;
+
+	for (int k = 0; ti->sets[k]; k++)
+		if (seg_is(rel, ti->sets[k])) {
+			w->kind = CTX_SUB;
+			w->shape = SHAPE_DICT;
+			w->dict = ti->sets[k];
+			w->path = http_sprintf(r, "%s/%s/%s", w->path, uuid, w->dict);
+			if (*i < n) {
+				w->has_key = 1;
+				w->key = segs[(*i)++];
+			}
+			if (*i < n) {
+				http_error(r, 404, "service_resource_not_found",
+				           "nothing below %s", w->path);
+				return 0;
+			}
+			return 1;
+		}
+	if (strcmp(type, "user") == 0 && (seg_is(rel, "following") || seg_is(rel, "followers"))) {
+		int out = seg_is(rel, "following");
+		w->kind = out ? CTX_OUT : CTX_IN;
+		snprintf(w->name, sizeof w->name, "following");
+		snprintf(w->item_type, sizeof w->item_type, "user");
+		w->path = http_sprintf(r, "%s/%s/%s", w->path, uuid, out ? "following" : "followers");
+		return 1;
+	}
+	if (seg_is(rel, "connecting") || seg_is(rel, "connections") || seg_is(rel, "connected")) {
+		int in = seg_is(rel, "connecting");
+		if (*i == n) {
+			http_error(r, 400, "illegal_argument",
+			           "'%.*s' needs a connection verb after it", echo_len(rel), rel.p);
+			return 0;
+		}
+		if (!name_or_reply(r, segs[*i], w->name)) return 0;
+		(*i)++;
+		w->kind = in ? CTX_IN : CTX_OUT;
+		w->path = in ? http_sprintf(r, "%s/%s/connecting/%s", w->path, uuid, w->name)
+		             : http_sprintf(r, "%s/%s/%s", w->path, uuid, w->name);
+		return 1;
+	}
+	if (!name_or_reply(r, rel, w->name)) return 0;
+	const char *item_type = store_coll_item_type(type, w->name);
+	if (item_type) {
+		w->kind = CTX_SUB;
+		snprintf(w->item_type, sizeof w->item_type, "%s", item_type);
+	} else {
+		w->kind = CTX_OUT;
+	}
+	w->path = http_sprintf(r, "%s/%s/%s", w->path, uuid, w->name);
+	return 1;
+}
+
+int
+http_walk(http_req *r, const store_slice *segs, size_t n, walk *w)
+{
+	char coll[STORE_NAME_MAX + 1];
+	size_t i = 1;
+
+	memset(w, 0, sizeof *w);
+	w->kind = CTX_ROOT;
+	w->shape = SHAPE_COLL;
+	w->owner = r->app.uuid;
+	if (!type_or_reply(r, segs[0], w->item_type)) return 0;
+	store_collection_of(w->item_type, coll);
+	snprintf(w->name, sizeof w->name, "%s", coll);
+	w->path = http_sprintf(r, "/%s", coll);
+
+	while (i < n) {
+		/* a connection without a target type: a type name, or a uuid */
+		if ((w->kind == CTX_OUT || w->kind == CTX_IN) && !w->item_type[0] &&
+		    !store_id_parse(segs[i], &w->item)) {
+			if (!type_or_reply(r, segs[i], w->item_type)) return 0;
+			if (++i == n) return 1;
+		}
+		if (!resolve_item(r, w, segs, n, &i)) return 0;
+		if (i == n) return 1;
+		if (!w->found) {
+			http_not_found(r, w->kind == CTX_ROOT ? "entity_not_found"
+			                                       : "service_resource_not_found");
+			return 0;
+		}
+		store_rc rc = in_context(r, w);
+		if (rc == STORE_NOTFOUND) {
+			http_not_found(r, "service_resource_not_found");
+			return 0;
+		}
+		if (rc) {
+			http_store_error(r, rc, NULL, NULL);
+			return 0;
+		}
+		if (!enter_relation(r, w, segs, n, &i)) return 0;
+	}
+	return 1;
+}
