@@ -229,8 +229,9 @@ http_walk(http_req *r, const store_slice *segs, size_t n, walk *w)
 	w->path = http_sprintf(r, "/%s", coll);
 
 	while (i < n) {
-		/* a connection without a target type: a type name, or a uuid */
-		if ((w->kind == CTX_OUT || w->kind == CTX_IN) && !w->item_type[0] &&
+		/* in a connection, a segment that is not a uuid names the
+		** target's type; an item may follow it */
+		if ((w->kind == CTX_OUT || w->kind == CTX_IN) &&
 		    !store_id_parse(segs[i], &w->item)) {
 			if (!type_or_reply(r, segs[i], w->item_type)) return 0;
 			if (++i == n) return 1;
