@@ -10,6 +10,8 @@
 */
 #include "core/store_int.h"
 
+#include <stdlib.h>
+
 static store_edge_kind
 reverse_kind(store_edge_kind kind)
 {
@@ -201,9 +203,9 @@ store_edge_has(store_txn *t, const store_app *app, const store_id *owner,
 }
 
 store_rc
-store_edge_list(store_txn *t, const store_app *app, const store_id *owner,
+store_edge_scan(store_txn *t, const store_app *app, const store_id *owner,
                 store_edge_kind kind, const char *name, const store_pos *after,
-                size_t limit, store_id *ids, size_t *n, store_pos *last)
+                size_t limit, store_id *ids, store_pos *poss, size_t *n)
 {
 	MDB_cursor *c = NULL;
 	MDB_val mk, mv;
@@ -211,15 +213,13 @@ store_edge_list(store_txn *t, const store_app *app, const store_id *owner,
 	store_pos from = { .set = 0 };
 	int mrc;
 
-	if (after) from = *after;     /* after and last may be the same */
-	after = &from;
+	if (after) from = *after;     /* after may alias an entry of poss */
 	*n = 0;
-	if (last) last->set = 0;
 	if (limit == 0) return STORE_OK;
 	key_prefix(&prefix, app, owner, kind, name);
 	if (prefix.overflow) return STORE_NOTFOUND;
 	start = prefix;
-	if (after && after->set) key_put(&start, after->b, STORE_POS_SIZE);
+	if (from.set) key_put(&start, from.b, STORE_POS_SIZE);
 	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_EDGES], &c)) != 0)
 		return store_mdb_rc(mrc);
 	mk.mv_size = start.n;
@@ -230,18 +230,40 @@ store_edge_list(store_txn *t, const store_app *app, const store_id *owner,
 		if (mk.mv_size != prefix.n + STORE_POS_SIZE ||
 		    memcmp(kb, prefix.b, prefix.n) != 0)
 			break;
-		if (after && after->set && memcmp(kb + prefix.n, after->b, STORE_POS_SIZE) == 0)
+		if (from.set && memcmp(kb + prefix.n, from.b, STORE_POS_SIZE) == 0)
 			continue;
 		memcpy(ids[*n].b, kb + prefix.n + 8, 16);
-		if (last) {
-			memcpy(last->b, kb + prefix.n, STORE_POS_SIZE);
-			last->set = 1;
+		if (poss) {
+			memcpy(poss[*n].b, kb + prefix.n, STORE_POS_SIZE);
+			poss[*n].set = 1;
 		}
 		(*n)++;
 	}
 	mdb_cursor_close(c);
 	if (mrc != 0 && mrc != MDB_NOTFOUND) return store_mdb_rc(mrc);
 	return STORE_OK;
+}
+
+store_rc
+store_edge_list(store_txn *t, const store_app *app, const store_id *owner,
+                store_edge_kind kind, const char *name, const store_pos *after,
+                size_t limit, store_id *ids, size_t *n, store_pos *last)
+{
+	store_pos from = { .set = 0 }, *poss;
+	store_rc rc;
+
+	if (after) from = *after;     /* after and last may be the same */
+	if (last) last->set = 0;
+	if (limit == 0) {
+		*n = 0;
+		return STORE_OK;
+	}
+	poss = last ? malloc(limit * sizeof *poss) : NULL;
+	if (last && !poss) return STORE_NOMEM;
+	rc = store_edge_scan(t, app, owner, kind, name, &from, limit, ids, poss, n);
+	if (rc == STORE_OK && last && *n) *last = poss[*n - 1];
+	free(poss);
+	return rc;
 }
 
 store_rc

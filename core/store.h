@@ -236,6 +236,13 @@ store_rc store_edge_list(store_txn *t, const store_app *app,
                          const char *name, const store_pos *after,
                          size_t limit, store_id *ids, size_t *n,
                          store_pos *last);
+/* Like store_edge_list, with the position of every entry in poss[] (may
+** be NULL), so a caller that stops part-way through knows where. */
+store_rc store_edge_scan(store_txn *t, const store_app *app,
+                         const store_id *owner, store_edge_kind kind,
+                         const char *name, const store_pos *after,
+                         size_t limit, store_id *ids, store_pos *poss,
+                         size_t *n);
 /* Number of edges owner has of kind/name. */
 store_rc store_edge_count(store_txn *t, const store_app *app,
                           const store_id *owner, store_edge_kind kind,

@@ -13,37 +13,34 @@
 #include <string.h>
 #include <strings.h>
 
-/* ql (aliases q, query), ignoring an empty value and a bare `select *`. */
+/* The request's ql (aliases q, query), or NULL. */
 static const char *
 ql_param(http_req *r)
 {
 	static const char *const names[] = { "ql", "q", "query" };
 	for (size_t i = 0; i < 3; i++) {
 		const char *v = http_param_get(r, names[i]);
-		if (!v || !*v) continue;
-		const char *p = v;
-		while (isspace((unsigned char)*p)) p++;
-		if (strncasecmp(p, "select", 6) == 0) {
-			const char *q = p + 6;
-			while (isspace((unsigned char)*q)) q++;
-			if (*q == '*') {
-				q++;
-				while (isspace((unsigned char)*q)) q++;
-				if (!*q) continue;
-			}
-		}
-		if (!*p) continue;
-		return v;
+		if (v && *v) return v;
 	}
 	return NULL;
 }
 
 int
-http_no_ql_or_reply(http_req *r)
+http_ql_or_reply(http_req *r, ql_query **out)
 {
-	if (!ql_param(r)) return 1;
-	http_error(r, 501, "not_implemented", "ql queries are not supported by this server yet");
-	return 0;
+	const char *text = ql_param(r);
+	ql_error err;
+	ql_query *q = NULL;
+
+	*out = NULL;
+	if (!text) return 1;
+	if (ql_parse(r->a, text, strlen(text), &q, &err) != QL_OK) {
+		http_error(r, 400, ql_error_name(err.code), "%s", err.msg);
+		return 0;
+	}
+	/* `select *` alone, or blank text: a plain listing */
+	if (q->select != QL_SELECT_ALL || q->where || q->ndirect || q->norder) *out = q;
+	return 1;
 }
 
 void
@@ -102,7 +99,14 @@ http_list_edges(http_req *r, const store_id *owner, store_edge_kind kind,
 	store_pos pos;
 	store_rc rc = STORE_OK;
 
-	if (!http_no_ql_or_reply(r) || !http_cursor_or_reply(r, &pos)) return;
+	ql_query *q;
+	if (!http_ql_or_reply(r, &q)) return;
+	if (q) {
+		query_scope sc = { *owner, kind, name, type_filter };
+		http_reply_query(r, &sc, q, limit, count);
+		return;
+	}
+	if (!http_cursor_or_reply(r, &pos)) return;
 	store_id *ids = arena_alloc(r->a, limit * sizeof *ids);
 	json_t *env = http_envelope(r, r->w.path);
 	do {
@@ -135,6 +139,103 @@ http_list_edges(http_req *r, const store_id *owner, store_edge_kind kind,
 		query_cursor_encode(&pos, tok);
 		json_object_set_new(env, "cursor", json_string(tok));
 	}
+	http_reply(r, env);
+}
+
+/* The entity reduced to the selected fields (spec 6.7): uuid, type, the
+** fields (nested paths keep their nesting, {a:b} renames) and metadata. */
+static json_t *
+project(json_t *e, const ql_query *q)
+{
+	json_t *out = json_object();
+	json_object_set(out, "uuid", json_object_get(e, "uuid"));
+	json_object_set(out, "type", json_object_get(e, "type"));
+	for (size_t i = 0; i < q->nfields; i++) {
+		const char *path = q->fields[i].name;
+		json_t *v = e, *dst = out;
+		char part[STORE_NAME_MAX + 1];
+		while (v && *path) {
+			const char *dot = strchr(path, '.');
+			size_t n = dot ? (size_t)(dot - path) : strlen(path);
+			const char *key, *found = NULL;
+			json_t *x, *next = NULL;
+			if (!json_is_object(v) || n > STORE_NAME_MAX) {
+				v = NULL;
+				break;
+			}
+			json_object_foreach(v, key, x)
+				if (strlen(key) == n && strncasecmp(key, path, n) == 0) {
+					next = x;
+					found = key;
+				}
+			v = next;
+			if (!v) break;
+			if (q->select == QL_SELECT_RENAME) {
+				path = dot ? dot + 1 : "";
+				continue;
+			}
+			snprintf(part, sizeof part, "%s", found);
+			if (dot) {
+				json_t *sub = json_object_get(dst, part);
+				if (!json_is_object(sub)) {
+					sub = json_object();
+					json_object_set_new(dst, part, sub);
+				}
+				dst = sub;
+			} else {
+				json_object_set(dst, part, v);
+			}
+			path = dot ? dot + 1 : "";
+		}
+		if (v && q->select == QL_SELECT_RENAME)
+			json_object_set(out, q->fields[i].target, v);
+	}
+	json_object_set(out, "metadata", json_object_get(e, "metadata"));
+	return out;
+}
+
+void
+http_reply_query(http_req *r, const query_scope *sc, const ql_query *q, size_t limit,
+                 int count)
+{
+	query_result res;
+	const char *explain = http_param_get(r, "explain");
+	store_rc rc = query_run(r->txn, &r->app, sc, q, limit, http_param_get(r, "cursor"), &res);
+	size_t i;
+	json_t *e;
+
+	if (rc == STORE_INVALID) {
+		http_error(r, 400, "illegal_argument", "the cursor is not valid for this query");
+		return;
+	}
+	if (rc == STORE_TOOBIG) {
+		http_error(r, 400, "illegal_argument",
+		           "the query would sort more than %d entities; narrow it", QUERY_MAX_SORT);
+		return;
+	}
+	if (rc) {
+		http_store_error(r, rc, NULL, NULL);
+		return;
+	}
+	json_t *env = http_envelope(r, r->w.path), *list = json_object_get(env, "entities");
+	json_array_foreach(res.entities, i, e) {
+		json_t *out = http_render_entity(r, r->txn, e, r->w.path);
+		if (res.distance)
+			json_object_set_new(json_object_get(out, "metadata"), "distance",
+			                    json_real(res.distance[i]));
+		if (q->select != QL_SELECT_ALL) {
+			json_t *p = project(out, q);
+			json_decref(out);
+			out = p;
+		}
+		json_array_append_new(list, out);
+	}
+	if (count || q->select != QL_SELECT_ALL)
+		json_object_set_new(env, "count", json_integer((json_int_t)json_array_size(list)));
+	if (res.has_cursor) json_object_set_new(env, "cursor", json_string(res.cursor));
+	if (explain && strcmp(explain, "true") == 0)
+		json_object_set_new(env, "explain", json_pack("{s:s}", "plan", res.plan));
+	query_result_clear(&res);
 	http_reply(r, env);
 }
 
@@ -249,10 +350,60 @@ h_coll_post(http_req *r)
 	create_from_body(r);
 }
 
+/* PUT or DELETE /C?ql=...: applies to every match of one page. */
+static void
+apply_to_matches(http_req *r, const ql_query *q, size_t limit, json_t *body)
+{
+	query_scope sc = { r->app.uuid, STORE_EDGE_COLLECTION, r->w.name, r->w.item_type };
+	query_result res;
+	store_rc rc = query_run(r->txn, &r->app, &sc, q, limit, NULL, &res);
+	size_t i;
+	json_t *e;
+
+	if (rc) {
+		http_store_error(r, rc, NULL, NULL);
+		return;
+	}
+	if (body && json_array_size(res.entities) == 0) {
+		query_result_clear(&res);
+		http_error(r, 404, "service_resource_not_found", "no entity matches the query");
+		return;
+	}
+	json_t *env = http_envelope(r, r->w.path);
+	json_array_foreach(res.entities, i, e) {
+		const char *s = json_string_value(json_object_get(e, "uuid"));
+		store_err err = { 0 };
+		json_t *out = NULL;
+		store_id id;
+		if (!s || !store_id_parse((store_slice){ s, strlen(s) }, &id)) rc = STORE_CORRUPT;
+		else if (body) rc = store_entity_update(r->txn, &r->app, &id, body, &out, &err);
+		else rc = store_entity_delete(r->txn, &r->app, &id, &out, &err);
+		if (rc) {
+			query_result_clear(&res);
+			json_decref(env);
+			http_store_error(r, rc, &err, NULL);
+			return;
+		}
+		http_add_entity(r, env, out, r->w.path);
+		json_decref(out);
+	}
+	query_result_clear(&res);
+	http_reply(r, env);
+}
+
 void
 h_coll_put(http_req *r)
 {
-	if (http_no_ql_or_reply(r)) create_from_body(r);
+	ql_query *q;
+	json_t *body;
+	if (!http_ql_or_reply(r, &q)) return;
+	if (!q) {
+		create_from_body(r);
+		return;
+	}
+	if (!(body = http_body_object_or_reply(r, 0))) return;
+	apply_to_matches(r, q, HTTP_MAX_LIMIT, body);
+	json_decref(body);
 }
 
 void
@@ -262,7 +413,12 @@ h_coll_delete(http_req *r)
 	size_t n, limit;
 	store_rc rc = STORE_OK;
 
-	if (!http_no_ql_or_reply(r)) return;
+	ql_query *q;
+	if (!http_ql_or_reply(r, &q)) return;
+	if (q) {
+		apply_to_matches(r, q, http_limit(r, NULL), NULL);
+		return;
+	}
 	if (!http_param_get(r, "limit")) {
 		r->allow = "GET, POST, PUT";
 		http_error(r, 405, "unsupported_service_operation",

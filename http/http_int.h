@@ -17,6 +17,7 @@
 #include "core/store.h"
 #include "http/http.h"
 #include "http/limits.h"
+#include "query/query.h"
 
 enum {
 	M_GET = 1, M_POST = 2, M_PUT = 4, M_DELETE = 8, M_HEAD = 16,
@@ -149,7 +150,9 @@ void h_item_delete(http_req *r);
 /* Shared by the handlers of h_data.c and h_rel.c */
 void   http_add_entity(http_req *r, json_t *env, json_t *e, const char *base);
 int    http_cursor_or_reply(http_req *r, store_pos *pos);
-int    http_no_ql_or_reply(http_req *r);
+int    http_ql_or_reply(http_req *r, ql_query **q);
+void   http_reply_query(http_req *r, const query_scope *sc, const ql_query *q,
+                        size_t limit, int count);
 void   http_list_edges(http_req *r, const store_id *owner, store_edge_kind kind,
                        const char *name, const char *type_filter, int count);
 void   http_reply_entity(http_req *r, store_rc rc, json_t *e, const store_err *err);

@@ -54,10 +54,12 @@ hexval(int c)
 	return -1;
 }
 
-/* Percent-decodes s[0..n) into a new arena string.  '+' stays '+' (as
-** Usergrid keeps it in ql).  Returns NULL for a bad escape or bad UTF-8. */
+/* Percent-decodes s[0..n) into a new arena string; in a query string
+** (form) '+' is a space, as browsers and curl --data-urlencode send it
+** (a literal plus travels as %2B).  Returns NULL for a bad escape, a NUL
+** or bad UTF-8. */
 static char *
-decode(arena *a, const char *s, size_t n, size_t *out_n)
+decode(arena *a, const char *s, size_t n, size_t *out_n, int form)
 {
 	char *o = arena_alloc(a, n + 1);
 	size_t j = 0;
@@ -70,6 +72,8 @@ decode(arena *a, const char *s, size_t n, size_t *out_n)
 			if (hi < 0 || lo < 0) return NULL;
 			o[j++] = (char)(hi << 4 | lo);
 			i += 2;
+		} else if (form && s[i] == '+') {
+			o[j++] = ' ';
 		} else {
 			o[j++] = s[i];
 		}
@@ -105,7 +109,7 @@ parse_target(http_req *r)
 				           "the path has more than %d segments", HTTP_MAX_SEGMENTS);
 				return 400;
 			}
-			if (!(d = decode(r->a, s, (size_t)(p - s), &n))) {
+			if (!(d = decode(r->a, s, (size_t)(p - s), &n, 0))) {
 				http_error(r, 400, "illegal_argument",
 				           "the path holds a bad percent-escape or invalid UTF-8");
 				return 400;
@@ -129,8 +133,8 @@ parse_target(http_req *r)
 				           "more than %d query parameters", HTTP_MAX_PARAMS);
 				return 400;
 			}
-			k = decode(r->a, s, (size_t)(kend - s), NULL);
-			v = eq ? decode(r->a, eq + 1, (size_t)(p - eq - 1), NULL)
+			k = decode(r->a, s, (size_t)(kend - s), NULL, 1);
+			v = eq ? decode(r->a, eq + 1, (size_t)(p - eq - 1), NULL, 1)
 			       : arena_strndup(r->a, "", 0);
 			if (!k || !v) {
 				http_error(r, 400, "illegal_argument",

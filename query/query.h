@@ -7,8 +7,10 @@
 #define UG_QUERY_H
 
 #include <stddef.h>
+#include <jansson.h>
 
 #include "core/store.h"
+#include "query/ql.h"
 
 /* A cursor is an opaque URL-safe token for where a listing stopped: a
 ** version byte and the driving scan's position, base64url without padding. */
@@ -16,7 +18,58 @@
 
 /* Writes the token for pos into out (NUL-terminated). */
 void query_cursor_encode(const store_pos *pos, char out[QUERY_CURSOR_MAX]);
-/* Decodes a token; returns 1 on success, 0 for a malformed token. */
+/* Decodes a position token; returns 1 on success, 0 for a malformed one. */
 int  query_cursor_decode(const char *text, size_t n, store_pos *pos);
+/* The same for an offset into a sorted result. */
+void query_cursor_encode_offset(uint64_t offset, char out[QUERY_CURSOR_MAX]);
+int  query_cursor_decode_offset(const char *text, size_t n, uint64_t *offset);
+
+/* ---- evaluation (eval.c) ------------------------------------------------ */
+
+/* 1 when entity e satisfies the predicate n (NULL: every entity). */
+int    query_eval(const ql_node *n, json_t *e);
+/* Great-circle distance in meters. */
+double query_distance_m(double lat1, double lon1, double lat2, double lon2);
+/* Distance from (lat, lon) to the nearest location at prop in e; returns
+** 0 when e has no location there. */
+int    query_location_distance(json_t *e, const char *prop, double lat,
+                               double lon, double *meters);
+
+/* ---- execution (exec.c) ------------------------------------------------- */
+
+/* Where a query runs: the edges owner has of kind/name (a root collection
+** is the application's), restricted to entities of `type` unless "". */
+typedef struct {
+	store_id        owner;
+	store_edge_kind kind;
+	const char     *name;
+	const char     *type;
+} query_scope;
+
+/* Most entities a query with `order by` or `within` sorts in memory. */
+#define QUERY_MAX_SORT 100000
+
+typedef struct {
+	json_t *entities;     /* new array of the matching stored entities */
+	double *distance;     /* meters per entity when the query has `within`
+	                      ** (malloc'd, else NULL) */
+	int     has_cursor;
+	char    cursor[QUERY_CURSOR_MAX];
+	const char *plan;     /* how the result was found (static text) */
+} query_result;
+
+/*
+** Runs q over scope: one page of at most `limit` matches after `cursor`
+** (NULL or "" for the first page).  Without `order by` (or `within`) the
+** scan lists newest first and stops at `limit`; with them the matches are
+** sorted (order by keys, ties newest first; `within` alone: nearest first).
+** Returns STORE_INVALID for a malformed cursor, STORE_TOOBIG when more than
+** QUERY_MAX_SORT entities would have to be sorted.  On success the caller
+** owns res->entities and res->distance (query_result_clear).
+*/
+store_rc query_run(store_txn *t, const store_app *app, const query_scope *scope,
+                   const ql_query *q, size_t limit, const char *cursor,
+                   query_result *res);
+void     query_result_clear(query_result *res);
 
 #endif

@@ -1,0 +1,275 @@
+/*
+** eval.c: evaluates a ql predicate against one entity (spec 6.5).
+**
+** The evaluator walks the tree; it never sees query text.  Semantics:
+**   - property names match case-insensitively; a dotted path walks nested
+**     objects, and an array on the way (or at the end) stands for each of
+**     its elements; arrays of arrays are not looked into;
+**   - a comparison holds when any value at the path satisfies it;
+**   - typed: a string literal compares with strings (case-insensitively;
+**     '*' in an `=` literal is a wildcard over the whole value), an
+**     integer literal with integers, a float with floats, a boolean with
+**     booleans, a UUID with strings holding that UUID;
+**   - `contains` matches word tokens (letters and digits, lower-cased);
+**     every word of the literal must be a token of the value, and '*' in a
+**     word is a wildcard within the token;
+**   - `within` measures the great-circle distance to a location object
+**     ({latitude, longitude} or {lat, lon}, any case);
+**   - NOT holds for every entity the operand does not match.
+*/
+#include "query/query.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* Visits each value at path under v; stops and returns 1 when fn does. */
+typedef int (*visit_fn)(json_t *v, const void *ctx);
+
+static int
+visit(json_t *v, const char *path, visit_fn fn, const void *ctx, int in_array)
+{
+	if (json_is_array(v)) {
+		size_t i;
+		json_t *x;
+		if (in_array) return 0;          /* arrays of arrays: not indexed */
+		json_array_foreach(v, i, x)
+			if (visit(x, path, fn, ctx, 1)) return 1;
+		return 0;
+	}
+	if (!*path) return fn(v, ctx);
+	if (!json_is_object(v)) return 0;
+	const char *dot = strchr(path, '.');
+	size_t n = dot ? (size_t)(dot - path) : strlen(path);
+	const char *key;
+	json_t *x;
+	json_object_foreach(v, key, x) {
+		if (strlen(key) == n && strncasecmp(key, path, n) == 0 &&
+		    visit(x, dot ? dot + 1 : "", fn, ctx, 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* '*' matches any run of bytes; everything else compares as lower case. */
+static int
+glob(const char *p, size_t pn, const char *s, size_t sn)
+{
+	size_t pi = 0, si = 0, star = (size_t)-1, mark = 0;
+	while (si < sn) {
+		if (pi < pn && p[pi] == '*') {
+			star = pi++;
+			mark = si;
+		} else if (pi < pn && tolower((unsigned char)p[pi]) == tolower((unsigned char)s[si])) {
+			pi++;
+			si++;
+		} else if (star != (size_t)-1) {
+			pi = star + 1;
+			si = ++mark;
+		} else {
+			return 0;
+		}
+	}
+	while (pi < pn && p[pi] == '*') pi++;
+	return pi == pn;
+}
+
+/* Case-insensitive byte comparison of two strings. */
+static int
+cmp_ci(const char *a, size_t an, const char *b, size_t bn)
+{
+	size_t n = an < bn ? an : bn;
+	for (size_t i = 0; i < n; i++) {
+		int x = tolower((unsigned char)a[i]), y = tolower((unsigned char)b[i]);
+		if (x != y) return x < y ? -1 : 1;
+	}
+	return an == bn ? 0 : an < bn ? -1 : 1;
+}
+
+static int
+holds(ql_op op, int c)
+{
+	switch (op) {
+	case QL_EQ:  return c == 0;
+	case QL_LT:  return c < 0;
+	case QL_LTE: return c <= 0;
+	case QL_GT:  return c > 0;
+	case QL_GTE: return c >= 0;
+	}
+	return 0;
+}
+
+typedef struct {
+	ql_op           op;
+	const ql_value *val;
+} cmp_ctx;
+
+static int
+match_cmp(json_t *v, const void *ctx)
+{
+	const cmp_ctx *c = ctx;
+	const ql_value *lit = c->val;
+	switch (lit->type) {
+	case QL_VSTRING: {
+		if (!json_is_string(v)) return 0;
+		const char *s = json_string_value(v);
+		size_t n = json_string_length(v);
+		if (c->op == QL_EQ && memchr(lit->u.s.lower, '*', lit->u.s.len))
+			return glob(lit->u.s.lower, lit->u.s.len, s, n);
+		return holds(c->op, cmp_ci(s, n, lit->u.s.lower, lit->u.s.len));
+	}
+	case QL_VUUID: {
+		char text[37];
+		if (!json_is_string(v)) return 0;
+		store_id_format((const store_id *)lit->u.uuid, text);
+		return holds(c->op, cmp_ci(json_string_value(v), json_string_length(v), text, 36));
+	}
+	case QL_VLONG: {
+		if (!json_is_integer(v)) return 0;
+		json_int_t x = json_integer_value(v);
+		return holds(c->op, x < lit->u.l ? -1 : x > lit->u.l ? 1 : 0);
+	}
+	case QL_VDOUBLE: {
+		if (!json_is_real(v)) return 0;
+		double x = json_real_value(v);
+		return holds(c->op, x < lit->u.d ? -1 : x > lit->u.d ? 1 : 0);
+	}
+	case QL_VBOOL: {
+		if (!json_is_boolean(v)) return 0;
+		int x = json_is_true(v);
+		return holds(c->op, x - lit->u.b);
+	}
+	}
+	return 0;
+}
+
+static int
+is_word(unsigned char c)
+{
+	return isalnum(c) || c >= 0x80;
+}
+
+/* Is pattern word p (may hold '*') a token of s? */
+static int
+has_token(const char *s, size_t n, const char *p, size_t pn)
+{
+	size_t i = 0;
+	while (i < n) {
+		while (i < n && !is_word((unsigned char)s[i])) i++;
+		size_t start = i;
+		while (i < n && is_word((unsigned char)s[i])) i++;
+		if (i > start && glob(p, pn, s + start, i - start)) return 1;
+	}
+	return 0;
+}
+
+static int
+match_contains(json_t *v, const void *ctx)
+{
+	const ql_value *lit = ctx;
+	const char *p = lit->u.s.lower, *end = p + lit->u.s.len;
+	int words = 0;
+	if (!json_is_string(v)) return 0;
+	while (p < end) {
+		while (p < end && !is_word((unsigned char)*p) && *p != '*') p++;
+		const char *w = p;
+		while (p < end && (is_word((unsigned char)*p) || *p == '*')) p++;
+		if (p == w) break;
+		words++;
+		if (!has_token(json_string_value(v), json_string_length(v), w, (size_t)(p - w)))
+			return 0;
+	}
+	return words > 0;
+}
+
+/* A location object's coordinates. */
+static int
+location_of(json_t *v, double *lat, double *lon)
+{
+	static const char *const names[2][2] = { { "latitude", "longitude" }, { "lat", "lon" } };
+	if (!json_is_object(v)) return 0;
+	for (int i = 0; i < 2; i++) {
+		json_t *a = NULL, *b = NULL, *x;
+		const char *key;
+		json_object_foreach(v, key, x) {
+			if (strcasecmp(key, names[i][0]) == 0) a = x;
+			if (strcasecmp(key, names[i][1]) == 0) b = x;
+		}
+		if (json_is_number(a) && json_is_number(b)) {
+			*lat = json_number_value(a);
+			*lon = json_number_value(b);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+double
+query_distance_m(double lat1, double lon1, double lat2, double lon2)
+{
+	const double r = 6371008.8, rad = M_PI / 180.0;
+	double dlat = (lat2 - lat1) * rad, dlon = (lon2 - lon1) * rad;
+	double a = sin(dlat / 2) * sin(dlat / 2) +
+	           cos(lat1 * rad) * cos(lat2 * rad) * sin(dlon / 2) * sin(dlon / 2);
+	return 2 * r * atan2(sqrt(a), sqrt(1 - a));
+}
+
+typedef struct {
+	double lat, lon, best;
+	int    found;
+} near_ctx;
+
+static int
+match_near(json_t *v, const void *ctx)
+{
+	near_ctx *c = (near_ctx *)ctx;
+	double lat, lon;
+	if (!location_of(v, &lat, &lon)) return 0;
+	double d = query_distance_m(c->lat, c->lon, lat, lon);
+	if (!c->found || d < c->best) c->best = d;
+	c->found = 1;
+	return 0;                       /* keep looking for a nearer one */
+}
+
+int
+query_location_distance(json_t *e, const char *prop, double lat, double lon,
+                        double *meters)
+{
+	near_ctx c = { lat, lon, 0, 0 };
+	visit(e, prop, match_near, &c, 0);
+	if (c.found) *meters = c.best;
+	return c.found;
+}
+
+int
+query_eval(const ql_node *n, json_t *e)
+{
+	if (!n) return 1;
+	switch (n->kind) {
+	case QL_OR:
+		for (size_t i = 0; i < n->u.list.n; i++)
+			if (query_eval(n->u.list.kids[i], e)) return 1;
+		return 0;
+	case QL_AND:
+		for (size_t i = 0; i < n->u.list.n; i++)
+			if (!query_eval(n->u.list.kids[i], e)) return 0;
+		return 1;
+	case QL_NOT:
+		return !query_eval(n->u.not_kid, e);
+	case QL_CMP: {
+		cmp_ctx c = { n->u.cmp.op, &n->u.cmp.val };
+		return visit(e, n->u.cmp.prop, match_cmp, &c, 0);
+	}
+	case QL_CONTAINS:
+		return visit(e, n->u.contains.prop, match_contains, &n->u.contains.val, 0);
+	case QL_WITHIN: {
+		double d;
+		return query_location_distance(e, n->u.within.prop, n->u.within.lat,
+		                               n->u.within.lon, &d) &&
+		       d <= n->u.within.distance;
+	}
+	}
+	return 0;
+}
