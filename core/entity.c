@@ -299,8 +299,10 @@ store_entity_create(store_txn *t, const store_app *app, const char *type,
 	if (strcmp(type, "user") == 0 && (rc = set_secrets(t, app, &id, body, err)))
 		goto done;
 	store_collection_of(type, coll);
-	if ((rc = store_edge_put(t, app, &app->uuid, STORE_EDGE_COLLECTION, coll, &id, NULL)))
+	uint64_t time = store_next_time(t->s);
+	if ((rc = edge_put_at(t, app, &app->uuid, STORE_EDGE_COLLECTION, coll, &id, time, NULL)))
 		goto done;
+	if ((rc = index_update(t, app, &id, NULL, e, 0, time))) goto done;
 	if (out) {
 		*out = e;
 		e = NULL;
@@ -369,6 +371,9 @@ store_entity_update(store_txn *t, const store_app *app, const store_id *id,
 	if ((rc = validate(ti, type, e, err))) goto done;
 	if ((rc = unique_update(t, app, ti, type, old, e, id, err))) goto done;
 	if ((rc = entity_put(t, app, id, e))) goto done;
+	uint64_t time;
+	if ((rc = entity_time(t, app, old, id, &time))) goto done;
+	if ((rc = index_update(t, app, id, old, e, time, time))) goto done;
 	if (out) {
 		*out = e;
 		e = NULL;
@@ -376,6 +381,36 @@ store_entity_update(store_txn *t, const store_app *app, const store_id *id,
 done:
 	json_decref(old);
 	json_decref(props);
+	json_decref(e);
+	return rc;
+}
+
+store_rc
+entity_time(store_txn *t, const store_app *app, json_t *e, const store_id *id,
+            uint64_t *time)
+{
+	char coll[STORE_NAME_MAX + 1];
+	const char *type = json_string_value(json_object_get(e, "type"));
+	if (!type) return STORE_CORRUPT;
+	store_collection_of(type, coll);
+	store_rc rc = edge_time_of(t, app, &app->uuid, STORE_EDGE_COLLECTION, coll, id, time);
+	return rc == STORE_NOTFOUND ? STORE_CORRUPT : rc;
+}
+
+store_rc
+store_entity_touch(store_txn *t, const store_app *app, const store_id *id)
+{
+	char coll[STORE_NAME_MAX + 1];
+	json_t *e = NULL;
+	uint64_t old, now = store_next_time(t->s);
+	store_rc rc;
+
+	if ((rc = store_entity_get(t, app, id, &e))) return rc;
+	store_collection_of(json_string_value(json_object_get(e, "type")), coll);
+	if ((rc = entity_time(t, app, e, id, &old)) == STORE_OK &&
+	    (rc = edge_put_at(t, app, &app->uuid, STORE_EDGE_COLLECTION, coll, id, now,
+	                      NULL)) == STORE_OK)
+		rc = index_update(t, app, id, e, e, old, now);
 	json_decref(e);
 	return rc;
 }
@@ -420,6 +455,9 @@ store_entity_delete(store_txn *t, const store_app *app, const store_id *id,
 	if (!type) { rc = STORE_CORRUPT; goto done; }
 	if ((rc = unique_update(t, app, store_type_info_of(type), type, old, NULL, id, err)))
 		goto done;
+	uint64_t time;
+	if ((rc = entity_time(t, app, old, id, &time))) goto done;
+	if ((rc = index_update(t, app, id, old, NULL, time, 0))) goto done;
 	if ((rc = edges_remove_all(t, app, id))) goto done;
 	if ((rc = dicts_remove_all(t, app, id))) goto done;
 	if ((rc = secrets_remove_all(t, app, id))) goto done;

@@ -19,7 +19,7 @@
 **   edges     app, owner, kind(1), name\0, ~time(8), target    empty
 **   edge_at   app, owner, kind(1), name\0, target              time (8, BE)
 **   counts    app, owner, kind(1), name                        count (8, BE)
-**   index     app, type\0, path\0, tag(1), value, entity       empty   (query/)
+**   index     app, type\0, path\0, tag, value, time(8), entity  empty   (index.c)
 **   secrets   app, entity uuid, kind                           salted hash text
 **   dicts     app, entity uuid, dictionary\0, value            empty
 **   meta      name                                             settings

@@ -191,6 +191,10 @@ store_rc store_entity_put(store_txn *t, const store_app *app, const char *type,
                           store_slice ident, json_t *body, json_t **out,
                           store_err *err);
 
+/* POST /C/{id}: moves an entity to the front of its root collection. */
+store_rc store_entity_touch(store_txn *t, const store_app *app,
+                            const store_id *id);
+
 /* Deletes an entity with its unique values and all its edges.  *out, if
 ** not NULL, receives the entity as it was. */
 store_rc store_entity_delete(store_txn *t, const store_app *app,
@@ -303,6 +307,63 @@ store_rc store_dict_remove(store_txn *t, const store_app *app,
 /* The dictionary's values, sorted, as a new JSON array. */
 store_rc store_dict_list(store_txn *t, const store_app *app, const store_id *id,
                          const char *dict, json_t **out);
+
+/* ---- property indexes (index.c) ---------------------------------------------
+** Every leaf value of every entity is indexed under its dotted path (names
+** lower-cased), typed, in the entity's write transaction; entries of one
+** value list newest first.  query/ plans and scans with these. */
+
+#define STORE_INDEX_MAX_PATH 200   /* longer paths are not indexed */
+
+typedef enum {                     /* in mixed-type sort order (spec 6.6) */
+	STORE_IX_DOUBLE = 0x10,
+	STORE_IX_LONG   = 0x20,
+	STORE_IX_STRING = 0x30,
+	STORE_IX_BOOL   = 0x40,
+	STORE_IX_WORD   = 0x50         /* the words of strings, for contains */
+} store_ix_tag;
+
+typedef struct {
+	store_ix_tag tag;
+	double       d;                /* DOUBLE */
+	int64_t      l;                /* LONG */
+	int          b;                /* BOOL */
+	const char  *s;                /* STRING, WORD: compared lower-cased */
+	size_t       n;
+} store_ix_value;
+
+/* A range of one property's index of one type.  tag 0 with no bounds is
+** every scalar value (all of DOUBLE..BOOL, in that order); else lo/hi (NULL
+** = open) bound values of `tag`; prefix: every string starting with lo. */
+typedef struct {
+	const char           *type, *path;
+	int                   tag;
+	const store_ix_value *lo, *hi;
+	int                   lo_incl, hi_incl;
+	int                   prefix;
+	int                   desc;    /* scan from the upper end down */
+} store_ix_range;
+
+/* A position in an index scan (opaque cursor bytes). */
+#define STORE_IXPOS_MAX 512
+typedef struct {
+	unsigned char b[STORE_IXPOS_MAX];
+	size_t        n;               /* 0 = from the start */
+} store_ix_pos;
+
+/* Lists up to limit entities of the range in index order after `after`
+** (may be NULL); poss and times (may be NULL) get each entry's position
+** and root-collection edge time. */
+store_rc store_index_scan(store_txn *t, const store_app *app,
+                          const store_ix_range *r, const store_ix_pos *after,
+                          size_t limit, store_id *ids, store_ix_pos *poss,
+                          uint64_t *times, size_t *n);
+/* 1 when the index entry at pos holds the value v (same type and path). */
+int store_index_pos_is(const store_app *app, const char *type, const char *path,
+                       const store_ix_pos *pos, const store_ix_value *v);
+/* Counts the entries of the range, stopping at cap. */
+store_rc store_index_count(store_txn *t, const store_app *app,
+                           const store_ix_range *r, size_t cap, size_t *n);
 
 /* ---- credentials ---------------------------------------------------------- */
 

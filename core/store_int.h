@@ -61,6 +61,15 @@ store_rc edge_time_of(store_txn *t, const store_app *app, const store_id *owner,
 store_rc dicts_remove_all(store_txn *t, const store_app *app, const store_id *id);
 store_rc secrets_remove_all(store_txn *t, const store_app *app, const store_id *id);
 
+/* Rewrites the index keys of an entity: old (or NULL) at old_time to new
+** (or NULL) at new_time, writing only the keys that differ. */
+store_rc index_update(store_txn *t, const store_app *app, const store_id *id,
+                      json_t *old, json_t *new, uint64_t old_time,
+                      uint64_t new_time);
+/* The root-collection edge time of an entity. */
+store_rc entity_time(store_txn *t, const store_app *app, json_t *e,
+                     const store_id *id, uint64_t *time);
+
 /* Lower-case hex MD5 of s[0..n) into out[33]. */
 void md5_hex(const void *s, size_t n, char out[33]);
 

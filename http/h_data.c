@@ -102,7 +102,7 @@ http_list_edges(http_req *r, const store_id *owner, store_edge_kind kind,
 	ql_query *q;
 	if (!http_ql_or_reply(r, &q)) return;
 	if (q) {
-		query_scope sc = { *owner, kind, name, type_filter };
+		query_scope sc = { *owner, kind, name, type_filter, r->w.kind == CTX_ROOT };
 		http_reply_query(r, &sc, q, limit, count);
 		return;
 	}
@@ -242,7 +242,7 @@ http_reply_query(http_req *r, const query_scope *sc, const ql_query *q, size_t l
 void
 h_coll_get(http_req *r)
 {
-	http_list_edges(r, &r->app.uuid, STORE_EDGE_COLLECTION, r->w.name, "", 1);
+	http_list_edges(r, &r->app.uuid, STORE_EDGE_COLLECTION, r->w.name, r->w.item_type, 1);
 }
 
 /* Creates one entity from an object body; empty objects create nothing. */
@@ -354,7 +354,7 @@ h_coll_post(http_req *r)
 static void
 apply_to_matches(http_req *r, const ql_query *q, size_t limit, json_t *body)
 {
-	query_scope sc = { r->app.uuid, STORE_EDGE_COLLECTION, r->w.name, r->w.item_type };
+	query_scope sc = { r->app.uuid, STORE_EDGE_COLLECTION, r->w.name, r->w.item_type, 1 };
 	query_result res;
 	store_rc rc = query_run(r->txn, &r->app, &sc, q, limit, NULL, &res);
 	size_t i;
@@ -490,8 +490,7 @@ h_item_post(http_req *r)
 		http_not_found(r, "service_resource_not_found");
 		return;
 	}
-	rc = store_edge_put(r->txn, &r->app, &r->app.uuid, STORE_EDGE_COLLECTION, r->w.name,
-	                    &r->w.item, NULL);
+	rc = store_entity_touch(r->txn, &r->app, &r->w.item);
 	if (rc == STORE_OK) rc = store_entity_get(r->txn, &r->app, &r->w.item, &e);
 	http_reply_entity(r, rc, e, NULL);
 	json_decref(e);

@@ -1,15 +1,16 @@
 /*
 ** cursor.c: the cursor codec.  A cursor is stateless: everything needed to
-** resume is in the token, so paging costs O(page) and needs no server
-** memory.  Layout: kind (1 byte) | payload: a scan position
-** (STORE_POS_SIZE bytes) or an offset into a sorted result (8 bytes).
+** resume is in the token, so paging needs no server memory.  Layout:
+** kind (1 byte) | payload, base64url without padding.  Kinds:
+**   1  a position in an edge listing (STORE_POS_SIZE bytes)
+**   2  an offset into a sorted result (8 bytes)
+**   3  a phase byte and a position in a property index (up to
+**      STORE_IXPOS_MAX bytes)
+**   4  the (time, uuid) of the last entity of a page listed newest first
 */
 #include "query/query.h"
 
 #include <string.h>
-
-#define CURSOR_POSITION 1   /* payload: a store_pos */
-#define CURSOR_OFFSET   2   /* payload: 8-byte offset into a sorted result */
 
 static const char b64[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -21,10 +22,15 @@ b64val(int c)
 	return p ? (int)(p - b64) : -1;
 }
 
-static void
-encode(const unsigned char *raw, size_t n, char out[QUERY_CURSOR_MAX])
+void
+query_cursor_encode_raw(int kind, const void *data, size_t n, char out[QUERY_CURSOR_MAX])
 {
+	unsigned char raw[QUERY_CURSOR_RAW_MAX + 1];
 	size_t o = 0;
+	if (n > QUERY_CURSOR_RAW_MAX) n = QUERY_CURSOR_RAW_MAX;
+	raw[0] = (unsigned char)kind;
+	memcpy(raw + 1, data, n);
+	n++;
 	for (size_t i = 0; i < n; i += 3) {
 		unsigned v = (unsigned)raw[i] << 16;
 		if (i + 1 < n) v |= (unsigned)raw[i + 1] << 8;
@@ -37,10 +43,10 @@ encode(const unsigned char *raw, size_t n, char out[QUERY_CURSOR_MAX])
 	out[o] = '\0';
 }
 
-/* Decodes into raw; returns the byte count, 0 when malformed. */
-static size_t
-decode(const char *text, size_t n, unsigned char raw[1 + STORE_POS_SIZE])
+size_t
+query_cursor_decode_raw(const char *text, size_t n, int kind, void *data, size_t cap)
 {
+	unsigned char raw[QUERY_CURSOR_RAW_MAX + 1];
 	size_t o = 0;
 	unsigned acc = 0;
 	int bits = 0;
@@ -52,29 +58,28 @@ decode(const char *text, size_t n, unsigned char raw[1 + STORE_POS_SIZE])
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
-			if (o == 1 + STORE_POS_SIZE) return 0;
+			if (o == sizeof raw) return 0;
 			raw[o++] = (unsigned char)(acc >> bits);
 			acc &= (1u << bits) - 1;
 		}
 	}
-	return acc == 0 ? o : 0;
+	if (acc != 0 || o < 2 || raw[0] != kind || o - 1 > cap) return 0;
+	memcpy(data, raw + 1, o - 1);
+	return o - 1;
 }
 
 void
 query_cursor_encode(const store_pos *pos, char out[QUERY_CURSOR_MAX])
 {
-	unsigned char raw[1 + STORE_POS_SIZE];
-	raw[0] = CURSOR_POSITION;
-	memcpy(raw + 1, pos->b, STORE_POS_SIZE);
-	encode(raw, sizeof raw, out);
+	query_cursor_encode_raw(QUERY_CURSOR_EDGE, pos->b, STORE_POS_SIZE, out);
 }
 
 int
 query_cursor_decode(const char *text, size_t n, store_pos *pos)
 {
-	unsigned char raw[1 + STORE_POS_SIZE];
-	if (decode(text, n, raw) != sizeof raw || raw[0] != CURSOR_POSITION) return 0;
-	memcpy(pos->b, raw + 1, STORE_POS_SIZE);
+	if (query_cursor_decode_raw(text, n, QUERY_CURSOR_EDGE, pos->b, STORE_POS_SIZE) !=
+	    STORE_POS_SIZE)
+		return 0;
 	pos->set = 1;
 	return 1;
 }
@@ -82,18 +87,17 @@ query_cursor_decode(const char *text, size_t n, store_pos *pos)
 void
 query_cursor_encode_offset(uint64_t offset, char out[QUERY_CURSOR_MAX])
 {
-	unsigned char raw[9];
-	raw[0] = CURSOR_OFFSET;
-	for (int i = 0; i < 8; i++) raw[1 + i] = (unsigned char)(offset >> (56 - 8 * i));
-	encode(raw, sizeof raw, out);
+	unsigned char raw[8];
+	for (int i = 0; i < 8; i++) raw[i] = (unsigned char)(offset >> (56 - 8 * i));
+	query_cursor_encode_raw(QUERY_CURSOR_OFFSET, raw, 8, out);
 }
 
 int
 query_cursor_decode_offset(const char *text, size_t n, uint64_t *offset)
 {
-	unsigned char raw[1 + STORE_POS_SIZE];
-	if (decode(text, n, raw) != 9 || raw[0] != CURSOR_OFFSET) return 0;
+	unsigned char raw[8];
+	if (query_cursor_decode_raw(text, n, QUERY_CURSOR_OFFSET, raw, 8) != 8) return 0;
 	*offset = 0;
-	for (int i = 0; i < 8; i++) *offset = (*offset << 8) | raw[1 + i];
+	for (int i = 0; i < 8; i++) *offset = (*offset << 8) | raw[i];
 	return 1;
 }

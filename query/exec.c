@@ -1,30 +1,38 @@
 /*
-** exec.c: runs a parsed query over one scope (a root collection, a
-** sub-collection or a connection list).
+** exec.c: the query planner and executor.
 **
-** This executor drives every query from the scope's own edge listing,
-** newest first, and evaluates the whole predicate on each entity
-** (eval.c).  Without `order by` it stops as soon as the page is full and
-** its cursor is the scan position of the last match, so paging is
-** stateless and stable under concurrent inserts.  With `order by` (or
-** `within`, nearest first) it collects every match, at most
-** QUERY_MAX_SORT, sorts them, and pages by offset.  Property indexes that
-** let a selective predicate drive the scan are the planner's job and do
-** not exist yet; results are the same either way.
+** A query runs over one scope: a root collection, a sub-collection or a
+** connection list.  The planner picks one driving scan; the executor reads
+** candidates from it, evaluates the whole predicate on each (eval.c) and
+** stops when the page is full.  Plans:
+**
+**   equality  an `=` (or a one-word `contains`) on an indexed property of
+**             a root collection: that value's index entries backwards,
+**             which is newest first; O(page); cursor = index position.
+**   order     one `order by` key on a root collection: that property's
+**             index in order, then the entities that lack it; O(page).
+**   range     a range, prefix or word-prefix term whose index range holds
+**             fewer than QUERY_RANGE_CAP entries: read whole, listed newest
+**             first; cursor = (time, uuid) of the last entity listed.
+**   sort      several `order by` keys, or `within`: every candidate (from
+**             the smallest usable index range, else the scope) sorted in
+**             memory, at most QUERY_MAX_SORT; cursor = offset.
+**   scan      the scope's own edge listing, newest first; O(scanned).
+**   direct    DIRECT ids.
+**
+** Only terms of the top-level AND chain drive a plan; OR and NOT are
+** evaluated on the candidates.  Indexes exist for root collections only:
+** sub-collection and connection scopes are their owner's edges, scanned.
 */
 #include "query/query.h"
 #include "core/mem.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define SCAN_BATCH 256
-
-static const char PLAN_SCAN[] = "scan of the collection's edges, newest first; "
-                                "every entity checked against the whole predicate";
-static const char PLAN_SORT[] = "scan of the collection's edges; matches sorted in memory";
-static const char PLAN_DIRECT[] = "direct lookup of the named entities";
 
 void
 query_result_clear(query_result *res)
@@ -34,22 +42,16 @@ query_result_clear(query_result *res)
 	memset(res, 0, sizeof *res);
 }
 
-/* The first `within` of the predicate that is not under a NOT. */
+/* The first `within` of the top-level AND chain. */
 static const ql_node *
 find_within(const ql_node *n)
 {
 	if (!n) return NULL;
-	switch (n->kind) {
-	case QL_WITHIN: return n;
-	case QL_AND:
-	case QL_OR:
-		for (size_t i = 0; i < n->u.list.n; i++) {
-			const ql_node *w = find_within(n->u.list.kids[i]);
-			if (w) return w;
-		}
-		return NULL;
-	default: return NULL;
-	}
+	if (n->kind == QL_WITHIN) return n;
+	if (n->kind != QL_AND) return NULL;
+	for (size_t i = 0; i < n->u.list.n; i++)
+		if (n->u.list.kids[i]->kind == QL_WITHIN) return n->u.list.kids[i];
+	return NULL;
 }
 
 /* Reads an entity of the scope; *e is NULL when it is gone or of another
@@ -74,7 +76,183 @@ load(store_txn *t, const store_app *app, const query_scope *sc, const store_id *
 	return STORE_OK;
 }
 
-/* ---- unsorted: newest first, stop at limit --------------------------- */
+/* Loads id; *e is the entity when it is in scope and matches, else NULL. */
+static store_rc
+load_match(store_txn *t, const store_app *app, const query_scope *sc, const ql_query *q,
+           const store_id *id, json_t **e)
+{
+	store_rc rc = load(t, app, sc, id, e);
+	if (rc || !*e) return rc;
+	if (!query_eval(q->where, *e)) {
+		json_decref(*e);
+		*e = NULL;
+	}
+	return STORE_OK;
+}
+
+static int
+page_full(const query_result *res, size_t limit)
+{
+	return json_array_size(res->entities) >= limit;
+}
+
+/* ---- terms: what an index can drive ----------------------------------------- */
+
+typedef struct {
+	store_ix_range r;
+	store_ix_value lo, hi;
+	char           uuid[37];  /* a UUID literal's text */
+	int            eq;        /* every entry of the range holds one value */
+	size_t         count;     /* entries, counted up to QUERY_RANGE_CAP */
+	const char    *what;
+} term;
+
+static int
+word_char(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c >= 0x80;
+}
+
+/* contains: the literal's first word, exact or with one trailing '*'. */
+static int
+contains_term(const ql_node *n, term *tm)
+{
+	const char *p = n->u.contains.val.u.s.lower, *end = p + n->u.contains.val.u.s.len;
+	while (p < end && !word_char((unsigned char)*p) && *p != '*') p++;
+	const char *s = p;
+	while (p < end && word_char((unsigned char)*p)) p++;
+	if (p == s || p - s > 64) return 0;
+	if (s > n->u.contains.val.u.s.lower && s[-1] == '*') return 0;
+	int star = p < end && *p == '*';
+	if (star && p + 1 < end && word_char((unsigned char)p[1])) return 0;
+	tm->r.path = n->u.contains.prop;
+	tm->r.tag = STORE_IX_WORD;
+	tm->lo = (store_ix_value){ .tag = STORE_IX_WORD, .s = s, .n = (size_t)(p - s) };
+	tm->r.lo = &tm->lo;
+	if (star) {
+		tm->r.prefix = 1;
+		tm->what = "word prefix";
+	} else {
+		tm->r.hi = &tm->lo;
+		tm->r.lo_incl = tm->r.hi_incl = 1;
+		tm->eq = 1;
+		tm->what = "word";
+	}
+	return 1;
+}
+
+/* The index range a term of the top-level AND chain implies, if any. */
+static int
+term_of(const ql_node *n, const char *type, term *tm)
+{
+	const ql_value *v;
+	memset(tm, 0, sizeof *tm);
+	tm->r.type = type;
+	if (n->kind == QL_CONTAINS)
+		return strlen(n->u.contains.prop) <= STORE_INDEX_MAX_PATH && contains_term(n, tm);
+	if (n->kind != QL_CMP || strlen(n->u.cmp.prop) > STORE_INDEX_MAX_PATH) return 0;
+	v = &n->u.cmp.val;
+	tm->r.path = n->u.cmp.prop;
+	switch (v->type) {
+	case QL_VSTRING: {
+		const char *star = memchr(v->u.s.lower, '*', v->u.s.len);
+		tm->lo = (store_ix_value){ .tag = STORE_IX_STRING, .s = v->u.s.lower, .n = v->u.s.len };
+		if (star) {
+			/* 'fred*' is a prefix; any other '*' drives nothing */
+			if (n->u.cmp.op != QL_EQ || star != v->u.s.lower + v->u.s.len - 1 ||
+			    v->u.s.len == 1)
+				return 0;
+			tm->lo.n--;
+			tm->r.tag = STORE_IX_STRING;
+			tm->r.lo = &tm->lo;
+			tm->r.prefix = 1;
+			tm->what = "prefix";
+			return 1;
+		}
+		break;
+	}
+	case QL_VUUID:
+		store_id_format((const store_id *)v->u.uuid, tm->uuid);
+		tm->lo = (store_ix_value){ .tag = STORE_IX_STRING, .s = tm->uuid, .n = 36 };
+		break;
+	case QL_VLONG:   tm->lo = (store_ix_value){ .tag = STORE_IX_LONG, .l = v->u.l }; break;
+	case QL_VDOUBLE: tm->lo = (store_ix_value){ .tag = STORE_IX_DOUBLE, .d = v->u.d }; break;
+	case QL_VBOOL:   tm->lo = (store_ix_value){ .tag = STORE_IX_BOOL, .b = v->u.b }; break;
+	}
+	tm->r.tag = tm->lo.tag;
+	switch (n->u.cmp.op) {
+	case QL_EQ:
+		tm->r.lo = tm->r.hi = &tm->lo;
+		tm->r.lo_incl = tm->r.hi_incl = 1;
+		tm->eq = 1;
+		tm->what = "equality";
+		break;
+	case QL_GT:
+	case QL_GTE:
+		tm->r.lo = &tm->lo;
+		tm->r.lo_incl = n->u.cmp.op == QL_GTE;
+		tm->what = "range";
+		break;
+	case QL_LT:
+	case QL_LTE:
+		tm->hi = tm->lo;
+		tm->r.hi = &tm->hi;
+		tm->r.hi_incl = n->u.cmp.op == QL_LTE;
+		tm->what = "range";
+		break;
+	}
+	return 1;
+}
+
+/* Fills tms[] (room for QL_MAX_TERMS) from the top-level AND chain and
+** counts each range; returns how many. */
+static store_rc
+collect_terms(store_txn *t, const store_app *app, const query_scope *sc, const ql_node *w,
+              term *tms, size_t *n)
+{
+	const ql_node *const *kids = &w;
+	size_t nk = 1;
+	store_rc rc = STORE_OK;
+
+	*n = 0;
+	if (!w || !sc->root || !sc->type || !sc->type[0]) return STORE_OK;
+	if (w->kind == QL_AND) {
+		kids = (const ql_node *const *)w->u.list.kids;
+		nk = w->u.list.n;
+	}
+	for (size_t i = 0; i < nk && *n < QL_MAX_TERMS && rc == STORE_OK; i++) {
+		term *tm = &tms[*n];
+		if (!term_of(kids[i], sc->type, tm)) continue;
+		rc = store_index_count(t, app, &tm->r, QUERY_RANGE_CAP, &tm->count);
+		(*n)++;
+	}
+	return rc;
+}
+
+/* The term with the fewest entries (only equalities when eq_only). */
+static term *
+best_term(term *tms, size_t n, int eq_only)
+{
+	term *best = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (eq_only && !tms[i].eq) continue;
+		if (!best || tms[i].count < best->count) best = &tms[i];
+	}
+	return best;
+}
+
+static void
+describe(query_result *res, const char *plan, const term *tm)
+{
+	if (tm)
+		snprintf(res->plan, sizeof res->plan, "%s: index of %.60s (%s, %zu%s entries)",
+		         plan, tm->r.path, tm->what, tm->count,
+		         tm->count >= QUERY_RANGE_CAP ? "+" : "");
+	else
+		snprintf(res->plan, sizeof res->plan, "%s", plan);
+}
+
+/* ---- plan: scan the scope's edges ------------------------------------------- */
 
 static store_rc
 run_scan(store_txn *t, const store_app *app, const query_scope *sc, const ql_query *q,
@@ -83,25 +261,21 @@ run_scan(store_txn *t, const store_app *app, const query_scope *sc, const ql_que
 	store_id ids[SCAN_BATCH];
 	store_pos poss[SCAN_BATCH], from = { .set = 0 };
 	size_t n;
-	store_rc rc = STORE_OK;
+	store_rc rc;
 
 	if (cursor && *cursor && !query_cursor_decode(cursor, strlen(cursor), &from))
 		return STORE_INVALID;
-	res->plan = PLAN_SCAN;
+	describe(res, "scan: the collection's edges newest first, each entity checked", NULL);
 	for (;;) {
-		rc = store_edge_scan(t, app, &sc->owner, sc->kind, sc->name, &from,
-		                     SCAN_BATCH, ids, poss, &n);
+		rc = store_edge_scan(t, app, &sc->owner, sc->kind, sc->name, &from, SCAN_BATCH,
+		                     ids, poss, &n);
 		if (rc || n == 0) return rc;
 		for (size_t i = 0; i < n; i++) {
 			json_t *e;
-			if ((rc = load(t, app, sc, &ids[i], &e))) return rc;
+			if ((rc = load_match(t, app, sc, q, &ids[i], &e))) return rc;
 			if (!e) continue;
-			if (!query_eval(q->where, e)) {
-				json_decref(e);
-				continue;
-			}
 			json_array_append_new(res->entities, e);
-			if (json_array_size(res->entities) == limit) {
+			if (page_full(res, limit)) {
 				query_cursor_encode(&poss[i], res->cursor);
 				res->has_cursor = 1;
 				return STORE_OK;
@@ -112,25 +286,141 @@ run_scan(store_txn *t, const store_app *app, const query_scope *sc, const ql_que
 	}
 }
 
-/* ---- sorted: collect, sort, page by offset ------------------------------ */
+/* ---- plan: equality, newest first -------------------------------------------- */
+
+static store_rc
+run_eq(store_txn *t, const store_app *app, const query_scope *sc, const ql_query *q,
+       term *tm, size_t limit, const char *cursor, query_result *res)
+{
+	store_id ids[SCAN_BATCH];
+	store_ix_pos *poss = xmalloc(SCAN_BATCH * sizeof *poss), *from = xcalloc(1, sizeof *from);
+	size_t n;
+	store_rc rc = STORE_OK;
+
+	if (cursor && *cursor) {
+		from->n = query_cursor_decode_raw(cursor, strlen(cursor), QUERY_CURSOR_INDEX, from->b,
+		                                  STORE_IXPOS_MAX);
+		if (!from->n) rc = STORE_INVALID;
+	}
+	describe(res, "equality", tm);
+	tm->r.desc = 1;
+	while (rc == STORE_OK) {
+		rc = store_index_scan(t, app, &tm->r, from, SCAN_BATCH, ids, poss, NULL, &n);
+		if (rc || n == 0) break;
+		for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+			json_t *e;
+			if ((rc = load_match(t, app, sc, q, &ids[i], &e)) || !e) continue;
+			json_array_append_new(res->entities, e);
+			if (page_full(res, limit)) {
+				query_cursor_encode_raw(QUERY_CURSOR_INDEX, poss[i].b, poss[i].n, res->cursor);
+				res->has_cursor = 1;
+				goto done;
+			}
+		}
+		*from = poss[n - 1];
+		if (n < SCAN_BATCH) break;
+	}
+done:
+	free(poss);
+	free(from);
+	return rc;
+}
+
+/* ---- plan: a small range, read whole, newest first ----------------------------- */
 
 typedef struct {
-	json_t *e;
-	double  distance;
-	size_t  seq;          /* scan order: newest first breaks ties */
-} match;
+	uint64_t time;
+	store_id id;
+} stamp;
 
-typedef struct {
-	const ql_query *q;
-	int             by_distance;
-} sort_ctx;
+static int
+cmp_stamp_desc(const void *a, const void *b)
+{
+	const stamp *x = a, *y = b;
+	if (x->time != y->time) return x->time < y->time ? 1 : -1;
+	return -memcmp(x->id.b, y->id.b, 16);
+}
+
+/* Every entry of the range (fewer than QUERY_RANGE_CAP), as unique stamps
+** sorted newest first. */
+static store_rc
+range_stamps(store_txn *t, const store_app *app, const term *tm, stamp **out, size_t *n)
+{
+	store_id ids[SCAN_BATCH];
+	uint64_t times[SCAN_BATCH];
+	store_ix_pos *poss = xmalloc(SCAN_BATCH * sizeof *poss), *from = xcalloc(1, sizeof *from);
+	stamp *st = xmalloc((tm->count + 1) * sizeof *st);
+	size_t got, have = 0, j = 0;
+	store_rc rc;
+
+	for (;;) {
+		rc = store_index_scan(t, app, &tm->r, from, SCAN_BATCH, ids, poss, times, &got);
+		if (rc || got == 0) break;
+		for (size_t i = 0; i < got && have <= tm->count; i++) {
+			st[have].time = times[i];
+			st[have].id = ids[i];
+			have++;
+		}
+		*from = poss[got - 1];
+		if (got < SCAN_BATCH || have > tm->count) break;
+	}
+	qsort(st, have, sizeof *st, cmp_stamp_desc);
+	for (size_t i = 0; i < have; i++)
+		if (j == 0 || memcmp(st[j - 1].id.b, st[i].id.b, 16) != 0) st[j++] = st[i];
+	free(poss);
+	free(from);
+	*out = st;
+	*n = j;
+	return rc;
+}
+
+static store_rc
+run_range(store_txn *t, const store_app *app, const query_scope *sc, const ql_query *q,
+          const term *tm, size_t limit, const char *cursor, query_result *res)
+{
+	unsigned char raw[24];
+	stamp after = { 0 }, *st = NULL;
+	int have_after = 0;
+	size_t n;
+	store_rc rc;
+
+	if (cursor && *cursor) {
+		if (query_cursor_decode_raw(cursor, strlen(cursor), QUERY_CURSOR_TIME, raw, 24) != 24)
+			return STORE_INVALID;
+		for (int i = 0; i < 8; i++) after.time = (after.time << 8) | raw[i];
+		memcpy(after.id.b, raw + 8, 16);
+		have_after = 1;
+	}
+	describe(res, "range", tm);
+	if ((rc = range_stamps(t, app, tm, &st, &n))) goto done;
+	for (size_t i = 0; i < n; i++) {
+		json_t *e;
+		if (have_after && cmp_stamp_desc(&st[i], &after) <= 0) continue;
+		if ((rc = load_match(t, app, sc, q, &st[i].id, &e))) break;
+		if (!e) continue;
+		json_array_append_new(res->entities, e);
+		if (page_full(res, limit)) {
+			for (int k = 0; k < 8; k++) raw[k] = (unsigned char)(st[i].time >> (56 - 8 * k));
+			memcpy(raw + 8, st[i].id.b, 16);
+			query_cursor_encode_raw(QUERY_CURSOR_TIME, raw, 24, res->cursor);
+			res->has_cursor = 1;
+			break;
+		}
+	}
+done:
+	free(st);
+	return rc;
+}
+
+/* ---- sort keys ------------------------------------------------------------------ */
 
 /* Type rank for mixed fields (spec 6.6): double, long, string, boolean;
 ** a missing value sorts last either way. */
 enum { R_DOUBLE, R_LONG, R_STRING, R_BOOL, R_MISSING };
 
+/* The value an entity sorts by: the first scalar at path. */
 static json_t *
-first_value(json_t *v, const char *path)
+sort_value(json_t *v, const char *path)
 {
 	while (v) {
 		if (json_is_array(v)) v = json_array_get(v, 0);
@@ -182,14 +472,138 @@ cmp_values(json_t *a, json_t *b)
 	return 0;
 }
 
+/* The index value of a sort value (v must not be missing). */
+static store_ix_value
+ix_value(json_t *v)
+{
+	switch (rank(v)) {
+	case R_DOUBLE: return (store_ix_value){ .tag = STORE_IX_DOUBLE, .d = json_real_value(v) };
+	case R_LONG:   return (store_ix_value){ .tag = STORE_IX_LONG, .l = json_integer_value(v) };
+	case R_BOOL:   return (store_ix_value){ .tag = STORE_IX_BOOL, .b = json_is_true(v) };
+	default:
+		return (store_ix_value){ .tag = STORE_IX_STRING, .s = json_string_value(v),
+		                         .n = json_string_length(v) };
+	}
+}
+
+/* ---- plan: one order by key through its index ------------------------------------ */
+
+static store_rc
+run_order(store_txn *t, const store_app *app, const query_scope *sc, const ql_query *q,
+          size_t limit, const char *cursor, query_result *res)
+{
+	unsigned char raw[1 + STORE_IXPOS_MAX];
+	store_id ids[SCAN_BATCH];
+	store_ix_pos *poss = xmalloc(SCAN_BATCH * sizeof *poss), *from = xcalloc(1, sizeof *from);
+	store_ix_range r = { .type = sc->type, .path = q->order[0].prop, .desc = q->order[0].desc };
+	int phase = 0;
+	size_t n;
+	store_rc rc = STORE_OK;
+
+	if (cursor && *cursor) {
+		size_t got = query_cursor_decode_raw(cursor, strlen(cursor), QUERY_CURSOR_INDEX, raw,
+		                                     sizeof raw);
+		if (got < 1 || raw[0] > 1) {
+			rc = STORE_INVALID;
+			goto done;
+		}
+		phase = raw[0];
+		memcpy(from->b, raw + 1, got - 1);
+		from->n = got - 1;
+	}
+	snprintf(res->plan, sizeof res->plan, "order: index of %.60s %s, then entities without it",
+	         r.path, r.desc ? "descending" : "ascending");
+	/* phase 0: entities with a scalar at the path, in index order; an
+	** entity listed under several values (an array) counts at the one it
+	** sorts by, its first */
+	while (phase == 0 && rc == STORE_OK) {
+		rc = store_index_scan(t, app, &r, from, SCAN_BATCH, ids, poss, NULL, &n);
+		if (rc) break;
+		for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+			json_t *e;
+			if ((rc = load_match(t, app, sc, q, &ids[i], &e)) || !e) continue;
+			json_t *sv = sort_value(e, r.path);
+			store_ix_value iv;
+			if (rank(sv) == R_MISSING ||
+			    (iv = ix_value(sv), !store_index_pos_is(app, sc->type, r.path, &poss[i], &iv))) {
+				json_decref(e);
+				continue;
+			}
+			json_array_append_new(res->entities, e);
+			if (page_full(res, limit)) {
+				raw[0] = 0;
+				memcpy(raw + 1, poss[i].b, poss[i].n);
+				query_cursor_encode_raw(QUERY_CURSOR_INDEX, raw, poss[i].n + 1, res->cursor);
+				res->has_cursor = 1;
+				goto done;
+			}
+		}
+		if (n < SCAN_BATCH) {
+			phase = 1;
+			from->n = 0;
+		} else {
+			*from = poss[n - 1];
+		}
+	}
+	/* phase 1: the entities without it, newest first */
+	if (phase == 1 && rc == STORE_OK) {
+		store_pos pos = { .set = 0 }, eposs[SCAN_BATCH];
+		if (from->n == STORE_POS_SIZE) {
+			memcpy(pos.b, from->b, STORE_POS_SIZE);
+			pos.set = 1;
+		}
+		for (;;) {
+			rc = store_edge_scan(t, app, &sc->owner, sc->kind, sc->name, &pos, SCAN_BATCH, ids,
+			                     eposs, &n);
+			if (rc || n == 0) break;
+			for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+				json_t *e;
+				if ((rc = load_match(t, app, sc, q, &ids[i], &e)) || !e) continue;
+				if (rank(sort_value(e, r.path)) != R_MISSING) {
+					json_decref(e);
+					continue;
+				}
+				json_array_append_new(res->entities, e);
+				if (page_full(res, limit)) {
+					raw[0] = 1;
+					memcpy(raw + 1, eposs[i].b, STORE_POS_SIZE);
+					query_cursor_encode_raw(QUERY_CURSOR_INDEX, raw, STORE_POS_SIZE + 1,
+					                        res->cursor);
+					res->has_cursor = 1;
+					goto done;
+				}
+			}
+			pos = eposs[n - 1];
+			if (n < SCAN_BATCH) break;
+		}
+	}
+done:
+	free(poss);
+	free(from);
+	return rc;
+}
+
+/* ---- plan: sort in memory ------------------------------------------------------ */
+
+typedef struct {
+	json_t *e;
+	double  distance;
+	size_t  seq;          /* candidate order: newest first */
+} match;
+
+typedef struct {
+	const ql_query *q;
+	int             by_distance;
+} sort_ctx;
+
 static int
 cmp_matches(const void *pa, const void *pb, void *pctx)
 {
 	const match *a = pa, *b = pb;
 	const sort_ctx *c = pctx;
 	for (size_t i = 0; i < c->q->norder; i++) {
-		json_t *x = first_value(a->e, c->q->order[i].prop);
-		json_t *y = first_value(b->e, c->q->order[i].prop);
+		json_t *x = sort_value(a->e, c->q->order[i].prop);
+		json_t *y = sort_value(b->e, c->q->order[i].prop);
 		int mx = rank(x) == R_MISSING, my = rank(y) == R_MISSING;
 		if (mx != my) return mx ? 1 : -1;
 		int r = cmp_values(x, y);
@@ -197,78 +611,102 @@ cmp_matches(const void *pa, const void *pb, void *pctx)
 	}
 	if (c->by_distance && a->distance != b->distance)
 		return a->distance < b->distance ? -1 : 1;
-	return a->seq < b->seq ? -1 : a->seq > b->seq;
+	/* ties follow the first key's direction: ascending lists the older
+	** first (seq 0 is the newest), descending the newer */
+	int older_first = c->q->norder && !c->q->order[0].desc;
+	int r = a->seq < b->seq ? -1 : a->seq > b->seq;
+	return older_first ? -r : r;
+}
+
+typedef struct {
+	match  *m;
+	size_t  n, cap;
+	const ql_node *within;
+} matches;
+
+static store_rc
+add_match(matches *ms, json_t *e)
+{
+	if (ms->n == QUERY_MAX_SORT) {
+		json_decref(e);
+		return STORE_TOOBIG;
+	}
+	if (ms->n == ms->cap) {
+		ms->cap = ms->cap ? ms->cap * 2 : 64;
+		ms->m = xrealloc(ms->m, ms->cap * sizeof *ms->m);
+	}
+	match *m = &ms->m[ms->n];
+	m->e = e;
+	m->seq = ms->n++;
+	m->distance = 0;
+	if (ms->within)
+		query_location_distance(e, ms->within->u.within.prop, ms->within->u.within.lat,
+		                        ms->within->u.within.lon, &m->distance);
+	return STORE_OK;
 }
 
 static store_rc
 run_sorted(store_txn *t, const store_app *app, const query_scope *sc, const ql_query *q,
-           const ql_node *within, size_t limit, const char *cursor, query_result *res)
+           const ql_node *within, const term *src, size_t limit, const char *cursor,
+           query_result *res)
 {
-	store_id ids[SCAN_BATCH];
-	store_pos pos = { .set = 0 };
+	matches ms = { .within = within };
 	uint64_t offset = 0;
-	match *m = NULL;
-	size_t nm = 0, cap = 0, n;
+	size_t n;
 	store_rc rc = STORE_OK;
 
 	if (cursor && *cursor && !query_cursor_decode_offset(cursor, strlen(cursor), &offset))
 		return STORE_INVALID;
-	res->plan = PLAN_SORT;
-	do {
-		rc = store_edge_list(t, app, &sc->owner, sc->kind, sc->name, &pos, SCAN_BATCH,
-		                     ids, &n, &pos);
+	describe(res, src ? "sort in memory, candidates from" : "sort in memory, candidates: every edge",
+	         src);
+	if (src) {
+		stamp *st = NULL;
+		rc = range_stamps(t, app, src, &st, &n);
 		for (size_t i = 0; rc == STORE_OK && i < n; i++) {
 			json_t *e;
-			if ((rc = load(t, app, sc, &ids[i], &e))) break;
-			if (!e) continue;
-			if (!query_eval(q->where, e)) {
-				json_decref(e);
-				continue;
-			}
-			if (nm == QUERY_MAX_SORT) {
-				json_decref(e);
-				rc = STORE_TOOBIG;
-				break;
-			}
-			if (nm == cap) {
-				cap = cap ? cap * 2 : 64;
-				m = xrealloc(m, cap * sizeof *m);
-			}
-			m[nm].e = e;
-			m[nm].seq = nm;
-			m[nm].distance = 0;
-			if (within)
-				query_location_distance(e, within->u.within.prop, within->u.within.lat,
-				                        within->u.within.lon, &m[nm].distance);
-			nm++;
+			if ((rc = load_match(t, app, sc, q, &st[i].id, &e)) || !e) continue;
+			rc = add_match(&ms, e);
 		}
-	} while (rc == STORE_OK && n == SCAN_BATCH);
+		free(st);
+	} else {
+		store_id ids[SCAN_BATCH];
+		store_pos pos = { .set = 0 };
+		do {
+			rc = store_edge_list(t, app, &sc->owner, sc->kind, sc->name, &pos, SCAN_BATCH,
+			                     ids, &n, &pos);
+			for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+				json_t *e;
+				if ((rc = load_match(t, app, sc, q, &ids[i], &e)) || !e) continue;
+				rc = add_match(&ms, e);
+			}
+		} while (rc == STORE_OK && n == SCAN_BATCH);
+	}
 	if (rc == STORE_OK) {
 		sort_ctx c = { q, within != NULL };
-		qsort_r(m, nm, sizeof *m, cmp_matches, &c);
+		qsort_r(ms.m, ms.n, sizeof *ms.m, cmp_matches, &c);
 		if (within) res->distance = xmalloc((limit ? limit : 1) * sizeof(double));
-		for (size_t i = (size_t)offset; i < nm && json_array_size(res->entities) < limit; i++) {
-			if (within) res->distance[json_array_size(res->entities)] = m[i].distance;
-			json_array_append(res->entities, m[i].e);
+		for (size_t i = (size_t)offset; i < ms.n && !page_full(res, limit); i++) {
+			if (within) res->distance[json_array_size(res->entities)] = ms.m[i].distance;
+			json_array_append(res->entities, ms.m[i].e);
 		}
-		if (json_array_size(res->entities) == limit) {
+		if (page_full(res, limit)) {
 			query_cursor_encode_offset(offset + limit, res->cursor);
 			res->has_cursor = 1;
 		}
 	}
-	for (size_t i = 0; i < nm; i++) json_decref(m[i].e);
-	free(m);
+	for (size_t i = 0; i < ms.n; i++) json_decref(ms.m[i].e);
+	free(ms.m);
 	return rc;
 }
 
-/* ---- direct: ids and names ------------------------------------------------ */
+/* ---- plan: direct ids and names ------------------------------------------------ */
 
 static store_rc
 run_direct(store_txn *t, const store_app *app, const query_scope *sc, const ql_query *q,
            size_t limit, query_result *res)
 {
-	res->plan = PLAN_DIRECT;
-	for (size_t i = 0; i < q->ndirect && json_array_size(res->entities) < limit; i++) {
+	describe(res, "direct lookup of the named entities", NULL);
+	for (size_t i = 0; i < q->ndirect && !page_full(res, limit); i++) {
 		store_id id;
 		store_rc rc;
 		json_t *e;
@@ -292,19 +730,44 @@ run_direct(store_txn *t, const store_app *app, const query_scope *sc, const ql_q
 	return STORE_OK;
 }
 
+/* ---- the planner --------------------------------------------------------------- */
+
 store_rc
 query_run(store_txn *t, const store_app *app, const query_scope *scope,
           const ql_query *q, size_t limit, const char *cursor, query_result *res)
 {
 	const ql_node *within = find_within(q->where);
+	term *tms = xmalloc(QL_MAX_TERMS * sizeof *tms), *best;
+	size_t nt = 0;
 	store_rc rc;
 
 	memset(res, 0, sizeof *res);
 	res->entities = json_array();
-	if (limit == 0) return STORE_OK;
-	if (q->ndirect) rc = run_direct(t, app, scope, q, limit, res);
-	else if (q->norder || within) rc = run_sorted(t, app, scope, q, within, limit, cursor, res);
-	else rc = run_scan(t, app, scope, q, limit, cursor, res);
+	if (limit == 0) {
+		free(tms);
+		return STORE_OK;
+	}
+	if (q->ndirect) {
+		rc = run_direct(t, app, scope, q, limit, res);
+	} else if ((rc = collect_terms(t, app, scope, q->where, tms, &nt))) {
+		/* fall through to the error */
+	} else if (q->norder == 1 && !within && scope->root &&
+	           strlen(q->order[0].prop) <= STORE_INDEX_MAX_PATH &&
+	           !((best = best_term(tms, nt, 0)) && best->count < QUERY_RANGE_CAP &&
+	             best->count < 4 * limit)) {
+		rc = run_order(t, app, scope, q, limit, cursor, res);
+	} else if (q->norder || within) {
+		best = best_term(tms, nt, 0);
+		rc = run_sorted(t, app, scope, q, within,
+		                best && best->count < QUERY_RANGE_CAP ? best : NULL, limit, cursor, res);
+	} else if ((best = best_term(tms, nt, 1))) {
+		rc = run_eq(t, app, scope, q, best, limit, cursor, res);
+	} else if ((best = best_term(tms, nt, 0)) && best->count < QUERY_RANGE_CAP) {
+		rc = run_range(t, app, scope, q, best, limit, cursor, res);
+	} else {
+		rc = run_scan(t, app, scope, q, limit, cursor, res);
+	}
+	free(tms);
 	if (rc) query_result_clear(res);
 	return rc;
 }

@@ -13,8 +13,21 @@
 #include "query/ql.h"
 
 /* A cursor is an opaque URL-safe token for where a listing stopped: a
-** version byte and the driving scan's position, base64url without padding. */
-#define QUERY_CURSOR_MAX 64
+** kind byte and the driving scan's position, base64url without padding. */
+#define QUERY_CURSOR_RAW_MAX (STORE_IXPOS_MAX + 1)
+#define QUERY_CURSOR_MAX     (4 * (QUERY_CURSOR_RAW_MAX + 1) / 3 + 4)
+enum {
+	QUERY_CURSOR_EDGE = 1,    /* edge listing position */
+	QUERY_CURSOR_OFFSET,      /* offset into a sorted result */
+	QUERY_CURSOR_INDEX,       /* phase + property index position */
+	QUERY_CURSOR_TIME         /* (time, uuid) of the last entity listed */
+};
+
+void   query_cursor_encode_raw(int kind, const void *data, size_t n,
+                               char out[QUERY_CURSOR_MAX]);
+/* The payload of a token of `kind` (at most cap bytes); 0 when malformed. */
+size_t query_cursor_decode_raw(const char *text, size_t n, int kind, void *data,
+                               size_t cap);
 
 /* Writes the token for pos into out (NUL-terminated). */
 void query_cursor_encode(const store_pos *pos, char out[QUERY_CURSOR_MAX]);
@@ -44,10 +57,14 @@ typedef struct {
 	store_edge_kind kind;
 	const char     *name;
 	const char     *type;
+	int             root;   /* a root collection: property indexes apply */
 } query_scope;
 
 /* Most entities a query with `order by` or `within` sorts in memory. */
 #define QUERY_MAX_SORT 100000
+/* An index range with fewer entries than this is read whole and sorted by
+** time; a larger one is left to a scan that stops at the page's end. */
+#define QUERY_RANGE_CAP 5000
 
 typedef struct {
 	json_t *entities;     /* new array of the matching stored entities */
@@ -55,7 +72,7 @@ typedef struct {
 	                      ** (malloc'd, else NULL) */
 	int     has_cursor;
 	char    cursor[QUERY_CURSOR_MAX];
-	const char *plan;     /* how the result was found (static text) */
+	char    plan[200];    /* how the result was found */
 } query_result;
 
 /*

@@ -115,8 +115,13 @@ def test_query_errors():
     st, doc = q(s, "errs", "select * where index >= 20 sort by index asc")
     check("'sort'" in doc["error_description"] and "column 28" in doc["error_description"],
           doc["error_description"])
-    st, doc = q(s, "errs", "name = 'go'", cursor="AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
-    eq(st, 200, "a well-formed cursor")
+    for i in range(3):
+        s.app("POST", "/errs", {"k": "v", "i": i})
+    st, doc = q(s, "errs", "k = 'v'", 1)
+    st, doc = q(s, "errs", "k = 'v'", 1, doc["cursor"])
+    eq((st, [e["i"] for e in doc["entities"]]), (200, [1]), "a cursor of the same query")
+    st, doc = q(s, "errs", "k = 'v' order by i", 1, doc["cursor"])
+    eq((st, doc["error"]), (400, "illegal_argument"), "a cursor of another plan")
     st, doc = q(s, "errs", "name = 'go' order by name", cursor="notacursor")
     eq((st, doc["error"]), (400, "illegal_argument"), "bad cursor")
 

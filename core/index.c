@@ -1,0 +1,475 @@
+/*
+** index.c: property indexes.
+**
+** Every leaf value of every entity is indexed in the transaction that
+** writes the entity: top-level and nested properties under their dotted
+** path (names lower-cased), each element of an array under the array's
+** path (arrays of arrays are not looked into), and every word of a string
+** again under the WORD tag for `contains`.  A key is
+**
+**   app, type\0, path\0, tag, value, time (8), entity uuid (16)
+**
+** where time is the entity's root-collection edge time: entries of one
+** value list oldest first, so a forward scan breaks ties oldest first and
+** a backward scan (descending order, or an equality listed newest first,
+** as a collection lists) newest first.  Tags are numbered in
+** the order mixed-type fields sort (spec 6.6): double < long < string <
+** boolean; words after them.  Values: numbers as order-preserving 8-byte
+** big-endian integers; strings lower-cased, then 0x00 (a string too long
+** for the key is cut and followed by 0x00 and a hash of the whole value;
+** queries re-check every candidate, so a cut value is only a candidate);
+** booleans one byte.  An update writes only the keys that changed.
+*/
+#include "core/store_int.h"
+#include "core/mem.h"
+
+#include <stdlib.h>
+#include <strings.h>
+
+#define MAX_WORD 64              /* bytes of one indexed word */
+#define TAIL     24              /* time + uuid */
+
+/* A growing list of keys: each entry is a 2-byte length and the bytes. */
+typedef struct {
+	unsigned char *buf;
+	size_t len, cap, count;
+} keyset;
+
+static void
+ks_add(keyset *ks, const keybuf *k)
+{
+	if (k->overflow) return;          /* a path too long to index */
+	if (ks->len + k->n + 2 > ks->cap) {
+		ks->cap = (ks->cap ? ks->cap * 2 : 4096) + k->n + 2;
+		ks->buf = xrealloc(ks->buf, ks->cap);
+	}
+	ks->buf[ks->len] = (unsigned char)(k->n >> 8);
+	ks->buf[ks->len + 1] = (unsigned char)k->n;
+	memcpy(ks->buf + ks->len + 2, k->b, k->n);
+	ks->len += k->n + 2;
+	ks->count++;
+}
+
+static size_t
+ent_len(const unsigned char *p)
+{
+	return (size_t)p[0] << 8 | p[1];
+}
+
+static int
+cmp_ent(const void *a, const void *b)
+{
+	const unsigned char *x = *(const unsigned char *const *)a;
+	const unsigned char *y = *(const unsigned char *const *)b;
+	size_t nx = ent_len(x), ny = ent_len(y);
+	int c = memcmp(x + 2, y + 2, nx < ny ? nx : ny);
+	return c ? c : (nx > ny) - (nx < ny);
+}
+
+/* Sorted, de-duplicated pointers to the entries of ks. */
+static const unsigned char **
+ks_sorted(const keyset *ks, size_t *n)
+{
+	const unsigned char **v = xmalloc((ks->count ? ks->count : 1) * sizeof *v);
+	size_t i = 0, j = 0;
+	for (size_t off = 0; off < ks->len; off += ent_len(ks->buf + off) + 2) v[i++] = ks->buf + off;
+	qsort(v, i, sizeof *v, cmp_ent);
+	for (size_t k = 0; k < i; k++)
+		if (j == 0 || cmp_ent(&v[j - 1], &v[k]) != 0) v[j++] = v[k];
+	*n = j;
+	return v;
+}
+
+/* ---- value encoding -------------------------------------------------------- */
+
+static uint64_t
+enc_double(double d)
+{
+	uint64_t u;
+	if (d == 0) d = 0;                /* -0.0 sorts as 0.0 */
+	memcpy(&u, &d, 8);
+	return (u >> 63) ? ~u : u ^ (1ULL << 63);
+}
+
+static uint64_t
+enc_long(int64_t l)
+{
+	return (uint64_t)l ^ (1ULL << 63);
+}
+
+/* FNV-1a over the lower-cased value. */
+static uint64_t
+hash_lc(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+		h ^= c;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* Appends a string value: lower-cased, 0x00, and a hash when cut.  Room is
+** kept for the TAIL (and, for prefix bounds, nothing more is needed). */
+static void
+put_string(keybuf *k, const char *s, size_t n, int terminate)
+{
+	size_t room = k->n + TAIL + 1 <= KEY_MAX ? KEY_MAX - k->n - TAIL - 1 : 0;
+	size_t take = n;
+	int cut = 0;
+	if (take > room) {
+		if (room < 9) {
+			k->overflow = 1;
+			return;
+		}
+		take = room - 8;
+		cut = 1;
+	}
+	char *lc = xmalloc(take ? take : 1);
+	lc_copy(lc, s, take);
+	key_put(k, lc, take);
+	free(lc);
+	if (!terminate && !cut) return;
+	key_u8(k, 0);
+	if (cut) key_u64(k, hash_lc(s, n));
+}
+
+static void
+put_value(keybuf *k, const store_ix_value *v, int terminate)
+{
+	key_u8(k, v->tag);
+	switch (v->tag) {
+	case STORE_IX_DOUBLE: key_u64(k, enc_double(v->d)); break;
+	case STORE_IX_LONG:   key_u64(k, enc_long(v->l)); break;
+	case STORE_IX_BOOL:   key_u8(k, v->b ? 1 : 0); break;
+	case STORE_IX_STRING:
+	case STORE_IX_WORD:   put_string(k, v->s, v->n, terminate); break;
+	}
+}
+
+/* app, type\0, path\0 */
+static void
+key_head(keybuf *k, const store_app *app, const char *type, const char *path)
+{
+	key_init(k);
+	key_id(k, &app->uuid);
+	key_str(k, type);
+	if (strlen(path) > STORE_INDEX_MAX_PATH) k->overflow = 1;
+	else key_str(k, path);
+}
+
+/* ---- the keys of one entity ----------------------------------------------- */
+
+typedef struct {
+	keyset          *ks;
+	const store_app *app;
+	const char      *type;
+	const store_id  *id;
+	uint64_t         time;
+	char             path[STORE_INDEX_MAX_PATH + 2];
+} walker;
+
+static void
+emit(walker *w, const store_ix_value *v)
+{
+	keybuf k;
+	key_head(&k, w->app, w->type, w->path);
+	put_value(&k, v, 1);
+	key_u64(&k, w->time);
+	key_id(&k, w->id);
+	ks_add(w->ks, &k);
+}
+
+static int
+word_byte(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       c >= 0x80;
+}
+
+static void
+emit_words(walker *w, const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		while (i < n && !word_byte((unsigned char)s[i])) i++;
+		size_t start = i;
+		while (i < n && word_byte((unsigned char)s[i])) i++;
+		if (i == start) continue;
+		size_t len = i - start > MAX_WORD ? MAX_WORD : i - start;
+		store_ix_value v = { .tag = STORE_IX_WORD, .s = s + start, .n = len };
+		emit(w, &v);
+	}
+}
+
+static void
+walk_value(walker *w, json_t *v, int in_array)
+{
+	store_ix_value iv = { 0 };
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		size_t base = strlen(w->path);
+		const char *key;
+		json_t *x;
+		json_object_foreach(v, key, x) {
+			size_t kn = strlen(key);
+			if (base + kn + 2 > STORE_INDEX_MAX_PATH) continue;   /* not indexed */
+			if (base) w->path[base] = '.';
+			lc_copy(w->path + base + (base ? 1 : 0), key, kn);
+			w->path[base + (base ? 1 : 0) + kn] = '\0';
+			walk_value(w, x, 0);
+			w->path[base] = '\0';
+		}
+		return;
+	}
+	case JSON_ARRAY: {
+		size_t i;
+		json_t *x;
+		if (in_array) return;
+		json_array_foreach(v, i, x) walk_value(w, x, 1);
+		return;
+	}
+	case JSON_STRING:
+		iv.tag = STORE_IX_STRING;
+		iv.s = json_string_value(v);
+		iv.n = json_string_length(v);
+		emit(w, &iv);
+		emit_words(w, iv.s, iv.n);
+		return;
+	case JSON_INTEGER:
+		iv.tag = STORE_IX_LONG;
+		iv.l = json_integer_value(v);
+		break;
+	case JSON_REAL:
+		iv.tag = STORE_IX_DOUBLE;
+		iv.d = json_real_value(v);
+		break;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		iv.tag = STORE_IX_BOOL;
+		iv.b = json_is_true(v);
+		break;
+	case JSON_NULL:
+		return;
+	}
+	emit(w, &iv);
+}
+
+static void
+entity_keys(keyset *ks, const store_app *app, json_t *e, const store_id *id,
+            uint64_t time)
+{
+	const char *type = json_string_value(json_object_get(e, "type"));
+	walker w = { ks, app, type, id, time, "" };
+	if (type) walk_value(&w, e, 0);
+}
+
+store_rc
+index_update(store_txn *t, const store_app *app, const store_id *id, json_t *old,
+             json_t *new, uint64_t old_time, uint64_t new_time)
+{
+	keyset a = { 0 }, b = { 0 };
+	const unsigned char **va, **vb;
+	size_t na, nb, i = 0, j = 0;
+	store_rc rc = STORE_OK;
+
+	if (old) entity_keys(&a, app, old, id, old_time);
+	if (new) entity_keys(&b, app, new, id, new_time);
+	va = ks_sorted(&a, &na);
+	vb = ks_sorted(&b, &nb);
+	while (rc == STORE_OK && (i < na || j < nb)) {
+		int c = i == na ? 1 : j == nb ? -1 : cmp_ent(&va[i], &vb[j]);
+		keybuf k;
+		key_init(&k);
+		if (c < 0) {
+			key_put(&k, va[i] + 2, ent_len(va[i]));
+			rc = kv_del(t, DBI_INDEX, &k);
+			i++;
+		} else if (c > 0) {
+			key_put(&k, vb[j] + 2, ent_len(vb[j]));
+			rc = kv_put(t, DBI_INDEX, &k, "", 0);
+			j++;
+		} else {
+			i++;
+			j++;
+		}
+	}
+	free(va);
+	free(vb);
+	free(a.buf);
+	free(b.buf);
+	return rc;
+}
+
+int
+store_index_pos_is(const store_app *app, const char *type, const char *path,
+                   const store_ix_pos *pos, const store_ix_value *v)
+{
+	keybuf k;
+	key_head(&k, app, type, path);
+	size_t head = k.n;
+	put_value(&k, v, 1);
+	if (k.overflow || pos->n < TAIL) return 0;
+	return k.n - head == pos->n - TAIL && memcmp(k.b + head, pos->b, k.n - head) == 0;
+}
+
+/* ---- scans ------------------------------------------------------------------- */
+
+/* The bounds of a range as key prefixes: start at lo (or just past every
+** key starting with lo when lo_skip), stop past hi (hi_prefix: the last
+** key starting with hi; else the last key below hi). */
+typedef struct {
+	keybuf head, lo, hi;
+	int    lo_skip, hi_prefix;
+} bounds;
+
+static void
+make_bounds(bounds *bd, const store_app *app, const store_ix_range *r)
+{
+	key_head(&bd->head, app, r->type, r->path);
+	bd->lo = bd->head;
+	bd->hi = bd->head;
+	bd->lo_skip = 0;
+	bd->hi_prefix = 0;
+	int tag_lo = r->tag ? r->tag : STORE_IX_DOUBLE, tag_hi = r->tag ? r->tag : STORE_IX_BOOL;
+	if (r->prefix && r->lo) {
+		put_value(&bd->lo, r->lo, 0);
+		bd->hi = bd->lo;
+		bd->hi_prefix = 1;
+		return;
+	}
+	if (r->lo) {
+		put_value(&bd->lo, r->lo, 1);
+		bd->lo_skip = !r->lo_incl;
+	} else {
+		key_u8(&bd->lo, (unsigned)tag_lo);
+	}
+	if (r->hi) {
+		put_value(&bd->hi, r->hi, 1);
+		bd->hi_prefix = r->hi_incl;
+	} else {
+		key_u8(&bd->hi, (unsigned)tag_hi + 1);
+	}
+}
+
+static int
+starts(const MDB_val *k, const keybuf *p)
+{
+	return k->mv_size >= p->n && memcmp(k->mv_data, p->b, p->n) == 0;
+}
+
+static int
+cmp_key(const MDB_val *k, const keybuf *p)
+{
+	size_t n = k->mv_size < p->n ? k->mv_size : p->n;
+	int c = memcmp(k->mv_data, p->b, n);
+	return c ? c : (k->mv_size > p->n) - (k->mv_size < p->n);
+}
+
+static int
+below_hi(const MDB_val *k, const bounds *bd)
+{
+	if (bd->hi_prefix && starts(k, &bd->hi)) return 1;
+	return cmp_key(k, &bd->hi) < 0;
+}
+
+static int
+above_lo(const MDB_val *k, const bounds *bd)
+{
+	if (bd->lo_skip && starts(k, &bd->lo)) return 0;
+	return cmp_key(k, &bd->lo) >= 0;
+}
+
+/* Positions c on the first key of the range in scan order, after `after`. */
+static int
+seek(MDB_cursor *c, const bounds *bd, const store_ix_range *r, const store_ix_pos *after,
+     MDB_val *k)
+{
+	MDB_val v;
+	keybuf s;
+	int mrc;
+
+	if (!r->desc) {
+		s = after && after->n ? bd->head : bd->lo;
+		if (after && after->n) key_put(&s, after->b, after->n);
+		k->mv_size = s.n;
+		k->mv_data = s.b;
+		mrc = mdb_cursor_get(c, k, &v, MDB_SET_RANGE);
+		while (mrc == 0 && ((after && after->n && cmp_key(k, &s) == 0) ||
+		                    (bd->lo_skip && starts(k, &bd->lo))))
+			mrc = mdb_cursor_get(c, k, &v, MDB_NEXT);
+		return mrc;
+	}
+	/* descending: the first key that is not above the upper end */
+	s = bd->hi;
+	if (after && after->n) {
+		s = bd->head;
+		key_put(&s, after->b, after->n);
+	} else if (bd->hi_prefix) {
+		while (s.n > 0 && s.b[s.n - 1] == 0xFF) s.n--;          /* successor */
+		if (s.n > 0) s.b[s.n - 1]++;
+	}
+	k->mv_size = s.n;
+	k->mv_data = s.b;
+	mrc = mdb_cursor_get(c, k, &v, MDB_SET_RANGE);
+	if (mrc == MDB_NOTFOUND) mrc = mdb_cursor_get(c, k, &v, MDB_LAST);
+	while (mrc == 0 && cmp_key(k, &s) >= 0)
+		mrc = mdb_cursor_get(c, k, &v, MDB_PREV);
+	return mrc;
+}
+
+store_rc
+store_index_scan(store_txn *t, const store_app *app, const store_ix_range *r,
+                 const store_ix_pos *after, size_t limit, store_id *ids,
+                 store_ix_pos *poss, uint64_t *times, size_t *n)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	bounds bd;
+	int mrc;
+
+	*n = 0;
+	make_bounds(&bd, app, r);
+	if (bd.head.overflow || bd.lo.overflow || bd.hi.overflow) return STORE_OK;
+	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_INDEX], &c)) != 0)
+		return store_mdb_rc(mrc);
+	for (mrc = seek(c, &bd, r, after, &k); mrc == 0 && *n < limit;
+	     mrc = mdb_cursor_get(c, &k, &v, r->desc ? MDB_PREV : MDB_NEXT)) {
+		if (!starts(&k, &bd.head) || k.mv_size < bd.head.n + 1 + TAIL) break;
+		if (r->desc ? !above_lo(&k, &bd) : !below_hi(&k, &bd)) break;
+		const unsigned char *kb = k.mv_data;
+		memcpy(ids[*n].b, kb + k.mv_size - 16, 16);
+		if (times) times[*n] = key_get_u64(kb + k.mv_size - TAIL);
+		if (poss) {
+			poss[*n].n = k.mv_size - bd.head.n;
+			memcpy(poss[*n].b, kb + bd.head.n, poss[*n].n);
+		}
+		(*n)++;
+	}
+	mdb_cursor_close(c);
+	return mrc == 0 || mrc == MDB_NOTFOUND ? STORE_OK : store_mdb_rc(mrc);
+}
+
+store_rc
+store_index_count(store_txn *t, const store_app *app, const store_ix_range *r,
+                  size_t cap, size_t *n)
+{
+	enum { STEP = 128 };
+	store_id ids[STEP];
+	store_ix_pos *poss = xmalloc(STEP * sizeof *poss), after = { .n = 0 };
+	store_rc rc = STORE_OK;
+
+	*n = 0;
+	while (*n < cap) {
+		size_t want = cap - *n < STEP ? cap - *n : STEP, got;
+		rc = store_index_scan(t, app, r, &after, want, ids, poss, NULL, &got);
+		if (rc || got == 0) break;
+		*n += got;
+		if (got < want) break;
+		after = poss[got - 1];
+	}
+	free(poss);
+	return rc;
+}
