@@ -1,0 +1,234 @@
+/*
+** test_index.c: the property indexes: exact entries after create, update,
+** touch and delete (no stale key survives), typed values, words, arrays
+** and nested paths, range bounds, ordering across types, and positions.
+*/
+#include "tests/unit/check.h"
+
+static store *db;
+static store_app app;
+static store_txn *t;
+
+static store_id
+make(const char *json)
+{
+	json_t *body = json_loads(json, 0, NULL), *e = NULL;
+	store_err err = { 0 };
+	store_id id;
+	CHECK(body);
+	CHECK_RC(store_entity_create(t, &app, "thing", body, NULL, &e, &err), STORE_OK);
+	CHECK(store_id_parse(S(json_string_value(json_object_get(e, "uuid"))), &id));
+	json_decref(body);
+	json_decref(e);
+	return id;
+}
+
+static void
+update(const store_id *id, const char *json)
+{
+	json_t *body = json_loads(json, 0, NULL), *e = NULL;
+	store_err err = { 0 };
+	CHECK_RC(store_entity_update(t, &app, id, body, &e, &err), STORE_OK);
+	json_decref(body);
+	json_decref(e);
+}
+
+static size_t
+count_r(const store_ix_range *r)
+{
+	size_t n;
+	CHECK_RC(store_index_count(t, &app, r, 1000, &n), STORE_OK);
+	return n;
+}
+
+static size_t
+count_path(const char *path)
+{
+	store_ix_range r = { .type = "thing", .path = path };
+	size_t all = count_r(&r);
+	r.tag = STORE_IX_WORD;
+	return all + count_r(&r);
+}
+
+static size_t
+count_eq(const char *path, store_ix_value v)
+{
+	store_ix_range r = { .type = "thing", .path = path, .tag = v.tag, .lo = &v, .hi = &v,
+	                     .lo_incl = 1, .hi_incl = 1 };
+	return count_r(&r);
+}
+
+static store_ix_value
+L(int64_t l)
+{
+	return (store_ix_value){ .tag = STORE_IX_LONG, .l = l };
+}
+
+static store_ix_value
+W(const char *s)
+{
+	return (store_ix_value){ .tag = STORE_IX_WORD, .s = s, .n = strlen(s) };
+}
+
+static store_ix_value
+STR(const char *s)
+{
+	return (store_ix_value){ .tag = STORE_IX_STRING, .s = s, .n = strlen(s) };
+}
+
+/* The "v" values of a scan, as longs, into out. */
+static size_t
+scan_v(store_ix_range *r, int64_t *out, store_id *order)
+{
+	store_id ids[32];
+	size_t n;
+	CHECK_RC(store_index_scan(t, &app, r, NULL, 32, ids, NULL, NULL, &n), STORE_OK);
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = NULL;
+		CHECK_RC(store_entity_get(t, &app, &ids[i], &e), STORE_OK);
+		out[i] = json_integer_value(json_object_get(e, "v"));
+		if (order) order[i] = ids[i];
+		json_decref(e);
+	}
+	return n;
+}
+
+static void
+test_lifecycle(void)
+{
+	store_id id = make("{\"A\":5,\"s\":\"Hello World\",\"arr\":[1,2,[3]],"
+	                   "\"n\":{\"X\":1.5,\"deep\":{\"b\":true}},\"z\":null}");
+	store_ix_value d15 = { .tag = STORE_IX_DOUBLE, .d = 1.5 };
+	store_ix_value bt = { .tag = STORE_IX_BOOL, .b = 1 };
+
+	CHECK(count_eq("a", L(5)) == 1);            /* names lower-cased */
+	CHECK(count_eq("s", STR("hello world")) == 1);
+	CHECK(count_eq("s", STR("HELLO WORLD")) == 1);
+	CHECK(count_eq("s", W("hello")) == 1 && count_eq("s", W("world")) == 1);
+	CHECK(count_eq("arr", L(1)) == 1 && count_eq("arr", L(2)) == 1);
+	CHECK(count_eq("arr", L(3)) == 0);          /* arrays of arrays: not looked into */
+	CHECK(count_eq("n.x", d15) == 1);
+	CHECK(count_eq("n.deep.b", bt) == 1);
+	CHECK(count_path("z") == 0);
+	CHECK(count_eq("a", (store_ix_value){ .tag = STORE_IX_DOUBLE, .d = 5 }) == 0); /* typed */
+
+	update(&id, "{\"a\":6,\"s\":\"bye\",\"arr\":null}");
+	CHECK(count_eq("a", L(5)) == 0 && count_eq("a", L(6)) == 1);
+	CHECK(count_path("a") == 1);
+	CHECK(count_eq("s", W("hello")) == 0 && count_eq("s", W("bye")) == 1);
+	CHECK(count_path("s") == 2);                /* the value and its one word */
+	CHECK(count_path("arr") == 0);
+	CHECK(count_eq("n.x", d15) == 1);           /* untouched */
+
+	CHECK_RC(store_entity_delete(t, &app, &id, NULL, NULL), STORE_OK);
+	const char *paths[] = { "a", "s", "arr", "n.x", "n.deep.b", "uuid", "type", "created" };
+	for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) CHECK(count_path(paths[i]) == 0);
+}
+
+static void
+test_order_and_ranges(void)
+{
+	int64_t got[32];
+	store_id a = make("{\"v\":3}"), b = make("{\"v\":1}"), c = make("{\"v\":2}");
+	store_id ids[32];
+	(void)a; (void)c;
+	make("{\"v\":\"str\"}");
+	make("{\"v\":2.5}");
+	make("{\"v\":false}");
+
+	/* every scalar: doubles, longs, strings, booleans */
+	store_ix_range all = { .type = "thing", .path = "v" };
+	store_id order[32];
+	size_t n = scan_v(&all, got, order);
+	CHECK(n == 6);
+	json_t *e = NULL;
+	CHECK_RC(store_entity_get(t, &app, &order[0], &e), STORE_OK);
+	CHECK(json_is_real(json_object_get(e, "v")));
+	json_decref(e);
+	CHECK(got[1] == 1 && got[2] == 2 && got[3] == 3);
+	all.desc = 1;
+	n = scan_v(&all, got, NULL);
+	CHECK(n == 6 && got[2] == 3 && got[3] == 2 && got[4] == 1);
+
+	store_ix_value one = L(1), three = L(3);
+	store_ix_range r = { .type = "thing", .path = "v", .tag = STORE_IX_LONG, .lo = &one };
+	CHECK(scan_v(&r, got, NULL) == 2 && got[0] == 2 && got[1] == 3);   /* > 1 */
+	r.lo_incl = 1;
+	CHECK(scan_v(&r, got, NULL) == 3);                                 /* >= 1 */
+	r.hi = &three;
+	CHECK(scan_v(&r, got, NULL) == 2);                                 /* >= 1 < 3 */
+	r.hi_incl = 1;
+	r.desc = 1;
+	CHECK(scan_v(&r, got, NULL) == 3 && got[0] == 3 && got[2] == 1);   /* <= 3 desc */
+	r.lo = NULL;
+	r.lo_incl = 0;
+	r.desc = 0;
+	CHECK(scan_v(&r, got, NULL) == 3);                                 /* <= 3 */
+
+	/* string prefixes and equality newest first */
+	store_id s1 = make("{\"name\":\"fred\",\"k\":\"x\"}");
+	make("{\"name\":\"Freddie\",\"k\":\"x\"}");
+	make("{\"name\":\"frank\",\"k\":\"x\"}");
+	store_ix_value fre = STR("fre");
+	store_ix_range p = { .type = "thing", .path = "name", .tag = STORE_IX_STRING, .lo = &fre,
+	                     .prefix = 1 };
+	CHECK(count_r(&p) == 2);
+	store_ix_value x = STR("x");
+	store_ix_range eqr = { .type = "thing", .path = "k", .tag = STORE_IX_STRING, .lo = &x,
+	                       .hi = &x, .lo_incl = 1, .hi_incl = 1, .desc = 1 };
+	CHECK_RC(store_index_scan(t, &app, &eqr, NULL, 32, ids, NULL, NULL, &n), STORE_OK);
+	CHECK(n == 3 && memcmp(ids[2].b, s1.b, 16) == 0);                  /* oldest last */
+	/* touch moves it to the newest end */
+	CHECK_RC(store_entity_touch(t, &app, &s1), STORE_OK);
+	CHECK_RC(store_index_scan(t, &app, &eqr, NULL, 32, ids, NULL, NULL, &n), STORE_OK);
+	CHECK(n == 3 && memcmp(ids[0].b, s1.b, 16) == 0);
+
+	/* positions resume a scan exactly */
+	store_ix_pos poss[32];
+	CHECK_RC(store_index_scan(t, &app, &eqr, NULL, 1, ids, poss, NULL, &n), STORE_OK);
+	CHECK(n == 1);
+	store_id rest[32];
+	CHECK_RC(store_index_scan(t, &app, &eqr, &poss[0], 32, rest, NULL, NULL, &n), STORE_OK);
+	CHECK(n == 2 && memcmp(rest[0].b, ids[0].b, 16) != 0);
+	CHECK(store_index_pos_is(&app, "thing", "k", &poss[0], &x));
+	CHECK(!store_index_pos_is(&app, "thing", "k", &poss[0], &fre));
+	(void)b;
+}
+
+static void
+test_long_values(void)
+{
+	char *big = malloc(3000), *json = malloc(3100);
+	memset(big, 'q', 2999);
+	big[2999] = '\0';
+	snprintf(json, 3100, "{\"long\":\"%s\"}", big);
+	store_id id = make(json);
+	CHECK(count_eq("long", STR(big)) == 1);          /* cut + hash, same key */
+	big[2998] = 'r';
+	CHECK(count_eq("long", STR(big)) == 0);
+	CHECK_RC(store_entity_delete(t, &app, &id, NULL, NULL), STORE_OK);
+	CHECK(count_path("long") == 0);
+	free(big);
+	free(json);
+}
+
+int
+main(void)
+{
+	char *dir = tmpdir_new();
+	store_err err = { 0 };
+	store_org org;
+
+	CHECK_RC(store_open(dir, NULL, &db, &err), STORE_OK);
+	CHECK_RC(store_txn_begin(db, STORE_TXN_WRITE, &t), STORE_OK);
+	CHECK_RC(store_org_create(t, S("o"), &org, &err), STORE_OK);
+	CHECK_RC(store_app_create(t, &org, S("a"), &app, &err), STORE_OK);
+	test_lifecycle();
+	test_order_and_ranges();
+	test_long_values();
+	CHECK_RC(store_txn_commit(t), STORE_OK);
+	store_close(db);
+	tmpdir_remove(dir);
+	printf("test_index: %d checks\n", check_count);
+	return 0;
+}
