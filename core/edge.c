@@ -57,6 +57,9 @@ count_add(store_txn *t, const store_app *app, const store_id *owner,
 	uint64_t c = 0;
 	store_rc rc;
 
+	/* nothing reads how many collections an entity is in; not kept */
+	if (kind == STORE_EDGE_MEMBER_OF) return STORE_OK;
+
 	key_count(&k, app, owner, kind, name);
 	rc = kv_get(t, DBI_COUNTS, &k, &v, &n);
 	if (rc == STORE_OK) {

@@ -5,7 +5,8 @@
 ** writes the entity: top-level and nested properties under their dotted
 ** path (names lower-cased), each element of an array under the array's
 ** path (arrays of arrays are not looked into), and every word of a string
-** again under the WORD tag for `contains`.  A key is
+** again under the WORD tag for `contains` (not `type`, which every entry
+** of the index shares, nor the words of `uuid`).  A key is
 **
 **   app, type\0, path\0, tag, value, time (8), entity uuid (16)
 **
@@ -168,6 +169,7 @@ typedef struct {
 	const char      *type;
 	const store_id  *id;
 	uint64_t         time;
+	int              words;     /* index the words of strings here */
 	char             path[STORE_INDEX_MAX_PATH + 2];
 } walker;
 
@@ -216,6 +218,9 @@ walk_value(walker *w, json_t *v, int in_array)
 		json_object_foreach(v, key, x) {
 			size_t kn = strlen(key);
 			if (base + kn + 2 > STORE_INDEX_MAX_PATH) continue;   /* not indexed */
+			/* the type is the index's own; a uuid is matched whole */
+			if (!base && strcmp(key, "type") == 0) continue;
+			w->words = base || strcmp(key, "uuid") != 0;
 			if (base) w->path[base] = '.';
 			lc_copy(w->path + base + (base ? 1 : 0), key, kn);
 			w->path[base + (base ? 1 : 0) + kn] = '\0';
@@ -236,7 +241,7 @@ walk_value(walker *w, json_t *v, int in_array)
 		iv.s = json_string_value(v);
 		iv.n = json_string_length(v);
 		emit(w, &iv);
-		emit_words(w, iv.s, iv.n);
+		if (w->words) emit_words(w, iv.s, iv.n);
 		return;
 	case JSON_INTEGER:
 		iv.tag = STORE_IX_LONG;
@@ -262,7 +267,7 @@ entity_keys(keyset *ks, const store_app *app, json_t *e, const store_id *id,
             uint64_t time)
 {
 	const char *type = json_string_value(json_object_get(e, "type"));
-	walker w = { ks, app, type, id, time, "" };
+	walker w = { ks, app, type, id, time, 1, "" };
 	if (type) walk_value(&w, e, 0);
 }
 

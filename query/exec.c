@@ -148,9 +148,13 @@ term_of(const ql_node *n, const char *type, term *tm)
 	const ql_value *v;
 	memset(tm, 0, sizeof *tm);
 	tm->r.type = type;
+	/* not in the index (index.c): the type itself, and the words of uuid */
 	if (n->kind == QL_CONTAINS)
-		return strlen(n->u.contains.prop) <= STORE_INDEX_MAX_PATH && contains_term(n, tm);
-	if (n->kind != QL_CMP || strlen(n->u.cmp.prop) > STORE_INDEX_MAX_PATH) return 0;
+		return strlen(n->u.contains.prop) <= STORE_INDEX_MAX_PATH &&
+		       strcmp(n->u.contains.prop, "uuid") != 0 && contains_term(n, tm);
+	if (n->kind != QL_CMP || strlen(n->u.cmp.prop) > STORE_INDEX_MAX_PATH ||
+	    strcmp(n->u.cmp.prop, "type") == 0)
+		return 0;
 	v = &n->u.cmp.val;
 	tm->r.path = n->u.cmp.prop;
 	switch (v->type) {
@@ -753,6 +757,7 @@ query_run(store_txn *t, const store_app *app, const query_scope *scope,
 		/* fall through to the error */
 	} else if (q->norder == 1 && !within && scope->root &&
 	           strlen(q->order[0].prop) <= STORE_INDEX_MAX_PATH &&
+	           strcmp(q->order[0].prop, "type") != 0 &&
 	           !((best = best_term(tms, nt, 0)) && best->count < QUERY_RANGE_CAP &&
 	             best->count < 4 * limit)) {
 		rc = run_order(t, app, scope, q, limit, cursor, res);

@@ -93,6 +93,8 @@ def cases():
         ("arr = 7", cmp("arr", lambda v: is_int(v) and v == 7), None),
         ("nest.v = 4 or nest.w = 'echo'", lambda e: cmp("nest.v", lambda v: v == 4)(e) or
          cmp("nest.w", lambda v: v == "echo")(e), None),
+        ("type = 'rand' and grp = 4", cmp("grp", lambda v: is_int(v) and v == 4), None),
+        ("uuid contains 'x' or n = 3", cmp("n", lambda v: is_int(v) and v == 3), None),
         ("order by grp", lambda e: True, ("grp", False)),
         ("order by grp desc", lambda e: True, ("grp", True)),
         ("grp = 2 order by n desc", cmp("grp", lambda v: is_int(v) and v == 2), ("n", True)),
