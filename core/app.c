@@ -11,13 +11,24 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <strings.h>
 
-/* Org and app names: 1..64 of letters, digits, '-', '_', '.'; not a UUID. */
+/* Words of the URL grammar (spec 1.1) that a name would be mistaken for. */
+static const char *const reserved_names[] = {
+	"o", "orgs", "organizations", "a", "apps", "applications", "management",
+	"status",
+};
+
+/* Org and app names: 1..64 of letters, digits, '-', '_', '.'; not a UUID
+** and not a word of the URL grammar. */
 static int
 valid_name(store_slice s)
 {
 	store_id id;
 	if (s.n == 0 || s.n > 64 || store_id_parse(s, &id)) return 0;
+	for (size_t i = 0; i < sizeof reserved_names / sizeof *reserved_names; i++)
+		if (strlen(reserved_names[i]) == s.n && strncasecmp(reserved_names[i], s.p, s.n) == 0)
+			return 0;
 	for (size_t i = 0; i < s.n; i++) {
 		unsigned char c = (unsigned char)s.p[i];
 		if (!isalnum(c) && c != '-' && c != '_' && c != '.') return 0;
@@ -68,7 +79,7 @@ store_org_create(store_txn *t, store_slice name, store_org *out, store_err *err)
 
 	if (!valid_name(name))
 		return store_fail(err, STORE_INVALID,
-		                  "organization name must be 1 to 64 letters, digits, '-', '_' or '.'");
+		                  "organization name must be 1 to 64 letters, digits, '-', '_' or '.', and not a URL word (o, orgs, a, apps, ...)");
 	key_org_name(&k, name);
 	rc = kv_get(t, DBI_ORGS, &k, NULL, NULL);
 	if (rc == STORE_OK)
@@ -161,7 +172,7 @@ store_app_create(store_txn *t, const store_org *org, store_slice name,
 
 	if (!valid_name(name))
 		return store_fail(err, STORE_INVALID,
-		                  "application name must be 1 to 64 letters, digits, '-', '_' or '.'");
+		                  "application name must be 1 to 64 letters, digits, '-', '_' or '.', and not a URL word (o, orgs, a, apps, ...)");
 	key_app_name(&k, &org->uuid, name);
 	rc = kv_get(t, DBI_APPS, &k, NULL, NULL);
 	if (rc == STORE_OK)

@@ -202,9 +202,11 @@ set_secrets(store_txn *t, const store_app *app, const store_id *id, json_t *body
 	for (size_t i = 0; i < 2; i++) {
 		json_t *v = json_get_ci(body, kinds[i], NULL);
 		if (!v || json_is_null(v)) continue;
-		if (!json_is_string(v) || json_string_length(v) == 0)
-			return store_fail(err, STORE_INVALID, "the %s must be a non-empty string",
-			                  kinds[i]);
+		if (!json_is_string(v) || json_string_length(v) == 0 ||
+		    json_string_length(v) > STORE_SECRET_MAX)
+			return store_fail(err, STORE_INVALID,
+			                  "the %s must be a string of 1 to %d bytes", kinds[i],
+			                  STORE_SECRET_MAX);
 		store_rc rc = store_secret_set(t, app, id, kinds[i], json_string_value(v));
 		if (rc) return rc;
 	}
@@ -253,6 +255,10 @@ store_entity_create(store_txn *t, const store_app *app, const char *type,
 	if ((rc = clean_body(type, body, &props, err))) return rc;
 	if (uuid) {
 		id = *uuid;
+		if (store_id_is_nil(&id) || memcmp(id.b, app->uuid.b, 16) == 0) {
+			rc = store_fail(err, STORE_INVALID, "that uuid cannot name an entity");
+			goto done;
+		}
 		json_t *have = NULL;
 		rc = store_entity_get(t, app, &id, &have);
 		json_decref(have);
@@ -273,8 +279,10 @@ store_entity_create(store_txn *t, const store_app *app, const char *type,
 		if (!is_empty_value(v)) json_object_set(e, key, v);
 	if (strcmp(type, "user") == 0) {
 		json_t *email = json_get_ci(e, "email", NULL);
-		if (!json_get_ci(e, "activated", NULL))
-			json_object_set_new(e, "activated", json_true());
+		const char *have = NULL;
+		/* activated is true on create (no e-mail confirmation flow) */
+		if (json_get_ci(e, "activated", &have)) json_object_del(e, have);
+		json_object_set_new(e, "activated", json_true());
 		if (!json_get_ci(e, "picture", NULL) && json_is_string(email)) {
 			char *lc = xstrdup(json_string_value(email)), hex[33], url[80];
 			char *p = lc, *end;
@@ -289,9 +297,12 @@ store_entity_create(store_txn *t, const store_app *app, const char *type,
 		}
 	}
 	if (strcmp(type, "activity") == 0) {
-		json_t *pub = json_get_ci(e, "published", NULL);
-		if (!json_is_integer(pub) || json_integer_value(pub) <= 0)
+		const char *have = NULL;
+		json_t *pub = json_get_ci(e, "published", &have);
+		if (!json_is_integer(pub) || json_integer_value(pub) <= 0) {
+			if (have) json_object_del(e, have);
 			json_object_set_new(e, "published", json_integer(now));
+		}
 	}
 	if ((rc = validate(ti, type, e, err))) goto done;
 	if ((rc = unique_update(t, app, ti, type, NULL, e, &id, err))) goto done;
@@ -406,7 +417,12 @@ store_entity_touch(store_txn *t, const store_app *app, const store_id *id)
 	store_rc rc;
 
 	if ((rc = store_entity_get(t, app, id, &e))) return rc;
-	store_collection_of(json_string_value(json_object_get(e, "type")), coll);
+	const char *type = json_string_value(json_object_get(e, "type"));
+	if (!type) {
+		json_decref(e);
+		return STORE_CORRUPT;
+	}
+	store_collection_of(type, coll);
 	if ((rc = entity_time(t, app, e, id, &old)) == STORE_OK &&
 	    (rc = edge_put_at(t, app, &app->uuid, STORE_EDGE_COLLECTION, coll, id, now,
 	                      NULL)) == STORE_OK)

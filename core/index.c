@@ -74,7 +74,7 @@ ks_sorted(const keyset *ks, size_t *n)
 	const unsigned char **v = xmalloc((ks->count ? ks->count : 1) * sizeof *v);
 	size_t i = 0, j = 0;
 	for (size_t off = 0; off < ks->len; off += ent_len(ks->buf + off) + 2) v[i++] = ks->buf + off;
-	qsort(v, i, sizeof *v, cmp_ent);
+	if (i) qsort(v, i, sizeof *v, cmp_ent);
 	for (size_t k = 0; k < i; k++)
 		if (j == 0 || cmp_ent(&v[j - 1], &v[k]) != 0) v[j++] = v[k];
 	*n = j;

@@ -283,9 +283,12 @@ store_rc
 store_follow(store_txn *t, const store_app *app, const store_id *follower,
              const store_id *leader)
 {
+	char type[STORE_NAME_MAX + 1];
 	int created = 0;
-	store_rc rc = store_edge_put(t, app, follower, STORE_EDGE_OUT, "following",
-	                             leader, &created);
+	store_rc rc = entity_type(t, app, leader, type);
+	if (rc) return rc;
+	if (strcmp(type, "user") != 0) return STORE_NOTFOUND;   /* users follow users */
+	rc = store_edge_put(t, app, follower, STORE_EDGE_OUT, "following", leader, &created);
 	if (rc || !created) return rc;
 	copy_ctx c = { t, app, leader, follower };
 	return for_each_edge(t, app, leader, STORE_EDGE_COLLECTION, "activities",

@@ -25,6 +25,7 @@ store_secret_set(store_txn *t, const store_app *app, const store_id *id,
 	store_rc rc;
 	keybuf k;
 
+	if (strlen(secret) > STORE_SECRET_MAX) return STORE_INVALID;
 	if (!crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof salt)) return STORE_IO;
 	cd = calloc(1, sizeof *cd);
 	if (!cd) return STORE_NOMEM;

@@ -294,7 +294,8 @@ store_rc store_activity_post(store_txn *t, const store_app *app,
                              json_t *body, json_t **out, store_err *err);
 
 /* follower -following-> leader; the leader's activities are copied into
-** the follower's feed when the edge is new. */
+** the follower's feed when the edge is new.  The leader must be a user
+** (else STORE_NOTFOUND). */
 store_rc store_follow(store_txn *t, const store_app *app,
                       const store_id *follower, const store_id *leader);
 
@@ -366,6 +367,8 @@ store_rc store_index_count(store_txn *t, const store_app *app,
                            const store_ix_range *r, size_t cap, size_t *n);
 
 /* ---- credentials ---------------------------------------------------------- */
+
+#define STORE_SECRET_MAX 256     /* bytes of a password or pin */
 
 /* Stores a salted slow hash (yescrypt) of secret as the entity's `kind`
 ** credential ("password", "pin"); the plain text is never stored. */

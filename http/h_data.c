@@ -175,6 +175,10 @@ project(json_t *e, const ql_query *q)
 				continue;
 			}
 			snprintf(part, sizeof part, "%s", found);
+			if (dot && !json_is_object(v)) {
+				v = NULL;                  /* a path through a scalar selects nothing */
+				break;
+			}
 			if (dot) {
 				json_t *sub = json_object_get(dst, part);
 				if (!json_is_object(sub)) {

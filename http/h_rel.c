@@ -142,7 +142,7 @@ static store_rc
 conn_connect(http_req *r, const store_id *target)
 {
 	if (strcmp(r->w.name, "following") == 0 && strcmp(r->w.owner_type, "user") == 0)
-		return store_follow(r->txn, &r->app, &r->w.owner, target);
+		return store_follow(r->txn, &r->app, &r->w.owner, target);   /* users only */
 	return store_edge_put(r->txn, &r->app, &r->w.owner, STORE_EDGE_OUT, r->w.name,
 	                      target, NULL);
 }
@@ -184,8 +184,12 @@ h_conn_add(http_req *r)
 {
 	store_rc rc;
 	if (!found_or_reply(r)) return;
-	if ((rc = conn_connect(r, &r->w.item))) http_store_error(r, rc, NULL, NULL);
-	else reply_item(r);
+	if ((rc = conn_connect(r, &r->w.item)) == STORE_NOTFOUND)
+		http_not_found(r, "service_resource_not_found");
+	else if (rc)
+		http_store_error(r, rc, NULL, NULL);
+	else
+		reply_item(r);
 }
 
 void

@@ -177,6 +177,7 @@ void h_dict_post(http_req *r);
 void h_dict_delete(http_req *r);
 
 /* utf8 */
-int utf8_valid(const char *s, size_t n);
+int  utf8_valid(const char *s, size_t n);
+void utf8_repair(char *s);
 
 #endif

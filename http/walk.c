@@ -110,7 +110,16 @@ resolve_item(http_req *r, walk *w, const store_slice *segs, size_t n, size_t *i)
 	if (rc == STORE_OK) {
 		w->found = 1;
 		if (used > 1) {            /* the whole path is the ident */
-			w->ident.n = (size_t)(segs[*i + used - 1].p + segs[*i + used - 1].n - segs[*i].p);
+			size_t len = 0, o = 0;
+			for (size_t k = 0; k < used; k++) len += segs[*i + k].n + 1;
+			char *joined = arena_alloc(r->a, len);
+			for (size_t k = 0; k < used; k++) {
+				if (k) joined[o++] = '/';
+				memcpy(joined + o, segs[*i + k].p, segs[*i + k].n);
+				o += segs[*i + k].n;
+			}
+			joined[o] = '\0';
+			w->ident = (store_slice){ joined, o };
 		}
 	} else if (rc != STORE_NOTFOUND) {
 		http_store_error(r, rc, NULL, NULL);
@@ -147,7 +156,13 @@ enter_relation(http_req *r, walk *w, const store_slice *segs, size_t n, size_t *
 		http_store_error(r, rc, NULL, NULL);
 		return 0;
 	}
-	snprintf(type, sizeof type, "%s", json_string_value(json_object_get(e, "type")));
+	const char *etype = json_string_value(json_object_get(e, "type"));
+	if (!etype) {
+		json_decref(e);
+		http_store_error(r, STORE_CORRUPT, NULL, NULL);
+		return 0;
+	}
+	snprintf(type, sizeof type, "%s", etype);
 	json_decref(e);
 	store_id_format(&w->item, uuid);
 	/* a user reached through a group's members carries the group along */

@@ -368,7 +368,7 @@ range_stamps(store_txn *t, const store_app *app, const term *tm, stamp **out, si
 		*from = poss[got - 1];
 		if (got < SCAN_BATCH || have > tm->count) break;
 	}
-	qsort(st, have, sizeof *st, cmp_stamp_desc);
+	if (have) qsort(st, have, sizeof *st, cmp_stamp_desc);
 	for (size_t i = 0; i < have; i++)
 		if (j == 0 || memcmp(st[j - 1].id.b, st[i].id.b, 16) != 0) st[j++] = st[i];
 	free(poss);
@@ -687,7 +687,7 @@ run_sorted(store_txn *t, const store_app *app, const query_scope *sc, const ql_q
 	}
 	if (rc == STORE_OK) {
 		sort_ctx c = { q, within != NULL };
-		qsort_r(ms.m, ms.n, sizeof *ms.m, cmp_matches, &c);
+		if (ms.n) qsort_r(ms.m, ms.n, sizeof *ms.m, cmp_matches, &c);
 		if (within) res->distance = xmalloc((limit ? limit : 1) * sizeof(double));
 		for (size_t i = (size_t)offset; i < ms.n && !page_full(res, limit); i++) {
 			if (within) res->distance[json_array_size(res->entities)] = ms.m[i].distance;

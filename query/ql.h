@@ -44,6 +44,13 @@
 **     proper C string (stored JSON text cannot hold NUL either).
 **   - A LONG literal outside int64 or a FLOAT outside double is a parse
 **     error, not a silent wrap-around or infinity.
+**   - Text that is empty or only whitespace is "no query" (Usergrid would
+**     reject the whitespace-only case after trimming and prefixing).
+**   - In {a:b} the target b keeps its case (it names an output field, it
+**     looks nothing up); a field selected twice counts once and a source
+**     renamed twice takes the last target, as Usergrid's map does.
+**   - An unbraced rename ("select uuid:myid", which Usergrid reads as
+**     "select uuid" and drops the rest) is an error at ':'.
 **
 ** Positions in error messages refer to the text as given (not trimmed or
 ** prefixed the way Usergrid does it): line is 1-based and counts '\n';

@@ -451,3 +451,39 @@ def test_restart_keeps_data_and_shutdown_is_clean():
         eq(st, 400, "unique value survives restart")
     finally:
         s.close()
+
+
+def test_hostile_ids_names_and_values():
+    with Server() as s:
+        st, doc = s.app("GET", "/roles")
+        app_id = doc["application"]
+        before = len(doc["entities"])
+        for ident in (app_id, "00000000-0000-0000-0000-000000000000"):
+            st, doc = s.app("PUT", "/things/" + ident, {"x": 1})
+            eq((st, doc["error"]), (400, "illegal_argument"), "PUT with uuid " + ident)
+            st, doc = s.app("DELETE", "/things/" + ident)
+            eq(st, 404, "nothing to delete")
+        st, doc = s.app("GET", "/roles")
+        eq(len(doc["entities"]), before, "root collections intact")
+        for body, path in (({"organization": "o"}, "/management/orgs"),
+                           ({"organization": "orgs"}, "/management/orgs"),
+                           ({"name": "a"}, "/management/orgs/test-org/apps"),
+                           ({"name": "apps"}, "/management/orgs/test-org/apps")):
+            st, doc, _, _ = s.request("POST", path, body, headers=SU)
+            eq((st, doc["error"]), (400, "illegal_argument"), "reserved name %r" % body)
+        st, doc = s.app("POST", "/users", {"username": "longpw", "password": "x" * 2000})
+        eq((st, doc["error"]), (400, "illegal_argument"), "password too long")
+        st, doc = s.app("POST", "/users", {"username": "inactive", "activated": False})
+        eq(doc["entities"][0]["activated"], True, "activated on create")
+        st, doc = s.app("POST", "/activities", {"actor": {}, "verb": "v", "Published": "x"})
+        a = doc["entities"][0]
+        eq([k for k in a if k.lower() == "published"], ["published"], "one published")
+        # A description cut inside a multi-byte character keeps its text.
+        st, doc = s.app("GET", "/things/" + "a" + "%C3%A9" * 150)
+        eq(st, 404, "missing")
+        check(doc["error_description"] != "entity_not_found" and "not found" in
+              doc["error_description"], doc["error_description"])
+        s.app("POST", "/groups", {"path": "gg"})
+        s.app("POST", "/users", {"username": "ann"})
+        st, doc = s.app("POST", "/users/ann/following/groups/gg")
+        eq(st, 404, "only users can be followed")

@@ -91,6 +91,9 @@ def test_q20_examples():
     st, doc = q(s, "q20", "select {ordinal:rank} where ordinal = 3")
     eq(doc["entities"][0]["rank"], 3, "rename")
     check("ordinal" not in doc["entities"][0], "renamed away")
+    st, doc = q(s, "q20", "select uuid.x, verb.y, ordinal where ordinal = 3")
+    eq(sorted(doc["entities"][0]), ["metadata", "ordinal", "type", "uuid"], "no path through scalars")
+    check(isinstance(doc["entities"][0]["uuid"], str), "uuid kept")
     st, doc = q(s, "q20", "select uuid where ordinal = 3")
     eq(sorted(doc["entities"][0]), ["metadata", "type", "uuid"], "#35 select uuid")
 

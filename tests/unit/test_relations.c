@@ -251,8 +251,8 @@ main(void)
 
 	CHECK_RC(store_open(dir, NULL, &db, &err), STORE_OK);
 	CHECK_RC(store_txn_begin(db, STORE_TXN_WRITE, &t), STORE_OK);
-	CHECK_RC(store_org_create(t, S("o"), &org, &err), STORE_OK);
-	CHECK_RC(store_app_create(t, &org, S("a"), &app, &err), STORE_OK);
+	CHECK_RC(store_org_create(t, S("org1"), &org, &err), STORE_OK);
+	CHECK_RC(store_app_create(t, &org, S("app1"), &app, &err), STORE_OK);
 	test_membership();
 	test_group_paths();
 	test_fanout();
