@@ -68,6 +68,24 @@ asan:
 bench: deps $(BIN)
 	@sh tests/bench/run.sh ./$(BIN)
 
+# libFuzzer over the ql parser (needs clang): the seeds are the queries of
+# tests/query/*.txt; new inputs accumulate in build/fuzz/corpus.
+FUZZ_SECONDS ?= 600
+FUZZ_DIR     := build/fuzz
+FUZZ_SRC     := tests/fuzz/fuzz_ql.c query/lex.c query/parse.c query/print.c core/mem.c
+
+fuzz:
+	@sh tests/deps.sh clang
+	@mkdir -p $(FUZZ_DIR)/corpus
+	clang $(CPPFLAGS) $(WARN) -g -O1 -fno-omit-frame-pointer \
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  -o $(FUZZ_DIR)/fuzz_ql $(FUZZ_SRC) -lm
+	@awk '/^#/ || /^%%MODE/ || index($$0, " \xe2\x87\x92 ") == 0 { next } \
+	  { sub(/^%%(ESC|GEN) /, ""); n++; f = sprintf("$(FUZZ_DIR)/corpus/seed-%04d", n); \
+	    printf "%s", substr($$0, 1, index($$0, " \xe2\x87\x92 ") - 1) > f; close(f) }' tests/query/*.txt
+	$(FUZZ_DIR)/fuzz_ql -max_total_time=$(FUZZ_SECONDS) -max_len=4200 \
+	  -dict=tests/fuzz/ql.dict -print_final_stats=1 $(FUZZ_DIR)/corpus
+
 clean:
 	rm -rf build ugstore
 

@@ -131,10 +131,80 @@ h_sub_remove(http_req *r)
 
 /* ---- connections --------------------------------------------------------- */
 
+/* GET .../connections or .../connecting without a verb: the entities of
+** every verb but the private `following`, verb by verb (alphabetical),
+** newest first within each. */
+static void
+list_any_verb(http_req *r)
+{
+	size_t limit = http_limit(r, NULL), have = 0, n;
+	unsigned char raw[STORE_NAME_MAX + 1 + STORE_POS_SIZE];
+	char from_verb[STORE_NAME_MAX + 1] = "";
+	store_pos pos = { .set = 0 };
+	json_t *verbs = NULL, *v;
+	const char *verb, *c = http_param_get(r, "cursor");
+	store_rc rc;
+
+	if (http_param_get(r, "ql") && *http_param_get(r, "ql")) {
+		http_error(r, 400, "illegal_argument", "a query needs a connection verb: %s/{verb}",
+		           r->w.path);
+		return;
+	}
+	if (c && *c) {
+		size_t got = query_cursor_decode_raw(c, strlen(c), QUERY_CURSOR_VERB, raw, sizeof raw);
+		void *nul = got > STORE_POS_SIZE ? memchr(raw, 0, got - STORE_POS_SIZE) : NULL;
+		if (!nul || (size_t)((unsigned char *)nul - raw) + 1 + STORE_POS_SIZE != got) {
+			http_error(r, 400, "illegal_argument", "the cursor is not valid");
+			return;
+		}
+		memcpy(from_verb, raw, (size_t)((unsigned char *)nul - raw) + 1);
+		memcpy(pos.b, (unsigned char *)nul + 1, STORE_POS_SIZE);
+		pos.set = 1;
+	}
+	if ((rc = store_edge_names(r->txn, &r->app, &r->w.owner, conn_kind(&r->w), &verbs))) {
+		http_store_error(r, rc, NULL, NULL);
+		return;
+	}
+	store_id *ids = arena_alloc(r->a, limit * sizeof *ids);
+	store_pos *poss = arena_alloc(r->a, limit * sizeof *poss);
+	json_t *env = http_envelope(r, r->w.path);
+	json_object_foreach(verbs, verb, v) {
+		if (strcmp(verb, "following") == 0 || strcmp(verb, from_verb) < 0) continue;
+		const store_pos *after = strcmp(verb, from_verb) == 0 ? &pos : NULL;
+		rc = store_edge_scan(r->txn, &r->app, &r->w.owner, conn_kind(&r->w), verb, after,
+		                     limit - have, ids, poss, &n);
+		for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+			json_t *e = NULL;
+			if ((rc = store_entity_get(r->txn, &r->app, &ids[i], &e))) break;
+			http_add_entity(r, env, e, r->w.path);
+			json_decref(e);
+		}
+		if (rc) break;
+		have += n;
+		if (have == limit && n) {
+			char tok[QUERY_CURSOR_MAX];
+			size_t vl = strlen(verb);
+			memcpy(raw, verb, vl + 1);
+			memcpy(raw + vl + 1, poss[n - 1].b, STORE_POS_SIZE);
+			query_cursor_encode_raw(QUERY_CURSOR_VERB, raw, vl + 1 + STORE_POS_SIZE, tok);
+			json_object_set_new(env, "cursor", json_string(tok));
+			break;
+		}
+	}
+	json_decref(verbs);
+	if (rc) {
+		json_decref(env);
+		http_store_error(r, rc, NULL, NULL);
+		return;
+	}
+	http_reply(r, env);
+}
+
 void
 h_conn_list(http_req *r)
 {
-	http_list_edges(r, &r->w.owner, conn_kind(&r->w), r->w.name, r->w.item_type, 0);
+	if (!r->w.name[0]) list_any_verb(r);
+	else http_list_edges(r, &r->w.owner, conn_kind(&r->w), r->w.name, r->w.item_type, 0);
 }
 
 /* owner -verb-> item; following also copies the leader's activities. */

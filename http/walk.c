@@ -204,10 +204,11 @@ enter_relation(http_req *r, walk *w, const store_slice *segs, size_t n, size_t *
 	}
 	if (seg_is(rel, "connecting") || seg_is(rel, "connections") || seg_is(rel, "connected")) {
 		int in = seg_is(rel, "connecting");
-		if (*i == n) {
-			http_error(r, 400, "illegal_argument",
-			           "'%.*s' needs a connection verb after it", echo_len(rel), rel.p);
-			return 0;
+		if (*i == n) {             /* every verb (an extension) */
+			w->kind = in ? CTX_IN : CTX_OUT;
+			w->name[0] = '\0';
+			w->path = http_sprintf(r, "%s/%s/%s", w->path, uuid, in ? "connecting" : "connections");
+			return 1;
 		}
 		if (!name_or_reply(r, segs[*i], w->name)) return 0;
 		(*i)++;

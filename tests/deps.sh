@@ -3,8 +3,9 @@
 # only those missing.  Runs as root (or through sudo when present).
 set -e
 need=""
+# Extra packages for one target come as arguments (make fuzz: clang).
 for p in build-essential liblmdb-dev libjansson-dev libmicrohttpd-dev uuid-dev \
-         libcrypt-dev python3 curl wrk lmdb-utils; do
+         libcrypt-dev python3 curl wrk lmdb-utils "$@"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need="$need $p"
 done
 [ -z "$need" ] && exit 0
