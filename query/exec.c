@@ -492,9 +492,11 @@ ix_value(json_t *v)
 
 /* ---- plan: one order by key through its index ------------------------------------ */
 
+/* bound: a term of the where on the order key itself; the scan is then
+** that term's range, and entities without the key cannot match. */
 static store_rc
 run_order(store_txn *t, const store_app *app, const query_scope *sc, const ql_query *q,
-          size_t limit, const char *cursor, query_result *res)
+          const term *bound, size_t limit, const char *cursor, query_result *res)
 {
 	unsigned char raw[1 + STORE_IXPOS_MAX];
 	store_id ids[SCAN_BATCH];
@@ -515,8 +517,14 @@ run_order(store_txn *t, const store_app *app, const query_scope *sc, const ql_qu
 		memcpy(from->b, raw + 1, got - 1);
 		from->n = got - 1;
 	}
-	snprintf(res->plan, sizeof res->plan, "order: index of %.60s %s, then entities without it",
-	         r.path, r.desc ? "descending" : "ascending");
+	if (bound) {
+		r = bound->r;
+		r.desc = q->order[0].desc;
+		r.prefix = bound->r.prefix;
+	}
+	snprintf(res->plan, sizeof res->plan, "order: index of %.60s %s%s", r.path,
+	         r.desc ? "descending" : "ascending",
+	         bound ? " within the where's range" : ", then entities without it");
 	/* phase 0: entities with a scalar at the path, in index order; an
 	** entity listed under several values (an array) counts at the one it
 	** sorts by, its first */
@@ -543,6 +551,7 @@ run_order(store_txn *t, const store_app *app, const query_scope *sc, const ql_qu
 			}
 		}
 		if (n < SCAN_BATCH) {
+			if (bound) goto done;
 			phase = 1;
 			from->n = 0;
 		} else {
@@ -760,7 +769,11 @@ query_run(store_txn *t, const store_app *app, const query_scope *scope,
 	           strcmp(q->order[0].prop, "type") != 0 &&
 	           !((best = best_term(tms, nt, 0)) && best->count < QUERY_RANGE_CAP &&
 	             best->count < 4 * limit)) {
-		rc = run_order(t, app, scope, q, limit, cursor, res);
+		term *bound = NULL;
+		for (size_t i = 0; i < nt; i++)
+			if (strcmp(tms[i].r.path, q->order[0].prop) == 0 && tms[i].r.tag != STORE_IX_WORD)
+				bound = &tms[i];
+		rc = run_order(t, app, scope, q, bound, limit, cursor, res);
 	} else if (q->norder || within) {
 		best = best_term(tms, nt, 0);
 		rc = run_sorted(t, app, scope, q, within,

@@ -100,6 +100,10 @@ def cases():
         ("grp = 2 order by n desc", cmp("grp", lambda v: is_int(v) and v == 2), ("n", True)),
         ("flag = false order by score", cmp("flag", lambda v: v is False), ("score", False)),
         ("order by tag desc", lambda e: True, ("tag", True)),
+        ("n >= 50 and n < 120 order by n desc", cmp("n", lambda v: is_int(v) and 50 <= v < 120),
+         ("n", True)),
+        ("tag = 'd*' order by tag", cmp("tag", lambda v: isinstance(v, str) and
+                                         v.lower().startswith("d")), ("tag", False)),
         ("n > 10 order by arr", cmp("n", lambda v: is_int(v) and v > 10), ("arr", False)),
     ]
 

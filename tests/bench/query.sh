@@ -1,0 +1,111 @@
+#!/bin/sh
+# query.sh: the query benchmark behind `make bench` (after run.sh).
+#
+#   sh tests/bench/query.sh [UGSTORE_BINARY]
+#
+# Loads BENCH_QUERY_N (default 1000000) entities into one collection with
+# tests/bench/load_q.c (core's own write path, unsynced batches), starts
+# ugstore on that data, then measures with wrk on one connection (so the
+# percentiles are per-request latency, loopback HTTP included):
+#
+#   equality   bucket = 4242                          (10 matches)
+#   range      ordinal >= N/2 order by ordinal        (first 10 of N/2)
+#   contains   title contains 'w4242'                 (10 matches)
+#   prefix     actor.username = 'user1234*'           (first 10 of 111)
+#
+# and pages through 10,000 results by cursor (100 pages of 100) for
+# `verb = 'go'` and for `order by ordinal desc`, reporting the time of the
+# first and of the last ten pages: cursor paging must not get slower.
+set -eu
+
+BIN=${1:-./ugstore}
+N=${BENCH_QUERY_N:-1000000}
+SECS=${BENCH_SECONDS:-10}
+case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+OUT=$ROOT/build/bench
+mkdir -p "$OUT"
+
+cc -O2 -std=c11 -D_GNU_SOURCE -I. -o "$OUT/load_q" tests/bench/load_q.c build/rel/libugstore.a \
+   -llmdb -ljansson -luuid -lcrypt -lpthread -lm
+
+DATA=$(mktemp -d /tmp/ugstore-qbench-XXXXXX)
+PID=
+cleanup() {
+	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
+	rm -rf "$DATA"
+}
+trap cleanup EXIT INT TERM
+
+echo "== query benchmark: $N entities in one collection"
+"$OUT/load_q" "$DATA/db" bench/q items "$N"
+"$BIN" serve --port 0 --data "$DATA/db" --quiet > "$DATA/out" 2> "$DATA/err" &
+PID=$!
+for _ in $(seq 50); do grep -q listening "$DATA/out" 2>/dev/null && break; sleep 0.1; done
+PORT=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$DATA/out")
+[ -n "$PORT" ] || { cat "$DATA/err"; exit 1; }
+BASE="http://127.0.0.1:$PORT/bench/q/items"
+
+python3 - "$BASE" "$SECS" "$N" <<'PY'
+import json, re, subprocess, sys, time, urllib.parse, urllib.request
+base, secs, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+
+def url(ql, **kw):
+    p = {"ql": ql}
+    p.update({k: str(v) for k, v in kw.items()})
+    return base + "?" + urllib.parse.urlencode(p, quote_via=urllib.parse.quote)
+
+def get(u):
+    with urllib.request.urlopen(u) as r:
+        return json.load(r)
+
+def ms(text):
+    m = re.match(r"([\d.]+)(us|ms|s)", text)
+    v = float(m.group(1))
+    return v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
+
+rows = []
+for name, ql, want in (("equality", "bucket = 4242", 10),
+                       ("range + order by", "ordinal >= %d order by ordinal" % (n // 2), 10),
+                       ("contains", "title contains 'w4242'", 10),
+                       ("prefix", "actor.username = 'user1234*'", 10)):
+    u = url(ql, limit=10, explain="true")
+    doc = get(u)
+    got = len(doc["entities"])
+    if got != want:
+        sys.exit("query %r returned %d entities, want %d" % (ql, got, want))
+    out = subprocess.run(["wrk", "-t1", "-c1", "-d%ss" % secs, "--latency", url(ql, limit=10)],
+                         capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out or "Socket errors" in out:
+        sys.exit("wrk saw errors:\n" + out)
+    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.M))
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    rows.append((name, ql, ms(lat["50"]), ms(lat["99"]), rps, doc["explain"]["plan"]))
+
+print()
+print("%-17s %-40s %9s %9s %9s" % ("query", "ql", "p50 ms", "p99 ms", "req/s"))
+for name, ql, p50, p99, rps, plan in rows:
+    print("%-17s %-40s %9.3f %9.3f %9.0f" % (name, ql, p50, p99, rps))
+print()
+for name, ql, p50, p99, rps, plan in rows:
+    print("  %-17s plan: %s" % (name, plan))
+
+print()
+print("%-30s %14s %14s %8s" % ("paging 10,000 by cursor", "pages 1-10 ms", "pages 91-100", "ratio"))
+for ql in ("verb = 'go'", "select * order by ordinal desc"):
+    times, cursor, seen = [], None, 0
+    for page in range(100):
+        u = url(ql, limit=100, **({"cursor": cursor} if cursor else {}))
+        t0 = time.perf_counter()
+        doc = get(u)
+        times.append((time.perf_counter() - t0) * 1000)
+        seen += len(doc["entities"])
+        cursor = doc.get("cursor")
+    if seen != 10000:
+        sys.exit("paging %r saw %d entities" % (ql, seen))
+    first, last = sum(times[:10]) / 10, sum(times[-10:]) / 10
+    print("%-30s %14.2f %14.2f %8.2f" % (ql, first, last, last / first))
+PY
+echo
+echo "data directory: $(du -sh "$DATA/db" | cut -f1) for $N entities"
