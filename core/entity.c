@@ -97,6 +97,13 @@ validate(const store_type_info *ti, const char *type, json_t *e, store_err *err)
 			return store_fail(err, STORE_INVALID,
 			                  "Group path may only contain letters, digits, '-', '.' and '/'");
 	}
+	json_t *loc = json_get_ci(e, "location", NULL);
+	double lat, lon;
+	if (loc && (!store_location_of(loc, &lat, &lon) || lat < -90 || lat > 90 ||
+	            lon < -180 || lon > 180))
+		return store_fail(err, STORE_INVALID,
+		                  "Latitude and longitude must be doubles: location needs numeric "
+		                  "latitude (-90..90) and longitude (-180..180)");
 	if (strcmp(type, "user") == 0) {
 		json_t *u = json_get_ci(e, "username", NULL);
 		if (u && strcasecmp(json_string_value(u), "me") == 0)

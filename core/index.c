@@ -6,7 +6,9 @@
 ** path (names lower-cased), each element of an array under the array's
 ** path (arrays of arrays are not looked into), and every word of a string
 ** again under the WORD tag for `contains` (not `type`, which every entry
-** of the index shares, nor the words of `uuid`).  A key is
+** of the index shares, nor the words of `uuid`), and every location object
+** (numeric latitude and longitude) under its path with the GEO tag, keyed
+** by latitude then longitude, for `within`.  A key is
 **
 **   app, type\0, path\0, tag, value, time (8), entity uuid (16)
 **
@@ -145,6 +147,10 @@ put_value(keybuf *k, const store_ix_value *v, int terminate)
 	case STORE_IX_DOUBLE: key_u64(k, enc_double(v->d)); break;
 	case STORE_IX_LONG:   key_u64(k, enc_long(v->l)); break;
 	case STORE_IX_BOOL:   key_u8(k, v->b ? 1 : 0); break;
+	case STORE_IX_GEO:
+		key_u64(k, enc_double(v->d));
+		key_u64(k, enc_double(v->d2));
+		break;
 	case STORE_IX_STRING:
 	case STORE_IX_WORD:   put_string(k, v->s, v->n, terminate); break;
 	}
@@ -159,6 +165,22 @@ key_head(keybuf *k, const store_app *app, const char *type, const char *path)
 	key_str(k, type);
 	if (strlen(path) > STORE_INDEX_MAX_PATH) k->overflow = 1;
 	else key_str(k, path);
+}
+
+int
+store_location_of(json_t *v, double *lat, double *lon)
+{
+	static const char *const names[2][2] = { { "latitude", "longitude" }, { "lat", "lon" } };
+	if (!json_is_object(v)) return 0;
+	for (int i = 0; i < 2; i++) {
+		json_t *a = json_get_ci(v, names[i][0], NULL), *b = json_get_ci(v, names[i][1], NULL);
+		if (json_is_number(a) && json_is_number(b)) {
+			*lat = json_number_value(a);
+			*lon = json_number_value(b);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 /* ---- the keys of one entity ----------------------------------------------- */
@@ -215,6 +237,10 @@ walk_value(walker *w, json_t *v, int in_array)
 		size_t base = strlen(w->path);
 		const char *key;
 		json_t *x;
+		if (base && store_location_of(v, &iv.d, &iv.d2)) {
+			iv.tag = STORE_IX_GEO;
+			emit(w, &iv);
+		}
 		json_object_foreach(v, key, x) {
 			size_t kn = strlen(key);
 			if (base + kn + 2 > STORE_INDEX_MAX_PATH) continue;   /* not indexed */

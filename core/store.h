@@ -321,17 +321,23 @@ typedef enum {                     /* in mixed-type sort order (spec 6.6) */
 	STORE_IX_LONG   = 0x20,
 	STORE_IX_STRING = 0x30,
 	STORE_IX_BOOL   = 0x40,
-	STORE_IX_WORD   = 0x50         /* the words of strings, for contains */
+	STORE_IX_WORD   = 0x50,        /* the words of strings, for contains */
+	STORE_IX_GEO    = 0x60         /* a location object: latitude, longitude */
 } store_ix_tag;
 
 typedef struct {
 	store_ix_tag tag;
-	double       d;                /* DOUBLE */
+	double       d;                /* DOUBLE; GEO: latitude */
+	double       d2;               /* GEO: longitude */
 	int64_t      l;                /* LONG */
 	int          b;                /* BOOL */
 	const char  *s;                /* STRING, WORD: compared lower-cased */
 	size_t       n;
 } store_ix_value;
+
+/* The coordinates of a location object: numeric latitude and longitude
+** (or lat and lon), names in any case.  Returns 1 when v is one. */
+int store_location_of(json_t *v, double *lat, double *lon);
 
 /* A range of one property's index of one type.  tag 0 with no bounds is
 ** every scalar value (all of DOUBLE..BOOL, in that order); else lo/hi (NULL

@@ -184,28 +184,6 @@ match_contains(json_t *v, const void *ctx)
 	return words > 0;
 }
 
-/* A location object's coordinates. */
-static int
-location_of(json_t *v, double *lat, double *lon)
-{
-	static const char *const names[2][2] = { { "latitude", "longitude" }, { "lat", "lon" } };
-	if (!json_is_object(v)) return 0;
-	for (int i = 0; i < 2; i++) {
-		json_t *a = NULL, *b = NULL, *x;
-		const char *key;
-		json_object_foreach(v, key, x) {
-			if (strcasecmp(key, names[i][0]) == 0) a = x;
-			if (strcasecmp(key, names[i][1]) == 0) b = x;
-		}
-		if (json_is_number(a) && json_is_number(b)) {
-			*lat = json_number_value(a);
-			*lon = json_number_value(b);
-			return 1;
-		}
-	}
-	return 0;
-}
-
 double
 query_distance_m(double lat1, double lon1, double lat2, double lon2)
 {
@@ -226,7 +204,7 @@ match_near(json_t *v, const void *ctx)
 {
 	near_ctx *c = (near_ctx *)ctx;
 	double lat, lon;
-	if (!location_of(v, &lat, &lon)) return 0;
+	if (!store_location_of(v, &lat, &lon)) return 0;
 	double d = query_distance_m(c->lat, c->lon, lat, lon);
 	if (!c->found || d < c->best) c->best = d;
 	c->found = 1;

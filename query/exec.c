@@ -148,6 +148,21 @@ term_of(const ql_node *n, const char *type, term *tm)
 	const ql_value *v;
 	memset(tm, 0, sizeof *tm);
 	tm->r.type = type;
+	if (n->kind == QL_WITHIN) {
+		/* the latitude band that holds every point within the distance
+		** (a degree of latitude is at least 110.5 km); eval checks the rest */
+		double dlat = n->u.within.distance / 110500.0 + 1e-9;
+		if (strlen(n->u.within.prop) > STORE_INDEX_MAX_PATH) return 0;
+		tm->r.path = n->u.within.prop;
+		tm->r.tag = STORE_IX_GEO;
+		tm->lo = (store_ix_value){ .tag = STORE_IX_GEO, .d = n->u.within.lat - dlat, .d2 = -1e308 };
+		tm->hi = (store_ix_value){ .tag = STORE_IX_GEO, .d = n->u.within.lat + dlat, .d2 = 1e308 };
+		tm->r.lo = &tm->lo;
+		tm->r.hi = &tm->hi;
+		tm->r.lo_incl = tm->r.hi_incl = 1;
+		tm->what = "latitude band";
+		return 1;
+	}
 	/* not in the index (index.c): the type itself, and the words of uuid */
 	if (n->kind == QL_CONTAINS)
 		return strlen(n->u.contains.prop) <= STORE_INDEX_MAX_PATH &&
@@ -345,28 +360,34 @@ cmp_stamp_desc(const void *a, const void *b)
 	return -memcmp(x->id.b, y->id.b, 16);
 }
 
-/* Every entry of the range (fewer than QUERY_RANGE_CAP), as unique stamps
-** sorted newest first. */
+/* Every entry of the terms' ranges (each counted, so the total is known),
+** as unique stamps sorted newest first: the union of the ranges. */
 static store_rc
-range_stamps(store_txn *t, const store_app *app, const term *tm, stamp **out, size_t *n)
+range_stamps(store_txn *t, const store_app *app, term *const *tms, size_t nt,
+             stamp **out, size_t *n)
 {
 	store_id ids[SCAN_BATCH];
 	uint64_t times[SCAN_BATCH];
-	store_ix_pos *poss = xmalloc(SCAN_BATCH * sizeof *poss), *from = xcalloc(1, sizeof *from);
-	stamp *st = xmalloc((tm->count + 1) * sizeof *st);
-	size_t got, have = 0, j = 0;
-	store_rc rc;
+	store_ix_pos *poss = xmalloc(SCAN_BATCH * sizeof *poss), *from = xmalloc(sizeof *from);
+	size_t total = 0, have = 0, j = 0, got;
+	store_rc rc = STORE_OK;
 
-	for (;;) {
-		rc = store_index_scan(t, app, &tm->r, from, SCAN_BATCH, ids, poss, times, &got);
-		if (rc || got == 0) break;
-		for (size_t i = 0; i < got && have <= tm->count; i++) {
-			st[have].time = times[i];
-			st[have].id = ids[i];
-			have++;
+	for (size_t k = 0; k < nt; k++) total += tms[k]->count + 1;
+	stamp *st = xmalloc((total ? total : 1) * sizeof *st);
+	for (size_t k = 0; k < nt && rc == STORE_OK; k++) {
+		size_t mine = 0;
+		from->n = 0;
+		for (;;) {
+			rc = store_index_scan(t, app, &tms[k]->r, from, SCAN_BATCH, ids, poss, times, &got);
+			if (rc || got == 0) break;
+			for (size_t i = 0; i < got && mine <= tms[k]->count; i++, mine++) {
+				st[have].time = times[i];
+				st[have].id = ids[i];
+				have++;
+			}
+			*from = poss[got - 1];
+			if (got < SCAN_BATCH || mine > tms[k]->count) break;
 		}
-		*from = poss[got - 1];
-		if (got < SCAN_BATCH || have > tm->count) break;
 	}
 	if (have) qsort(st, have, sizeof *st, cmp_stamp_desc);
 	for (size_t i = 0; i < have; i++)
@@ -380,7 +401,7 @@ range_stamps(store_txn *t, const store_app *app, const term *tm, stamp **out, si
 
 static store_rc
 run_range(store_txn *t, const store_app *app, const query_scope *sc, const ql_query *q,
-          const term *tm, size_t limit, const char *cursor, query_result *res)
+          term *const *tms, size_t nt, size_t limit, const char *cursor, query_result *res)
 {
 	unsigned char raw[24];
 	stamp after = { 0 }, *st = NULL;
@@ -395,8 +416,15 @@ run_range(store_txn *t, const store_app *app, const query_scope *sc, const ql_qu
 		memcpy(after.id.b, raw + 8, 16);
 		have_after = 1;
 	}
-	describe(res, "range", tm);
-	if ((rc = range_stamps(t, app, tm, &st, &n))) goto done;
+	if (nt == 1) {
+		describe(res, "range", tms[0]);
+	} else {
+		size_t total = 0;
+		for (size_t k = 0; k < nt; k++) total += tms[k]->count;
+		snprintf(res->plan, sizeof res->plan, "union: index ranges of %zu terms (%zu entries)",
+		         nt, total);
+	}
+	if ((rc = range_stamps(t, app, tms, nt, &st, &n))) goto done;
 	for (size_t i = 0; i < n; i++) {
 		json_t *e;
 		if (have_after && cmp_stamp_desc(&st[i], &after) <= 0) continue;
@@ -674,7 +702,8 @@ run_sorted(store_txn *t, const store_app *app, const query_scope *sc, const ql_q
 	         src);
 	if (src) {
 		stamp *st = NULL;
-		rc = range_stamps(t, app, src, &st, &n);
+		term *one = (term *)src;
+		rc = range_stamps(t, app, &one, 1, &st, &n);
 		for (size_t i = 0; rc == STORE_OK && i < n; i++) {
 			json_t *e;
 			if ((rc = load_match(t, app, sc, q, &st[i].id, &e)) || !e) continue;
@@ -745,6 +774,41 @@ run_direct(store_txn *t, const store_app *app, const query_scope *sc, const ql_q
 
 /* ---- the planner --------------------------------------------------------------- */
 
+/* A top-level OR whose every branch has a usable term (the branch itself,
+** or the smallest term of its AND chain), with fewer than QUERY_RANGE_CAP
+** entries in all: the union of those ranges holds every match.  The terms
+** are built in pool (room for QL_MAX_TERMS); alts[] points at the ones
+** picked.  *na = 0 when the OR cannot be driven so. */
+static store_rc
+union_terms(store_txn *t, const store_app *app, const query_scope *sc, const ql_node *w,
+            term *pool, term **alts, size_t *na)
+{
+	size_t used = 0, total = 0;
+	store_rc rc = STORE_OK;
+
+	*na = 0;
+	if (!w || w->kind != QL_OR || !sc->root || !sc->type || !sc->type[0]) return STORE_OK;
+	for (size_t i = 0; i < w->u.list.n; i++) {
+		const ql_node *k = w->u.list.kids[i];
+		size_t nk = k->kind == QL_AND ? k->u.list.n : 1;
+		term *pick = NULL;
+		for (size_t j = 0; j < nk && used < QL_MAX_TERMS; j++) {
+			const ql_node *g = k->kind == QL_AND ? k->u.list.kids[j] : k;
+			if (!term_of(g, sc->type, &pool[used])) continue;
+			rc = store_index_count(t, app, &pool[used].r, QUERY_RANGE_CAP, &pool[used].count);
+			if (rc) return rc;
+			if (!pick || pool[used].count < pick->count) pick = &pool[used];
+			used++;
+		}
+		if (!pick || (total += pick->count) >= QUERY_RANGE_CAP) {
+			*na = 0;
+			return STORE_OK;
+		}
+		alts[(*na)++] = pick;
+	}
+	return STORE_OK;
+}
+
 store_rc
 query_run(store_txn *t, const store_app *app, const query_scope *scope,
           const ql_query *q, size_t limit, const char *cursor, query_result *res)
@@ -776,14 +840,31 @@ query_run(store_txn *t, const store_app *app, const query_scope *scope,
 		rc = run_order(t, app, scope, q, bound, limit, cursor, res);
 	} else if (q->norder || within) {
 		best = best_term(tms, nt, 0);
+		if (best && best->count >= QUERY_RANGE_CAP) {
+			/* a latitude band may still be worth it: count it further */
+			for (size_t i = 0; i < nt; i++)
+				if (tms[i].r.tag == STORE_IX_GEO &&
+				    store_index_count(t, app, &tms[i].r, QUERY_MAX_SORT, &tms[i].count) ==
+				    STORE_OK && tms[i].count < QUERY_MAX_SORT)
+					best = &tms[i];
+		}
 		rc = run_sorted(t, app, scope, q, within,
-		                best && best->count < QUERY_RANGE_CAP ? best : NULL, limit, cursor, res);
+		                best && (best->count < QUERY_RANGE_CAP || best->r.tag == STORE_IX_GEO)
+		                ? best : NULL, limit, cursor, res);
 	} else if ((best = best_term(tms, nt, 1))) {
 		rc = run_eq(t, app, scope, q, best, limit, cursor, res);
 	} else if ((best = best_term(tms, nt, 0)) && best->count < QUERY_RANGE_CAP) {
-		rc = run_range(t, app, scope, q, best, limit, cursor, res);
+		rc = run_range(t, app, scope, q, &best, 1, limit, cursor, res);
 	} else {
-		rc = run_scan(t, app, scope, q, limit, cursor, res);
+		term **alts = xmalloc(QL_MAX_TERMS * sizeof *alts);
+		term *pool = xmalloc(QL_MAX_TERMS * sizeof *pool);
+		size_t na = 0;
+		if (!(rc = union_terms(t, app, scope, q->where, pool, alts, &na)) && na)
+			rc = run_range(t, app, scope, q, alts, na, limit, cursor, res);
+		else if (!rc)
+			rc = run_scan(t, app, scope, q, limit, cursor, res);
+		free(alts);
+		free(pool);
 	}
 	free(tms);
 	if (rc) query_result_clear(res);

@@ -18,6 +18,8 @@ def make(rng, i):
          "text": " ".join(rng.sample(WORDS, 3)),
          "arr": rng.sample(range(20), 3),
          "nest": {"v": rng.randrange(10), "w": rng.choice(WORDS)}}
+    if rng.random() < 0.7:
+        e["loc"] = {"latitude": rng.uniform(-10, 10), "longitude": rng.uniform(-10, 10)}
     if rng.random() < 0.2:
         del e["grp"]                              # some lack the property
     if rng.random() < 0.1:
@@ -100,6 +102,13 @@ def cases():
         ("grp = 2 order by n desc", cmp("grp", lambda v: is_int(v) and v == 2), ("n", True)),
         ("flag = false order by score", cmp("flag", lambda v: v is False), ("score", False)),
         ("order by tag desc", lambda e: True, ("tag", True)),
+        ("grp = 1 or tag = 'echo'", lambda e: cmp("grp", lambda v: is_int(v) and v == 1)(e) or
+         cmp("tag", lambda v: isinstance(v, str) and v.lower() == "echo")(e), None),
+        ("(n < 20 and flag = true) or nest.v = 3 or text contains 'hotel'",
+         lambda e: (cmp("n", lambda v: is_int(v) and v < 20)(e) and
+                    cmp("flag", lambda v: v is True)(e)) or
+         cmp("nest.v", lambda v: v == 3)(e) or
+         cmp("text", lambda v: isinstance(v, str) and "hotel" in v.split())(e), None),
         ("n >= 50 and n < 120 order by n desc", cmp("n", lambda v: is_int(v) and 50 <= v < 120),
          ("n", True)),
         ("tag = 'd*' order by tag", cmp("tag", lambda v: isinstance(v, str) and
@@ -119,6 +128,14 @@ def expected(live, pred, order):
     missing = [e for e in hits if sort_value(e, path) is None]
     present.sort(key=lambda e: key(sort_value(e, path)), reverse=desc)   # stable
     return [e["n"] for e in present] + [e["n"] for e in reversed(missing)]
+
+
+def distance(a, b):
+    import math
+    r, rad = 6371008.8, math.pi / 180
+    dlat, dlon = (b[0] - a[0]) * rad, (b[1] - a[1]) * rad
+    h = math.sin(dlat / 2) ** 2 + math.cos(a[0] * rad) * math.cos(b[0] * rad) * math.sin(dlon / 2) ** 2
+    return 2 * r * math.atan2(math.sqrt(h), math.sqrt(1 - h))
 
 
 def page_all(s, ql, limit):
@@ -182,5 +199,21 @@ def test_plans_match_reference():
                     eq(sorted(got), sorted(want), "%s (limit %d) set" % (ql, limit))
                 else:
                     eq(got, want, "%s (limit %d) [%s]" % (ql, limit, plan))
-        for p in ("equality", "order", "range", "sort in memory, candidates from"):
+        # within: the latitude band drives, results nearest first.
+        center = (1.0, 2.0)
+        near = [(distance(center, (e["loc"]["latitude"], e["loc"]["longitude"])), e["n"])
+                for e in live if "loc" in e]
+        want = [n for d, n in sorted(near) if d <= 300000]
+        for limit in (7, 1000):
+            got, plan = page_all(s, "loc within 300000 of 1.0, 2.0", limit)
+            plans.add(plan.split(":")[0])
+            eq(got, want, "within (limit %d) [%s]" % (limit, plan))
+        check("latitude band" in plan, plan)
+        st, doc = s.app("POST", "/rands", {"Location": {"latitude": "north", "longitude": 1}})
+        eq((st, doc["error"]), (400, "illegal_argument"), "non-numeric location")
+        st, doc = s.app("POST", "/rands", {"location": {"lat": 91, "lon": 1}})
+        eq((st, doc["error"]), (400, "illegal_argument"), "latitude out of range")
+        st, doc = s.app("POST", "/rands", {"location": "here"})
+        eq((st, doc["error"]), (400, "illegal_argument"), "location not an object")
+        for p in ("equality", "order", "range", "union", "sort in memory, candidates from"):
             check(p in plans, "plan %r was exercised: %r" % (p, plans))
