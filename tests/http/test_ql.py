@@ -285,3 +285,30 @@ def test_within_and_explain():
     eq(doc["entities"], [], "nothing near")
     st, doc = q(s, "spots", "name = 'far'", extra="&explain=true")
     check("plan" in doc["explain"], "explain")
+
+
+def test_more_spec_examples():
+    s = srv()
+    for title, kw in (("Galactic Blah", "test, blah"), ("Foo", "test, game"),
+                      ("FooBar", "test, game")):
+        s.app("POST", "/boardgames", {"title": title, "keywords": kw})
+    st, doc = q(s, "boardgames", "select * where keywords contains 'blah' OR "
+                                 "title contains 'blah' order by title desc")
+    eq([e["title"] for e in doc["entities"]], ["Galactic Blah"], "#44")
+    st, doc = q(s, "boardgames", "select * where NOT keywords contains 'game'")
+    eq(len(doc["entities"]), 1, "#46 game")
+    st, doc = q(s, "boardgames", "select * where NOT keywords contains 'test'")
+    eq(len(doc["entities"]), 0, "#46 test")
+    st, doc = q(s, "boardgames", "select * where NOT title = 'FooBar'")
+    eq(len(doc["entities"]), 2, "#49")
+    for user in ("fb_536692245", "fb_100000787138041"):
+        s.app("POST", "/loveobjects", {"Flag": "requested", "Recipient": {"Username": user}})
+    st, doc = q(s, "loveobjects", "select * where Flag = 'requested' and NOT "
+                                  "Recipient.Username = 'fb_536692245' order by created asc")
+    eq([e["Recipient"]["Username"] for e in doc["entities"]], ["fb_100000787138041"], "#57")
+    # #17's alternative spellings and #12's mixed-case keywords parse alike.
+    for ql in ("select * where created > 1 order by created desc",
+               "SELECT * WHERE created GT 1 ORDER BY created DESC",
+               "where created > 1 order  by created desc"):
+        st, doc = q(s, "loveobjects", ql)
+        eq(len(doc["entities"]), 2, ql)
