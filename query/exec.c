@@ -626,10 +626,14 @@ done:
 
 /* ---- plan: sort in memory ------------------------------------------------------ */
 
+/* A candidate with what it sorts by: the order keys' values (null when
+** missing), the distance, and (time, uuid) for ties. */
 typedef struct {
-	json_t *e;
-	double  distance;
-	size_t  seq;          /* candidate order: newest first */
+	json_t  *e;
+	json_t  *keys;          /* array, one value per order key */
+	double   distance;
+	uint64_t time;
+	store_id id;
 } match;
 
 typedef struct {
@@ -643,8 +647,7 @@ cmp_matches(const void *pa, const void *pb, void *pctx)
 	const match *a = pa, *b = pb;
 	const sort_ctx *c = pctx;
 	for (size_t i = 0; i < c->q->norder; i++) {
-		json_t *x = sort_value(a->e, c->q->order[i].prop);
-		json_t *y = sort_value(b->e, c->q->order[i].prop);
+		json_t *x = json_array_get(a->keys, i), *y = json_array_get(b->keys, i);
 		int mx = rank(x) == R_MISSING, my = rank(y) == R_MISSING;
 		if (mx != my) return mx ? 1 : -1;
 		int r = cmp_values(x, y);
@@ -653,20 +656,22 @@ cmp_matches(const void *pa, const void *pb, void *pctx)
 	if (c->by_distance && a->distance != b->distance)
 		return a->distance < b->distance ? -1 : 1;
 	/* ties follow the first key's direction: ascending lists the older
-	** first (seq 0 is the newest), descending the newer */
+	** first, descending (and no order at all) the newer */
 	int older_first = c->q->norder && !c->q->order[0].desc;
-	int r = a->seq < b->seq ? -1 : a->seq > b->seq;
-	return older_first ? -r : r;
+	int r = a->time < b->time ? -1 : a->time > b->time;
+	if (!r) r = memcmp(a->id.b, b->id.b, 16);
+	return older_first ? r : -r;
 }
 
 typedef struct {
 	match  *m;
 	size_t  n, cap;
-	const ql_node *within;
+	const ql_query *q;
+	const ql_node  *within;
 } matches;
 
 static store_rc
-add_match(matches *ms, json_t *e)
+add_match(matches *ms, json_t *e, uint64_t time, const store_id *id)
 {
 	if (ms->n == QUERY_MAX_SORT) {
 		json_decref(e);
@@ -676,9 +681,15 @@ add_match(matches *ms, json_t *e)
 		ms->cap = ms->cap ? ms->cap * 2 : 64;
 		ms->m = xrealloc(ms->m, ms->cap * sizeof *ms->m);
 	}
-	match *m = &ms->m[ms->n];
+	match *m = &ms->m[ms->n++];
 	m->e = e;
-	m->seq = ms->n++;
+	m->keys = json_array();
+	for (size_t i = 0; i < ms->q->norder; i++) {
+		json_t *v = sort_value(e, ms->q->order[i].prop);
+		json_array_append(m->keys, rank(v) == R_MISSING ? json_null() : v);
+	}
+	m->time = time;
+	m->id = *id;
 	m->distance = 0;
 	if (ms->within)
 		query_location_distance(e, ms->within->u.within.prop, ms->within->u.within.lat,
@@ -686,18 +697,66 @@ add_match(matches *ms, json_t *e)
 	return STORE_OK;
 }
 
+/* The keyset cursor: [key..., distance, time, "uuid"] of the last match. */
+static int
+sort_cursor_encode(const match *m, char out[QUERY_CURSOR_MAX])
+{
+	char id[37];
+	store_id_format(&m->id, id);
+	json_t *a = json_copy(m->keys);
+	json_array_append_new(a, json_real(m->distance));
+	json_array_append_new(a, json_integer((json_int_t)m->time));
+	json_array_append_new(a, json_string(id));
+	char *text = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	int ok = text && strlen(text) <= QUERY_CURSOR_RAW_MAX;
+	if (ok) query_cursor_encode_raw(QUERY_CURSOR_SORTKEY, text, strlen(text), out);
+	free(text);
+	return ok;
+}
+
+static int
+sort_cursor_decode(const char *c, const ql_query *q, match *m)
+{
+	char text[QUERY_CURSOR_RAW_MAX + 1];
+	size_t n = query_cursor_decode_raw(c, strlen(c), QUERY_CURSOR_SORTKEY, text, sizeof text - 1);
+	json_t *a;
+	if (!n) return 0;
+	text[n] = '\0';
+	a = json_loads(text, 0, NULL);
+	size_t k = q->norder;
+	const char *id = json_string_value(json_array_get(a, k + 2));
+	if (!json_is_array(a) || json_array_size(a) != k + 3 ||
+	    !json_is_number(json_array_get(a, k)) || !json_is_integer(json_array_get(a, k + 1)) ||
+	    !id || !store_id_parse((store_slice){ id, strlen(id) }, &m->id)) {
+		json_decref(a);
+		return 0;
+	}
+	m->e = NULL;
+	m->keys = json_array();
+	for (size_t i = 0; i < k; i++) json_array_append(m->keys, json_array_get(a, i));
+	m->distance = json_number_value(json_array_get(a, k));
+	m->time = (uint64_t)json_integer_value(json_array_get(a, k + 1));
+	json_decref(a);
+	return 1;
+}
+
 static store_rc
 run_sorted(store_txn *t, const store_app *app, const query_scope *sc, const ql_query *q,
            const ql_node *within, const term *src, size_t limit, const char *cursor,
            query_result *res)
 {
-	matches ms = { .within = within };
+	matches ms = { .q = q, .within = within };
+	match after = { 0 };
+	int have_after = 0;
 	uint64_t offset = 0;
-	size_t n;
+	size_t n, start = 0;
 	store_rc rc = STORE_OK;
 
-	if (cursor && *cursor && !query_cursor_decode_offset(cursor, strlen(cursor), &offset))
-		return STORE_INVALID;
+	if (cursor && *cursor) {
+		if (sort_cursor_decode(cursor, q, &after)) have_after = 1;
+		else if (!query_cursor_decode_offset(cursor, strlen(cursor), &offset)) return STORE_INVALID;
+	}
 	describe(res, src ? "sort in memory, candidates from" : "sort in memory, candidates: every edge",
 	         src);
 	if (src) {
@@ -707,36 +766,49 @@ run_sorted(store_txn *t, const store_app *app, const query_scope *sc, const ql_q
 		for (size_t i = 0; rc == STORE_OK && i < n; i++) {
 			json_t *e;
 			if ((rc = load_match(t, app, sc, q, &st[i].id, &e)) || !e) continue;
-			rc = add_match(&ms, e);
+			rc = add_match(&ms, e, st[i].time, &st[i].id);
 		}
 		free(st);
 	} else {
 		store_id ids[SCAN_BATCH];
-		store_pos pos = { .set = 0 };
+		store_pos poss[SCAN_BATCH], pos = { .set = 0 };
 		do {
-			rc = store_edge_list(t, app, &sc->owner, sc->kind, sc->name, &pos, SCAN_BATCH,
-			                     ids, &n, &pos);
+			rc = store_edge_scan(t, app, &sc->owner, sc->kind, sc->name, &pos, SCAN_BATCH,
+			                     ids, poss, &n);
 			for (size_t i = 0; rc == STORE_OK && i < n; i++) {
 				json_t *e;
 				if ((rc = load_match(t, app, sc, q, &ids[i], &e)) || !e) continue;
-				rc = add_match(&ms, e);
+				uint64_t inv = 0;
+				for (int k = 0; k < 8; k++) inv = (inv << 8) | poss[i].b[k];
+				rc = add_match(&ms, e, ~inv, &ids[i]);
 			}
+			if (n) pos = poss[n - 1];
 		} while (rc == STORE_OK && n == SCAN_BATCH);
 	}
 	if (rc == STORE_OK) {
 		sort_ctx c = { q, within != NULL };
 		if (ms.n) qsort_r(ms.m, ms.n, sizeof *ms.m, cmp_matches, &c);
+		start = (size_t)offset;
+		if (have_after)          /* the first match that sorts after the cursor */
+			for (start = 0; start < ms.n && cmp_matches(&ms.m[start], &after, &c) <= 0; start++)
+				;
 		if (within) res->distance = xmalloc((limit ? limit : 1) * sizeof(double));
-		for (size_t i = (size_t)offset; i < ms.n && !page_full(res, limit); i++) {
+		size_t i;
+		for (i = start; i < ms.n && !page_full(res, limit); i++) {
 			if (within) res->distance[json_array_size(res->entities)] = ms.m[i].distance;
 			json_array_append(res->entities, ms.m[i].e);
 		}
 		if (page_full(res, limit)) {
-			query_cursor_encode_offset(offset + limit, res->cursor);
+			if (!sort_cursor_encode(&ms.m[i - 1], res->cursor))
+				query_cursor_encode_offset(i, res->cursor);
 			res->has_cursor = 1;
 		}
 	}
-	for (size_t i = 0; i < ms.n; i++) json_decref(ms.m[i].e);
+	for (size_t i = 0; i < ms.n; i++) {
+		json_decref(ms.m[i].e);
+		json_decref(ms.m[i].keys);
+	}
+	json_decref(after.keys);
 	free(ms.m);
 	return rc;
 }

@@ -21,7 +21,9 @@ enum {
 	QUERY_CURSOR_OFFSET,      /* offset into a sorted result */
 	QUERY_CURSOR_INDEX,       /* phase + property index position */
 	QUERY_CURSOR_TIME,        /* (time, uuid) of the last entity listed */
-	QUERY_CURSOR_VERB         /* verb\0 + edge listing position */
+	QUERY_CURSOR_VERB,        /* verb\0 + edge listing position */
+	QUERY_CURSOR_SORTKEY      /* JSON: the sort keys, distance, time, uuid of
+	                          ** the last entity of a page sorted in memory */
 };
 
 void   query_cursor_encode_raw(int kind, const void *data, size_t n,

@@ -227,6 +227,14 @@ def test_alphabet_and_paging():
         if not cursor:
             break
     eq(seen, list(range(24, -1, -1)), "sorted paging")
+    # Sorted in memory (two keys): keyset cursors, stable under inserts.
+    for i in range(20):
+        s.app("POST", "/pages2", {"index": i})
+    st, doc = q(s, "pages2", "index < 20 order by index desc, created", 5)
+    eq([e["index"] for e in doc["entities"]], [19, 18, 17, 16, 15], "two keys, page 1")
+    s.app("POST", "/pages2", {"index": 19})      # sorts inside page 1
+    st, doc = q(s, "pages2", "index < 20 order by index desc, created", 5, doc["cursor"])
+    eq([e["index"] for e in doc["entities"]], [14, 13, 12, 11, 10], "two keys, page 2")
     # Paging is stable under inserts made meanwhile.
     st, doc = q(s, "pages", "index >= 0", 10)
     s.app("POST", "/pages", {"index": 100})
