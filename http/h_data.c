@@ -441,12 +441,7 @@ h_coll_delete(http_req *r)
 		if (rc == STORE_OK) http_add_entity(r, env, e, r->w.path);
 		json_decref(e);
 	}
-	if (rc) {
-		json_decref(env);
-		http_store_error(r, rc, NULL, NULL);
-		return;
-	}
-	http_reply(r, env);
+	http_reply_rc(r, env, rc);
 }
 
 void

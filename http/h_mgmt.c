@@ -95,17 +95,23 @@ org_or_reply(http_req *r, store_org *org)
 	return 0;
 }
 
+/* The org of route capture 0 and its applications; 0 with a reply set. */
+static int
+org_apps_or_reply(http_req *r, store_org *org, json_t **apps)
+{
+	if (!org_or_reply(r, org)) return 0;
+	store_rc rc = store_app_list(r->txn, org, apps);
+	if (rc == STORE_OK) return 1;
+	http_store_error(r, rc, NULL, NULL);
+	return 0;
+}
+
 void
 h_org_get(http_req *r)
 {
 	store_org org;
 	json_t *apps = NULL;
-	if (!org_or_reply(r, &org)) return;
-	store_rc rc = store_app_list(r->txn, &org, &apps);
-	if (rc) {
-		http_store_error(r, rc, NULL, NULL);
-		return;
-	}
+	if (!org_apps_or_reply(r, &org, &apps)) return;
 	json_t *env = http_envelope(r, NULL);
 	json_object_set_new(env, "action", json_string("get organization"));
 	json_object_set_new(env, "organization", org_json(&org, apps));
@@ -117,12 +123,7 @@ h_apps_list(http_req *r)
 {
 	store_org org;
 	json_t *apps = NULL;
-	if (!org_or_reply(r, &org)) return;
-	store_rc rc = store_app_list(r->txn, &org, &apps);
-	if (rc) {
-		http_store_error(r, rc, NULL, NULL);
-		return;
-	}
+	if (!org_apps_or_reply(r, &org, &apps)) return;
 	json_t *env = http_envelope(r, NULL);
 	json_object_set_new(env, "action", json_string("get organization application"));
 	json_object_set_new(env, "data", apps);

@@ -192,12 +192,7 @@ list_any_verb(http_req *r)
 		}
 	}
 	json_decref(verbs);
-	if (rc) {
-		json_decref(env);
-		http_store_error(r, rc, NULL, NULL);
-		return;
-	}
-	http_reply(r, env);
+	http_reply_rc(r, env, rc);
 }
 
 void

@@ -114,6 +114,8 @@ void        http_store_error(http_req *r, store_rc rc, const store_err *err,
                              const char *notfound_code);
 json_t     *http_envelope(http_req *r, const char *path);
 void        http_reply(http_req *r, json_t *resp_take);
+/* http_reply(env) when rc is STORE_OK, else rc's error (env is taken). */
+void        http_reply_rc(http_req *r, json_t *env_take, store_rc rc);
 json_t     *http_render_entity(http_req *r, store_txn *t, json_t *e,
                                const char *base_path);
 const char *http_param_get(const http_req *r, const char *name);

@@ -192,6 +192,17 @@ http_reply(http_req *r, json_t *resp)
 }
 
 void
+http_reply_rc(http_req *r, json_t *env, store_rc rc)
+{
+	if (rc == STORE_OK) {
+		http_reply(r, env);
+		return;
+	}
+	json_decref(env);
+	http_store_error(r, rc, NULL, NULL);
+}
+
+void
 http_finish(http_req *r, int64_t now_ms)
 {
 	if (!r->resp) http_error(r, 500, "internal_error", "no response was produced");

@@ -115,6 +115,25 @@ class Server:
         return status, doc
 
 
+class Shared:
+    """One server shared by the tests of a module that need no isolation:
+    `srv = Shared()`, then `srv()` in tests and `teardown = srv.close`."""
+
+    def __init__(self):
+        self.server = None
+
+    def __call__(self):
+        if self.server is None or self.server.proc is None:
+            self.server = Server()
+        return self.server
+
+    def close(self):
+        """Stops the server: a clean exit, no sanitizer report."""
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+
+
 class Failure(AssertionError):
     pass
 

@@ -5,27 +5,14 @@ import re
 import signal
 import uuid as uuidlib
 
-from harness import Server, SU, check, eq
+from harness import Server, Shared, SU, check, eq
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-1[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$")
 ENVELOPE = ["action", "application", "params", "path", "uri", "entities",
             "timestamp", "duration", "organization", "applicationName"]
 
-_srv = None
-
-
-def srv():
-    """One server shared by the tests of this module that need no isolation."""
-    global _srv
-    if _srv is None or _srv.proc is None:
-        _srv = Server()
-    return _srv
-
-
-def teardown():
-    """Stops the shared server: a clean exit, no sanitizer report."""
-    if _srv is not None:
-        _srv.close()
+srv = Shared()
+teardown = srv.close
 
 
 def group_metadata(uuid):

@@ -3,21 +3,10 @@ data sets, errors, paging by cursor, projections, sub-collections and
 connections, PUT and DELETE with ql, and within."""
 import urllib.parse
 
-from harness import Server, check, eq
+from harness import Server, Shared, check, eq
 
-_srv = None
-
-
-def srv():
-    global _srv
-    if _srv is None or _srv.proc is None:
-        _srv = Server()
-    return _srv
-
-
-def teardown():
-    if _srv is not None:
-        _srv.close()
+srv = Shared()
+teardown = srv.close
 
 
 def q(s, coll, ql, limit=None, cursor=None, extra=""):

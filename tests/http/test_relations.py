@@ -2,21 +2,10 @@
 users and roles, connections, following, activities and feeds."""
 import time
 
-from harness import Server, check, eq
+from harness import Server, Shared, check, eq
 
-_srv = None
-
-
-def srv():
-    global _srv
-    if _srv is None or _srv.proc is None:
-        _srv = Server()
-    return _srv
-
-
-def teardown():
-    if _srv is not None:
-        _srv.close()
+srv = Shared()
+teardown = srv.close
 
 
 def user_metadata(base, uuid):
