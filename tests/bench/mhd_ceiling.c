@@ -1,0 +1,135 @@
+/*
+** mhd_ceiling.c: the throughput ceiling that `make bench` compares ugstore to.
+**
+**   mhd_ceiling [--port N] [--threads N]
+**
+** A bare libmicrohttpd server started with the same flags and options as
+** http/server.c (an epoll internal thread with a thread pool, default one
+** thread per core, bound to 127.0.0.1) that answers every request, whatever
+** its method and target, with the same fixed JSON body of about 700 bytes,
+** the size of ugstore's reply to a GET of one entity, and the same headers.
+** A request body is read and thrown away.  No store, no routing, no JSON
+** encoding: what is left is the cost of MHD and the kernel, which is the
+** most any handler behind MHD could reach on this machine.
+**
+** --port 0 (the default) binds a free port.  Prints "listening on
+** 127.0.0.1:PORT" once it accepts, and stops on SIGINT or SIGTERM.
+*/
+#define _POSIX_C_SOURCE 200809L
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Shaped like ugstore's reply to GET /my-org/my-app/things/{uuid} for a
+** seeded entity (678 bytes; ugstore sends 675). */
+static const char body[] =
+	"{\"action\":\"get\",\"application\":\"0475762e-e90f-11f1-8774-02fc00000001\","
+	"\"params\":{},\"path\":\"/things\","
+	"\"uri\":\"http://127.0.0.1:8080/my-org/my-app/things\","
+	"\"entities\":[{\"uuid\":\"0cc9f26e-e90f-11f1-978e-02fc00000001\","
+	"\"type\":\"thing\",\"created\":1795638627353,\"modified\":1795638627353,"
+	"\"name\":\"seed-12\",\"title\":\"benchmark seed entity number 12\","
+	"\"category\":\"bench\",\"n\":12,\"tags\":[\"alpha\",\"beta\",\"gamma\"],"
+	"\"location\":{\"lat\":52.520000000000003,\"lon\":13.404999999999999},"
+	"\"active\":true,\"owner\":\"bench\",\"score\":12,\"note\":\"xxxxxxxxxxxxxxxx\","
+	"\"metadata\":{\"path\":\"/things/0cc9f26e-e90f-11f1-978e-02fc00000001\"}}],"
+	"\"timestamp\":1795638627375,\"duration\":0,\"organization\":\"my-org\","
+	"\"applicationName\":\"my-app\"}";
+
+/* *req_cls points here once the headers of a request have been seen. */
+static int started;
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: mhd_ceiling [--port N] [--threads N]\n", f);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url,
+           const char *method, const char *version, const char *upload_data,
+           size_t *upload_data_size, void **req_cls)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	(void)cls; (void)url; (void)method; (void)version; (void)upload_data;
+
+	if (!*req_cls) {           /* headers only: wait for the body, if any */
+		*req_cls = &started;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {   /* a chunk of body: discard it */
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	resp = MHD_create_response_from_buffer(sizeof body - 1, (void *)body,
+	                                       MHD_RESPMEM_PERSISTENT);
+	if (!resp) return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type", "application/json;charset=UTF-8");
+	MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+int
+main(int argc, char **argv)
+{
+	unsigned port = 0, threads = 0;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	struct sockaddr_in addr;
+	struct MHD_Daemon *d;
+	const union MHD_DaemonInfo *info;
+	sigset_t sigs;
+	int sig;
+
+	for (int i = 1; i < argc; i += 2) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--port") == 0 && v) port = (unsigned)atoi(v);
+		else if (strcmp(a, "--threads") == 0 && v) threads = (unsigned)atoi(v);
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!threads) threads = cores > 0 ? (unsigned)cores : 2;
+
+	memset(&addr, 0, sizeof addr);
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t)port);
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+
+	/* The workers inherit this mask; only sigwait below sees the signals. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	d = MHD_start_daemon(
+		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+		(uint16_t)port, NULL, NULL, on_request, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+		MHD_OPTION_END);
+	if (!d) {
+		fprintf(stderr, "mhd_ceiling: cannot listen on port %u\n", port);
+		return 1;
+	}
+	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	printf("listening on 127.0.0.1:%u\n", info ? (unsigned)info->port : port);
+	fflush(stdout);
+	sigwait(&sigs, &sig);
+	MHD_stop_daemon(d);
+	return 0;
+}

@@ -1,0 +1,268 @@
+#!/bin/sh
+# run.sh: the benchmark behind `make bench`.
+#
+#   sh tests/bench/run.sh [UGSTORE_BINARY]      (default ./ugstore)
+#
+# Builds the bare libmicrohttpd ceiling (tests/bench/mhd_ceiling.c) into
+# build/bench/, starts ugstore on a fresh data directory (durable: every
+# commit is synced) on a free loopback port, seeds SEED entities into
+# my-org/my-app/things, and runs three bounded wrk loads against it:
+#
+#   get-entity   GET  /my-org/my-app/things/{uuid}   (cycling the seeded uuids)
+#   get-page     GET  /my-org/my-app/things?limit=10
+#   post-entity  POST /my-org/my-app/things          (small JSON, unique name)
+#
+# then the same three loads against the ceiling, which answers everything
+# with a fixed ~700-byte JSON body.  Prints one table (req/s for both, the
+# ratio, ugstore's p50/p99) and the size of the data directory.  Any
+# response outside 2xx, or any socket error, fails the run.
+#
+# Environment: BENCH_SECONDS (default 10) per load, BENCH_SEED (default
+# 1000) entities, BENCH_THREADS (default: the servers' own, one per core)
+# for both servers' thread pools.  The wrk output of the last run is kept
+# in build/bench/last/.
+set -eu
+
+BIN=${1:-./ugstore}
+SECS=${BENCH_SECONDS:-10}
+SEED=${BENCH_SEED:-1000}
+THREADS=${BENCH_THREADS:-}
+WRK_THREADS=2
+WRK_CONNS=8
+
+case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+OUT=$ROOT/build/bench
+LOG=$OUT/last
+CEIL=$OUT/mhd_ceiling
+
+fail() {
+	echo "bench: FAIL: $*" >&2
+	exit 1
+}
+
+case $SECS in ''|*[!0-9]*|0) fail "BENCH_SECONDS must be a positive integer" ;; esac
+case $SEED in ''|*[!0-9]*|0) fail "BENCH_SEED must be a positive integer" ;; esac
+case $THREADS in *[!0-9]*) fail "BENCH_THREADS must be a number" ;; esac
+[ -x "$BIN" ] || fail "no server binary at $BIN (run make)"
+command -v wrk >/dev/null || fail "wrk is not installed (run make deps)"
+command -v curl >/dev/null || fail "curl is not installed (run make deps)"
+
+UG_PID=
+CEIL_PID=
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ugbench.XXXXXX")
+DATA=$WORK/data
+
+cleanup() {
+	for p in $UG_PID $CEIL_PID; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- build the ceiling -------------------------------------------------------
+mkdir -p "$OUT"
+rm -rf "$LOG"
+mkdir -p "$LOG"
+${CC:-cc} -O2 -std=c11 -Wall -Wextra -Wpedantic -Wstrict-prototypes \
+	-Wshadow -o "$CEIL" tests/bench/mhd_ceiling.c -lmicrohttpd -lpthread ||
+	fail "cannot build $CEIL"
+
+# now_ms: wall clock in milliseconds (whole seconds where date lacks %N).
+now_ms() {
+	d=$(date +%s%N)
+	case $d in
+	*N*) echo $(($(date +%s) * 1000)) ;;
+	*) echo $((d / 1000000)) ;;
+	esac
+}
+
+# start NAME CMD...: runs CMD in the background, waits for its "listening on
+# 127.0.0.1:PORT" line; sets PID and PORT.
+start() {
+	name=$1
+	shift
+	"$@" >"$LOG/$name.out" 2>"$LOG/$name.err" &
+	PID=$!
+	PORT=
+	i=0
+	while [ $i -lt 100 ]; do
+		PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$LOG/$name.out")
+		[ -n "$PORT" ] && return 0
+		kill -0 "$PID" 2>/dev/null || break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	cat "$LOG/$name.err" >&2
+	fail "$name did not start"
+}
+
+# stop PID NAME: SIGTERM, then waits; fails if the exit status is not 0.
+stop() {
+	rc=0
+	kill -TERM "$1"
+	wait "$1" || rc=$?
+	[ $rc -eq 0 ] || { cat "$LOG/$2.err" >&2; fail "$2 exited with status $rc on SIGTERM"; }
+}
+
+# cputicks PID: "THREAD TICKS" for each thread of PID, user + system CPU
+# (Linux /proc; prints nothing elsewhere).
+cputicks() {
+	for t in /proc/"$1"/task/*/stat; do
+		[ -r "$t" ] || continue
+		sed 's/.*) //' "$t" | awk -v t="${t%/stat}" '{ print t, $12 + $13 }'
+	done
+	:
+}
+
+# load SERVER NAME SCRIPT URL [SCRIPT-ARGS...]: one wrk run against the
+# server whose pid is SRV_PID; appends "SERVER NAME rps p50_us p99_us
+# requests busiest" to the results, or records a failure.  busiest is the
+# share of the server's CPU time spent by its busiest thread: MHD's pool
+# threads each accept on their own, and when one of them takes all of wrk's
+# connections the server runs on one core (100% here).
+FAILED=
+load() {
+	srv=$1 name=$2 script=$3 url=$4
+	shift 4
+	f=$LOG/$srv-$name.txt
+	cputicks "$SRV_PID" >"$WORK/ticks0"
+	wrk -t$WRK_THREADS -c$WRK_CONNS -d"${SECS}s" --latency \
+		-s "tests/bench/$script.lua" "$url" -- "$@" >"$f" 2>&1 ||
+		fail "wrk failed on $srv $name, see $f"
+	cputicks "$SRV_PID" >"$WORK/ticks1"
+	busiest=$(awk 'NR == FNR { t0[$1] = $2; next }
+		{ d = $2 - t0[$1]; sum += d; if (d > max) max = d }
+		END { if (sum > 0) printf "%.0f%%", 100 * max / sum; else print "?" }' \
+		"$WORK/ticks0" "$WORK/ticks1")
+	line=$(grep '^BENCH ' "$f") || fail "no BENCH line in $f"
+	get() { printf '%s\n' "$line" | sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
+	# Ctrl-C reaches wrk, which prints what it has and exits 0, and the
+	# servers, which stop: neither is a result.
+	awk -v s="$(get seconds)" -v d="$SECS" 'BEGIN { exit !(s < 0.9 * d) }' &&
+		fail "wrk stopped early on $srv $name (interrupted?)"
+	if ! kill -0 "$SRV_PID" 2>/dev/null; then
+		rc=0
+		wait "$SRV_PID" || rc=$?
+		fail "$srv exited with status $rc during $name, see $LOG/$srv.err"
+	fi
+	non2xx=$(get non2xx)
+	sockerr=$(get sockerr)
+	if [ "$non2xx" != 0 ] || [ "$sockerr" != 0 ]; then
+		echo "bench: FAIL: $srv $name: $non2xx responses outside 2xx," \
+			"$sockerr socket errors; first: $(get first_bad)" >&2
+		FAILED="$FAILED $srv/$name"
+	fi
+	echo "$srv $name $(get rps) $(get p50_us) $(get p99_us) $(get requests) $busiest" >>"$LOG/results"
+	printf '  %-8s %-12s %10s req/s   busiest thread %s\n' "$srv" "$name" "$(get rps)" "$busiest"
+}
+
+cores=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo "?")
+echo "bench: $cores cores, server threads ${THREADS:-$cores}, wrk -t$WRK_THREADS -c$WRK_CONNS -d${SECS}s, $SEED seeded entities"
+echo "bench: data in $DATA ($(df -T "$WORK" 2>/dev/null | awk 'NR == 2 { print $2 }') filesystem)"
+
+# --- ugstore -----------------------------------------------------------------
+set -- serve --port 0 --data "$DATA" --bootstrap my-org/my-app --quiet
+[ -n "$THREADS" ] && set -- "$@" --threads "$THREADS"
+start ugstore "$BIN" "$@"
+UG_PID=$PID
+SRV_PID=$PID
+BASE=http://127.0.0.1:$PORT/my-org/my-app
+URL=$BASE/things
+
+# Seed through one curl process and one kept-alive connection.
+cfg=$WORK/seed.curl
+i=1
+while [ $i -le "$SEED" ]; do
+	[ $i -gt 1 ] && echo next
+	printf 'url = "%s"\nheader = "Content-Type: application/json"\n' "$URL"
+	printf 'data = "{\\"name\\":\\"seed-%d\\",\\"title\\":\\"benchmark seed entity number %d\\",' $i $i
+	printf '\\"category\\":\\"bench\\",\\"n\\":%d,\\"tags\\":[\\"alpha\\",\\"beta\\",\\"gamma\\"],' $i
+	printf '\\"location\\":{\\"lat\\":52.52,\\"lon\\":13.405},\\"active\\":true,'
+	printf '\\"owner\\":\\"bench\\",\\"score\\":%d,\\"note\\":\\"xxxxxxxxxxxxxxxx\\"}"\n' $i
+	printf 'write-out = "\\n=%%{http_code}\\n"\nsilent\n'
+	i=$((i + 1))
+done >"$cfg"
+t0=$(now_ms)
+curl -K "$cfg" >"$WORK/seed.out" 2>"$LOG/seed.err" || fail "seeding: curl failed, see $LOG/seed.err"
+t1=$(now_ms)
+ok=$(grep -c '^=200$' "$WORK/seed.out" || true)
+[ "$ok" -eq "$SEED" ] || {
+	grep -v '^=200$' "$WORK/seed.out" | grep -m3 . >&2 || true
+	fail "seeding: only $ok of $SEED POSTs answered 200"
+}
+grep -o '"uuid":"[^"]*"' "$WORK/seed.out" | cut -d'"' -f4 >"$WORK/uuids"
+[ "$(wc -l <"$WORK/uuids")" -eq "$SEED" ] || fail "seeding: did not get $SEED uuids back"
+echo "bench: seeded $SEED entities in $((t1 - t0)) ms over one connection (one durable commit each)"
+
+# One of each request by hand first: status and body size.
+size_entity=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "$URL/$(head -n 1 "$WORK/uuids")")
+size_page=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "$URL?limit=10")
+[ "${size_entity% *}" = 200 ] || fail "GET of a seeded entity answered ${size_entity% *}"
+[ "${size_page% *}" = 200 ] || fail "GET of a page answered ${size_page% *}"
+size_entity=${size_entity#* }
+size_page=${size_page#* }
+
+echo "bench: ugstore"
+load ugstore get-entity get_entity "$URL" "$WORK/uuids"
+load ugstore get-page get_page "$URL"
+load ugstore post-entity post_entity "$URL" "r$$"
+stop "$UG_PID" ugstore
+UG_PID=
+
+posted=$(awk '$1 == "ugstore" && $2 == "post-entity" { print $6 }' "$LOG/results")
+du_k=$(du -sk "$DATA" | cut -f1)
+files=
+for f in "$DATA"/*; do
+	[ -f "$f" ] && files="$files ${f##*/} $(wc -c <"$f" | tr -d ' ') bytes,"
+done
+
+# --- the ceiling -------------------------------------------------------------
+set -- "$CEIL" --port 0
+[ -n "$THREADS" ] && set -- "$@" --threads "$THREADS"
+start ceiling "$@"
+CEIL_PID=$PID
+SRV_PID=$PID
+CURL_C=http://127.0.0.1:$PORT/my-org/my-app/things
+size_ceil=$(curl -s -o /dev/null -w '%{size_download}' "$CURL_C/x")
+
+echo "bench: ceiling (bare libmicrohttpd)"
+load ceiling get-entity get_entity "$CURL_C" "$WORK/uuids"
+load ceiling get-page get_page "$CURL_C"
+load ceiling post-entity post_entity "$CURL_C" "r$$"
+stop "$CEIL_PID" ceiling
+CEIL_PID=
+
+# --- report ------------------------------------------------------------------
+echo
+echo "response bodies: ugstore entity $size_entity B, page of 10 $size_page B; ceiling $size_ceil B always"
+echo
+awk '
+	{ k = $1 " " $2; rps[k] = $3; p50[k] = $4; p99[k] = $5; busy[k] = $7 }
+	END {
+		printf "| %-11s | %13s | %13s | %6s | %7s | %7s | %14s |\n", "load",
+		       "ugstore req/s", "ceiling req/s", "ratio", "p50 ms", "p99 ms",
+		       "busiest thread"
+		printf "|%s|%s|%s|%s|%s|%s|%s|\n", "-------------", "--------------:",
+		       "--------------:", "-------:", "--------:", "--------:",
+		       "---------------:"
+		n = split("get-entity get-page post-entity", names, " ")
+		for (i = 1; i <= n; i++) {
+			u = "ugstore " names[i]; c = "ceiling " names[i]
+			printf "| %-11s | %13.0f | %13.0f | %6.3f | %7.2f | %7.2f | %14s |\n",
+			       names[i], rps[u], rps[c], (rps[c] > 0 ? rps[u] / rps[c] : 0),
+			       p50[u] / 1000, p99[u] / 1000, busy[u] " / " busy[c]
+		}
+	}' "$LOG/results"
+echo
+echo "data directory after the run: $du_k KiB on disk ($SEED seeded + $posted posted entities;${files%,})"
+echo "busiest thread: share of each server's CPU time used by its busiest thread"
+echo "(ugstore / ceiling); 100% means one MHD worker took every connection."
+echo "wrk output: $LOG/"
+
+[ -z "$FAILED" ] || fail "responses outside 2xx or socket errors in:$FAILED (see $LOG/)"
