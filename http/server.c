@@ -148,6 +148,36 @@ parse_target(http_req *r)
 	return 0;
 }
 
+/* Significant digits that print every real of v back to the same double:
+** the fewest that do (at most 17), so 52.52 goes out as 52.52, as clients
+** wrote it, and no value loses precision. */
+static int
+real_digits(json_t *v, int have)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		json_object_foreach(v, k, x) have = real_digits(x, have);
+		return have;
+	case JSON_ARRAY:
+		json_array_foreach(v, i, x) have = real_digits(x, have);
+		return have;
+	case JSON_REAL: {
+		double d = json_real_value(v);
+		char buf[40];
+		for (int p = have; p < 17; p++) {
+			snprintf(buf, sizeof buf, "%.*g", p, d);
+			if (strtod(buf, NULL) == d) return p;
+		}
+		return 17;
+	}
+	default:
+		return have;
+	}
+}
+
 /* Serialises r->resp and queues it. */
 static enum MHD_Result
 send_reply(http_req *r)
@@ -157,7 +187,8 @@ send_reply(http_req *r)
 	int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 	http_finish(r, now_ms);
 
-	char *text = json_dumps(r->resp, JSON_COMPACT);
+	char *text = json_dumps(r->resp, JSON_COMPACT |
+	                        JSON_REAL_PRECISION(real_digits(r->resp, 1)));
 	if (!text) text = xstrdup("{\"error\":\"internal\",\"error_description\":\"cannot encode the response\"}");
 	size_t n = strlen(text);
 	struct MHD_Response *resp =

@@ -5,6 +5,7 @@ data directory in a temp folder; request() sends real HTTP and returns
 (status, parsed JSON body, headers).  Tests are plain functions named test_*
 in modules under tests/http/ and tests/crash/; tests/run.py collects them.
 """
+import atexit
 import http.client
 import json
 import os
@@ -16,6 +17,17 @@ import time
 
 BIN = os.environ.get("UGSTORE_BIN", "./ugstore")
 SUPERUSER = ("super", "super-secret")
+
+
+_running = set()
+
+
+@atexit.register
+def _stop_leftovers():
+    """A run cut short (Ctrl-C, a crash of the runner) leaves no server."""
+    for proc in list(_running):
+        if proc.poll() is None:
+            proc.kill()
 
 
 class Server:
@@ -38,6 +50,7 @@ class Server:
         self.log = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                                      stderr=self.log, text=True)
+        _running.add(self.proc)
         line = self.proc.stdout.readline()
         if "listening on" not in line:
             self.proc.wait()
@@ -49,6 +62,7 @@ class Server:
         """Stops the server; returns its exit code."""
         if not self.proc:
             return None
+        _running.discard(self.proc)
         if sig == signal.SIGKILL:
             self.proc.kill()
             self.proc.wait()
