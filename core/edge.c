@@ -206,14 +206,16 @@ store_edge_has(store_txn *t, const store_app *app, const store_id *owner,
 }
 
 store_rc
-store_edge_scan(store_txn *t, const store_app *app, const store_id *owner,
-                store_edge_kind kind, const char *name, const store_pos *after,
-                size_t limit, store_id *ids, store_pos *poss, size_t *n)
+store_edge_scan_dir(store_txn *t, const store_app *app, const store_id *owner,
+                    store_edge_kind kind, const char *name, int oldest_first,
+                    const store_pos *after, size_t limit, store_id *ids,
+                    store_pos *poss, size_t *n)
 {
 	MDB_cursor *c = NULL;
 	MDB_val mk, mv;
 	keybuf prefix, start;
 	store_pos from = { .set = 0 };
+	MDB_cursor_op step = oldest_first ? MDB_PREV : MDB_NEXT;
 	int mrc;
 
 	if (after) from = *after;     /* after may alias an entry of poss */
@@ -223,12 +225,16 @@ store_edge_scan(store_txn *t, const store_app *app, const store_id *owner,
 	if (prefix.overflow) return STORE_NOTFOUND;
 	start = prefix;
 	if (from.set) key_put(&start, from.b, STORE_POS_SIZE);
+	else if (oldest_first) start.b[start.n - 1]++;     /* past every key: name\0 -> name\1 */
 	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_EDGES], &c)) != 0)
 		return store_mdb_rc(mrc);
 	mk.mv_size = start.n;
 	mk.mv_data = start.b;
-	for (mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE); mrc == 0 && *n < limit;
-	     mrc = mdb_cursor_get(c, &mk, &mv, MDB_NEXT)) {
+	mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE);
+	if (oldest_first)                 /* the last key before start */
+		mrc = mrc == 0 ? mdb_cursor_get(c, &mk, &mv, MDB_PREV)
+		               : mdb_cursor_get(c, &mk, &mv, MDB_LAST);
+	for (; mrc == 0 && *n < limit; mrc = mdb_cursor_get(c, &mk, &mv, step)) {
 		const unsigned char *kb = mk.mv_data;
 		if (mk.mv_size != prefix.n + STORE_POS_SIZE ||
 		    memcmp(kb, prefix.b, prefix.n) != 0)
@@ -245,6 +251,14 @@ store_edge_scan(store_txn *t, const store_app *app, const store_id *owner,
 	mdb_cursor_close(c);
 	if (mrc != 0 && mrc != MDB_NOTFOUND) return store_mdb_rc(mrc);
 	return STORE_OK;
+}
+
+store_rc
+store_edge_scan(store_txn *t, const store_app *app, const store_id *owner,
+                store_edge_kind kind, const char *name, const store_pos *after,
+                size_t limit, store_id *ids, store_pos *poss, size_t *n)
+{
+	return store_edge_scan_dir(t, app, owner, kind, name, 0, after, limit, ids, poss, n);
 }
 
 store_rc

@@ -247,6 +247,12 @@ store_rc store_edge_scan(store_txn *t, const store_app *app,
                          const char *name, const store_pos *after,
                          size_t limit, store_id *ids, store_pos *poss,
                          size_t *n);
+/* The same in either direction: oldest_first lists from the other end. */
+store_rc store_edge_scan_dir(store_txn *t, const store_app *app,
+                             const store_id *owner, store_edge_kind kind,
+                             const char *name, int oldest_first,
+                             const store_pos *after, size_t limit,
+                             store_id *ids, store_pos *poss, size_t *n);
 /* Number of edges owner has of kind/name (not kept for MEMBER_OF: 0). */
 store_rc store_edge_count(store_txn *t, const store_app *app,
                           const store_id *owner, store_edge_kind kind,

@@ -586,7 +586,8 @@ run_order(store_txn *t, const store_app *app, const query_scope *sc, const ql_qu
 			*from = poss[n - 1];
 		}
 	}
-	/* phase 1: the entities without it, newest first */
+	/* phase 1: the entities without it; ties follow the key's direction,
+	** so ascending lists the older first */
 	if (phase == 1 && rc == STORE_OK) {
 		store_pos pos = { .set = 0 }, eposs[SCAN_BATCH];
 		if (from->n == STORE_POS_SIZE) {
@@ -594,8 +595,8 @@ run_order(store_txn *t, const store_app *app, const query_scope *sc, const ql_qu
 			pos.set = 1;
 		}
 		for (;;) {
-			rc = store_edge_scan(t, app, &sc->owner, sc->kind, sc->name, &pos, SCAN_BATCH, ids,
-			                     eposs, &n);
+			rc = store_edge_scan_dir(t, app, &sc->owner, sc->kind, sc->name, !r.desc, &pos,
+			                         SCAN_BATCH, ids, eposs, &n);
 			if (rc || n == 0) break;
 			for (size_t i = 0; rc == STORE_OK && i < n; i++) {
 				json_t *e;
@@ -813,6 +814,138 @@ run_sorted(store_txn *t, const store_app *app, const query_scope *sc, const ql_q
 	return rc;
 }
 
+/* ---- plan: several order by keys, grouped by the first key's index ------------ */
+
+/* Sorts a group and appends its matches that come after the cursor;
+** *full when the page filled up (res->cursor then set).  Empties the group. */
+static store_rc
+emit_group(matches *g, const sort_ctx *c, const match *after, size_t limit,
+           query_result *res, int *full)
+{
+	store_rc rc = STORE_OK;
+	*full = 0;
+	if (g->n) qsort_r(g->m, g->n, sizeof *g->m, cmp_matches, (void *)c);
+	for (size_t i = 0; i < g->n && !*full; i++) {
+		if (after && cmp_matches(&g->m[i], after, (void *)c) <= 0) continue;
+		json_array_append(res->entities, g->m[i].e);
+		if (page_full(res, limit)) {
+			*full = 1;
+			if (sort_cursor_encode(&g->m[i], res->cursor)) res->has_cursor = 1;
+			else rc = STORE_TOOBIG;
+		}
+	}
+	for (size_t i = 0; i < g->n; i++) {
+		json_decref(g->m[i].e);
+		json_decref(g->m[i].keys);
+	}
+	g->n = 0;
+	return rc;
+}
+
+/* bound: an equality or range term on the first key (a prefix is not used:
+** a cursor restarts the scan at a value). */
+static store_rc
+run_order_groups(store_txn *t, const store_app *app, const query_scope *sc, const ql_query *q,
+                 const term *bound, size_t limit, const char *cursor, query_result *res)
+{
+	match after = { 0 };
+	matches grp = { .q = q };
+	sort_ctx c = { q, 0 };
+	store_ix_range r = { .type = sc->type, .path = q->order[0].prop };
+	store_ix_value start;
+	store_id ids[SCAN_BATCH];
+	uint64_t times[SCAN_BATCH];
+	store_ix_pos *poss = xmalloc(SCAN_BATCH * sizeof *poss), *from = xcalloc(1, sizeof *from);
+	unsigned char *cur = xmalloc(STORE_IXPOS_MAX);
+	size_t cur_n = 0, n;
+	int have_after = 0, have_group = 0, full = 0, phase = 0;
+	store_rc rc = STORE_OK;
+
+	if (bound) r = bound->r;
+	r.desc = q->order[0].desc;
+	if (cursor && *cursor) {
+		if (!sort_cursor_decode(cursor, q, &after)) {
+			rc = STORE_INVALID;
+			goto done;
+		}
+		have_after = 1;
+		json_t *k0 = json_array_get(after.keys, 0);
+		if (rank(k0) == R_MISSING) {
+			phase = 1;
+		} else {                     /* restart at the cursor's group */
+			start = ix_value(k0);
+			if (r.desc) { r.hi = &start; r.hi_incl = 1; }
+			else { r.lo = &start; r.lo_incl = 1; }
+		}
+	}
+	snprintf(res->plan, sizeof res->plan,
+	         "order: index of %.60s %s, equal values sorted in memory by the other keys%s",
+	         r.path, r.desc ? "descending" : "ascending",
+	         bound ? ", within the where's range" : ", then entities without it");
+	while (phase == 0 && rc == STORE_OK && !full) {
+		rc = store_index_scan(t, app, &r, from, SCAN_BATCH, ids, poss, times, &n);
+		for (size_t i = 0; rc == STORE_OK && !full && i < n; i++) {
+			size_t vn = poss[i].n - 24;
+			if (have_group && (vn != cur_n || memcmp(poss[i].b, cur, vn) != 0))
+				rc = emit_group(&grp, &c, have_after ? &after : NULL, limit, res, &full);
+			have_group = 1;
+			cur_n = vn;
+			memcpy(cur, poss[i].b, vn);
+			json_t *e;
+			if (rc || full || (rc = load_match(t, app, sc, q, &ids[i], &e)) || !e) continue;
+			json_t *sv = sort_value(e, r.path);
+			store_ix_value iv;
+			if (rank(sv) == R_MISSING ||
+			    (iv = ix_value(sv), !store_index_pos_is(app, sc->type, r.path, &poss[i], &iv))) {
+				json_decref(e);
+				continue;
+			}
+			rc = add_match(&grp, e, times[i], &ids[i]);
+		}
+		if (rc || full) break;
+		if (n < SCAN_BATCH) {
+			rc = emit_group(&grp, &c, have_after ? &after : NULL, limit, res, &full);
+			if (bound) goto done;
+			phase = 1;
+		} else {
+			*from = poss[n - 1];
+		}
+	}
+	if (phase == 1 && rc == STORE_OK && !full) {
+		/* the entities without the first key, sorted by the others */
+		store_pos pos = { .set = 0 }, eposs[SCAN_BATCH];
+		do {
+			rc = store_edge_scan(t, app, &sc->owner, sc->kind, sc->name, &pos, SCAN_BATCH,
+			                     ids, eposs, &n);
+			for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+				json_t *e;
+				if ((rc = load_match(t, app, sc, q, &ids[i], &e)) || !e) continue;
+				if (rank(sort_value(e, r.path)) != R_MISSING) {
+					json_decref(e);
+					continue;
+				}
+				uint64_t inv = 0;
+				for (int k = 0; k < 8; k++) inv = (inv << 8) | eposs[i].b[k];
+				rc = add_match(&grp, e, ~inv, &ids[i]);
+			}
+			if (n) pos = eposs[n - 1];
+		} while (rc == STORE_OK && n == SCAN_BATCH);
+		if (rc == STORE_OK)
+			rc = emit_group(&grp, &c, have_after ? &after : NULL, limit, res, &full);
+	}
+done:
+	for (size_t i = 0; i < grp.n; i++) {
+		json_decref(grp.m[i].e);
+		json_decref(grp.m[i].keys);
+	}
+	free(grp.m);
+	json_decref(after.keys);
+	free(poss);
+	free(from);
+	free(cur);
+	return rc;
+}
+
 /* ---- plan: direct ids and names ------------------------------------------------ */
 
 static store_rc
@@ -910,6 +1043,17 @@ query_run(store_txn *t, const store_app *app, const query_scope *scope,
 			if (strcmp(tms[i].r.path, q->order[0].prop) == 0 && tms[i].r.tag != STORE_IX_WORD)
 				bound = &tms[i];
 		rc = run_order(t, app, scope, q, bound, limit, cursor, res);
+	} else if (q->norder >= 2 && !within && scope->root &&
+	           strlen(q->order[0].prop) <= STORE_INDEX_MAX_PATH &&
+	           strcmp(q->order[0].prop, "type") != 0 &&
+	           !((best = best_term(tms, nt, 0)) && best->count < QUERY_RANGE_CAP &&
+	             best->count < 4 * limit)) {
+		term *bound = NULL;
+		for (size_t i = 0; i < nt; i++)
+			if (strcmp(tms[i].r.path, q->order[0].prop) == 0 &&
+			    tms[i].r.tag != STORE_IX_WORD && tms[i].r.tag != STORE_IX_GEO && !tms[i].r.prefix)
+				bound = &tms[i];
+		rc = run_order_groups(t, app, scope, q, bound, limit, cursor, res);
 	} else if (q->norder || within) {
 		best = best_term(tms, nt, 0);
 		if (best && best->count >= QUERY_RANGE_CAP) {
