@@ -273,6 +273,35 @@ store_app_json(store_txn *t, const store_app *app, json_t **out)
 	return app_load(t, &app->uuid, &tmp, out);
 }
 
+/* The management space: admin users live here as users of an application
+** that no org owns and no URL reaches (its uuid is not a time UUID). */
+static const store_app management = {
+	.uuid = { { 0, 0, 0, 0, 0, 0, 0x40, 0, 0x80, 0, 0, 0, 0, 0, 0, 1 } },
+	.org_name = "", .name = "management",
+};
+
+store_rc
+store_admin_create(store_txn *t, const store_org *org, json_t *body, json_t **out,
+                   store_err *err)
+{
+	json_t *user = NULL;
+	store_id id;
+	store_rc rc;
+
+	*out = NULL;
+	if (!json_is_object(body)) return store_fail(err, STORE_INVALID, "the owner must be an object");
+	if ((rc = store_entity_create(t, &management, "user", body, NULL, &user, err))) return rc;
+	const char *s = json_string_value(json_object_get(user, "uuid"));
+	if (!s || !store_id_parse((store_slice){ s, strlen(s) }, &id)) {
+		json_decref(user);
+		return STORE_CORRUPT;
+	}
+	rc = store_edge_put(t, &management, &org->uuid, STORE_EDGE_COLLECTION, "admins", &id, NULL);
+	if (rc) json_decref(user);
+	else *out = user;
+	return rc;
+}
+
 /* Properties an application update may not change. */
 static const char *const app_fixed[] = {
 	"uuid", "type", "name", "created", "modified", "organization",

@@ -145,6 +145,13 @@ store_rc store_org_json(store_txn *t, const store_org *org, json_t **out);
 /* Creates an application with the default roles; name unique in the org. */
 store_rc store_app_create(store_txn *t, const store_org *org, store_slice name,
                           store_app *out, store_err *err);
+/* Creates an organization's admin user (Usergrid's "owner"): a user with
+** username (required), email, name and password (kept only as a salted
+** hash) in the store's own management space, unique across all admins,
+** and a member of the org's admins.  *out receives the user (no password). */
+store_rc store_admin_create(store_txn *t, const store_org *org, json_t *body,
+                            json_t **out, store_err *err);
+
 /* Looks an app up by name (case-insensitive) or UUID.  org may be NULL
 ** for a lookup by UUID alone. */
 store_rc store_app_get(store_txn *t, const store_org *org,

@@ -50,7 +50,7 @@ org_json(const store_org *org, json_t *apps)
 void
 h_org_create(http_req *r)
 {
-	json_t *body = object_body_or_reply(r), *apps = NULL;
+	json_t *body = object_body_or_reply(r), *apps = NULL, *owner = NULL;
 	store_org org;
 	store_app app;
 	store_err err = { 0 };
@@ -65,19 +65,32 @@ h_org_create(http_req *r)
 		return;
 	}
 	rc = store_org_create(r->txn, (store_slice){ name, strlen(name) }, &org, &err);
+	if (rc == STORE_OK && json_object_get(body, "username")) {
+		/* the owner: Usergrid's body has username, email, name, password */
+		json_t *o = json_pack("{s:O}", "username", json_object_get(body, "username"));
+		static const char *const keys[] = { "email", "name", "password" };
+		for (size_t i = 0; i < 3; i++)
+			if (json_object_get(body, keys[i]))
+				json_object_set(o, keys[i], json_object_get(body, keys[i]));
+		rc = store_admin_create(r->txn, &org, o, &owner, &err);
+		json_decref(o);
+	}
 	json_decref(body);
 	if (rc == STORE_OK)
 		rc = store_app_create(r->txn, &org, (store_slice){ "sandbox", 7 }, &app, &err);
 	if (rc == STORE_OK) rc = store_app_list(r->txn, &org, &apps);
 	if (rc) {
+		json_decref(owner);
 		if (rc == STORE_EXISTS) http_error(r, 400, "duplicate_unique_property_exists", "%s", err.msg);
 		else http_store_error(r, rc, &err, NULL);
 		return;
 	}
-	json_t *env = http_envelope(r, NULL);
+	json_t *env = http_envelope(r, NULL), *data = json_object();
 	json_object_set_new(env, "action", json_string("new organization"));
 	json_object_set_new(env, "status", json_string("ok"));
-	json_object_set_new(env, "data", json_pack("{s:o}", "organization", org_json(&org, apps)));
+	if (owner) json_object_set_new(data, "owner", owner);
+	json_object_set_new(data, "organization", org_json(&org, apps));
+	json_object_set_new(env, "data", data);
 	http_reply(r, env);
 }
 

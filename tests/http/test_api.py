@@ -308,6 +308,15 @@ def test_management():
                                    "email": "boss@acme.com", "password": "pw1234"}, headers=SU)
         eq((st, doc["action"], doc["status"]), (200, "new organization", "ok"), "org create")
         eq(doc["data"]["organization"]["name"], "acme", "org name")
+        owner = doc["data"]["owner"]
+        eq((owner["username"], owner["email"], owner["type"]), ("boss", "boss@acme.com", "user"),
+           "owner")
+        check("password" not in owner, "no password echoed")
+        st2, doc2, _, _ = s.request("POST", "/management/orgs",
+                                    {"organization": "acme2", "username": "BOSS"}, headers=SU)
+        eq((st2, doc2["error"]), (400, "duplicate_unique_property_exists"), "admins are unique")
+        st2, doc2, _, _ = s.request("GET", "/management/orgs/acme2", headers=SU)
+        eq(st2, 404, "nothing of a refused org is left")
         check("acme/sandbox" in doc["data"]["organization"]["applications"], "sandbox app")
         st, doc, _, _ = s.request("POST", "/management/organizations", {"organization": "ACME"},
                                   headers=SU)
