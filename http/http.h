@@ -13,7 +13,7 @@ typedef struct http_server http_server;
 typedef struct {
 	const char *bind;          /* address to listen on; NULL = 127.0.0.1 */
 	unsigned    port;
-	unsigned    threads;       /* worker threads; 0 = one per core */
+	unsigned    threads;       /* worker threads; 0 = four per core */
 	size_t      max_body;      /* request body bytes; 0 = HTTP_MAX_BODY */
 	const char *superuser;     /* "name:password" for /management, or NULL */
 	const char *base_url;      /* for response `uri`; NULL = from Host */

@@ -29,11 +29,14 @@ typedef struct {
 	const char *value;     /* decoded, NUL-terminated ("" when absent) */
 } http_param;
 
+typedef struct http_writer http_writer;
+
 struct http_server {
 	struct MHD_Daemon *d;
-	store      *s;
-	http_config cfg;
-	unsigned    port;
+	store       *s;
+	http_config  cfg;
+	unsigned     port;
+	http_writer *writer;
 };
 
 /* What a path under /{org}/{app} names (spec 1.2), found by http_walk():
@@ -95,6 +98,10 @@ typedef struct http_req {
 	size_t       nrest;
 	walk         w;                 /* what the path names (app routes) */
 
+	/* the writer's queue (writer.c) */
+	struct http_req *next;
+	int          done;
+
 	/* the reply */
 	unsigned     status;
 	json_t      *resp;
@@ -106,6 +113,17 @@ typedef void (*http_handler)(http_req *r);
 
 /* router.c */
 void http_dispatch(http_req *r);
+/* Routes and handles r in r->txn (the route tables and the handlers). */
+void http_route(http_req *r);
+
+/* writer.c: group commit.  Every write request runs on one writer thread,
+** in a nested transaction of a batch that one synced commit ends. */
+http_writer *http_writer_start(store *s);
+/* Queues r, waits until its batch has committed (or failed); r's reply is
+** set either way. */
+void         http_writer_submit(http_writer *w, http_req *r);
+/* Finishes the queued work and stops the thread; NULL-safe. */
+void         http_writer_stop(http_writer *w);
 
 /* reply.c: the one funnel for errors, and the success envelope. */
 void        http_error(http_req *r, unsigned status, const char *code,

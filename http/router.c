@@ -7,8 +7,9 @@
 ** A pattern segment is a literal (alternatives separated by '|', compared
 ** without case), "{x}" (captures one segment) or "**" (the rest, possibly
 ** empty).  The dispatcher owns the 404/405 answers, the superuser check for
-** management routes, and the request's one transaction: read-only for GET,
-** a write transaction otherwise, committed only when the handler succeeded.
+** management routes, and the request's one transaction: read-only for GET;
+** for writes, a nested transaction in the writer's batch (writer.c),
+** committed only when the handler succeeded.
 */
 #include "http/http_int.h"
 
@@ -263,7 +264,6 @@ fail:
 void
 http_dispatch(http_req *r)
 {
-	const route *rt = NULL;
 	int write = r->method & (M_POST | M_PUT | M_DELETE);
 	store_rc rc;
 
@@ -282,11 +282,25 @@ http_dispatch(http_req *r)
 		h_status(r);
 		return;
 	}
-	rc = store_txn_begin(r->srv->s, write ? STORE_TXN_WRITE : STORE_TXN_READ, &r->txn);
+	if (write) {
+		/* the writer thread runs http_route in a transaction of its batch */
+		http_writer_submit(r->srv->writer, r);
+		return;
+	}
+	rc = store_txn_begin(r->srv->s, STORE_TXN_READ, &r->txn);
 	if (rc) {
 		http_store_error(r, rc, NULL, NULL);
 		return;
 	}
+	http_route(r);
+	store_txn_abort(r->txn);
+	r->txn = NULL;
+}
+
+void
+http_route(http_req *r)
+{
+	const route *rt = NULL;
 	if (literal_match("management|status", 17, r->seg[0])) {
 		rt = lookup(r, mgmt_routes, NROUTES(mgmt_routes), r->seg, r->nseg);
 		if (rt && (rt->flags & F_MGMT) && !superuser_ok(r)) rt = NULL;
@@ -297,12 +311,4 @@ http_dispatch(http_req *r)
 			            r->nseg - used);
 	}
 	if (rt) rt->handler(r);
-	if (write && r->status == 200 && r->txn) {
-		rc = store_txn_commit(r->txn);
-		r->txn = NULL;
-		if (rc) http_store_error(r, rc, NULL, NULL);
-	} else {
-		store_txn_abort(r->txn);
-		r->txn = NULL;
-	}
 }

@@ -309,13 +309,21 @@ http_server_start(store *s, const http_config *cfg, http_server **out)
 
 	srv->s = s;
 	srv->cfg = *cfg;
+	if (!(srv->writer = http_writer_start(s))) {
+		fprintf(stderr, "ugstore: cannot start the writer thread\n");
+		free(srv);
+		return -1;
+	}
 	if (!srv->cfg.max_body) srv->cfg.max_body = HTTP_MAX_BODY;
-	if (!srv->cfg.threads) srv->cfg.threads = cores > 0 ? (unsigned)cores : 2;
+	/* writers wait for their batch's sync without using a core, so more
+	** workers than cores let more writes share one commit */
+	if (!srv->cfg.threads) srv->cfg.threads = cores > 0 ? 4 * (unsigned)cores : 8;
 	memset(&addr, 0, sizeof addr);
 	addr.sin_family = AF_INET;
 	addr.sin_port = htons((uint16_t)cfg->port);
 	if (inet_pton(AF_INET, cfg->bind ? cfg->bind : "127.0.0.1", &addr.sin_addr) != 1) {
 		fprintf(stderr, "ugstore: bad bind address %s\n", cfg->bind);
+		http_writer_stop(srv->writer);
 		free(srv);
 		return -1;
 	}
@@ -331,6 +339,7 @@ http_server_start(store *s, const http_config *cfg, http_server **out)
 		MHD_OPTION_END);
 	if (!srv->d) {
 		fprintf(stderr, "ugstore: cannot listen on port %u\n", cfg->port);
+		http_writer_stop(srv->writer);
 		free(srv);
 		return -1;
 	}
@@ -360,5 +369,6 @@ http_server_stop(http_server *srv)
 		usleep(10000);
 	}
 	MHD_stop_daemon(srv->d);
+	http_writer_stop(srv->writer);
 	free(srv);
 }

@@ -1,0 +1,137 @@
+/*
+** writer.c: group commit.
+**
+** LMDB admits one write transaction at a time and a durable commit costs a
+** disk sync, so writes from many connections would queue for the lock and
+** pay one sync each.  Instead every write request is handed to one writer
+** thread.  The writer takes everything queued, opens one transaction for
+** the batch, runs each request in a nested transaction of it (a request
+** that fails aborts only its own changes), commits the batch with one
+** sync, and only then releases the requests' threads to send their
+** replies: an acknowledged write is always durable.  If the batch commit
+** fails, every request of the batch that had succeeded answers the error.
+** With one writer waiting, a batch is that one request: no added delay.
+*/
+#include "http/http_int.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#define WRITER_BATCH 256        /* requests committed together at most */
+
+struct http_writer {
+	store          *s;
+	pthread_t       thread;
+	pthread_mutex_t mu;
+	pthread_cond_t  work, done;
+	http_req       *head, *tail;
+	int             stop;
+};
+
+/* Runs one request in a child of the batch transaction. */
+static void
+run_one(store_txn *batch, http_req *r)
+{
+	store_txn *child = NULL;
+	store_rc rc = store_txn_begin_child(batch, &child);
+	if (rc) {
+		http_store_error(r, rc, NULL, NULL);
+		return;
+	}
+	r->txn = child;
+	http_route(r);
+	if (r->status == 200) {
+		rc = store_txn_commit(r->txn);
+		r->txn = NULL;
+		if (rc) http_store_error(r, rc, NULL, NULL);
+	} else {
+		store_txn_abort(r->txn);
+		r->txn = NULL;
+	}
+}
+
+static void *
+writer_main(void *arg)
+{
+	http_writer *w = arg;
+	for (;;) {
+		http_req *batch, *r;
+		size_t n = 0;
+
+		pthread_mutex_lock(&w->mu);
+		while (!w->head && !w->stop) pthread_cond_wait(&w->work, &w->mu);
+		if (!w->head) {
+			pthread_mutex_unlock(&w->mu);
+			return NULL;
+		}
+		batch = w->head;
+		for (r = batch; r->next && ++n < WRITER_BATCH; r = r->next)
+			;
+		w->head = r->next;
+		if (!w->head) w->tail = NULL;
+		r->next = NULL;
+		pthread_mutex_unlock(&w->mu);
+
+		store_txn *t = NULL;
+		store_rc rc = store_txn_begin(w->s, STORE_TXN_WRITE, &t);
+		for (r = batch; r; r = r->next) {
+			if (rc) http_store_error(r, rc, NULL, NULL);
+			else run_one(t, r);
+		}
+		if (rc == STORE_OK && (rc = store_txn_commit(t)) != STORE_OK)
+			for (r = batch; r; r = r->next)
+				if (r->status == 200) http_store_error(r, rc, NULL, NULL);
+
+		pthread_mutex_lock(&w->mu);
+		for (r = batch; r; r = r->next) r->done = 1;
+		pthread_cond_broadcast(&w->done);
+		pthread_mutex_unlock(&w->mu);
+	}
+}
+
+http_writer *
+http_writer_start(store *s)
+{
+	http_writer *w = xcalloc(1, sizeof *w);
+	w->s = s;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->work, NULL);
+	pthread_cond_init(&w->done, NULL);
+	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->work);
+		pthread_cond_destroy(&w->done);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void
+http_writer_submit(http_writer *w, http_req *r)
+{
+	pthread_mutex_lock(&w->mu);
+	r->next = NULL;
+	r->done = 0;
+	if (w->tail) w->tail->next = r;
+	else w->head = r;
+	w->tail = r;
+	pthread_cond_signal(&w->work);
+	while (!r->done) pthread_cond_wait(&w->done, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+http_writer_stop(http_writer *w)
+{
+	if (!w) return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->work);
+	pthread_cond_destroy(&w->done);
+	free(w);
+}

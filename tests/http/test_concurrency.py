@@ -1,0 +1,36 @@
+"""Concurrent writes through group commit: requests that share a batch
+commit together, and one that fails takes nothing of the others with it."""
+import threading
+
+from harness import Server, check, eq
+
+
+def test_concurrent_writes_share_commits_not_failures():
+    with Server() as s:
+        results, lock = [], threading.Lock()
+
+        def worker(w):
+            for i in range(40):
+                # every worker races for the same unique name once per round
+                # and writes one entity of its own
+                st1, d1 = s.app("POST", "/racers", {"name": "prize-%d" % i, "by": w})
+                st2, d2 = s.app("POST", "/racers", {"name": "own-%d-%d" % (w, i)})
+                with lock:
+                    results.append((i, w, st1, d1.get("error"), st2))
+
+        threads = [threading.Thread(target=worker, args=(w,)) for w in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for i in range(40):
+            round_ = [r for r in results if r[0] == i]
+            wins = [r for r in round_ if r[2] == 200]
+            eq(len(wins), 1, "one winner of prize-%d" % i)
+            check(all(r[3] == "duplicate_unique_property_exists" for r in round_ if r[2] != 200),
+                  "the others lose with a duplicate")
+            check(all(r[4] == 200 for r in round_), "own writes all succeed")
+        st, doc = s.app("GET", "/racers?limit=1000")
+        eq(len(doc["entities"]), 40 + 8 * 40, "everything acknowledged is there")
+        st, doc = s.app("GET", "")
+        eq(doc["entities"][0]["metadata"]["collections"]["racers"]["count"], 360, "count")
