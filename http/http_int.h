@@ -100,7 +100,8 @@ typedef struct http_req {
 
 	/* the writer's queue (writer.c) */
 	struct http_req *next;
-	int          done;
+	int          queued;            /* handed to the writer */
+	int          done;              /* the writer has finished it */
 
 	/* the reply */
 	unsigned     status;
@@ -111,16 +112,17 @@ typedef struct http_req {
 
 typedef void (*http_handler)(http_req *r);
 
-/* router.c */
-void http_dispatch(http_req *r);
+/* router.c: 1 when r was queued for the writer (the reply comes later). */
+int  http_dispatch(http_req *r);
 /* Routes and handles r in r->txn (the route tables and the handlers). */
 void http_route(http_req *r);
 
 /* writer.c: group commit.  Every write request runs on one writer thread,
 ** in a nested transaction of a batch that one synced commit ends. */
 http_writer *http_writer_start(store *s);
-/* Queues r, waits until its batch has committed (or failed); r's reply is
-** set either way. */
+/* Suspends r's connection and queues r; when its batch has committed (or
+** failed), r->done is set, its reply is in r, and the connection is
+** resumed so the access handler can send it. */
 void         http_writer_submit(http_writer *w, http_req *r);
 /* Finishes the queued work and stops the thread; NULL-safe. */
 void         http_writer_stop(http_writer *w);

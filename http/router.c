@@ -261,7 +261,7 @@ fail:
 	return 0;
 }
 
-void
+int
 http_dispatch(http_req *r)
 {
 	int write = r->method & (M_POST | M_PUT | M_DELETE);
@@ -270,31 +270,33 @@ http_dispatch(http_req *r)
 	if (r->method == M_OPTIONS) {
 		http_reply(r, json_object());
 		r->envelope = 0;
-		return;
+		return 0;
 	}
 	if (r->method == M_OTHER) {
 		r->allow = "GET, POST, PUT, DELETE";
 		http_error(r, 405, "unsupported_service_operation",
 		           "the method is not supported");
-		return;
+		return 0;
 	}
 	if (r->nseg == 0) {
 		h_status(r);
-		return;
+		return 0;
 	}
 	if (write) {
 		/* the writer thread runs http_route in a transaction of its batch */
+		r->queued = 1;
 		http_writer_submit(r->srv->writer, r);
-		return;
+		return 1;
 	}
 	rc = store_txn_begin(r->srv->s, STORE_TXN_READ, &r->txn);
 	if (rc) {
 		http_store_error(r, rc, NULL, NULL);
-		return;
+		return 0;
 	}
 	http_route(r);
 	store_txn_abort(r->txn);
 	r->txn = NULL;
+	return 0;
 }
 
 void

@@ -263,11 +263,15 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	if (r->replied) return MHD_YES;
+	if (r->queued) {             /* resumed by the writer, or a spurious call */
+		if (!__atomic_load_n(&r->done, __ATOMIC_ACQUIRE)) return MHD_YES;
+		return send_reply(r);
+	}
 	if (r->body_over) {
 		http_error(r, 413, "request_entity_too_large",
 		           "the request body exceeds %zu bytes", r->srv->cfg.max_body);
-	} else if (parse_target(r) == 0) {
-		http_dispatch(r);
+	} else if (parse_target(r) == 0 && http_dispatch(r)) {
+		return MHD_YES;          /* the writer has it; the reply comes later */
 	}
 	return send_reply(r);
 }
@@ -328,7 +332,8 @@ http_server_start(store *s, const http_config *cfg, http_server **out)
 		return -1;
 	}
 	srv->d = MHD_start_daemon(
-		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
+		MHD_USE_ERROR_LOG,
 		(uint16_t)cfg->port, NULL, NULL, on_request, srv,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)srv->cfg.threads,

@@ -11,6 +11,12 @@
 ** replies: an acknowledged write is always durable.  If the batch commit
 ** fails, every request of the batch that had succeeded answers the error.
 ** With one writer waiting, a batch is that one request: no added delay.
+**
+** A worker does not wait for the batch: it suspends the connection, queues
+** the request and goes on serving its other connections; the writer
+** resumes the connection when the batch is done, and MHD calls the access
+** handler again to send the reply.  So every connection's write can join
+** the next batch, however the connections are spread over the workers.
 */
 #include "http/http_int.h"
 
@@ -23,7 +29,7 @@ struct http_writer {
 	store          *s;
 	pthread_t       thread;
 	pthread_mutex_t mu;
-	pthread_cond_t  work, done;
+	pthread_cond_t  work;
 	http_req       *head, *tail;
 	int             stop;
 };
@@ -82,10 +88,13 @@ writer_main(void *arg)
 			for (r = batch; r; r = r->next)
 				if (r->status == 200) http_store_error(r, rc, NULL, NULL);
 
-		pthread_mutex_lock(&w->mu);
-		for (r = batch; r; r = r->next) r->done = 1;
-		pthread_cond_broadcast(&w->done);
-		pthread_mutex_unlock(&w->mu);
+		for (r = batch; r;) {
+			http_req *next = r->next;     /* r may be freed once resumed */
+			struct MHD_Connection *conn = r->conn;
+			__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+			MHD_resume_connection(conn);
+			r = next;
+		}
 	}
 }
 
@@ -96,11 +105,9 @@ http_writer_start(store *s)
 	w->s = s;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->work, NULL);
-	pthread_cond_init(&w->done, NULL);
 	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
 		pthread_mutex_destroy(&w->mu);
 		pthread_cond_destroy(&w->work);
-		pthread_cond_destroy(&w->done);
 		free(w);
 		return NULL;
 	}
@@ -110,14 +117,14 @@ http_writer_start(store *s)
 void
 http_writer_submit(http_writer *w, http_req *r)
 {
-	pthread_mutex_lock(&w->mu);
 	r->next = NULL;
 	r->done = 0;
+	MHD_suspend_connection(r->conn);
+	pthread_mutex_lock(&w->mu);
 	if (w->tail) w->tail->next = r;
 	else w->head = r;
 	w->tail = r;
 	pthread_cond_signal(&w->work);
-	while (!r->done) pthread_cond_wait(&w->done, &w->mu);
 	pthread_mutex_unlock(&w->mu);
 }
 
@@ -132,6 +139,5 @@ http_writer_stop(http_writer *w)
 	pthread_join(w->thread, NULL);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->work);
-	pthread_cond_destroy(&w->done);
 	free(w);
 }
