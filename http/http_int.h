@@ -32,7 +32,8 @@ typedef struct {
 typedef struct http_writer http_writer;
 
 struct http_server {
-	struct MHD_Daemon *d;
+	struct MHD_Daemon *d[HTTP_MAX_WORKERS];   /* one per worker thread */
+	unsigned     nd;
 	store       *s;
 	http_config  cfg;
 	unsigned     port;

@@ -14,5 +14,6 @@
 #define HTTP_MAX_LIMIT       1000        /* `limit` is clamped to this */
 #define HTTP_MAX_BATCH       1000        /* entities in one array POST */
 #define HTTP_MAX_ECHO        200         /* bytes of user input echoed in errors */
+#define HTTP_MAX_WORKERS     64          /* worker threads (--threads) */
 
 #endif

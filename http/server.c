@@ -304,6 +304,37 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	*req_cls = NULL;
 }
 
+/* 1 when nothing listens on addr yet: SO_REUSEPORT would otherwise let a
+** second server on the same port share its connections silently. */
+static int
+port_free(const struct sockaddr_in *addr)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+	if (fd < 0) return 1;
+	ok = bind(fd, (const struct sockaddr *)addr, sizeof *addr) == 0;
+	close(fd);
+	return ok;
+}
+
+/* One daemon per worker thread, each with its own listening socket on the
+** same port (SO_REUSEPORT): the kernel spreads new connections over them
+** evenly, where threads sharing one socket let the first awake take all. */
+static struct MHD_Daemon *
+start_daemon(http_server *srv, struct sockaddr_in *addr)
+{
+	return MHD_start_daemon(
+		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
+		MHD_USE_ERROR_LOG,
+		ntohs(addr->sin_port), NULL, NULL, on_request, srv,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)addr,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+		MHD_OPTION_END);
+}
+
 int
 http_server_start(store *s, const http_config *cfg, http_server **out)
 {
@@ -313,45 +344,46 @@ http_server_start(store *s, const http_config *cfg, http_server **out)
 
 	srv->s = s;
 	srv->cfg = *cfg;
-	if (!(srv->writer = http_writer_start(s))) {
-		fprintf(stderr, "ugstore: cannot start the writer thread\n");
-		free(srv);
-		return -1;
-	}
 	if (!srv->cfg.max_body) srv->cfg.max_body = HTTP_MAX_BODY;
-	/* writers wait for their batch's sync without using a core, so more
-	** workers than cores let more writes share one commit */
+	/* writes wait for their batch's sync without holding a worker, but a
+	** few workers more than cores keep reads flowing meanwhile */
 	if (!srv->cfg.threads) srv->cfg.threads = cores > 0 ? 4 * (unsigned)cores : 8;
+	if (srv->cfg.threads > HTTP_MAX_WORKERS) srv->cfg.threads = HTTP_MAX_WORKERS;
 	memset(&addr, 0, sizeof addr);
 	addr.sin_family = AF_INET;
 	addr.sin_port = htons((uint16_t)cfg->port);
 	if (inet_pton(AF_INET, cfg->bind ? cfg->bind : "127.0.0.1", &addr.sin_addr) != 1) {
 		fprintf(stderr, "ugstore: bad bind address %s\n", cfg->bind);
-		http_writer_stop(srv->writer);
-		free(srv);
-		return -1;
+		goto fail;
 	}
-	srv->d = MHD_start_daemon(
-		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
-		MHD_USE_ERROR_LOG,
-		(uint16_t)cfg->port, NULL, NULL, on_request, srv,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)srv->cfg.threads,
-		MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-		MHD_OPTION_END);
-	if (!srv->d) {
-		fprintf(stderr, "ugstore: cannot listen on port %u\n", cfg->port);
-		http_writer_stop(srv->writer);
-		free(srv);
-		return -1;
+	if (cfg->port && !port_free(&addr)) {
+		fprintf(stderr, "ugstore: port %u is in use\n", cfg->port);
+		goto fail;
 	}
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
-	srv->port = info ? info->port : cfg->port;
+	if (!(srv->writer = http_writer_start(s))) {
+		fprintf(stderr, "ugstore: cannot start the writer thread\n");
+		goto fail;
+	}
+	for (unsigned i = 0; i < srv->cfg.threads; i++) {
+		if (!(srv->d[i] = start_daemon(srv, &addr))) {
+			fprintf(stderr, "ugstore: cannot listen on port %u\n", ntohs(addr.sin_port));
+			goto fail;
+		}
+		srv->nd++;
+		if (i == 0) {           /* the others join the port the first one got */
+			const union MHD_DaemonInfo *info =
+				MHD_get_daemon_info(srv->d[0], MHD_DAEMON_INFO_BIND_PORT);
+			srv->port = info ? info->port : cfg->port;
+			addr.sin_port = htons((uint16_t)srv->port);
+		}
+	}
 	*out = srv;
 	return 0;
+fail:
+	for (unsigned i = 0; i < srv->nd; i++) MHD_stop_daemon(srv->d[i]);
+	http_writer_stop(srv->writer);
+	free(srv);
+	return -1;
 }
 
 unsigned
@@ -364,16 +396,23 @@ void
 http_server_stop(http_server *srv)
 {
 	if (!srv) return;
-	MHD_socket fd = MHD_quiesce_daemon(srv->d);
-	if (fd != MHD_INVALID_SOCKET) close(fd);
-	/* Let requests already being served finish (up to 10 s). */
-	for (int i = 0; i < 1000; i++) {
-		const union MHD_DaemonInfo *info =
-			MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-		if (!info || info->num_connections == 0) break;
+	for (unsigned i = 0; i < srv->nd; i++) {
+		MHD_socket fd = MHD_quiesce_daemon(srv->d[i]);
+		if (fd != MHD_INVALID_SOCKET) close(fd);
+	}
+	/* Let requests already being served finish (up to 10 s); the writer is
+	** still running, so queued writes complete and their replies go out. */
+	for (int t = 0; t < 1000; t++) {
+		unsigned open = 0;
+		for (unsigned i = 0; i < srv->nd; i++) {
+			const union MHD_DaemonInfo *info =
+				MHD_get_daemon_info(srv->d[i], MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+			if (info) open += info->num_connections;
+		}
+		if (open == 0) break;
 		usleep(10000);
 	}
-	MHD_stop_daemon(srv->d);
+	for (unsigned i = 0; i < srv->nd; i++) MHD_stop_daemon(srv->d[i]);
 	http_writer_stop(srv->writer);
 	free(srv);
 }

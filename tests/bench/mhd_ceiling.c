@@ -3,9 +3,10 @@
 **
 **   mhd_ceiling [--port N] [--threads N]
 **
-** A bare libmicrohttpd server started with the same flags and options as
-** http/server.c (an epoll internal thread with a thread pool, default one
-** thread per core, bound to 127.0.0.1) that answers every request, whatever
+** A bare libmicrohttpd server started the way http/server.c starts ugstore
+** (one daemon per worker thread, each an epoll internal thread with its own
+** SO_REUSEPORT listening socket on the same port, default four workers per
+** core, bound to 127.0.0.1) that answers every request, whatever
 ** its method and target, with the same fixed JSON body of about 700 bytes,
 ** the size of ugstore's reply to a GET of one entity, and the same headers.
 ** A request body is read and thrown away.  No store, no routing, no JSON
@@ -86,7 +87,8 @@ main(int argc, char **argv)
 	unsigned port = 0, threads = 0;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	struct sockaddr_in addr;
-	struct MHD_Daemon *d;
+	struct MHD_Daemon *d[64];
+	unsigned nd = 0;
 	const union MHD_DaemonInfo *info;
 	sigset_t sigs;
 	int sig;
@@ -100,7 +102,8 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!threads) threads = cores > 0 ? (unsigned)cores : 2;
+	if (!threads) threads = cores > 0 ? 4 * (unsigned)cores : 8;
+	if (threads > 64) threads = 64;
 
 	memset(&addr, 0, sizeof addr);
 	addr.sin_family = AF_INET;
@@ -114,22 +117,28 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	d = MHD_start_daemon(
-		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG,
-		(uint16_t)port, NULL, NULL, on_request, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-		MHD_OPTION_END);
-	if (!d) {
-		fprintf(stderr, "mhd_ceiling: cannot listen on port %u\n", port);
-		return 1;
+	for (unsigned i = 0; i < threads; i++) {
+		d[i] = MHD_start_daemon(
+			MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+			ntohs(addr.sin_port), NULL, NULL, on_request, NULL,
+			MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+			MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
+			MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+			MHD_OPTION_END);
+		if (!d[i]) {
+			fprintf(stderr, "mhd_ceiling: cannot listen on port %u\n", ntohs(addr.sin_port));
+			return 1;
+		}
+		nd++;
+		if (i == 0) {
+			info = MHD_get_daemon_info(d[0], MHD_DAEMON_INFO_BIND_PORT);
+			if (info) addr.sin_port = htons((uint16_t)info->port);
+		}
 	}
-	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-	printf("listening on 127.0.0.1:%u\n", info ? (unsigned)info->port : port);
+	printf("listening on 127.0.0.1:%u\n", (unsigned)ntohs(addr.sin_port));
 	fflush(stdout);
 	sigwait(&sigs, &sig);
-	MHD_stop_daemon(d);
+	for (unsigned i = 0; i < nd; i++) MHD_stop_daemon(d[i]);
 	return 0;
 }
