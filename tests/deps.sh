@@ -8,6 +8,8 @@ for p in build-essential liblmdb-dev libjansson-dev libmicrohttpd-dev uuid-dev \
          libcrypt-dev python3 curl wrk lmdb-utils "$@"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need="$need $p"
 done
+# The SDK suite needs Node.js and npm: Debian's when none is installed.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || need="$need nodejs npm"
 [ -z "$need" ] && exit 0
 echo "installing:$need"
 SUDO=""
