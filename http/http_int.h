@@ -34,6 +34,7 @@ typedef struct http_writer http_writer;
 struct http_server {
 	struct MHD_Daemon *d[HTTP_MAX_WORKERS];   /* one per worker thread */
 	unsigned     nd;
+	int          stopping;                    /* replies close connections */
 	store       *s;
 	http_config  cfg;
 	unsigned     port;
@@ -123,9 +124,12 @@ void http_route(http_req *r);
 http_writer *http_writer_start(store *s);
 /* Suspends r's connection and queues r; when its batch has committed (or
 ** failed), r->done is set, its reply is in r, and the connection is
-** resumed so the access handler can send it. */
-void         http_writer_submit(http_writer *w, http_req *r);
-/* Finishes the queued work and stops the thread; NULL-safe. */
+** resumed so the access handler can send it.  Returns 0 (nothing queued,
+** nothing suspended) once the writer is closing. */
+int          http_writer_submit(http_writer *w, http_req *r);
+/* Refuses new writes and waits until every queued one is resumed. */
+void         http_writer_close(http_writer *w);
+/* Stops the thread (after http_writer_close and the daemons); NULL-safe. */
 void         http_writer_stop(http_writer *w);
 
 /* reply.c: the one funnel for errors, and the success envelope. */

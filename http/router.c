@@ -284,9 +284,12 @@ http_dispatch(http_req *r)
 	}
 	if (write) {
 		/* the writer thread runs http_route in a transaction of its batch */
-		r->queued = 1;
-		http_writer_submit(r->srv->writer, r);
-		return 1;
+		if (http_writer_submit(r->srv->writer, r)) {
+			r->queued = 1;
+			return 1;
+		}
+		http_error(r, 503, "service_unavailable", "the server is shutting down");
+		return 0;
 	}
 	rc = store_txn_begin(r->srv->s, STORE_TXN_READ, &r->txn);
 	if (rc) {

@@ -200,6 +200,8 @@ send_reply(http_req *r)
 	MHD_add_response_header(resp, "Content-Type", "application/json;charset=UTF-8");
 	MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
 	if (r->allow) MHD_add_response_header(resp, "Allow", r->allow);
+	if (__atomic_load_n(&r->srv->stopping, __ATOMIC_RELAXED))
+		MHD_add_response_header(resp, "Connection", "close");
 	if (r->method == M_OPTIONS) {
 		MHD_add_response_header(resp, "Access-Control-Allow-Methods",
 		                        "GET, POST, PUT, DELETE, OPTIONS");
@@ -396,6 +398,7 @@ void
 http_server_stop(http_server *srv)
 {
 	if (!srv) return;
+	__atomic_store_n(&srv->stopping, 1, __ATOMIC_RELAXED);   /* drain keep-alives */
 	for (unsigned i = 0; i < srv->nd; i++) {
 		MHD_socket fd = MHD_quiesce_daemon(srv->d[i]);
 		if (fd != MHD_INVALID_SOCKET) close(fd);
@@ -412,6 +415,9 @@ http_server_stop(http_server *srv)
 		if (open == 0) break;
 		usleep(10000);
 	}
+	/* No connection may stay suspended when a daemon stops: new writes now
+	** get 503, queued ones finish and are resumed. */
+	http_writer_close(srv->writer);
 	for (unsigned i = 0; i < srv->nd; i++) MHD_stop_daemon(srv->d[i]);
 	http_writer_stop(srv->writer);
 	free(srv);

@@ -29,8 +29,10 @@ struct http_writer {
 	store          *s;
 	pthread_t       thread;
 	pthread_mutex_t mu;
-	pthread_cond_t  work;
+	pthread_cond_t  work, idle;
 	http_req       *head, *tail;
+	unsigned        inflight;     /* queued or running, not yet resumed */
+	int             closing;      /* refuse new writes (shutdown) */
 	int             stop;
 };
 
@@ -88,13 +90,18 @@ writer_main(void *arg)
 			for (r = batch; r; r = r->next)
 				if (r->status == 200) http_store_error(r, rc, NULL, NULL);
 
-		for (r = batch; r;) {
+		unsigned resumed = 0;
+		for (r = batch; r; resumed++) {
 			http_req *next = r->next;     /* r may be freed once resumed */
 			struct MHD_Connection *conn = r->conn;
 			__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
 			MHD_resume_connection(conn);
 			r = next;
 		}
+		pthread_mutex_lock(&w->mu);
+		w->inflight -= resumed;
+		if (w->inflight == 0) pthread_cond_broadcast(&w->idle);
+		pthread_mutex_unlock(&w->mu);
 	}
 }
 
@@ -105,26 +112,45 @@ http_writer_start(store *s)
 	w->s = s;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->work, NULL);
+	pthread_cond_init(&w->idle, NULL);
 	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
 		pthread_mutex_destroy(&w->mu);
 		pthread_cond_destroy(&w->work);
+		pthread_cond_destroy(&w->idle);
 		free(w);
 		return NULL;
 	}
 	return w;
 }
 
-void
+int
 http_writer_submit(http_writer *w, http_req *r)
 {
 	r->next = NULL;
 	r->done = 0;
-	MHD_suspend_connection(r->conn);
 	pthread_mutex_lock(&w->mu);
+	if (w->closing) {
+		pthread_mutex_unlock(&w->mu);
+		return 0;
+	}
+	/* suspended before the writer can see it, so its resume comes after */
+	MHD_suspend_connection(r->conn);
 	if (w->tail) w->tail->next = r;
 	else w->head = r;
 	w->tail = r;
+	w->inflight++;
 	pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->mu);
+	return 1;
+}
+
+void
+http_writer_close(http_writer *w)
+{
+	if (!w) return;
+	pthread_mutex_lock(&w->mu);
+	w->closing = 1;
+	while (w->inflight) pthread_cond_wait(&w->idle, &w->mu);
 	pthread_mutex_unlock(&w->mu);
 }
 
@@ -139,5 +165,6 @@ http_writer_stop(http_writer *w)
 	pthread_join(w->thread, NULL);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->work);
+	pthread_cond_destroy(&w->idle);
 	free(w);
 }
