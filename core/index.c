@@ -114,10 +114,16 @@ hash_lc(const char *s, size_t n)
 	return h;
 }
 
-/* Appends a string value: lower-cased, 0x00, and a hash when cut.  Room is
-** kept for the TAIL (and, for prefix bounds, nothing more is needed). */
-static void
-put_string(keybuf *k, const char *s, size_t n, int terminate)
+/* How a value is written: as an index entry (a cut string gets 0x00 and
+** its hash), as a range bound (a cut string becomes its cut prefix: every
+** entry it could stand for is in range, the predicate re-checks), or as a
+** string prefix (never terminated). */
+enum { AS_ENTRY, AS_BOUND, AS_PREFIX };
+
+/* Appends a string value lower-cased; room is kept for the TAIL.  Returns
+** 1 when the value had to be cut. */
+static int
+put_string(keybuf *k, const char *s, size_t n, int mode)
 {
 	size_t room = k->n + TAIL + 1 <= KEY_MAX ? KEY_MAX - k->n - TAIL - 1 : 0;
 	size_t take = n;
@@ -125,7 +131,7 @@ put_string(keybuf *k, const char *s, size_t n, int terminate)
 	if (take > room) {
 		if (room < 9) {
 			k->overflow = 1;
-			return;
+			return 1;
 		}
 		take = room - 8;
 		cut = 1;
@@ -134,13 +140,15 @@ put_string(keybuf *k, const char *s, size_t n, int terminate)
 	lc_copy(lc, s, take);
 	key_put(k, lc, take);
 	free(lc);
-	if (!terminate && !cut) return;
+	if (mode == AS_PREFIX || (mode == AS_BOUND && cut)) return cut;
 	key_u8(k, 0);
 	if (cut) key_u64(k, hash_lc(s, n));
+	return cut;
 }
 
-static void
-put_value(keybuf *k, const store_ix_value *v, int terminate)
+/* Appends tag and value; returns 1 when a string was cut. */
+static int
+put_value(keybuf *k, const store_ix_value *v, int mode)
 {
 	key_u8(k, v->tag);
 	switch (v->tag) {
@@ -152,8 +160,20 @@ put_value(keybuf *k, const store_ix_value *v, int terminate)
 		key_u64(k, enc_double(v->d2));
 		break;
 	case STORE_IX_STRING:
-	case STORE_IX_WORD:   put_string(k, v->s, v->n, terminate); break;
+	case STORE_IX_WORD:   return put_string(k, v->s, v->n, mode);
 	}
+	return 0;
+}
+
+/* The flags of a path: meta, 'p', app, type\0, path. */
+static void
+key_flags(keybuf *k, const store_app *app, const char *type, const char *path)
+{
+	key_init(k);
+	key_u8(k, 'p');
+	key_id(k, &app->uuid);
+	key_str(k, type);
+	key_put(k, path, strlen(path));
 }
 
 /* app, type\0, path\0 */
@@ -192,18 +212,32 @@ typedef struct {
 	const store_id  *id;
 	uint64_t         time;
 	int              words;     /* index the words of strings here */
+	int              arrays;    /* arrays being walked through */
+	keyset          *flags;     /* path flags seen (NULL: not wanted) */
 	char             path[STORE_INDEX_MAX_PATH + 2];
 } walker;
+
+/* Notes a property flag of the path being walked (see store_index_flags). */
+static void
+flag(walker *w, unsigned f)
+{
+	keybuf k;
+	key_flags(&k, w->app, w->type, w->path);
+	key_u8(&k, f);
+	ks_add(w->flags, &k);
+}
 
 static void
 emit(walker *w, const store_ix_value *v)
 {
 	keybuf k;
 	key_head(&k, w->app, w->type, w->path);
-	put_value(&k, v, 1);
+	int cut = put_value(&k, v, AS_ENTRY);
 	key_u64(&k, w->time);
 	key_id(&k, w->id);
 	ks_add(w->ks, &k);
+	if (w->flags && w->arrays && v->tag != STORE_IX_WORD) flag(w, STORE_IXF_MULTI);
+	if (w->flags && cut && v->tag == STORE_IX_STRING) flag(w, STORE_IXF_LONG);
 }
 
 static int
@@ -243,7 +277,7 @@ walk_value(walker *w, json_t *v, int in_array)
 		}
 		json_object_foreach(v, key, x) {
 			size_t kn = strlen(key);
-			if (base + kn + 2 > STORE_INDEX_MAX_PATH) continue;   /* not indexed */
+			if (base + (base ? 1 : 0) + kn > STORE_INDEX_MAX_PATH) continue;   /* not indexed */
 			/* the type is the index's own; a uuid is matched whole */
 			if (!base && strcmp(key, "type") == 0) continue;
 			w->words = base || strcmp(key, "uuid") != 0;
@@ -259,7 +293,9 @@ walk_value(walker *w, json_t *v, int in_array)
 		size_t i;
 		json_t *x;
 		if (in_array) return;
+		w->arrays++;
 		json_array_foreach(v, i, x) walk_value(w, x, 1);
+		w->arrays--;
 		return;
 	}
 	case JSON_STRING:
@@ -289,12 +325,50 @@ walk_value(walker *w, json_t *v, int in_array)
 }
 
 static void
-entity_keys(keyset *ks, const store_app *app, json_t *e, const store_id *id,
-            uint64_t time)
+entity_keys(keyset *ks, keyset *flags, const store_app *app, json_t *e,
+            const store_id *id, uint64_t time)
 {
 	const char *type = json_string_value(json_object_get(e, "type"));
-	walker w = { ks, app, type, id, time, 1, "" };
+	walker w = { ks, app, type, id, time, 1, 0, flags, "" };
 	if (type) walk_value(&w, e, 0);
+}
+
+/* ORs the flags noted in fs into the stored ones. */
+static store_rc
+flags_merge(store_txn *t, keyset *fs)
+{
+	size_t n;
+	const unsigned char **v = ks_sorted(fs, &n);
+	store_rc rc = STORE_OK;
+	for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+		keybuf k;
+		void *have;
+		size_t hn;
+		unsigned f = v[i][2 + ent_len(v[i]) - 1], cur = 0;
+		key_init(&k);
+		key_put(&k, v[i] + 2, ent_len(v[i]) - 1);
+		rc = kv_get(t, DBI_META, &k, &have, &hn);
+		if (rc == STORE_OK && hn == 1) cur = *(unsigned char *)have;
+		else if (rc != STORE_NOTFOUND && rc != STORE_OK) break;
+		rc = STORE_OK;
+		if ((cur | f) != cur) {
+			unsigned char b = (unsigned char)(cur | f);
+			rc = kv_put(t, DBI_META, &k, &b, 1);
+		}
+	}
+	free(v);
+	return rc;
+}
+
+unsigned
+store_index_flags(store_txn *t, const store_app *app, const char *type, const char *path)
+{
+	keybuf k;
+	void *v;
+	size_t n;
+	key_flags(&k, app, type, path);
+	if (k.overflow || kv_get(t, DBI_META, &k, &v, &n) != STORE_OK || n != 1) return 0;
+	return *(unsigned char *)v;
 }
 
 store_rc
@@ -306,8 +380,16 @@ index_update(store_txn *t, const store_app *app, const store_id *id, json_t *old
 	size_t na, nb, i = 0, j = 0;
 	store_rc rc = STORE_OK;
 
-	if (old) entity_keys(&a, app, old, id, old_time);
-	if (new) entity_keys(&b, app, new, id, new_time);
+	keyset fs = { 0 };
+	if (old) entity_keys(&a, NULL, app, old, id, old_time);
+	if (new) entity_keys(&b, &fs, app, new, id, new_time);
+	if (fs.count && (rc = flags_merge(t, &fs))) {
+		free(fs.buf);
+		free(a.buf);
+		free(b.buf);
+		return rc;
+	}
+	free(fs.buf);
 	va = ks_sorted(&a, &na);
 	vb = ks_sorted(&b, &nb);
 	while (rc == STORE_OK && (i < na || j < nb)) {
@@ -341,7 +423,7 @@ store_index_pos_is(const store_app *app, const char *type, const char *path,
 	keybuf k;
 	key_head(&k, app, type, path);
 	size_t head = k.n;
-	put_value(&k, v, 1);
+	put_value(&k, v, AS_ENTRY);
 	if (k.overflow || pos->n < TAIL) return 0;
 	return k.n - head == pos->n - TAIL && memcmp(k.b + head, pos->b, k.n - head) == 0;
 }
@@ -366,20 +448,20 @@ make_bounds(bounds *bd, const store_app *app, const store_ix_range *r)
 	bd->hi_prefix = 0;
 	int tag_lo = r->tag ? r->tag : STORE_IX_DOUBLE, tag_hi = r->tag ? r->tag : STORE_IX_BOOL;
 	if (r->prefix && r->lo) {
-		put_value(&bd->lo, r->lo, 0);
+		put_value(&bd->lo, r->lo, AS_PREFIX);
 		bd->hi = bd->lo;
 		bd->hi_prefix = 1;
 		return;
 	}
-	if (r->lo) {
-		put_value(&bd->lo, r->lo, 1);
-		bd->lo_skip = !r->lo_incl;
+	if (r->lo) {                 /* a cut bound widens to its prefix */
+		int cut = put_value(&bd->lo, r->lo, AS_BOUND);
+		bd->lo_skip = !cut && !r->lo_incl;
 	} else {
 		key_u8(&bd->lo, (unsigned)tag_lo);
 	}
 	if (r->hi) {
-		put_value(&bd->hi, r->hi, 1);
-		bd->hi_prefix = r->hi_incl;
+		int cut = put_value(&bd->hi, r->hi, AS_BOUND);
+		bd->hi_prefix = cut || r->hi_incl;
 	} else {
 		key_u8(&bd->hi, (unsigned)tag_hi + 1);
 	}

@@ -378,6 +378,13 @@ store_rc store_index_scan(store_txn *t, const store_app *app,
                           const store_ix_range *r, const store_ix_pos *after,
                           size_t limit, store_id *ids, store_ix_pos *poss,
                           uint64_t *times, size_t *n);
+/* What the index has seen of a path (flags only ever get set): MULTI, some
+** entity had several values there (an array); LONG, some string there was
+** too long for a key and was cut.  0 when neither. */
+enum { STORE_IXF_MULTI = 1, STORE_IXF_LONG = 2 };
+unsigned store_index_flags(store_txn *t, const store_app *app, const char *type,
+                           const char *path);
+
 /* 1 when the index entry at pos holds the value v (same type and path). */
 int store_index_pos_is(const store_app *app, const char *type, const char *path,
                        const store_ix_pos *pos, const store_ix_value *v);

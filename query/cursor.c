@@ -7,6 +7,12 @@
 **   3  a phase byte and a position in a property index (up to
 **      STORE_IXPOS_MAX bytes)
 **   4  the (time, uuid) of the last entity of a page listed newest first
+**   5  a verb and an edge listing position (connections of every verb)
+**   6  JSON: the sort keys, distance, time and uuid of the last entity of a
+**      sorted page (keyset)
+**   7  a phase byte and a property index position (the order plan)
+**   8  JSON: uuid, time and distance of that entity, for keys too long to
+**      carry
 */
 #include "query/query.h"
 
@@ -66,6 +72,13 @@ query_cursor_decode_raw(const char *text, size_t n, int kind, void *data, size_t
 	if (acc != 0 || o < 2 || raw[0] != kind || o - 1 > cap) return 0;
 	memcpy(data, raw + 1, o - 1);
 	return o - 1;
+}
+
+int
+query_cursor_kind(const char *text)
+{
+	int a = b64val((unsigned char)text[0]), b = a < 0 ? -1 : b64val((unsigned char)text[1]);
+	return a < 0 || b < 0 ? 0 : (a << 2) | (b >> 4);
 }
 
 void

@@ -282,8 +282,17 @@ run_scan(store_txn *t, const store_app *app, const query_scope *sc, const ql_que
 	size_t n;
 	store_rc rc;
 
-	if (cursor && *cursor && !query_cursor_decode(cursor, strlen(cursor), &from))
+	if (cursor && *cursor && query_cursor_kind(cursor) == QUERY_CURSOR_TIME) {
+		/* where a range plan stopped: (time, uuid) is an edge position */
+		unsigned char raw[24];
+		if (query_cursor_decode_raw(cursor, strlen(cursor), QUERY_CURSOR_TIME, raw, 24) != 24)
+			return STORE_INVALID;
+		for (int i = 0; i < 8; i++) from.b[i] = (unsigned char)~raw[i];
+		memcpy(from.b + 8, raw + 8, 16);
+		from.set = 1;
+	} else if (cursor && *cursor && !query_cursor_decode(cursor, strlen(cursor), &from)) {
 		return STORE_INVALID;
+	}
 	describe(res, "scan: the collection's edges newest first, each entity checked", NULL);
 	for (;;) {
 		rc = store_edge_scan(t, app, &sc->owner, sc->kind, sc->name, &from, SCAN_BATCH,
@@ -535,7 +544,7 @@ run_order(store_txn *t, const store_app *app, const query_scope *sc, const ql_qu
 	store_rc rc = STORE_OK;
 
 	if (cursor && *cursor) {
-		size_t got = query_cursor_decode_raw(cursor, strlen(cursor), QUERY_CURSOR_INDEX, raw,
+		size_t got = query_cursor_decode_raw(cursor, strlen(cursor), QUERY_CURSOR_ORDER, raw,
 		                                     sizeof raw);
 		if (got < 1 || raw[0] > 1) {
 			rc = STORE_INVALID;
@@ -573,7 +582,7 @@ run_order(store_txn *t, const store_app *app, const query_scope *sc, const ql_qu
 			if (page_full(res, limit)) {
 				raw[0] = 0;
 				memcpy(raw + 1, poss[i].b, poss[i].n);
-				query_cursor_encode_raw(QUERY_CURSOR_INDEX, raw, poss[i].n + 1, res->cursor);
+				query_cursor_encode_raw(QUERY_CURSOR_ORDER, raw, poss[i].n + 1, res->cursor);
 				res->has_cursor = 1;
 				goto done;
 			}
@@ -609,7 +618,7 @@ run_order(store_txn *t, const store_app *app, const query_scope *sc, const ql_qu
 				if (page_full(res, limit)) {
 					raw[0] = 1;
 					memcpy(raw + 1, eposs[i].b, STORE_POS_SIZE);
-					query_cursor_encode_raw(QUERY_CURSOR_INDEX, raw, STORE_POS_SIZE + 1,
+					query_cursor_encode_raw(QUERY_CURSOR_ORDER, raw, STORE_POS_SIZE + 1,
 					                        res->cursor);
 					res->has_cursor = 1;
 					goto done;
@@ -710,18 +719,54 @@ sort_cursor_encode(const match *m, char out[QUERY_CURSOR_MAX])
 	json_array_append_new(a, json_string(id));
 	char *text = json_dumps(a, JSON_COMPACT);
 	json_decref(a);
-	int ok = text && strlen(text) <= QUERY_CURSOR_RAW_MAX;
-	if (ok) query_cursor_encode_raw(QUERY_CURSOR_SORTKEY, text, strlen(text), out);
+	if (text && strlen(text) <= QUERY_CURSOR_RAW_MAX) {
+		query_cursor_encode_raw(QUERY_CURSOR_SORTKEY, text, strlen(text), out);
+	} else {
+		/* keys too long to carry: the entity itself, read again to resume */
+		free(text);
+		text = NULL;
+		json_t *ref = json_pack("[s, I, f]", id, (json_int_t)m->time, m->distance);
+		text = json_dumps(ref, JSON_COMPACT);
+		json_decref(ref);
+		if (!text) return 0;
+		query_cursor_encode_raw(QUERY_CURSOR_SORTREF, text, strlen(text), out);
+	}
 	free(text);
-	return ok;
+	return 1;
 }
 
 static int
-sort_cursor_decode(const char *c, const ql_query *q, match *m)
+sort_cursor_decode(store_txn *t, const store_app *app, const ql_query *q, const char *c,
+                   match *m)
 {
 	char text[QUERY_CURSOR_RAW_MAX + 1];
 	size_t n = query_cursor_decode_raw(c, strlen(c), QUERY_CURSOR_SORTKEY, text, sizeof text - 1);
 	json_t *a;
+	if (!n && (n = query_cursor_decode_raw(c, strlen(c), QUERY_CURSOR_SORTREF, text,
+	                                       sizeof text - 1))) {
+		/* a reference: the last entity of the page, its keys read again */
+		text[n] = '\0';
+		a = json_loads(text, 0, NULL);
+		const char *id = json_string_value(json_array_get(a, 0));
+		json_t *e = NULL;
+		int ok = json_is_array(a) && json_array_size(a) == 3 && id &&
+		         json_is_integer(json_array_get(a, 1)) && json_is_number(json_array_get(a, 2)) &&
+		         store_id_parse((store_slice){ id, strlen(id) }, &m->id) &&
+		         store_entity_get(t, app, &m->id, &e) == STORE_OK;
+		if (ok) {
+			m->e = NULL;
+			m->time = (uint64_t)json_integer_value(json_array_get(a, 1));
+			m->distance = json_number_value(json_array_get(a, 2));
+			m->keys = json_array();
+			for (size_t i = 0; i < q->norder; i++) {
+				json_t *v = sort_value(e, q->order[i].prop);
+				json_array_append(m->keys, rank(v) == R_MISSING ? json_null() : v);
+			}
+		}
+		json_decref(e);
+		json_decref(a);
+		return ok;
+	}
 	if (!n) return 0;
 	text[n] = '\0';
 	a = json_loads(text, 0, NULL);
@@ -755,7 +800,7 @@ run_sorted(store_txn *t, const store_app *app, const query_scope *sc, const ql_q
 	store_rc rc = STORE_OK;
 
 	if (cursor && *cursor) {
-		if (sort_cursor_decode(cursor, q, &after)) have_after = 1;
+		if (sort_cursor_decode(t, app, q, cursor, &after)) have_after = 1;
 		else if (!query_cursor_decode_offset(cursor, strlen(cursor), &offset)) return STORE_INVALID;
 	}
 	describe(res, src ? "sort in memory, candidates from" : "sort in memory, candidates: every edge",
@@ -864,7 +909,7 @@ run_order_groups(store_txn *t, const store_app *app, const query_scope *sc, cons
 	if (bound) r = bound->r;
 	r.desc = q->order[0].desc;
 	if (cursor && *cursor) {
-		if (!sort_cursor_decode(cursor, q, &after)) {
+		if (!sort_cursor_decode(t, app, q, cursor, &after)) {
 			rc = STORE_INVALID;
 			goto done;
 		}
@@ -972,7 +1017,15 @@ run_direct(store_txn *t, const store_app *app, const query_scope *sc, const ql_q
 		rc = store_edge_has(t, app, &sc->owner, sc->kind, sc->name, &id);
 		if (rc == STORE_NOTFOUND) continue;
 		if (rc || (rc = load(t, app, sc, &id, &e))) return rc;
-		if (e) json_array_append_new(res->entities, e);
+		if (!e) continue;
+		/* an id named twice is listed once */
+		const char *u = json_string_value(json_object_get(e, "uuid"));
+		size_t k, dup = 0;
+		json_t *x;
+		json_array_foreach(res->entities, k, x)
+			if (u && strcmp(u, json_string_value(json_object_get(x, "uuid"))) == 0) dup = 1;
+		if (dup) json_decref(e);
+		else json_array_append_new(res->entities, e);
 	}
 	return STORE_OK;
 }
@@ -1014,12 +1067,40 @@ union_terms(store_txn *t, const store_app *app, const query_scope *sc, const ql_
 	return STORE_OK;
 }
 
+/* Can the first order key drive an order plan through its index? */
+static int
+order_indexable(store_txn *t, const store_app *app, const query_scope *sc, const ql_query *q)
+{
+	const char *p = q->order[0].prop;
+	return sc->root && sc->type && sc->type[0] && strlen(p) <= STORE_INDEX_MAX_PATH &&
+	       strcmp(p, "type") != 0 &&
+	       !(store_index_flags(t, app, sc->type, p) & STORE_IXF_LONG);
+}
+
+/* A term of the where on the first order key that may bound its scan: only
+** where every entity has one value there (else an entity could match with
+** one element and sort by another). */
+static term *
+order_bound(store_txn *t, const store_app *app, const query_scope *sc, const ql_query *q,
+            term *tms, size_t nt)
+{
+	term *bound = NULL;
+	for (size_t i = 0; i < nt; i++)
+		if (strcmp(tms[i].r.path, q->order[0].prop) == 0 && tms[i].r.tag != STORE_IX_WORD &&
+		    tms[i].r.tag != STORE_IX_GEO && !tms[i].r.prefix)
+			bound = &tms[i];
+	if (bound && (store_index_flags(t, app, sc->type, q->order[0].prop) & STORE_IXF_MULTI))
+		bound = NULL;
+	return bound;
+}
+
 store_rc
 query_run(store_txn *t, const store_app *app, const query_scope *scope,
           const ql_query *q, size_t limit, const char *cursor, query_result *res)
 {
 	const ql_node *within = find_within(q->where);
-	term *tms = xmalloc(QL_MAX_TERMS * sizeof *tms), *best;
+	term *tms = xmalloc(QL_MAX_TERMS * sizeof *tms), *best, *eqt;
+	int kind = cursor && *cursor ? query_cursor_kind(cursor) : 0;
 	size_t nt = 0;
 	store_rc rc;
 
@@ -1031,31 +1112,28 @@ query_run(store_txn *t, const store_app *app, const query_scope *scope,
 	}
 	if (q->ndirect) {
 		rc = run_direct(t, app, scope, q, limit, res);
-	} else if ((rc = collect_terms(t, app, scope, q->where, tms, &nt))) {
-		/* fall through to the error */
-	} else if (q->norder == 1 && !within && scope->root &&
-	           strlen(q->order[0].prop) <= STORE_INDEX_MAX_PATH &&
-	           strcmp(q->order[0].prop, "type") != 0 &&
-	           !((best = best_term(tms, nt, 0)) && best->count < QUERY_RANGE_CAP &&
-	             best->count < 4 * limit)) {
-		term *bound = NULL;
-		for (size_t i = 0; i < nt; i++)
-			if (strcmp(tms[i].r.path, q->order[0].prop) == 0 && tms[i].r.tag != STORE_IX_WORD)
-				bound = &tms[i];
-		rc = run_order(t, app, scope, q, bound, limit, cursor, res);
-	} else if (q->norder >= 2 && !within && scope->root &&
-	           strlen(q->order[0].prop) <= STORE_INDEX_MAX_PATH &&
-	           strcmp(q->order[0].prop, "type") != 0 &&
-	           !((best = best_term(tms, nt, 0)) && best->count < QUERY_RANGE_CAP &&
-	             best->count < 4 * limit)) {
-		term *bound = NULL;
-		for (size_t i = 0; i < nt; i++)
-			if (strcmp(tms[i].r.path, q->order[0].prop) == 0 &&
-			    tms[i].r.tag != STORE_IX_WORD && tms[i].r.tag != STORE_IX_GEO && !tms[i].r.prefix)
-				bound = &tms[i];
-		rc = run_order_groups(t, app, scope, q, bound, limit, cursor, res);
+		goto done;
+	}
+	if ((rc = collect_terms(t, app, scope, q->where, tms, &nt))) goto done;
+	best = best_term(tms, nt, 0);
+	/* The plan follows from the query and the counts; a cursor says which
+	** plan the first page used, and paging stays with it (or with a plan
+	** that reads the same cursor) even when the counts have moved since. */
+	int small = best && best->count < QUERY_RANGE_CAP && best->count < 4 * limit;
+	if (q->norder == 1 && !within && order_indexable(t, app, scope, q) &&
+	    (kind ? kind == QUERY_CURSOR_ORDER : !small)) {
+		rc = run_order(t, app, scope, q, order_bound(t, app, scope, q, tms, nt), limit, cursor,
+		               res);
+	} else if (q->norder >= 2 && !within && order_indexable(t, app, scope, q) &&
+	           (kind ? kind == QUERY_CURSOR_SORTKEY || kind == QUERY_CURSOR_SORTREF : !small)) {
+		rc = run_order_groups(t, app, scope, q, order_bound(t, app, scope, q, tms, nt), limit,
+		                      cursor, res);
 	} else if (q->norder || within) {
-		best = best_term(tms, nt, 0);
+		if (kind && kind != QUERY_CURSOR_SORTKEY && kind != QUERY_CURSOR_SORTREF &&
+		    kind != QUERY_CURSOR_OFFSET) {
+			rc = STORE_INVALID;
+			goto done;
+		}
 		if (best && best->count >= QUERY_RANGE_CAP) {
 			/* a latitude band may still be worth it: count it further */
 			for (size_t i = 0; i < nt; i++)
@@ -1064,24 +1142,30 @@ query_run(store_txn *t, const store_app *app, const query_scope *scope,
 				    STORE_OK && tms[i].count < QUERY_MAX_SORT)
 					best = &tms[i];
 		}
+		/* a range is a candidate source only when it was counted whole */
 		rc = run_sorted(t, app, scope, q, within,
-		                best && (best->count < QUERY_RANGE_CAP || best->r.tag == STORE_IX_GEO)
+		                best && (best->count < QUERY_RANGE_CAP ||
+		                         (best->r.tag == STORE_IX_GEO && best->count < QUERY_MAX_SORT))
 		                ? best : NULL, limit, cursor, res);
-	} else if ((best = best_term(tms, nt, 1))) {
-		rc = run_eq(t, app, scope, q, best, limit, cursor, res);
-	} else if ((best = best_term(tms, nt, 0)) && best->count < QUERY_RANGE_CAP) {
+	} else if ((!kind || kind == QUERY_CURSOR_INDEX) && (eqt = best_term(tms, nt, 1))) {
+		rc = run_eq(t, app, scope, q, eqt, limit, cursor, res);
+	} else if (kind == QUERY_CURSOR_INDEX) {
+		rc = STORE_INVALID;
+	} else if ((!kind || kind == QUERY_CURSOR_TIME) && best && best->count < QUERY_RANGE_CAP) {
 		rc = run_range(t, app, scope, q, &best, 1, limit, cursor, res);
 	} else {
 		term **alts = xmalloc(QL_MAX_TERMS * sizeof *alts);
 		term *pool = xmalloc(QL_MAX_TERMS * sizeof *pool);
 		size_t na = 0;
-		if (!(rc = union_terms(t, app, scope, q->where, pool, alts, &na)) && na)
+		if ((!kind || kind == QUERY_CURSOR_TIME) &&
+		    !(rc = union_terms(t, app, scope, q->where, pool, alts, &na)) && na)
 			rc = run_range(t, app, scope, q, alts, na, limit, cursor, res);
 		else if (!rc)
 			rc = run_scan(t, app, scope, q, limit, cursor, res);
 		free(alts);
 		free(pool);
 	}
+done:
 	free(tms);
 	if (rc) query_result_clear(res);
 	return rc;

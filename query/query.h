@@ -22,9 +22,15 @@ enum {
 	QUERY_CURSOR_INDEX,       /* phase + property index position */
 	QUERY_CURSOR_TIME,        /* (time, uuid) of the last entity listed */
 	QUERY_CURSOR_VERB,        /* verb\0 + edge listing position */
-	QUERY_CURSOR_SORTKEY      /* JSON: the sort keys, distance, time, uuid of
+	QUERY_CURSOR_SORTKEY,     /* JSON: the sort keys, distance, time, uuid of
 	                          ** the last entity of a page sorted in memory */
+	QUERY_CURSOR_ORDER,       /* phase + position of the order plan */
+	QUERY_CURSOR_SORTREF      /* JSON: uuid, time, distance: SORTKEY for keys
+	                          ** too long to carry (read again to resume) */
 };
+
+/* The kind of a token (0 when it is not one). */
+int    query_cursor_kind(const char *text);
 
 void   query_cursor_encode_raw(int kind, const void *data, size_t n,
                                char out[QUERY_CURSOR_MAX]);

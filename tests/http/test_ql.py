@@ -309,3 +309,53 @@ def test_more_spec_examples():
                "where created > 1 order  by created desc"):
         st, doc = q(s, "loveobjects", ql)
         eq(len(doc["entities"]), 2, ql)
+
+
+def page_names(s, coll, ql, limit, field="name"):
+    got, cursor = [], None
+    for _ in range(200):
+        st, doc = q(s, coll, ql, limit, cursor)
+        eq(st, 200, ql)
+        got += [e[field] for e in doc["entities"]]
+        cursor = doc.get("cursor")
+        if not cursor:
+            return got
+    raise AssertionError("endless paging")
+
+
+def test_plan_edge_cases():
+    s = srv()
+    # An entity that matches with one array element but sorts by another.
+    s.app("POST", "/multis", [{"name": "a", "arr": [1, 10]}, {"name": "b", "arr": [{"x": 1}, 9]}] +
+          [{"name": "f%d" % i, "arr": [6]} for i in range(4)])
+    for ql in ("arr > 5 order by arr", "arr > 5 order by arr, name"):
+        want = ["a", "f0", "f1", "f2", "f3", "b"]
+        eq(page_names(s, "multis", ql, 1), want, ql + " paged by 1")
+        eq(page_names(s, "multis", ql, 100), want, ql + " one page")
+    # Strings too long for a key: prefix, ranges and order stay exact.
+    base = "a" * 470
+    for k in "xbmzc":
+        s.app("POST", "/longs", {"name": "e" + k, "v": base + k})
+    eq(sorted(page_names(s, "longs", "v > '%sc'" % base, 2)), ["em", "ex", "ez"], "long >")
+    eq(sorted(page_names(s, "longs", "v < '%sm'" % base, 2)), ["eb", "ec"], "long <")
+    eq(len(page_names(s, "longs", "v = '%s*'" % ("a" * 300), 2)), 5, "long prefix")
+    eq(page_names(s, "longs", "order by v", 1), ["eb", "ec", "em", "ex", "ez"], "long order")
+    eq(page_names(s, "longs", "order by v desc, name", 2), ["ez", "ex", "em", "ec", "eb"],
+       "long keys in a cursor")
+    # Paths of 199 and 200 bytes are indexed (and planned) like shorter ones.
+    for n in (199, 200):
+        s.app("POST", "/paths", {"p" * n: 1, "name": "L%d" % n})
+        eq(page_names(s, "paths", "%s = 1" % ("p" * n), 10), ["L%d" % n], "path of %d" % n)
+    # A cursor keeps working when inserts change the plan the counts pick.
+    for i in range(19):
+        s.app("POST", "/switch", {"g": 1, "n": i})
+    st, doc = q(s, "switch", "g = 1 order by n", 5)
+    for i in range(19, 24):
+        s.app("POST", "/switch", {"g": 1, "n": i})
+    st, doc = q(s, "switch", "g = 1 order by n", 5, doc["cursor"])
+    eq((st, [e["n"] for e in doc["entities"]]), (200, [5, 6, 7, 8, 9]), "plan switch")
+    # DIRECT names an entity once however often it is listed.
+    st, doc = s.app("POST", "/directs", {"name": "d1"})
+    u = doc["entities"][0]["uuid"]
+    st, doc = q(s, "directs", "direct %s, %s, d1" % (u, u))
+    eq(len(doc["entities"]), 1, "direct dedup")

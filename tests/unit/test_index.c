@@ -107,6 +107,8 @@ test_lifecycle(void)
 	CHECK(count_eq("s", W("hello")) == 1 && count_eq("s", W("world")) == 1);
 	CHECK(count_eq("arr", L(1)) == 1 && count_eq("arr", L(2)) == 1);
 	CHECK(count_eq("arr", L(3)) == 0);          /* arrays of arrays: not looked into */
+	CHECK(store_index_flags(t, &app, "thing", "arr") == STORE_IXF_MULTI);
+	CHECK(store_index_flags(t, &app, "thing", "a") == 0);
 	CHECK(count_eq("n.x", d15) == 1);
 	CHECK(count_eq("n.deep.b", bt) == 1);
 	CHECK(count_path("z") == 0);
@@ -204,8 +206,12 @@ test_long_values(void)
 	snprintf(json, 3100, "{\"long\":\"%s\"}", big);
 	store_id id = make(json);
 	CHECK(count_eq("long", STR(big)) == 1);          /* cut + hash, same key */
-	big[2998] = 'r';
+	big[2998] = 'r';     /* past the cut: a bound widens to the cut prefix */
+	CHECK(count_eq("long", STR(big)) == 1);
+	big[0] = 'r';
 	CHECK(count_eq("long", STR(big)) == 0);
+	CHECK(store_index_flags(t, &app, "thing", "long") == STORE_IXF_LONG);
+	CHECK(store_index_flags(t, &app, "thing", "v") == 0);
 	CHECK_RC(store_entity_delete(t, &app, &id, NULL, NULL), STORE_OK);
 	CHECK(count_path("long") == 0);
 	free(big);
