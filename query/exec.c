@@ -96,6 +96,23 @@ page_full(const query_result *res, size_t limit)
 	return json_array_size(res->entities) >= limit;
 }
 
+/* Appends e (taken) to the page; when that fills it, the cursor is made
+** of kind, an optional phase byte (>= 0) and pos[0..n).  Returns 1 then. */
+static int
+take(query_result *res, json_t *e, size_t limit, int kind, int phase, const void *pos,
+     size_t n)
+{
+	unsigned char raw[1 + QUERY_CURSOR_RAW_MAX];
+	json_array_append_new(res->entities, e);
+	if (!page_full(res, limit)) return 0;
+	size_t o = 0;
+	if (phase >= 0) raw[o++] = (unsigned char)phase;
+	memcpy(raw + o, pos, n);
+	query_cursor_encode_raw(kind, raw, o + n, res->cursor);
+	res->has_cursor = 1;
+	return 1;
+}
+
 /* ---- terms: what an index can drive ----------------------------------------- */
 
 typedef struct {
@@ -302,12 +319,8 @@ run_scan(store_txn *t, const store_app *app, const query_scope *sc, const ql_que
 			json_t *e;
 			if ((rc = load_match(t, app, sc, q, &ids[i], &e))) return rc;
 			if (!e) continue;
-			json_array_append_new(res->entities, e);
-			if (page_full(res, limit)) {
-				query_cursor_encode(&poss[i], res->cursor);
-				res->has_cursor = 1;
+			if (take(res, e, limit, QUERY_CURSOR_EDGE, -1, poss[i].b, STORE_POS_SIZE))
 				return STORE_OK;
-			}
 		}
 		from = poss[n - 1];
 		if (n < SCAN_BATCH) return STORE_OK;
@@ -338,12 +351,7 @@ run_eq(store_txn *t, const store_app *app, const query_scope *sc, const ql_query
 		for (size_t i = 0; rc == STORE_OK && i < n; i++) {
 			json_t *e;
 			if ((rc = load_match(t, app, sc, q, &ids[i], &e)) || !e) continue;
-			json_array_append_new(res->entities, e);
-			if (page_full(res, limit)) {
-				query_cursor_encode_raw(QUERY_CURSOR_INDEX, poss[i].b, poss[i].n, res->cursor);
-				res->has_cursor = 1;
-				goto done;
-			}
+			if (take(res, e, limit, QUERY_CURSOR_INDEX, -1, poss[i].b, poss[i].n)) goto done;
 		}
 		*from = poss[n - 1];
 		if (n < SCAN_BATCH) break;
@@ -439,14 +447,9 @@ run_range(store_txn *t, const store_app *app, const query_scope *sc, const ql_qu
 		if (have_after && cmp_stamp_desc(&st[i], &after) <= 0) continue;
 		if ((rc = load_match(t, app, sc, q, &st[i].id, &e))) break;
 		if (!e) continue;
-		json_array_append_new(res->entities, e);
-		if (page_full(res, limit)) {
-			for (int k = 0; k < 8; k++) raw[k] = (unsigned char)(st[i].time >> (56 - 8 * k));
-			memcpy(raw + 8, st[i].id.b, 16);
-			query_cursor_encode_raw(QUERY_CURSOR_TIME, raw, 24, res->cursor);
-			res->has_cursor = 1;
-			break;
-		}
+		for (int k = 0; k < 8; k++) raw[k] = (unsigned char)(st[i].time >> (56 - 8 * k));
+		memcpy(raw + 8, st[i].id.b, 16);
+		if (take(res, e, limit, QUERY_CURSOR_TIME, -1, raw, 24)) break;
 	}
 done:
 	free(st);
@@ -578,14 +581,7 @@ run_order(store_txn *t, const store_app *app, const query_scope *sc, const ql_qu
 				json_decref(e);
 				continue;
 			}
-			json_array_append_new(res->entities, e);
-			if (page_full(res, limit)) {
-				raw[0] = 0;
-				memcpy(raw + 1, poss[i].b, poss[i].n);
-				query_cursor_encode_raw(QUERY_CURSOR_ORDER, raw, poss[i].n + 1, res->cursor);
-				res->has_cursor = 1;
-				goto done;
-			}
+			if (take(res, e, limit, QUERY_CURSOR_ORDER, 0, poss[i].b, poss[i].n)) goto done;
 		}
 		if (n < SCAN_BATCH) {
 			if (bound) goto done;
@@ -614,15 +610,8 @@ run_order(store_txn *t, const store_app *app, const query_scope *sc, const ql_qu
 					json_decref(e);
 					continue;
 				}
-				json_array_append_new(res->entities, e);
-				if (page_full(res, limit)) {
-					raw[0] = 1;
-					memcpy(raw + 1, eposs[i].b, STORE_POS_SIZE);
-					query_cursor_encode_raw(QUERY_CURSOR_ORDER, raw, STORE_POS_SIZE + 1,
-					                        res->cursor);
-					res->has_cursor = 1;
+				if (take(res, e, limit, QUERY_CURSOR_ORDER, 1, eposs[i].b, STORE_POS_SIZE))
 					goto done;
-				}
 			}
 			pos = eposs[n - 1];
 			if (n < SCAN_BATCH) break;
