@@ -86,7 +86,7 @@ store_coll_remove(store_txn *t, const store_app *app, const store_id *owner,
 		return rc;
 	if (ti->coll_linked[i]) {
 		rc = store_edge_del(t, app, item, STORE_EDGE_COLLECTION, ti->coll_linked[i], owner);
-		/* the reverse side may be gone already (removed from its own end) */
+		/* a missing reverse never blocks removing the membership itself */
 		if (rc == STORE_NOTFOUND) rc = STORE_OK;
 	}
 	return rc;
