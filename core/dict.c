@@ -79,18 +79,5 @@ dicts_remove_all(store_txn *t, const store_app *app, const store_id *id)
 	key_init(&prefix);
 	key_id(&prefix, &app->uuid);
 	key_id(&prefix, id);
-	for (;;) {
-		MDB_cursor *c = NULL;
-		MDB_val mk = { prefix.n, prefix.b }, mv;
-		int mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_DICTS], &c);
-		if (mrc != 0) return store_mdb_rc(mrc);
-		mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE);
-		if (mrc == 0 && (mk.mv_size < prefix.n ||
-		                 memcmp(mk.mv_data, prefix.b, prefix.n) != 0))
-			mrc = MDB_NOTFOUND;
-		if (mrc == 0) mrc = mdb_cursor_del(c, 0);
-		mdb_cursor_close(c);
-		if (mrc == MDB_NOTFOUND) return STORE_OK;
-		if (mrc != 0) return store_mdb_rc(mrc);
-	}
+	return kv_del_prefix(t, DBI_DICTS, &prefix);
 }

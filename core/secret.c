@@ -72,12 +72,9 @@ store_secret_check(store_txn *t, const store_app *app, const store_id *id,
 store_rc
 secrets_remove_all(store_txn *t, const store_app *app, const store_id *id)
 {
-	static const char *const kinds[] = { "password", "pin" };
-	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
-		keybuf k;
-		key_secret(&k, app, id, kinds[i]);
-		store_rc rc = kv_del(t, DBI_SECRETS, &k);
-		if (rc) return rc;
-	}
-	return STORE_OK;
+	keybuf prefix;
+	key_init(&prefix);
+	key_id(&prefix, &app->uuid);
+	key_id(&prefix, id);
+	return kv_del_prefix(t, DBI_SECRETS, &prefix);
 }

@@ -232,6 +232,24 @@ kv_del(store_txn *t, int dbi, const keybuf *k)
 }
 
 store_rc
+kv_del_prefix(store_txn *t, int dbi, const keybuf *prefix)
+{
+	MDB_cursor *c = NULL;
+	MDB_val mk = { prefix->n, (void *)prefix->b }, mv;
+	int mrc = mdb_cursor_open(t->txn, t->s->dbi[dbi], &c);
+	if (mrc != 0) return store_mdb_rc(mrc);
+	mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE);
+	while (mrc == 0 && mk.mv_size >= prefix->n &&
+	       memcmp(mk.mv_data, prefix->b, prefix->n) == 0) {
+		if ((mrc = mdb_cursor_del(c, 0)) != 0) break;
+		mrc = mdb_cursor_get(c, &mk, &mv, MDB_GET_CURRENT);
+		if (mrc == EINVAL) mrc = MDB_NOTFOUND;    /* deleted the last key */
+	}
+	mdb_cursor_close(c);
+	return mrc == 0 || mrc == MDB_NOTFOUND ? STORE_OK : store_mdb_rc(mrc);
+}
+
+store_rc
 kv_get_json(store_txn *t, int dbi, const keybuf *k, json_t **out)
 {
 	void *v = NULL;

@@ -29,6 +29,8 @@ store_rc store_mdb_rc(int mdb_rc);
 store_rc kv_get(store_txn *t, int dbi, const keybuf *k, void **val, size_t *n);
 store_rc kv_put(store_txn *t, int dbi, const keybuf *k, const void *val, size_t n);
 store_rc kv_del(store_txn *t, int dbi, const keybuf *k);   /* NOTFOUND ok */
+/* Deletes every key that starts with prefix. */
+store_rc kv_del_prefix(store_txn *t, int dbi, const keybuf *prefix);
 /* Reads and decodes a JSON value. */
 store_rc kv_get_json(store_txn *t, int dbi, const keybuf *k, json_t **out);
 /* Encodes and writes a JSON value. */

@@ -72,4 +72,33 @@ S(const char *s)
 	return (store_slice){ s, strlen(s) };
 }
 
+/* A fresh environment in a new temp directory with org1/app1 created and a
+** write transaction open on it; fixture_close commits and cleans up. */
+typedef struct {
+	char      *dir;
+	store     *db;
+	store_txn *t;
+	store_app  app;
+} fixture;
+
+static inline void
+fixture_open(fixture *f)
+{
+	store_err err = { 0 };
+	store_org org;
+	f->dir = tmpdir_new();
+	CHECK_RC(store_open(f->dir, NULL, &f->db, &err), STORE_OK);
+	CHECK_RC(store_txn_begin(f->db, STORE_TXN_WRITE, &f->t), STORE_OK);
+	CHECK_RC(store_org_create(f->t, S("org1"), &org, &err), STORE_OK);
+	CHECK_RC(store_app_create(f->t, &org, S("app1"), &f->app, &err), STORE_OK);
+}
+
+static inline void
+fixture_close(fixture *f)
+{
+	CHECK_RC(store_txn_commit(f->t), STORE_OK);
+	store_close(f->db);
+	tmpdir_remove(f->dir);
+}
+
 #endif

@@ -221,20 +221,17 @@ test_long_values(void)
 int
 main(void)
 {
-	char *dir = tmpdir_new();
-	store_err err = { 0 };
-	store_org org;
+	fixture f;
 
-	CHECK_RC(store_open(dir, NULL, &db, &err), STORE_OK);
-	CHECK_RC(store_txn_begin(db, STORE_TXN_WRITE, &t), STORE_OK);
-	CHECK_RC(store_org_create(t, S("org1"), &org, &err), STORE_OK);
-	CHECK_RC(store_app_create(t, &org, S("app1"), &app, &err), STORE_OK);
+	fixture_open(&f);
+	db = f.db;
+	t = f.t;
+	app = f.app;
 	test_lifecycle();
 	test_order_and_ranges();
 	test_long_values();
-	CHECK_RC(store_txn_commit(t), STORE_OK);
-	store_close(db);
-	tmpdir_remove(dir);
+	f.t = t;
+	fixture_close(&f);
 	printf("test_index: %d checks\n", check_count);
 	return 0;
 }

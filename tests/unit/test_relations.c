@@ -218,7 +218,9 @@ test_dicts_and_secrets(void)
 	json_decref(list);
 	CHECK_RC(store_dict_remove(t, &app, &r, "permissions", "get:/books/*"), STORE_OK);
 	CHECK_RC(store_dict_remove(t, &app, &r, "permissions", "get:/books/*"), STORE_NOTFOUND);
-	CHECK_RC(store_entity_delete(t, &app, &r, NULL, NULL), STORE_OK);
+	CHECK_RC(store_dict_add(t, &app, &r, "permissions", "post:/x"), STORE_OK);
+	CHECK_RC(store_dict_add(t, &app, &r, "permissions", "put:/y"), STORE_OK);
+	CHECK_RC(store_entity_delete(t, &app, &r, NULL, NULL), STORE_OK);   /* 3 entries go */
 	CHECK_RC(store_dict_list(t, &app, &r, "permissions", &list), STORE_OK);
 	CHECK(json_array_size(list) == 0);
 	json_decref(list);
@@ -245,21 +247,18 @@ test_dicts_and_secrets(void)
 int
 main(void)
 {
-	char *dir = tmpdir_new();
-	store_err err = { 0 };
-	store_org org;
+	fixture f;
 
-	CHECK_RC(store_open(dir, NULL, &db, &err), STORE_OK);
-	CHECK_RC(store_txn_begin(db, STORE_TXN_WRITE, &t), STORE_OK);
-	CHECK_RC(store_org_create(t, S("org1"), &org, &err), STORE_OK);
-	CHECK_RC(store_app_create(t, &org, S("app1"), &app, &err), STORE_OK);
+	fixture_open(&f);
+	db = f.db;
+	t = f.t;
+	app = f.app;
 	test_membership();
 	test_group_paths();
 	test_fanout();
 	test_dicts_and_secrets();
-	CHECK_RC(store_txn_commit(t), STORE_OK);
-	store_close(db);
-	tmpdir_remove(dir);
+	f.t = t;
+	fixture_close(&f);
 	printf("test_relations: %d checks\n", check_count);
 	return 0;
 }
