@@ -196,16 +196,53 @@ inflect(const char *word, const rule *rules, const regex_t *rx, size_t nrules,
 	}
 }
 
+/* Every request inflects its collection name, and there are few names: a
+** small per-thread cache (no locking) keeps the regular expressions off
+** the hot path.  Direct-mapped by a hash of (direction, word). */
+#define INFLECT_CACHE 64
+
+typedef struct {
+	char word[STORE_NAME_MAX + 1];
+	char out[STORE_NAME_MAX + 1];
+	int  plural;             /* -1: empty slot */
+} inflection;
+
+static _Thread_local inflection cache[INFLECT_CACHE];
+static _Thread_local int cache_ready;
+
+static void
+inflect_cached(const char *word, int plural, char out[STORE_NAME_MAX + 1])
+{
+	unsigned h = plural ? 7u : 3u;
+	for (const char *p = word; *p; p++) h = h * 31u + (unsigned char)*p;
+	inflection *c = &cache[h % INFLECT_CACHE];
+	if (!cache_ready) {
+		for (int i = 0; i < INFLECT_CACHE; i++) cache[i].plural = -1;
+		cache_ready = 1;
+	}
+	if (c->plural == plural && strcmp(c->word, word) == 0) {
+		snprintf(out, STORE_NAME_MAX + 1, "%s", c->out);
+		return;
+	}
+	if (plural) inflect(word, plural_rules, plural_rx, NRULES(plural_rules), out);
+	else inflect(word, singular_rules, singular_rx, NRULES(singular_rules), out);
+	if (strlen(word) <= STORE_NAME_MAX) {
+		snprintf(c->word, sizeof c->word, "%s", word);
+		snprintf(c->out, sizeof c->out, "%s", out);
+		c->plural = plural;
+	}
+}
+
 void
 store_pluralize(const char *word, char out[STORE_NAME_MAX + 1])
 {
-	inflect(word, plural_rules, plural_rx, NRULES(plural_rules), out);
+	inflect_cached(word, 1, out);
 }
 
 void
 store_singularize(const char *word, char out[STORE_NAME_MAX + 1])
 {
-	inflect(word, singular_rules, singular_rx, NRULES(singular_rules), out);
+	inflect_cached(word, 0, out);
 }
 
 /* A collection name: a letter, then letters, digits, '_', '-' or '.'. */
