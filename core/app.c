@@ -291,12 +291,10 @@ store_admin_create(store_txn *t, const store_org *org, json_t *body, json_t **ou
 	*out = NULL;
 	if (!json_is_object(body)) return store_fail(err, STORE_INVALID, "the owner must be an object");
 	if ((rc = store_entity_create(t, &management, "user", body, NULL, &user, err))) return rc;
-	const char *s = json_string_value(json_object_get(user, "uuid"));
-	if (!s || !store_id_parse((store_slice){ s, strlen(s) }, &id)) {
-		json_decref(user);
-		return STORE_CORRUPT;
-	}
-	rc = store_edge_put(t, &management, &org->uuid, STORE_EDGE_COLLECTION, "admins", &id, NULL);
+	rc = store_entity_id(user, &id);
+	if (rc == STORE_OK)
+		rc = store_edge_put(t, &management, &org->uuid, STORE_EDGE_COLLECTION, "admins", &id,
+		                    NULL);
 	if (rc) json_decref(user);
 	else *out = user;
 	return rc;

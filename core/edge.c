@@ -153,6 +153,23 @@ del_one(store_txn *t, const store_app *app, const store_id *owner,
 	return count_add(t, app, owner, kind, name, -1);
 }
 
+uint64_t
+store_pos_time(const store_pos *pos)
+{
+	return ~key_get_u64(pos->b);
+}
+
+void
+store_pos_make(store_pos *pos, uint64_t time, const store_id *target)
+{
+	keybuf k;
+	key_init(&k);
+	key_u64(&k, ~time);
+	key_id(&k, target);
+	memcpy(pos->b, k.b, STORE_POS_SIZE);
+	pos->set = 1;
+}
+
 store_rc
 store_edge_put(store_txn *t, const store_app *app, const store_id *owner,
                store_edge_kind kind, const char *name, const store_id *target,

@@ -220,6 +220,13 @@ set_secrets(store_txn *t, const store_app *app, const store_id *id, json_t *body
 	return STORE_OK;
 }
 
+store_rc
+store_entity_id(json_t *e, store_id *out)
+{
+	const char *s = json_string_value(json_object_get(e, "uuid"));
+	return s && store_id_parse((store_slice){ s, strlen(s) }, out) ? STORE_OK : STORE_CORRUPT;
+}
+
 static store_rc
 entity_put(store_txn *t, const store_app *app, const store_id *id, json_t *e)
 {

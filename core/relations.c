@@ -231,11 +231,7 @@ store_activity_post(store_txn *t, const store_app *app, const store_id *owner,
 	if (strcmp(type, "user") == 0 && (rc = fill_actor(t, app, owner, copy))) goto done;
 	if ((rc = store_entity_create(t, app, "activity", copy, NULL, &e, err))) goto done;
 	if (!owner) goto done;
-	const char *s = json_string_value(json_object_get(e, "uuid"));
-	if (!s || !store_id_parse((store_slice){ s, strlen(s) }, &id)) {
-		rc = STORE_CORRUPT;
-		goto done;
-	}
+	if ((rc = store_entity_id(e, &id))) goto done;
 	f.activity = &id;
 	f.time = store_next_time(t->s);
 	if ((rc = edge_put_at(t, app, owner, STORE_EDGE_COLLECTION, "activities", &id,

@@ -178,6 +178,10 @@ store_rc store_entity_create(store_txn *t, const store_app *app,
                              const store_id *uuid, json_t **out,
                              store_err *err);
 
+/* The uuid of an entity object as returned by this API; STORE_CORRUPT when
+** it has none. */
+store_rc store_entity_id(json_t *e, store_id *out);
+
 /* Reads an entity by UUID (any type). */
 store_rc store_entity_get(store_txn *t, const store_app *app,
                           const store_id *id, json_t **out);
@@ -260,6 +264,10 @@ store_rc store_edge_scan_dir(store_txn *t, const store_app *app,
                              const char *name, int oldest_first,
                              const store_pos *after, size_t limit,
                              store_id *ids, store_pos *poss, size_t *n);
+/* The edge time a position holds, and a position from a time and target
+** (a root-collection edge at `time` is also an index entry's time). */
+uint64_t store_pos_time(const store_pos *pos);
+void     store_pos_make(store_pos *pos, uint64_t time, const store_id *target);
 /* Number of edges owner has of kind/name (not kept for MEMBER_OF: 0). */
 store_rc store_edge_count(store_txn *t, const store_app *app,
                           const store_id *owner, store_edge_kind kind,

@@ -375,13 +375,12 @@ apply_to_matches(http_req *r, const ql_query *q, size_t limit, json_t *body)
 	}
 	json_t *env = http_envelope(r, r->w.path);
 	json_array_foreach(res.entities, i, e) {
-		const char *s = json_string_value(json_object_get(e, "uuid"));
 		store_err err = { 0 };
 		json_t *out = NULL;
 		store_id id;
-		if (!s || !store_id_parse((store_slice){ s, strlen(s) }, &id)) rc = STORE_CORRUPT;
-		else if (body) rc = store_entity_update(r->txn, &r->app, &id, body, &out, &err);
-		else rc = store_entity_delete(r->txn, &r->app, &id, &out, &err);
+		if (!(rc = store_entity_id(e, &id)))
+			rc = body ? store_entity_update(r->txn, &r->app, &id, body, &out, &err)
+			          : store_entity_delete(r->txn, &r->app, &id, &out, &err);
 		if (rc) {
 			query_result_clear(&res);
 			json_decref(env);

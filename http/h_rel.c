@@ -68,14 +68,9 @@ h_sub_create(http_req *r)
 		                         r->w.has_via ? &r->w.via : NULL, body, &e, &err);
 	} else {
 		rc = store_entity_create(r->txn, &r->app, r->w.item_type, body, NULL, &e, &err);
-		if (rc == STORE_OK) {
-			const char *s = json_string_value(json_object_get(e, "uuid"));
-			store_id id;
-			rc = s && store_id_parse((store_slice){ s, strlen(s) }, &id)
-			     ? store_coll_add(r->txn, &r->app, &r->w.owner, r->w.owner_type,
-			                      r->w.name, &id)
-			     : STORE_CORRUPT;
-		}
+		store_id id;
+		if (rc == STORE_OK && (rc = store_entity_id(e, &id)) == STORE_OK)
+			rc = store_coll_add(r->txn, &r->app, &r->w.owner, r->w.owner_type, r->w.name, &id);
 	}
 	json_decref(body);
 	http_reply_entity(r, rc, e, &err);
@@ -228,12 +223,8 @@ h_conn_create(http_req *r)
 	if (!(body = http_body_object_or_reply(r, 0))) return;
 	rc = store_entity_create(r->txn, &r->app, r->w.item_type, body, NULL, &e, &err);
 	json_decref(body);
-	if (rc == STORE_OK) {
-		const char *s = json_string_value(json_object_get(e, "uuid"));
-		store_id id;
-		rc = s && store_id_parse((store_slice){ s, strlen(s) }, &id) ? conn_connect(r, &id)
-		                                                               : STORE_CORRUPT;
-	}
+	store_id id;
+	if (rc == STORE_OK && (rc = store_entity_id(e, &id)) == STORE_OK) rc = conn_connect(r, &id);
 	http_reply_entity(r, rc, e, &err);
 	json_decref(e);
 }
@@ -272,11 +263,8 @@ h_conn_put(http_req *r)
 	else
 		rc = STORE_NOTFOUND;
 	json_decref(body);
-	if (rc == STORE_OK) {
-		const char *s = json_string_value(json_object_get(e, "uuid"));
-		rc = s && store_id_parse((store_slice){ s, strlen(s) }, &r->w.item)
-		     ? conn_connect(r, &r->w.item) : STORE_CORRUPT;
-	}
+	if (rc == STORE_OK && (rc = store_entity_id(e, &r->w.item)) == STORE_OK)
+		rc = conn_connect(r, &r->w.item);
 	if (rc == STORE_NOTFOUND) http_not_found(r, "service_resource_not_found");
 	else http_reply_entity(r, rc, e, &err);
 	json_decref(e);

@@ -288,6 +288,32 @@ describe(query_result *res, const char *plan, const term *tm)
 		snprintf(res->plan, sizeof res->plan, "%s", plan);
 }
 
+/* (time, uuid): an entity's place in a newest-first listing, and the
+** payload of a TIME cursor (8 bytes big-endian time, 16 bytes uuid). */
+typedef struct {
+	uint64_t time;
+	store_id id;
+} stamp;
+
+static void
+stamp_encode(const stamp *st, unsigned char raw[24])
+{
+	for (int k = 0; k < 8; k++) raw[k] = (unsigned char)(st->time >> (56 - 8 * k));
+	memcpy(raw + 8, st->id.b, 16);
+}
+
+static int
+stamp_decode(const char *cursor, stamp *st)
+{
+	unsigned char raw[24];
+	if (query_cursor_decode_raw(cursor, strlen(cursor), QUERY_CURSOR_TIME, raw, 24) != 24)
+		return 0;
+	st->time = 0;
+	for (int k = 0; k < 8; k++) st->time = (st->time << 8) | raw[k];
+	memcpy(st->id.b, raw + 8, 16);
+	return 1;
+}
+
 /* ---- plan: scan the scope's edges ------------------------------------------- */
 
 static store_rc
@@ -301,12 +327,9 @@ run_scan(store_txn *t, const store_app *app, const query_scope *sc, const ql_que
 
 	if (cursor && *cursor && query_cursor_kind(cursor) == QUERY_CURSOR_TIME) {
 		/* where a range plan stopped: (time, uuid) is an edge position */
-		unsigned char raw[24];
-		if (query_cursor_decode_raw(cursor, strlen(cursor), QUERY_CURSOR_TIME, raw, 24) != 24)
-			return STORE_INVALID;
-		for (int i = 0; i < 8; i++) from.b[i] = (unsigned char)~raw[i];
-		memcpy(from.b + 8, raw + 8, 16);
-		from.set = 1;
+		stamp st;
+		if (!stamp_decode(cursor, &st)) return STORE_INVALID;
+		store_pos_make(&from, st.time, &st.id);
 	} else if (cursor && *cursor && !query_cursor_decode(cursor, strlen(cursor), &from)) {
 		return STORE_INVALID;
 	}
@@ -364,10 +387,6 @@ done:
 
 /* ---- plan: a small range, read whole, newest first ----------------------------- */
 
-typedef struct {
-	uint64_t time;
-	store_id id;
-} stamp;
 
 static int
 cmp_stamp_desc(const void *a, const void *b)
@@ -427,10 +446,7 @@ run_range(store_txn *t, const store_app *app, const query_scope *sc, const ql_qu
 	store_rc rc;
 
 	if (cursor && *cursor) {
-		if (query_cursor_decode_raw(cursor, strlen(cursor), QUERY_CURSOR_TIME, raw, 24) != 24)
-			return STORE_INVALID;
-		for (int i = 0; i < 8; i++) after.time = (after.time << 8) | raw[i];
-		memcpy(after.id.b, raw + 8, 16);
+		if (!stamp_decode(cursor, &after)) return STORE_INVALID;
 		have_after = 1;
 	}
 	if (nt == 1) {
@@ -447,8 +463,7 @@ run_range(store_txn *t, const store_app *app, const query_scope *sc, const ql_qu
 		if (have_after && cmp_stamp_desc(&st[i], &after) <= 0) continue;
 		if ((rc = load_match(t, app, sc, q, &st[i].id, &e))) break;
 		if (!e) continue;
-		for (int k = 0; k < 8; k++) raw[k] = (unsigned char)(st[i].time >> (56 - 8 * k));
-		memcpy(raw + 8, st[i].id.b, 16);
+		stamp_encode(&st[i], raw);
 		if (take(res, e, limit, QUERY_CURSOR_TIME, -1, raw, 24)) break;
 	}
 done:
@@ -813,9 +828,7 @@ run_sorted(store_txn *t, const store_app *app, const query_scope *sc, const ql_q
 			for (size_t i = 0; rc == STORE_OK && i < n; i++) {
 				json_t *e;
 				if ((rc = load_match(t, app, sc, q, &ids[i], &e)) || !e) continue;
-				uint64_t inv = 0;
-				for (int k = 0; k < 8; k++) inv = (inv << 8) | poss[i].b[k];
-				rc = add_match(&ms, e, ~inv, &ids[i]);
+				rc = add_match(&ms, e, store_pos_time(&poss[i]), &ids[i]);
 			}
 			if (n) pos = poss[n - 1];
 		} while (rc == STORE_OK && n == SCAN_BATCH);
@@ -958,9 +971,7 @@ run_order_groups(store_txn *t, const store_app *app, const query_scope *sc, cons
 					json_decref(e);
 					continue;
 				}
-				uint64_t inv = 0;
-				for (int k = 0; k < 8; k++) inv = (inv << 8) | eposs[i].b[k];
-				rc = add_match(&grp, e, ~inv, &ids[i]);
+				rc = add_match(&grp, e, store_pos_time(&eposs[i]), &ids[i]);
 			}
 			if (n) pos = eposs[n - 1];
 		} while (rc == STORE_OK && n == SCAN_BATCH);
@@ -986,10 +997,13 @@ static store_rc
 run_direct(store_txn *t, const store_app *app, const query_scope *sc, const ql_query *q,
            size_t limit, query_result *res)
 {
+	store_id *seen = xmalloc((q->ndirect ? q->ndirect : 1) * sizeof *seen);
+	size_t nseen = 0;
+	store_rc rc = STORE_OK;
+
 	describe(res, "direct lookup of the named entities", NULL);
 	for (size_t i = 0; i < q->ndirect && !page_full(res, limit); i++) {
 		store_id id;
-		store_rc rc;
 		json_t *e;
 		if (q->direct[i].is_uuid) {
 			memcpy(id.b, q->direct[i].uuid, 16);
@@ -1001,22 +1015,25 @@ run_direct(store_txn *t, const store_app *app, const query_scope *sc, const ql_q
 		} else {
 			rc = STORE_NOTFOUND;
 		}
-		if (rc == STORE_NOTFOUND) continue;
-		if (rc) return rc;
-		rc = store_edge_has(t, app, &sc->owner, sc->kind, sc->name, &id);
-		if (rc == STORE_NOTFOUND) continue;
-		if (rc || (rc = load(t, app, sc, &id, &e))) return rc;
+		if (rc == STORE_OK) rc = store_edge_has(t, app, &sc->owner, sc->kind, sc->name, &id);
+		if (rc == STORE_NOTFOUND) {
+			rc = STORE_OK;
+			continue;
+		}
+		if (rc || (rc = load(t, app, sc, &id, &e))) break;
 		if (!e) continue;
-		/* an id named twice is listed once */
-		const char *u = json_string_value(json_object_get(e, "uuid"));
-		size_t k, dup = 0;
-		json_t *x;
-		json_array_foreach(res->entities, k, x)
-			if (u && strcmp(u, json_string_value(json_object_get(x, "uuid"))) == 0) dup = 1;
-		if (dup) json_decref(e);
-		else json_array_append_new(res->entities, e);
+		/* an id named twice (by uuid or by name) is listed once */
+		int dup = 0;
+		for (size_t k = 0; k < nseen && !dup; k++) dup = memcmp(seen[k].b, id.b, 16) == 0;
+		if (dup) {
+			json_decref(e);
+			continue;
+		}
+		seen[nseen++] = id;
+		json_array_append_new(res->entities, e);
 	}
-	return STORE_OK;
+	free(seen);
+	return rc;
 }
 
 /* ---- the planner --------------------------------------------------------------- */
