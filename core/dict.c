@@ -71,13 +71,3 @@ store_dict_list(store_txn *t, const store_app *app, const store_id *id,
 	}
 	return rc;
 }
-
-store_rc
-dicts_remove_all(store_txn *t, const store_app *app, const store_id *id)
-{
-	keybuf prefix;
-	key_init(&prefix);
-	key_id(&prefix, &app->uuid);
-	key_id(&prefix, id);
-	return kv_del_prefix(t, DBI_DICTS, &prefix);
-}

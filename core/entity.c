@@ -489,9 +489,10 @@ store_entity_delete(store_txn *t, const store_app *app, const store_id *id,
 	if ((rc = entity_time(t, app, old, id, &time))) goto done;
 	if ((rc = index_update(t, app, id, old, NULL, time, 0))) goto done;
 	if ((rc = edges_remove_all(t, app, id))) goto done;
-	if ((rc = dicts_remove_all(t, app, id))) goto done;
-	if ((rc = secrets_remove_all(t, app, id))) goto done;
+	/* its dictionaries and credentials: keys that start (app, uuid) */
 	key_entity(&k, app, id);
+	if ((rc = kv_del_prefix(t, DBI_DICTS, &k)) || (rc = kv_del_prefix(t, DBI_SECRETS, &k)))
+		goto done;
 	if ((rc = kv_del(t, DBI_ENTITIES, &k))) goto done;
 	if (out) {
 		*out = old;

@@ -68,13 +68,3 @@ store_secret_check(store_txn *t, const store_app *app, const store_id *id,
 	free(cd);
 	return rc;
 }
-
-store_rc
-secrets_remove_all(store_txn *t, const store_app *app, const store_id *id)
-{
-	keybuf prefix;
-	key_init(&prefix);
-	key_id(&prefix, &app->uuid);
-	key_id(&prefix, id);
-	return kv_del_prefix(t, DBI_SECRETS, &prefix);
-}

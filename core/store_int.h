@@ -59,9 +59,6 @@ store_rc edge_time_of(store_txn *t, const store_app *app, const store_id *owner,
                       store_edge_kind kind, const char *name,
                       const store_id *target, uint64_t *time);
 
-/* Dictionaries and credentials of an entity that is being deleted. */
-store_rc dicts_remove_all(store_txn *t, const store_app *app, const store_id *id);
-store_rc secrets_remove_all(store_txn *t, const store_app *app, const store_id *id);
 
 /* Rewrites the index keys of an entity: old (or NULL) at old_time to new
 ** (or NULL) at new_time, writing only the keys that differ. */

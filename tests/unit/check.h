@@ -73,32 +73,27 @@ S(const char *s)
 }
 
 /* A fresh environment in a new temp directory with org1/app1 created and a
-** write transaction open on it; fixture_close commits and cleans up. */
-typedef struct {
-	char      *dir;
-	store     *db;
-	store_txn *t;
-	store_app  app;
-} fixture;
-
-static inline void
-fixture_open(fixture *f)
+** write transaction open on it, into the test's own handles; fixture_close
+** commits, closes and removes the directory. */
+static inline char *
+fixture_open(store **db, store_txn **t, store_app *app)
 {
 	store_err err = { 0 };
 	store_org org;
-	f->dir = tmpdir_new();
-	CHECK_RC(store_open(f->dir, NULL, &f->db, &err), STORE_OK);
-	CHECK_RC(store_txn_begin(f->db, STORE_TXN_WRITE, &f->t), STORE_OK);
-	CHECK_RC(store_org_create(f->t, S("org1"), &org, &err), STORE_OK);
-	CHECK_RC(store_app_create(f->t, &org, S("app1"), &f->app, &err), STORE_OK);
+	char *dir = tmpdir_new();
+	CHECK_RC(store_open(dir, NULL, db, &err), STORE_OK);
+	CHECK_RC(store_txn_begin(*db, STORE_TXN_WRITE, t), STORE_OK);
+	CHECK_RC(store_org_create(*t, S("org1"), &org, &err), STORE_OK);
+	CHECK_RC(store_app_create(*t, &org, S("app1"), app, &err), STORE_OK);
+	return dir;
 }
 
 static inline void
-fixture_close(fixture *f)
+fixture_close(char *dir, store *db, store_txn *t)
 {
-	CHECK_RC(store_txn_commit(f->t), STORE_OK);
-	store_close(f->db);
-	tmpdir_remove(f->dir);
+	CHECK_RC(store_txn_commit(t), STORE_OK);
+	store_close(db);
+	tmpdir_remove(dir);
 }
 
 #endif

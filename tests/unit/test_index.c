@@ -221,17 +221,12 @@ test_long_values(void)
 int
 main(void)
 {
-	fixture f;
+	char *dir = fixture_open(&db, &t, &app);
 
-	fixture_open(&f);
-	db = f.db;
-	t = f.t;
-	app = f.app;
 	test_lifecycle();
 	test_order_and_ranges();
 	test_long_values();
-	f.t = t;
-	fixture_close(&f);
+	fixture_close(dir, db, t);
 	printf("test_index: %d checks\n", check_count);
 	return 0;
 }

@@ -247,18 +247,13 @@ test_dicts_and_secrets(void)
 int
 main(void)
 {
-	fixture f;
+	char *dir = fixture_open(&db, &t, &app);
 
-	fixture_open(&f);
-	db = f.db;
-	t = f.t;
-	app = f.app;
 	test_membership();
 	test_group_paths();
 	test_fanout();
 	test_dicts_and_secrets();
-	f.t = t;
-	fixture_close(&f);
+	fixture_close(dir, db, t);
 	printf("test_relations: %d checks\n", check_count);
 	return 0;
 }
