@@ -339,31 +339,45 @@ done:
 }
 
 store_rc
-store_entity_find(store_txn *t, const store_app *app, const char *type,
-                  store_slice ident, store_id *out)
+store_entity_load(store_txn *t, const store_app *app, const char *type,
+                  store_slice ident, store_id *out, json_t **entity)
 {
 	const store_type_info *ti = store_type_info_of(type);
+	json_t *e = NULL;
 	char *val;
 	store_rc rc;
 
+	if (entity) *entity = NULL;
 	if (store_id_parse(ident, out)) {
-		json_t *e = NULL;
+		/* by uuid: the entity must be read anyway, to check its type */
 		if ((rc = store_entity_get(t, app, out, &e))) return rc;
 		const char *etype = json_string_value(json_object_get(e, "type"));
 		rc = etype && strcmp(etype, type) == 0 ? STORE_OK : STORE_NOTFOUND;
-		json_decref(e);
-		return rc;
+	} else {
+		if (!ti->alias || ident.n == 0 || memchr(ident.p, '\0', ident.n))
+			return STORE_NOTFOUND;
+		val = xstrndup(ident.p, ident.n);
+		rc = STORE_NOTFOUND;
+		if (strcmp(type, "user") == 0 && strchr(val, '@'))
+			rc = unique_get(t, app, type, "email", val, out);
+		if (rc == STORE_NOTFOUND)
+			rc = unique_get(t, app, type, ti->alias, val, out);
+		free(val);
+		if (rc == STORE_OK && entity) rc = store_entity_get(t, app, out, &e);
 	}
-	if (!ti->alias || ident.n == 0 || memchr(ident.p, '\0', ident.n))
-		return STORE_NOTFOUND;
-	val = xstrndup(ident.p, ident.n);
-	rc = STORE_NOTFOUND;
-	if (strcmp(type, "user") == 0 && strchr(val, '@'))
-		rc = unique_get(t, app, type, "email", val, out);
-	if (rc == STORE_NOTFOUND)
-		rc = unique_get(t, app, type, ti->alias, val, out);
-	free(val);
+	if (rc == STORE_OK && entity) {
+		*entity = e;
+		e = NULL;
+	}
+	json_decref(e);
 	return rc;
+}
+
+store_rc
+store_entity_find(store_txn *t, const store_app *app, const char *type,
+                  store_slice ident, store_id *out)
+{
+	return store_entity_load(t, app, type, ident, out, NULL);
 }
 
 store_rc

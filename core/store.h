@@ -190,6 +190,11 @@ store_rc store_entity_get(store_txn *t, const store_app *app,
 ** (name, username or email, path), case-insensitively (spec 1.3). */
 store_rc store_entity_find(store_txn *t, const store_app *app,
                            const char *type, store_slice ident, store_id *out);
+/* store_entity_find that also reads the entity into *entity (new), in one
+** read of it. */
+store_rc store_entity_load(store_txn *t, const store_app *app,
+                           const char *type, store_slice ident, store_id *out,
+                           json_t **entity);
 
 /* Merge-updates an entity (spec 3.5).  *out receives the new entity. */
 store_rc store_entity_update(store_txn *t, const store_app *app,

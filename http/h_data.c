@@ -451,6 +451,10 @@ h_item_get(http_req *r)
 		http_not_found(r, "entity_not_found");
 		return;
 	}
+	if (r->w.entity) {
+		http_reply_entity(r, STORE_OK, r->w.entity, NULL);
+		return;
+	}
 	store_rc rc = store_entity_get(r->txn, &r->app, &r->w.item, &e);
 	http_reply_entity(r, rc, e, NULL);
 	json_decref(e);

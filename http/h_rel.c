@@ -22,6 +22,10 @@ found_or_reply(http_req *r)
 static void
 reply_item(http_req *r)
 {
+	if (r->w.entity) {               /* read by the walk; edges don't change it */
+		http_reply_entity(r, STORE_OK, r->w.entity, NULL);
+		return;
+	}
 	json_t *e = NULL;
 	store_rc rc = store_entity_get(r->txn, &r->app, &r->w.item, &e);
 	http_reply_entity(r, rc, e, NULL);

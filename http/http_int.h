@@ -60,6 +60,8 @@ typedef struct {
 	int         found;                        /* the entity exists */
 	int         me;                           /* ident is users' "me" */
 	store_id    item;
+	json_t     *entity;                       /* the item as read while walking,
+	                                          ** or NULL; freed with the request */
 	/* the group a user was reached through (/groups/g/users/u/...) */
 	int         has_via;
 	store_id    via;

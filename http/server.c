@@ -299,6 +299,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	(void)cls; (void)conn; (void)toe;
 	if (!r) return;
 	store_txn_abort(r->txn);
+	json_decref(r->w.entity);
 	json_decref(r->resp);
 	free(r->body);
 	arena_destroy(r->a);

@@ -100,12 +100,10 @@ resolve_item(http_req *r, walk *w, const store_slice *segs, size_t n, size_t *i)
 		w->me = 1;                 /* needs a token: the auth layer's */
 		rc = STORE_NOTFOUND;
 	} else if (w->item_type[0]) {
-		rc = store_entity_find(r->txn, &r->app, w->item_type, segs[*i], &w->item);
+		rc = store_entity_load(r->txn, &r->app, w->item_type, segs[*i], &w->item, &w->entity);
 	} else {
-		json_t *e = NULL;
-		rc = store_id_parse(segs[*i], &w->item) ? store_entity_get(r->txn, &r->app, &w->item, &e)
-		                                        : STORE_NOTFOUND;
-		json_decref(e);
+		rc = store_id_parse(segs[*i], &w->item)
+		     ? store_entity_get(r->txn, &r->app, &w->item, &w->entity) : STORE_NOTFOUND;
 	}
 	if (rc == STORE_OK) {
 		w->found = 1;
@@ -152,7 +150,10 @@ enter_relation(http_req *r, walk *w, const store_slice *segs, size_t n, size_t *
 	json_t *e = NULL;
 	store_rc rc;
 
-	if ((rc = store_entity_get(r->txn, &r->app, &w->item, &e))) {
+	/* the item becomes the owner: its type decides what rel means */
+	e = w->entity;
+	w->entity = NULL;
+	if (!e && (rc = store_entity_get(r->txn, &r->app, &w->item, &e))) {
 		http_store_error(r, rc, NULL, NULL);
 		return 0;
 	}
