@@ -188,6 +188,13 @@ key_head(keybuf *k, const store_app *app, const char *type, const char *path)
 }
 
 int
+store_index_holds(const char *path, store_ix_tag tag)
+{
+	if (strlen(path) > STORE_INDEX_MAX_PATH || strcmp(path, "type") == 0) return 0;
+	return tag != STORE_IX_WORD || strcmp(path, "uuid") != 0;
+}
+
+int
 store_location_of(json_t *v, double *lat, double *lon)
 {
 	static const char *const names[2][2] = { { "latitude", "longitude" }, { "lat", "lon" } };
@@ -278,12 +285,14 @@ walk_value(walker *w, json_t *v, int in_array)
 		json_object_foreach(v, key, x) {
 			size_t kn = strlen(key);
 			if (base + (base ? 1 : 0) + kn > STORE_INDEX_MAX_PATH) continue;   /* not indexed */
-			/* the type is the index's own; a uuid is matched whole */
-			if (!base && strcmp(key, "type") == 0) continue;
-			w->words = base || strcmp(key, "uuid") != 0;
 			if (base) w->path[base] = '.';
 			lc_copy(w->path + base + (base ? 1 : 0), key, kn);
 			w->path[base + (base ? 1 : 0) + kn] = '\0';
+			if (!store_index_holds(w->path, STORE_IX_STRING)) {
+				w->path[base] = '\0';
+				continue;
+			}
+			w->words = store_index_holds(w->path, STORE_IX_WORD);
 			walk_value(w, x, 0);
 			w->path[base] = '\0';
 		}

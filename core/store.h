@@ -391,6 +391,12 @@ store_rc store_index_scan(store_txn *t, const store_app *app,
                           const store_ix_range *r, const store_ix_pos *after,
                           size_t limit, store_id *ids, store_ix_pos *poss,
                           uint64_t *times, size_t *n);
+/* Does the index hold values (words, for STORE_IX_WORD) of this path?  The
+** one rule the walker follows and the planner asks: not paths longer than
+** STORE_INDEX_MAX_PATH, not `type` (every entry of a type's index has it),
+** not the words of `uuid`. */
+int store_index_holds(const char *path, store_ix_tag tag);
+
 /* What the index has seen of a path (flags only ever get set): MULTI, some
 ** entity had several values there (an array); LONG, some string there was
 ** too long for a key and was cut.  0 when neither. */

@@ -169,7 +169,7 @@ term_of(const ql_node *n, const char *type, term *tm)
 		/* the latitude band that holds every point within the distance
 		** (a degree of latitude is at least 110.5 km); eval checks the rest */
 		double dlat = n->u.within.distance / 110500.0 + 1e-9;
-		if (strlen(n->u.within.prop) > STORE_INDEX_MAX_PATH) return 0;
+		if (!store_index_holds(n->u.within.prop, STORE_IX_GEO)) return 0;
 		tm->r.path = n->u.within.prop;
 		tm->r.tag = STORE_IX_GEO;
 		tm->lo = (store_ix_value){ .tag = STORE_IX_GEO, .d = n->u.within.lat - dlat, .d2 = -1e308 };
@@ -180,13 +180,10 @@ term_of(const ql_node *n, const char *type, term *tm)
 		tm->what = "latitude band";
 		return 1;
 	}
-	/* not in the index (index.c): the type itself, and the words of uuid */
+	/* only what the index holds can drive (store_index_holds) */
 	if (n->kind == QL_CONTAINS)
-		return strlen(n->u.contains.prop) <= STORE_INDEX_MAX_PATH &&
-		       strcmp(n->u.contains.prop, "uuid") != 0 && contains_term(n, tm);
-	if (n->kind != QL_CMP || strlen(n->u.cmp.prop) > STORE_INDEX_MAX_PATH ||
-	    strcmp(n->u.cmp.prop, "type") == 0)
-		return 0;
+		return store_index_holds(n->u.contains.prop, STORE_IX_WORD) && contains_term(n, tm);
+	if (n->kind != QL_CMP || !store_index_holds(n->u.cmp.prop, STORE_IX_STRING)) return 0;
 	v = &n->u.cmp.val;
 	tm->r.path = n->u.cmp.prop;
 	switch (v->type) {
@@ -1078,8 +1075,7 @@ static int
 order_indexable(store_txn *t, const store_app *app, const query_scope *sc, const ql_query *q)
 {
 	const char *p = q->order[0].prop;
-	return sc->root && sc->type && sc->type[0] && strlen(p) <= STORE_INDEX_MAX_PATH &&
-	       strcmp(p, "type") != 0 &&
+	return sc->root && sc->type && sc->type[0] && store_index_holds(p, STORE_IX_STRING) &&
 	       !(store_index_flags(t, app, sc->type, p) & STORE_IXF_LONG);
 }
 
