@@ -491,3 +491,31 @@ def test_hostile_ids_names_and_values():
         s.app("POST", "/users", {"username": "ann"})
         st, doc = s.app("POST", "/users/ann/following/groups/gg")
         eq(st, 404, "only users can be followed")
+
+
+def test_startup_and_parameter_errors():
+    import subprocess
+    import tempfile
+    from harness import BIN
+    s = srv()
+    # A second server on a port already served is refused at start.
+    data = tempfile.mkdtemp(prefix="ugstore-test-")
+    p = subprocess.run([BIN, "serve", "--port", str(s.port), "--data", data, "--quiet"],
+                       capture_output=True, text=True, timeout=20)
+    eq(p.returncode, 1, "port in use")
+    check("in use" in p.stderr, p.stderr)
+    p = subprocess.run([BIN, "serve", "--data"], capture_output=True, text=True, timeout=20)
+    eq(p.returncode, 2, "usage error")
+    # A limit that is no number is the default; a huge one is clamped.
+    for i in range(12):
+        s.app("POST", "/limits", {"i": i})
+    st, doc = s.app("GET", "/limits?limit=ten")
+    eq((st, len(doc["entities"])), (200, 10), "non-numeric limit")
+    st, doc = s.app("GET", "/limits?limit=-5")
+    eq(len(doc["entities"]), 10, "negative limit")
+    # Every verb at once takes no query and only its own cursors.
+    s.app("POST", "/users", {"username": "verbless"})
+    st, doc = s.app("GET", "/users/verbless/connections?ql=name%3D%27x%27")
+    eq((st, doc["error"]), (400, "illegal_argument"), "any-verb listing with ql")
+    st, doc = s.app("GET", "/users/verbless/connecting?cursor=AQAAAA")
+    eq((st, doc["error"]), (400, "illegal_argument"), "any-verb listing with a bad cursor")
