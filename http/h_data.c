@@ -13,6 +13,9 @@
 #include <string.h>
 #include <strings.h>
 
+static void reply_query(http_req *r, const query_scope *sc, const ql_query *q,
+                        size_t limit, int count);
+
 /* The request's ql (aliases q, query), or NULL. */
 static const char *
 ql_param(http_req *r)
@@ -25,8 +28,8 @@ ql_param(http_req *r)
 	return NULL;
 }
 
-int
-http_ql_or_reply(http_req *r, ql_query **out)
+static int
+ql_or_reply(http_req *r, ql_query **out)
 {
 	const char *text = ql_param(r);
 	ql_error err;
@@ -50,8 +53,8 @@ http_add_entity(http_req *r, json_t *env, json_t *e, const char *base)
 	                      http_render_entity(r, r->txn, e, base));
 }
 
-int
-http_cursor_or_reply(http_req *r, store_pos *pos)
+static int
+cursor_or_reply(http_req *r, store_pos *pos)
 {
 	const char *c = http_param_get(r, "cursor");
 	pos->set = 0;
@@ -100,13 +103,13 @@ http_list_edges(http_req *r, const store_id *owner, store_edge_kind kind,
 	store_rc rc = STORE_OK;
 
 	ql_query *q;
-	if (!http_ql_or_reply(r, &q)) return;
+	if (!ql_or_reply(r, &q)) return;
 	if (q) {
 		query_scope sc = { *owner, kind, name, type_filter, r->w.kind == CTX_ROOT };
-		http_reply_query(r, &sc, q, limit, count);
+		reply_query(r, &sc, q, limit, count);
 		return;
 	}
-	if (!http_cursor_or_reply(r, &pos)) return;
+	if (!cursor_or_reply(r, &pos)) return;
 	store_id *ids = arena_alloc(r->a, limit * sizeof *ids);
 	json_t *env = http_envelope(r, r->w.path);
 	do {
@@ -198,8 +201,8 @@ project(json_t *e, const ql_query *q)
 	return out;
 }
 
-void
-http_reply_query(http_req *r, const query_scope *sc, const ql_query *q, size_t limit,
+static void
+reply_query(http_req *r, const query_scope *sc, const ql_query *q, size_t limit,
                  int count)
 {
 	query_result res;
@@ -399,7 +402,7 @@ h_coll_put(http_req *r)
 {
 	ql_query *q;
 	json_t *body;
-	if (!http_ql_or_reply(r, &q)) return;
+	if (!ql_or_reply(r, &q)) return;
 	if (!q) {
 		create_from_body(r);
 		return;
@@ -417,7 +420,7 @@ h_coll_delete(http_req *r)
 	store_rc rc = STORE_OK;
 
 	ql_query *q;
-	if (!http_ql_or_reply(r, &q)) return;
+	if (!ql_or_reply(r, &q)) return;
 	if (q) {
 		apply_to_matches(r, q, http_limit(r, NULL), NULL);
 		return;

@@ -39,12 +39,16 @@ object_body_or_reply(http_req *r)
 }
 
 static json_t *
-org_json(const store_org *org, json_t *apps)
+org_json(http_req *r, const store_org *org, json_t *apps)
 {
-	char id[37];
-	store_id_format(&org->uuid, id);
-	return json_pack("{s:s, s:s, s:o}", "uuid", id, "name", org->name,
-	                 "applications", apps ? apps : json_object());
+	json_t *rec = NULL;
+	if (store_org_json(r->txn, org, &rec) != STORE_OK) {   /* the stored record */
+		char id[37];
+		store_id_format(&org->uuid, id);
+		rec = json_pack("{s:s, s:s}", "uuid", id, "name", org->name);
+	}
+	json_object_set_new(rec, "applications", apps ? apps : json_object());
+	return rec;
 }
 
 void
@@ -89,7 +93,7 @@ h_org_create(http_req *r)
 	json_object_set_new(env, "action", json_string("new organization"));
 	json_object_set_new(env, "status", json_string("ok"));
 	if (owner) json_object_set_new(data, "owner", owner);
-	json_object_set_new(data, "organization", org_json(&org, apps));
+	json_object_set_new(data, "organization", org_json(r, &org, apps));
 	json_object_set_new(env, "data", data);
 	http_reply(r, env);
 }
@@ -127,7 +131,7 @@ h_org_get(http_req *r)
 	if (!org_apps_or_reply(r, &org, &apps)) return;
 	json_t *env = http_envelope(r, NULL);
 	json_object_set_new(env, "action", json_string("get organization"));
-	json_object_set_new(env, "organization", org_json(&org, apps));
+	json_object_set_new(env, "organization", org_json(r, &org, apps));
 	http_reply(r, env);
 }
 

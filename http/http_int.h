@@ -178,10 +178,6 @@ void h_item_post(http_req *r);
 void h_item_delete(http_req *r);
 /* Shared by the handlers of h_data.c and h_rel.c */
 void   http_add_entity(http_req *r, json_t *env, json_t *e, const char *base);
-int    http_cursor_or_reply(http_req *r, store_pos *pos);
-int    http_ql_or_reply(http_req *r, ql_query **q);
-void   http_reply_query(http_req *r, const query_scope *sc, const ql_query *q,
-                        size_t limit, int count);
 void   http_list_edges(http_req *r, const store_id *owner, store_edge_kind kind,
                        const char *name, const char *type_filter, int count);
 void   http_reply_entity(http_req *r, store_rc rc, json_t *e, const store_err *err);

@@ -184,7 +184,8 @@ match_contains(json_t *v, const void *ctx)
 	return words > 0;
 }
 
-double
+/* Great-circle distance in meters. */
+static double
 query_distance_m(double lat1, double lon1, double lat2, double lon2)
 {
 	const double r = 6371008.8, rad = M_PI / 180.0;

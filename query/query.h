@@ -50,8 +50,6 @@ int  query_cursor_decode_offset(const char *text, size_t n, uint64_t *offset);
 
 /* 1 when entity e satisfies the predicate n (NULL: every entity). */
 int    query_eval(const ql_node *n, json_t *e);
-/* Great-circle distance in meters. */
-double query_distance_m(double lat1, double lon1, double lat2, double lon2);
 /* Distance from (lat, lon) to the nearest location at prop in e; returns
 ** 0 when e has no location there. */
 int    query_location_distance(json_t *e, const char *prop, double lat,
