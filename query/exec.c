@@ -542,6 +542,19 @@ ix_value(json_t *v)
 	}
 }
 
+/* Is the index entry at pos the one e sorts by?  An entity with several
+** values at the path (an array) has an entry for each, and counts only at
+** its first; one without a scalar there sorts with the missing. */
+static int
+sorts_at(const store_app *app, const query_scope *sc, const char *path,
+         const store_ix_pos *pos, json_t *e)
+{
+	json_t *sv = sort_value(e, path);
+	if (rank(sv) == R_MISSING) return 0;
+	store_ix_value iv = ix_value(sv);
+	return store_index_pos_is(app, sc->type, path, pos, &iv);
+}
+
 /* ---- plan: one order by key through its index ------------------------------------ */
 
 /* bound: a term of the where on the order key itself; the scan is then
@@ -586,10 +599,7 @@ run_order(store_txn *t, const store_app *app, const query_scope *sc, const ql_qu
 		for (size_t i = 0; rc == STORE_OK && i < n; i++) {
 			json_t *e;
 			if ((rc = load_match(t, app, sc, q, &ids[i], &e)) || !e) continue;
-			json_t *sv = sort_value(e, r.path);
-			store_ix_value iv;
-			if (rank(sv) == R_MISSING ||
-			    (iv = ix_value(sv), !store_index_pos_is(app, sc->type, r.path, &poss[i], &iv))) {
+			if (!sorts_at(app, sc, r.path, &poss[i], e)) {
 				json_decref(e);
 				continue;
 			}
@@ -937,10 +947,7 @@ run_order_groups(store_txn *t, const store_app *app, const query_scope *sc, cons
 			memcpy(cur, poss[i].b, vn);
 			json_t *e;
 			if (rc || full || (rc = load_match(t, app, sc, q, &ids[i], &e)) || !e) continue;
-			json_t *sv = sort_value(e, r.path);
-			store_ix_value iv;
-			if (rank(sv) == R_MISSING ||
-			    (iv = ix_value(sv), !store_index_pos_is(app, sc->type, r.path, &poss[i], &iv))) {
+			if (!sorts_at(app, sc, r.path, &poss[i], e)) {
 				json_decref(e);
 				continue;
 			}
