@@ -39,48 +39,73 @@ is_empty_value(json_t *v)
 
 /* Copies body's properties into a new object, dropping reserved names and
 ** folding names case-insensitively (the first spelling wins, the last value
-** wins).  Users' password and pin never become properties. */
+** wins).  Users' password and pin never become properties.  The body is
+** checked against the limits and the name rule first (store_entity_check);
+** everything here is linear in the body's size. */
 static store_rc
 clean_body(const char *type, json_t *body, json_t **out, store_err *err)
 {
 	const char *key;
-	json_t *v, *clean;
+	json_t *v, *clean, *names;
+	store_rc rc;
 
 	*out = NULL;
 	if (!json_is_object(body))
 		return store_fail(err, STORE_INVALID, "the entity must be a JSON object");
+	if ((rc = store_entity_check(body, 1, NULL, err))) return rc;
 	clean = json_object();
+	names = json_object();
 	json_object_foreach(body, key, v) {
-		const char *have = NULL;
 		if (IN_LIST(reserved, key)) continue;
 		if (strcmp(type, "user") == 0 &&
 		    (strcasecmp(key, "password") == 0 || strcasecmp(key, "pin") == 0))
 			continue;
-		json_get_ci(clean, key, &have);
-		json_object_set(clean, have ? have : key, v);
+		json_object_set(clean, ci_name(names, key, 1), v);
 	}
+	json_decref(names);
 	*out = clean;
 	return STORE_OK;
 }
 
-/* A group path: letters, digits, '-', '.', '/' (non-ASCII letters pass). */
+/* A group path: letters, digits, '-', '.', '/' (non-ASCII letters pass),
+** and every '/'-separated segment a path segment (spec 9: no empty, "."
+** or ".." segments). */
 static int
 valid_group_path(const char *p)
 {
-	for (; *p; p++) {
+	const char *seg = p;
+	for (;; p++) {
 		unsigned char c = (unsigned char)*p;
-		if (c >= 0x80) continue;
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-		      (c >= 'A' && c <= 'Z') || c == '-' || c == '.' || c == '/'))
+		if (c == '/' || c == '\0') {
+			if (!store_segment_ok((store_slice){ seg, (size_t)(p - seg) })) return 0;
+			if (!c) return 1;
+			seg = p + 1;
+		} else if (c < 0x80 && !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		                         (c >= 'A' && c <= 'Z') || c == '-' || c == '.')) {
 			return 0;
+		}
 	}
-	return 1;
 }
 
-/* Type rules that hold after every create and update. */
+/* A group's path as given, less one leading '/' (spec 9: `/testGroup` is
+** `testGroup`). */
+static void
+group_path_normalize(json_t *e)
+{
+	const char *key = NULL;
+	json_t *path = json_get_ci(e, "path", &key);
+	const char *p = json_string_value(path);
+	if (p && p[0] == '/') json_object_set_new(e, key, json_string(p + 1));
+}
+
+/* Type rules that hold after every create and update; a group's path is
+** normalised first.  The whole entity (what an update merged in included)
+** stays within the limits of store_entity_check. */
 static store_rc
 validate(const store_type_info *ti, const char *type, json_t *e, store_err *err)
 {
+	store_rc rc = store_entity_check(e, 0, NULL, err);
+	if (rc) return rc;
 	for (int i = 0; ti->unique[i]; i++) {
 		json_t *v = json_get_ci(e, ti->unique[i], NULL);
 		if (v && !json_is_string(v))
@@ -89,13 +114,22 @@ validate(const store_type_info *ti, const char *type, json_t *e, store_err *err)
 			                  ti->unique[i], type);
 	}
 	if (strcmp(type, "group") == 0) {
+		group_path_normalize(e);
 		json_t *path = json_get_ci(e, "path", NULL);
 		if (!path)
 			return store_fail(err, STORE_INVALID,
 			                  "You must provide a 'path' property when creating a group");
 		if (!valid_group_path(json_string_value(path)))
 			return store_fail(err, STORE_INVALID,
-			                  "Group path may only contain letters, digits, '-', '.' and '/'");
+			                  "Group path may only contain letters, digits, '-', '.' and '/', "
+			                  "and no segment of it may be empty, '.' or '..'");
+	} else if (ti->alias) {
+		json_t *name = json_get_ci(e, ti->alias, NULL);
+		if (json_is_string(name) &&
+		    !store_segment_ok((store_slice){ json_string_value(name), json_string_length(name) }))
+			return store_fail(err, STORE_INVALID,
+			                  "a %s's %s cannot be '.' or '..' (no URL could name it)",
+			                  type, ti->alias);
 	}
 	json_t *loc = json_get_ci(e, "location", NULL);
 	double lat, lon;
@@ -384,7 +418,7 @@ store_rc
 store_entity_update(store_txn *t, const store_app *app, const store_id *id,
                     json_t *body, json_t **out, store_err *err)
 {
-	json_t *old = NULL, *props = NULL, *e = NULL, *v;
+	json_t *old = NULL, *props = NULL, *e = NULL, *names = NULL, *v;
 	const store_type_info *ti;
 	const char *key, *type;
 	store_rc rc;
@@ -396,10 +430,11 @@ store_entity_update(store_txn *t, const store_app *app, const store_id *id,
 	ti = store_type_info_of(type);
 	if ((rc = clean_body(type, body, &props, err))) goto done;
 	e = json_copy(old);
+	names = ci_names_new(e);
 	json_object_foreach(props, key, v) {
-		const char *have = NULL;
+		const char *have;
 		if (in_list(ti->immutable, 8, key)) continue;
-		json_get_ci(e, key, &have);
+		have = ci_name(names, key, 0);
 		if (is_empty_value(v)) {
 			if (have && !in_list(ti->required, 4, key)) json_object_del(e, have);
 		} else {
@@ -418,6 +453,7 @@ store_entity_update(store_txn *t, const store_app *app, const store_id *id,
 		e = NULL;
 	}
 done:
+	json_decref(names);
 	json_decref(old);
 	json_decref(props);
 	json_decref(e);

@@ -254,19 +254,98 @@ word_byte(unsigned char c)
 	       c >= 0x80;
 }
 
+/* The next word of s[0..n) at or after *i: its start and length (cut to
+** MAX_WORD); 0 when there is none.  What a word is for `contains`. */
+static int
+next_word(const char *s, size_t n, size_t *i, size_t *start, size_t *len)
+{
+	while (*i < n && !word_byte((unsigned char)s[*i])) (*i)++;
+	*start = *i;
+	while (*i < n && word_byte((unsigned char)s[*i])) (*i)++;
+	*len = *i - *start > MAX_WORD ? MAX_WORD : *i - *start;
+	return *i > *start;
+}
+
 static void
 emit_words(walker *w, const char *s, size_t n)
 {
-	size_t i = 0;
-	while (i < n) {
-		while (i < n && !word_byte((unsigned char)s[i])) i++;
-		size_t start = i;
-		while (i < n && word_byte((unsigned char)s[i])) i++;
-		if (i == start) continue;
-		size_t len = i - start > MAX_WORD ? MAX_WORD : i - start;
+	size_t i = 0, start, len;
+	while (next_word(s, n, &i, &start, &len)) {
 		store_ix_value v = { .tag = STORE_IX_WORD, .s = s + start, .n = len };
 		emit(w, &v);
 	}
+}
+
+/* ---- limits on what one entity holds ------------------------------------ */
+
+typedef struct {
+	size_t props, max_props, entries;
+	int    names;
+	store_err *err;
+} census;
+
+/* Walks v as walk_value does, counting what it would index (indexed=0:
+** inside an array of arrays, which is stored, checked, not indexed). */
+static store_rc
+census_value(census *c, json_t *v, int in_array, int indexed)
+{
+	const char *key;
+	json_t *x;
+	size_t i, start, len;
+	store_rc rc;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		c->entries += indexed;        /* a location */
+		json_object_foreach(v, key, x) {
+			if (++c->props > c->max_props)
+				return store_fail(c->err, STORE_INVALID,
+				                  "an entity may hold at most %d properties "
+				                  "(STORE_MAX_PROPERTIES, nested ones counted)",
+				                  STORE_MAX_PROPERTIES);
+			if (c->names && strchr(key, '.'))
+				return store_fail(c->err, STORE_INVALID,
+				                  "property name '%.100s' holds a '.': a dotted name is a "
+				                  "nested path, so no query could name it", key);
+			if ((rc = census_value(c, x, 0, indexed))) return rc;
+		}
+		return STORE_OK;
+	case JSON_ARRAY:
+		if (json_array_size(v) > STORE_MAX_ARRAY)
+			return store_fail(c->err, STORE_INVALID,
+			                  "an array may hold at most %d elements (STORE_MAX_ARRAY)",
+			                  STORE_MAX_ARRAY);
+		json_array_foreach(v, i, x)
+			if ((rc = census_value(c, x, 1, indexed && !in_array))) return rc;
+		return STORE_OK;
+	case JSON_STRING:
+		if (!indexed) return STORE_OK;
+		i = 0;
+		while (next_word(json_string_value(v), json_string_length(v), &i, &start, &len))
+			c->entries++;
+		/* fall through */
+	default:
+		c->entries += indexed;
+		break;
+	}
+	if (c->entries > STORE_MAX_INDEX_ENTRIES)
+		return store_fail(c->err, STORE_INVALID,
+		                  "an entity may make at most %d index entries "
+		                  "(STORE_MAX_INDEX_ENTRIES: each value, and each word of a string)",
+		                  STORE_MAX_INDEX_ENTRIES);
+	return STORE_OK;
+}
+
+store_rc
+store_entity_check(json_t *v, int names, size_t *entries, store_err *err)
+{
+	static const char *const sys[] = { "uuid", "type", "created", "modified" };
+	census c = { 0, STORE_MAX_PROPERTIES, 0, names, err };
+	/* the system properties of a stored entity are not the client's */
+	for (size_t i = 0; i < sizeof sys / sizeof *sys; i++)
+		if (json_is_object(v) && json_object_get(v, sys[i])) c.max_props++;
+	store_rc rc = census_value(&c, v, 0, 1);
+	if (entries) *entries = c.entries;
+	return rc;
 }
 
 static void

@@ -310,6 +310,39 @@ lc_copy(char *out, const char *s, size_t n)
 	}
 }
 
+int
+store_segment_ok(store_slice s)
+{
+	if (s.n == 0) return 0;
+	return !(s.p[0] == '.' && (s.n == 1 || (s.n == 2 && s.p[1] == '.')));
+}
+
+const char *
+ci_name(json_t *names, const char *name, int add)
+{
+	size_t n = strlen(name);
+	char stack[128], *lc = n < sizeof stack ? stack : xmalloc(n + 1);
+	const char *have;
+	lc_copy(lc, name, n);
+	lc[n] = '\0';
+	have = json_string_value(json_object_get(names, lc));
+	if (!have && add) {
+		json_object_set_new(names, lc, json_string(name));
+		have = name;
+	}
+	if (lc != stack) free(lc);
+	return have;
+}
+
+json_t *
+ci_names_new(json_t *obj)
+{
+	json_t *names = json_object(), *v;
+	const char *key;
+	json_object_foreach(obj, key, v) ci_name(names, key, 1);
+	return names;
+}
+
 json_t *
 json_get_ci(json_t *obj, const char *name, const char **key)
 {

@@ -407,6 +407,22 @@ unsigned store_index_flags(store_txn *t, const store_app *app, const char *type,
 /* 1 when the index entry at pos holds the value v (same type and path). */
 int store_index_pos_is(const store_app *app, const char *type, const char *path,
                        const store_ix_pos *pos, const store_ix_value *v);
+
+/* What one entity may hold (docs/security.md, "Limits on writes").  Every
+** leaf value is an index entry and every word of a string one more, and
+** all of them are written in the request's transaction, so these bound
+** what one write costs the writer. */
+#define STORE_MAX_PROPERTIES    2000    /* property names, nested ones counted */
+#define STORE_MAX_ARRAY         10000   /* elements of one array */
+#define STORE_MAX_INDEX_ENTRIES 50000   /* index entries (values and words) */
+
+/* Checks a body or an entity against the limits above; with names=1 also
+** the rule for property names: none holds a '.', since a dotted name is a
+** nested path everywhere a property is named (queries, order by, select).
+** *entries (may be NULL) gets the index entries it makes at most.
+** STORE_INVALID with a message naming the limit or the property. */
+store_rc store_entity_check(json_t *v, int names, size_t *entries, store_err *err);
+
 /* Counts the entries of the range, stopping at cap. */
 store_rc store_index_count(store_txn *t, const store_app *app,
                            const store_ix_range *r, size_t cap, size_t *n);

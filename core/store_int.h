@@ -46,6 +46,19 @@ store_rc store_fail(store_err *err, store_rc rc, const char *fmt, ...)
 /* Lower-cases ASCII letters of s[0..n) into out (n bytes). */
 void lc_copy(char *out, const char *s, size_t n);
 
+/* 1 when s can be one segment of a URL path: not empty, not "." or ".."
+** (clients and proxies collapse dot segments, so such a name could never be
+** reached).  The one rule for every name that becomes a path segment: org
+** and app names, entity names, each segment of a group path. */
+int store_segment_ok(store_slice s);
+
+/* Case-insensitive names in O(1): a map from each lower-cased name to its
+** first spelling.  ci_names_new(obj) maps obj's names (new; obj may be
+** NULL for an empty map); ci_name() gives the spelling name has in the map,
+** or NULL, and with add=1 enters name when absent (then returns name). */
+json_t     *ci_names_new(json_t *obj);
+const char *ci_name(json_t *names, const char *name, int add);
+
 /* Case-insensitive property lookup; *key (may be NULL) gets the stored name. */
 json_t *json_get_ci(json_t *obj, const char *name, const char **key);
 
