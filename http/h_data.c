@@ -98,7 +98,7 @@ void
 http_list_edges(http_req *r, const store_id *owner, store_edge_kind kind,
                 const char *name, const char *type_filter, int count)
 {
-	size_t limit = http_limit(r, NULL), have = 0, n;
+	size_t limit = http_limit(r), have = 0, n;
 	store_pos pos;
 	store_rc rc = STORE_OK;
 
@@ -422,16 +422,16 @@ h_coll_delete(http_req *r)
 	ql_query *q;
 	if (!ql_or_reply(r, &q)) return;
 	if (q) {
-		apply_to_matches(r, q, http_limit(r, NULL), NULL);
+		apply_to_matches(r, q, http_limit(r), NULL);
 		return;
 	}
-	if (!http_param_get(r, "limit")) {
+	if (!r->limit) {         /* none, or an empty one */
 		r->allow = "GET, POST, PUT";
 		http_error(r, 405, "unsupported_service_operation",
 		           "deleting a whole collection needs a ql query or a limit");
 		return;
 	}
-	limit = http_limit(r, NULL);
+	limit = http_limit(r);
 	store_id *ids = arena_alloc(r->a, limit * sizeof *ids);
 	json_t *env = http_envelope(r, r->w.path);
 	rc = store_edge_list(r->txn, &r->app, &r->app.uuid, STORE_EDGE_COLLECTION,

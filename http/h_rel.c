@@ -136,7 +136,7 @@ h_sub_remove(http_req *r)
 static void
 list_any_verb(http_req *r)
 {
-	size_t limit = http_limit(r, NULL), have = 0, n;
+	size_t limit = http_limit(r), have = 0, n;
 	unsigned char raw[STORE_NAME_MAX + 1 + STORE_POS_SIZE];
 	char from_verb[STORE_NAME_MAX + 1] = "";
 	store_pos pos = { .set = 0 };

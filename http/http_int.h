@@ -81,14 +81,19 @@ typedef struct http_req {
 	const char  *action;            /* "get", "post", ... */
 
 	char        *raw_uri;           /* as received */
+	int          raw_nul;           /* 1 = the target held a raw NUL */
 	store_slice  seg[HTTP_MAX_SEGMENTS];
 	size_t       nseg;
 	http_param   params[HTTP_MAX_PARAMS];
 	size_t       nparams;
+	size_t       limit;             /* `limit` (http_params_or_reply), 0 = none */
 
 	char        *body;              /* accumulated upload, NUL-terminated */
 	size_t       body_len, body_cap;
 	int          body_over;         /* 1 = exceeded max_body */
+	int          body_parsed;       /* http_body_json ran: json is the body */
+	int          body_present;      /* the body is not blank */
+	json_t      *json;              /* the parsed body, or NULL */
 	int          replied;           /* a response was queued early */
 
 	/* resolved by the router */
@@ -146,11 +151,23 @@ void        http_reply_rc(http_req *r, json_t *env_take, store_rc rc);
 json_t     *http_render_entity(http_req *r, store_txn *t, json_t *e,
                                const char *base_path);
 const char *http_param_get(const http_req *r, const char *name);
-size_t      http_limit(http_req *r, int *bad);
+/* Checks the request's numeric and token parameters (limit, cursor) once,
+** for every route and method, before anything is read or written: a
+** malformed one is a 400 naming it.  Returns 0 after replying. */
+int         http_params_or_reply(http_req *r);
+/* The page size: `limit` as checked, or HTTP_DEFAULT_LIMIT. */
+size_t      http_limit(const http_req *r);
 void        http_finish(http_req *r, int64_t now_ms);
 char       *http_sprintf(http_req *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The request's JSON body (new reference; parsed once), NULL when absent
+** (*present = 0) or bad (the error is set). */
 json_t     *http_body_json(http_req *r, int *present);
+/* Parses and checks a write's body before it reaches the writer: a bad
+** body, an entity past the limits of store_entity_check or a body whose
+** entities would make more than HTTP_MAX_WRITE_ENTRIES index entries is
+** answered here.  Returns 0 after replying. */
+int         http_body_or_reply(http_req *r);
 
 /* handlers */
 void h_status(http_req *r);

@@ -109,21 +109,59 @@ http_param_get(const http_req *r, const char *name)
 	return NULL;
 }
 
-size_t
-http_limit(http_req *r, int *bad)
+/* A count parameter: decimal digits only (no sign, space, fraction or
+** exponent), at least 1.  Returns 1 with *out set, clamped to max. */
+static int
+parse_count(const char *v, size_t max, size_t *out)
 {
-	const char *v = http_param_get(r, "limit");
-	char *end;
-	long n;
-	if (bad) *bad = 0;
-	if (!v || !*v) return HTTP_DEFAULT_LIMIT;
-	n = strtol(v, &end, 10);
-	if (*end) {
-		if (bad) *bad = 1;
-		return HTTP_DEFAULT_LIMIT;
+	size_t n = 0;
+	if (!*v) return 0;
+	for (; *v; v++) {
+		if (*v < '0' || *v > '9') return 0;
+		if (n <= max) n = n * 10 + (size_t)(*v - '0');
 	}
-	if (n <= 0) return HTTP_DEFAULT_LIMIT;
-	return n > HTTP_MAX_LIMIT ? HTTP_MAX_LIMIT : (size_t)n;
+	if (n == 0) return 0;
+	*out = n > max ? max : n;
+	return 1;
+}
+
+/* 1 when c is a cursor token of a kind some listing makes; whether that
+** listing is the one asked for is the listing's own check. */
+static int
+cursor_well_formed(const char *c)
+{
+	unsigned char raw[QUERY_CURSOR_RAW_MAX];
+	int kind = query_cursor_kind(c);
+	return kind >= QUERY_CURSOR_EDGE && kind <= QUERY_CURSOR_SORTREF &&
+	       query_cursor_decode_raw(c, strlen(c), kind, raw, sizeof raw) > 0;
+}
+
+int
+http_params_or_reply(http_req *r)
+{
+	for (size_t i = 0; i < r->nparams; i++) {
+		const char *name = r->params[i].name, *v = r->params[i].value;
+		if (!*v) continue;          /* an empty parameter is an absent one */
+		if (strcmp(name, "limit") == 0) {
+			if (!parse_count(v, HTTP_MAX_LIMIT, &r->limit)) {
+				http_error(r, 400, "illegal_argument",
+				           "parameter 'limit' must be a whole number of at least 1 "
+				           "(values over %d count as %d), not '%.*s'",
+				           HTTP_MAX_LIMIT, HTTP_MAX_LIMIT, HTTP_MAX_ECHO, v);
+				return 0;
+			}
+		} else if (strcmp(name, "cursor") == 0 && !cursor_well_formed(v)) {
+			http_error(r, 400, "illegal_argument", "parameter 'cursor' is not a valid cursor");
+			return 0;
+		}
+	}
+	return 1;
+}
+
+size_t
+http_limit(const http_req *r)
+{
+	return r->limit ? r->limit : HTTP_DEFAULT_LIMIT;
 }
 
 static json_t *
@@ -304,19 +342,19 @@ depth_of(json_t *v)
 	return 0;
 }
 
-json_t *
-http_body_json(http_req *r, int *present)
+/* Parses the body once; r->json keeps it (NULL when absent or bad). */
+static json_t *
+body_parse(http_req *r)
 {
 	json_error_t jerr;
 	json_t *v;
 	size_t i = 0;
 
-	*present = 0;
 	while (i < r->body_len && (r->body[i] == ' ' || r->body[i] == '\t' ||
 	                           r->body[i] == '\r' || r->body[i] == '\n'))
 		i++;
 	if (i == r->body_len) return NULL;
-	*present = 1;
+	r->body_present = 1;
 	v = json_loadb(r->body, r->body_len, 0, &jerr);
 	if (!v) {
 		http_error(r, 400, "json_parse",
@@ -331,6 +369,54 @@ http_body_json(http_req *r, int *present)
 		return NULL;
 	}
 	return v;
+}
+
+json_t *
+http_body_json(http_req *r, int *present)
+{
+	if (!r->body_parsed) {         /* a bad body's error stays in r */
+		r->body_parsed = 1;
+		r->json = body_parse(r);
+	}
+	*present = r->body_present;
+	return json_incref(r->json);
+}
+
+int
+http_body_or_reply(http_req *r)
+{
+	int present;
+	size_t total = 0, n;
+	store_err err = { 0 };
+	json_t *body = http_body_json(r, &present), *item;
+	store_rc rc = STORE_OK;
+
+	if (present && !body) return 0;
+	if (json_is_object(body)) {
+		rc = store_entity_check(body, 1, &total, &err);
+	} else if (json_is_array(body)) {
+		/* an item that breaks a rule fails alone (the batch lists it);
+		** what all of them would cost is bounded here */
+		size_t i;
+		json_array_foreach(body, i, item) {
+			if (!json_is_object(item)) continue;
+			store_entity_check(item, 1, &n, NULL);
+			total += n;
+		}
+	}
+	json_decref(body);
+	if (rc) {
+		http_store_error(r, rc, &err, NULL);
+		return 0;
+	}
+	if (total > HTTP_MAX_WRITE_ENTRIES) {
+		http_error(r, 400, "illegal_argument",
+		           "one write may make at most %d index entries (HTTP_MAX_WRITE_ENTRIES: "
+		           "each value, and each word of a string, of every entity); this one "
+		           "makes %zu", HTTP_MAX_WRITE_ENTRIES, total);
+		return 0;
+	}
+	return 1;
 }
 
 /* Length of the valid UTF-8 sequence at p (1..4), 0 when invalid. */

@@ -278,11 +278,14 @@ http_dispatch(http_req *r)
 		           "the method is not supported");
 		return 0;
 	}
+	if (!http_params_or_reply(r)) return 0;
 	if (r->nseg == 0) {
 		h_status(r);
 		return 0;
 	}
 	if (write) {
+		/* what a body costs is known before the writer takes it */
+		if (!http_body_or_reply(r)) return 0;
 		/* the writer thread runs http_route in a transaction of its batch */
 		if (http_writer_submit(r->srv->writer, r)) {
 			r->queued = 1;

@@ -242,6 +242,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			           "the request body exceeds %zu bytes", r->srv->cfg.max_body);
 			return send_reply(r);
 		}
+		if (r->raw_nul) {
+			http_error(r, 400, "illegal_argument", "the request target holds a NUL byte");
+			return send_reply(r);
+		}
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
@@ -278,6 +282,18 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	return send_reply(r);
 }
 
+/* 0 when the request target held a raw NUL byte.  MHD hands the target
+** over as a C string cut at the first NUL, in its buffer of the request
+** line, where the NUL that ends the target replaced the space before the
+** version: the version ("HTTP/1.x") follows it directly.  Anything else
+** there is the rest of a target cut short.  The bytes read lie in that
+** line (a compare stops at the first difference or NUL). */
+static int
+target_whole(const char *uri)
+{
+	return strncmp(uri + strlen(uri) + 1, "HTTP/", 5) == 0;
+}
+
 static void *
 on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
@@ -286,6 +302,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	r->srv = cls;
 	r->a = arena_create();
 	r->raw_uri = arena_strndup(r->a, uri, strlen(uri));
+	r->raw_nul = !target_whole(uri);
 	r->status = 500;
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
 	return r;
@@ -300,6 +317,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	if (!r) return;
 	store_txn_abort(r->txn);
 	json_decref(r->w.entity);
+	json_decref(r->json);
 	json_decref(r->resp);
 	free(r->body);
 	arena_destroy(r->a);
