@@ -82,27 +82,31 @@ class Writer:
             m.touched.add(u)
         elif op in ("join", "leave"):
             g = rng.choice(GROUPS)
-            mine = sorted(x for x in list(m.members) if x[1] in self.own)
-            if op == "leave" and mine:
-                g, u = rng.choice(mine)
-            elif op == "leave":
-                op = "join"
+            edge = self.existing(m.members, 1) if op == "leave" else None
+            if edge:
+                g, u = edge
+            op = "leave" if edge else "join"
             self.pending = (op, g, u)
             self.send("POST" if op == "join" else "DELETE", "/groups/%s/users/%s" % (g, u))
             (m.members.add if op == "join" else m.members.discard)((g, u))
             m.touched.add(u)
         else:
             v = rng.choice([x for x in self.own if x != u])
-            mine = sorted(x for x in list(m.likes) if x[0] in self.own)
-            if op == "unlike" and mine:
-                u, v = rng.choice(mine)
-            elif op == "unlike":
-                op = "like"
+            edge = self.existing(m.likes, 0) if op == "unlike" else None
+            if edge:
+                u, v = edge
+            op = "unlike" if edge else "like"
             self.pending = (op, u, v)
             self.send("POST" if op == "like" else "DELETE", "/users/%s/likes/users/%s" % (u, v))
             (m.likes.add if op == "like" else m.likes.discard)((u, v))
             m.touched.update((u, v))
         self.pending = None
+
+    def existing(self, edges, end):
+        """One of the edges whose `end` is a user of this writer, or None
+        (a leave or unlike needs an edge to remove)."""
+        mine = sorted(x for x in list(edges) if x[end] in self.own)
+        return self.rng.choice(mine) if mine else None
 
     def send(self, method, path, body=None):
         st, doc = self.s.app(method, path, body, timeout=10)
