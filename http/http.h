@@ -5,6 +5,7 @@
 #define UG_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/store.h"
 
@@ -26,5 +27,10 @@ int  http_server_start(store *s, const http_config *cfg, http_server **out);
 void http_server_stop(http_server *srv);
 /* The bound port (useful with port 0). */
 unsigned http_server_port(const http_server *srv);
+
+/* The one parser of a numeric parameter or option: decimal digits only (no
+** sign, space, fraction or exponent), at most max.  Returns 1 with *out
+** set; 0 when malformed or over max. */
+int http_parse_uint(const char *v, uint64_t max, uint64_t *out);
 
 #endif

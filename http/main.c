@@ -13,6 +13,7 @@
 #include "core/store.h"
 #include "http/http.h"
 
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,17 @@ usage(FILE *f)
 	      "                     [--base-url URL] [--max-body BYTES] [--map-size MIB]\n"
 	      "                     [--no-sync] [--quiet]\n"
 	      "The superuser may also come from the environment: UGSTORE_SUPERUSER.\n", f);
+}
+
+/* A numeric option's value (http_parse_uint), at most max; 0 after a
+** message when it is not one. */
+static int
+number_opt(const char *opt, const char *v, uint64_t max, uint64_t *out)
+{
+	if (http_parse_uint(v, max, out)) return 1;
+	fprintf(stderr, "ugstore: %s wants a whole number up to %llu, not '%s'\n", opt,
+	        (unsigned long long)max, v);
+	return 0;
 }
 
 /* Creates org and app if they do not exist yet. */
@@ -72,20 +84,32 @@ serve(int argc, char **argv)
 	store_err err = { 0 };
 	sigset_t sigs;
 	int sig;
+	uint64_t n;
 
 	cfg.superuser = getenv("UGSTORE_SUPERUSER");
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int takes = 1;
-		if (strcmp(a, "--port") == 0 && v) cfg.port = (unsigned)atoi(v);
+		if (strcmp(a, "--port") == 0 && v) {
+			if (!number_opt(a, v, 65535, &n)) return 2;
+			cfg.port = (unsigned)n;
+		}
 		else if (strcmp(a, "--data") == 0 && v) data = v;
-		else if (strcmp(a, "--threads") == 0 && v) cfg.threads = (unsigned)atoi(v);
+		else if (strcmp(a, "--threads") == 0 && v) {
+			if (!number_opt(a, v, UINT_MAX, &n)) return 2;
+			cfg.threads = (unsigned)n;
+		}
 		else if (strcmp(a, "--bind") == 0 && v) cfg.bind = v;
 		else if (strcmp(a, "--superuser") == 0 && v) cfg.superuser = v;
 		else if (strcmp(a, "--bootstrap") == 0 && v) boot = v;
 		else if (strcmp(a, "--base-url") == 0 && v) cfg.base_url = v;
-		else if (strcmp(a, "--max-body") == 0 && v) cfg.max_body = strtoull(v, NULL, 10);
-		else if (strcmp(a, "--map-size") == 0 && v) opt.map_size = strtoull(v, NULL, 10) << 20;
+		else if (strcmp(a, "--max-body") == 0 && v) {
+			if (!number_opt(a, v, SIZE_MAX, &n)) return 2;
+			cfg.max_body = (size_t)n;
+		} else if (strcmp(a, "--map-size") == 0 && v) {
+			if (!number_opt(a, v, SIZE_MAX >> 20, &n)) return 2;
+			opt.map_size = (size_t)n << 20;
+		}
 		else if (strcmp(a, "--no-sync") == 0) { opt.no_sync = 1; takes = 0; }
 		else if (strcmp(a, "--quiet") == 0) { cfg.quiet = 1; takes = 0; }
 		else { usage(stderr); return 2; }

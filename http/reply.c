@@ -109,19 +109,17 @@ http_param_get(const http_req *r, const char *name)
 	return NULL;
 }
 
-/* A count parameter: decimal digits only (no sign, space, fraction or
-** exponent), at least 1.  Returns 1 with *out set, clamped to max. */
-static int
-parse_count(const char *v, size_t max, size_t *out)
+int
+http_parse_uint(const char *v, uint64_t max, uint64_t *out)
 {
-	size_t n = 0;
+	uint64_t n = 0;
 	if (!*v) return 0;
 	for (; *v; v++) {
-		if (*v < '0' || *v > '9') return 0;
-		if (n <= max) n = n * 10 + (size_t)(*v - '0');
+		unsigned d = (unsigned)(*v - '0');
+		if (d > 9 || n > (max - d) / 10) return 0;
+		n = n * 10 + d;
 	}
-	if (n == 0) return 0;
-	*out = n > max ? max : n;
+	*out = n;
 	return 1;
 }
 
@@ -143,13 +141,16 @@ http_params_or_reply(http_req *r)
 		const char *name = r->params[i].name, *v = r->params[i].value;
 		if (!*v) continue;          /* an empty parameter is an absent one */
 		if (strcmp(name, "limit") == 0) {
-			if (!parse_count(v, HTTP_MAX_LIMIT, &r->limit)) {
+			uint64_t n;
+			/* at least 1; any larger number counts as HTTP_MAX_LIMIT (spec 6.1) */
+			if (!http_parse_uint(v, UINT64_MAX, &n) || n == 0) {
 				http_error(r, 400, "illegal_argument",
 				           "parameter 'limit' must be a whole number of at least 1 "
 				           "(values over %d count as %d), not '%.*s'",
 				           HTTP_MAX_LIMIT, HTTP_MAX_LIMIT, HTTP_MAX_ECHO, v);
 				return 0;
 			}
+			r->limit = n > HTTP_MAX_LIMIT ? HTTP_MAX_LIMIT : (size_t)n;
 		} else if (strcmp(name, "cursor") == 0 && !cursor_well_formed(v)) {
 			http_error(r, 400, "illegal_argument", "parameter 'cursor' is not a valid cursor");
 			return 0;

@@ -232,12 +232,14 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	if (!r) return MHD_NO;     /* the URI callback always sets it */
 	if (!r->started) {
 		const char *cl;
+		uint64_t len;
 		r->started = 1;
 		r->conn = conn;
 		r->method = method_bit(method);
 		r->action = action_of(r->method);
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-		if (cl && strtoull(cl, NULL, 10) > r->srv->cfg.max_body) {
+		/* MHD answers a malformed Content-Length itself */
+		if (cl && http_parse_uint(cl, UINT64_MAX, &len) && len > r->srv->cfg.max_body) {
 			http_error(r, 413, "request_entity_too_large",
 			           "the request body exceeds %zu bytes", r->srv->cfg.max_body);
 			return send_reply(r);

@@ -2,11 +2,14 @@
 writer, malformed numeric parameters, names no URL can reach, raw NUL bytes
 in the request target, and property names no query can name."""
 import json
+import shutil
 import socket
+import subprocess
+import tempfile
 import threading
 import time
 
-from harness import SU, Shared, check, eq
+from harness import BIN, SU, Shared, check, eq
 
 srv = Shared()
 teardown = srv.close
@@ -114,7 +117,8 @@ def test_array_and_index_entry_limits():
 
 # ---- numeric parameters -----------------------------------------------------
 
-BAD_LIMITS = ["0", "-1", "abc", "1.5", "none", "+5", "%205", "1e3", "0x10", "5%00"]
+BAD_LIMITS = ["0", "-1", "abc", "1.5", "none", "+5", "%205", "1e3", "0x10", "5%00",
+              "18446744073709551616"]
 
 
 def test_bad_limit_is_400_and_changes_nothing():
@@ -158,12 +162,29 @@ def test_bad_limit_is_400_and_changes_nothing():
     eq(st, 405, "empty limit on DELETE")
     st, doc = s.app("GET", "/pets?limit=")
     eq(len(doc["entities"]), 10, "empty limit on GET")
-    for big in ("5000", "99999999999999999999999"):
+    for big in ("5000", "18446744073709551615"):
         st, doc = s.app("GET", "/pets?limit=" + big)
         eq(len(doc["entities"]), 30, "large limit clamped")
     st, doc = s.app("DELETE", "/pets?limit=3")
     eq((st, len(doc["entities"])), (200, 3), "valid limit deletes")
     eq(count(s, "/pets"), 27, "three deleted")
+
+
+def test_bad_numeric_options_refused_at_start():
+    """The command line takes the same parser: `--port abc` is a usage error,
+    not a server on a random port."""
+    data = tempfile.mkdtemp(prefix="ugstore-test-")
+    try:
+        for opt, v in (("--port", "abc"), ("--port", "70000"), ("--port", "-1"),
+                       ("--threads", "4x"), ("--max-body", "1k"), ("--map-size", "1.5")):
+            args = [BIN, "serve", "--data", data, "--quiet", opt, v]
+            if opt != "--port":
+                args += ["--port", "0"]
+            p = subprocess.run(args, capture_output=True, text=True, timeout=5)
+            eq(p.returncode, 2, "%s %s" % (opt, v))
+            check(opt in p.stderr, p.stderr)
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def test_bad_cursor_is_400_on_every_method():
