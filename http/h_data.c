@@ -357,7 +357,20 @@ h_coll_post(http_req *r)
 	create_from_body(r);
 }
 
-/* PUT or DELETE /C?ql=...: applies to every match of one page. */
+/* Adds the index entries of e, just removed, to *spent; 1 once a delete
+** has removed HTTP_MAX_WRITE_ENTRIES of them: it stops there (the reply
+** lists what was deleted, and the client asks again for the rest). */
+static int
+delete_budget_spent(json_t *e, size_t *spent)
+{
+	size_t n = 0;
+	store_entity_check(e, 0, &n, NULL);
+	*spent += n;
+	return *spent >= HTTP_MAX_WRITE_ENTRIES;
+}
+
+/* PUT or DELETE /C?ql=...: applies to every match of one page.  An update
+** may not make more than HTTP_MAX_WRITE_ENTRIES index entries in all. */
 static void
 apply_to_matches(http_req *r, const ql_query *q, size_t limit, json_t *body)
 {
@@ -376,6 +389,15 @@ apply_to_matches(http_req *r, const ql_query *q, size_t limit, json_t *body)
 		http_error(r, 404, "service_resource_not_found", "no entity matches the query");
 		return;
 	}
+	if (body && json_array_size(res.entities) * r->write_entries > HTTP_MAX_WRITE_ENTRIES) {
+		http_error(r, 400, "illegal_argument",
+		           "one write may make at most %d index entries (HTTP_MAX_WRITE_ENTRIES); "
+		           "this body makes %zu for each of %zu matches: narrow the query or set a limit",
+		           HTTP_MAX_WRITE_ENTRIES, r->write_entries, json_array_size(res.entities));
+		query_result_clear(&res);
+		return;
+	}
+	size_t spent = 0;
 	json_t *env = http_envelope(r, r->w.path);
 	json_array_foreach(res.entities, i, e) {
 		store_err err = { 0 };
@@ -391,7 +413,9 @@ apply_to_matches(http_req *r, const ql_query *q, size_t limit, json_t *body)
 			return;
 		}
 		http_add_entity(r, env, out, r->w.path);
+		int spent_all = !body && delete_budget_spent(out, &spent);
 		json_decref(out);
+		if (spent_all) break;
 	}
 	query_result_clear(&res);
 	http_reply(r, env);
@@ -436,12 +460,15 @@ h_coll_delete(http_req *r)
 	json_t *env = http_envelope(r, r->w.path);
 	rc = store_edge_list(r->txn, &r->app, &r->app.uuid, STORE_EDGE_COLLECTION,
 	                     r->w.name, NULL, limit, ids, &n, &last);
+	size_t spent = 0;
 	for (size_t i = 0; rc == STORE_OK && i < n; i++) {
 		json_t *e = NULL;
 		store_err err = { 0 };
 		rc = store_entity_delete(r->txn, &r->app, &ids[i], &e, &err);
 		if (rc == STORE_OK) http_add_entity(r, env, e, r->w.path);
+		int spent_all = rc == STORE_OK && delete_budget_spent(e, &spent);
 		json_decref(e);
+		if (spent_all) break;
 	}
 	http_reply_rc(r, env, rc);
 }

@@ -94,6 +94,7 @@ typedef struct http_req {
 	int          body_parsed;       /* http_body_json ran: json is the body */
 	int          body_present;      /* the body is not blank */
 	json_t      *json;              /* the parsed body, or NULL */
+	size_t       write_entries;     /* index entries the body makes at most */
 	int          replied;           /* a response was queued early */
 
 	/* resolved by the router */

@@ -406,6 +406,7 @@ http_body_or_reply(http_req *r)
 		}
 	}
 	json_decref(body);
+	r->write_entries = total;
 	if (rc) {
 		http_store_error(r, rc, &err, NULL);
 		return 0;

@@ -115,6 +115,34 @@ def test_array_and_index_entry_limits():
     eq((st, len(doc["entities"])), (200, 2), "two of them fit")
 
 
+def test_query_writes_bounded():
+    """A PUT with ql may not multiply a body past the per-write bound; a
+    DELETE of many big entities stops once it has removed that many index
+    entries, and the next DELETE goes on."""
+    s = srv()
+    words = " ".join("w%d" % i for i in range(45000))
+    for i in range(4):
+        st, _ = post_raw(s, "/bigs", {"name": "big%d" % i, "t": words, "k": 1})
+        eq(st, 200, "big entity")
+    st, doc = post_raw(s, "/bigs", {"name": "small", "k": 1})
+    st, doc = s.app("PUT", "/bigs?ql=k%3D1", {"u": "x " * 30000})
+    refused(st, doc, "PUT ql past the per-write bound", "HTTP_MAX_WRITE_ENTRIES")
+    st, doc = s.app("GET", "/bigs?ql=u%3D'x'")
+    eq(len(doc["entities"]), 0, "no entity updated")
+    st, doc = s.app("PUT", "/bigs?ql=k%3D1", {"u": "y"})
+    eq((st, len(doc["entities"])), (200, 5), "a small body updates them all")
+    st, doc = s.app("DELETE", "/bigs?ql=name%3D'big*'&limit=4")
+    first = len(doc["entities"])
+    check(st == 200 and 1 <= first < 4, "first delete removed %r" % first)
+    st, doc = s.app("DELETE", "/bigs?ql=name%3D'big*'&limit=4")
+    eq(first + len(doc["entities"]), 4, "the next delete goes on")
+    for i in range(3):
+        post_raw(s, "/bigs", {"name": "again%d" % i, "t": words})
+    st, doc = s.app("DELETE", "/bigs?limit=10")
+    check(st == 200 and len(doc["entities"]) < 4, "DELETE ?limit stops too")
+    eq(count(s, "/bigs"), 4 - len(doc["entities"]), "the rest is there")
+
+
 # ---- numeric parameters -----------------------------------------------------
 
 BAD_LIMITS = ["0", "-1", "abc", "1.5", "none", "+5", "%205", "1e3", "0x10", "5%00",
