@@ -204,6 +204,68 @@ test_types(void)
 	store_txn_abort(t);
 }
 
+/* Dot segments, dotted property names and the limits on one entity are
+** core's rules, whatever reaches it. */
+static void
+test_names_and_limits(void)
+{
+	store_txn *t = wtxn();
+	store_org org;
+	store_app a2;
+	store_err err = { 0 };
+	json_t *e, *body;
+
+	CHECK_RC(store_org_create(t, S(".."), &org, &err), STORE_INVALID);
+	CHECK_RC(store_org_create(t, S("."), &org, &err), STORE_INVALID);
+	CHECK_RC(store_org_create(t, S("a..b"), &org, &err), STORE_OK);
+	CHECK_RC(store_app_create(t, &org, S(".."), &a2, &err), STORE_INVALID);
+	static const char *const bad_paths[] = { "../x", "a//b", "./a", "a/./b", "a/", "//a", "a/.." };
+	for (size_t i = 0; i < sizeof bad_paths / sizeof *bad_paths; i++) {
+		char json[64];
+		snprintf(json, sizeof json, "{\"path\":\"%s\"}", bad_paths[i]);
+		create(t, "group", json, STORE_INVALID);
+	}
+	e = create(t, "group", "{\"path\":\"/lead/x..y\"}", STORE_OK);
+	CHECK_STR(json_string_value(json_object_get(e, "path")), "lead/x..y");
+	json_decref(e);
+	create(t, "thing", "{\"name\":\"..\"}", STORE_INVALID);
+	create(t, "user", "{\"username\":\".\"}", STORE_INVALID);
+	create(t, "thing", "{\"a.b\":1}", STORE_INVALID);
+	create(t, "thing", "{\"a\":{\"b.c\":1}}", STORE_INVALID);
+
+	/* STORE_MAX_PROPERTIES, on the body and on the entity an update makes */
+	body = json_object();
+	for (int i = 0; i < STORE_MAX_PROPERTIES; i++) {
+		char k[16];
+		snprintf(k, sizeof k, "p%d", i);
+		json_object_set_new(body, k, json_integer(i));
+	}
+	CHECK_RC(store_entity_create(t, &app, "wide", body, NULL, &e, &err), STORE_OK);
+	store_id id = id_of(e);
+	json_decref(e);
+	json_t *more = json_pack("{s:i}", "extra", 1);
+	CHECK_RC(store_entity_update(t, &app, &id, more, NULL, &err), STORE_INVALID);
+	CHECK(strstr(err.msg, "STORE_MAX_PROPERTIES"));
+	json_object_set_new(body, "extra", json_integer(1));
+	CHECK_RC(store_entity_create(t, &app, "wide", body, NULL, NULL, &err), STORE_INVALID);
+	json_decref(more);
+	json_decref(body);
+
+	/* STORE_MAX_ARRAY, and the entries a value makes (each word too) */
+	size_t n;
+	body = json_pack("{s:s, s:[i, i, [i]]}", "t", "one two, three", "a", 1, 2, 3);
+	CHECK_RC(store_entity_check(body, 1, &n, &err), STORE_OK);
+	CHECK(n == 1 + 4 + 2);   /* the object, the string and its 3 words, 2 elements
+	                          ** (an array inside an array is not indexed) */
+	json_decref(body);
+	body = json_pack("{s:[]}", "a");
+	for (int i = 0; i <= STORE_MAX_ARRAY; i++) json_array_append_new(json_object_get(body, "a"), json_true());
+	CHECK_RC(store_entity_check(body, 1, &n, &err), STORE_INVALID);
+	CHECK(strstr(err.msg, "STORE_MAX_ARRAY"));
+	json_decref(body);
+	store_txn_abort(t);
+}
+
 static void
 test_edges(void)
 {
@@ -297,6 +359,7 @@ main(void)
 	test_orgs_apps();
 	test_entity_crud();
 	test_types();
+	test_names_and_limits();
 	test_edges();
 	test_nested_txn();
 	store_close(db);
