@@ -11,6 +11,7 @@ looking (it must have happened wholly or not at all).  Then every entity
 the round touched is checked: contents, lookups by its current unique
 values, the released old values free, its groups and connections from both
 ends; every group's members, and the collection count."""
+import http.client
 import os
 import random
 import shutil
@@ -118,7 +119,7 @@ class Writer:
         while not stop.is_set():
             try:
                 self.step(rnd)
-            except OSError:
+            except (OSError, http.client.HTTPException):
                 return                  # the server is gone; pending stays
             except Exception as exc:    # a wrong answer while the server lived
                 errors.append(exc)
