@@ -22,6 +22,8 @@
 ** for the key is cut and followed by 0x00 and a hash of the whole value;
 ** queries re-check every candidate, so a cut value is only a candidate);
 ** booleans one byte.  An update writes only the keys that changed.
+** store_entity_check counts what the walker would write, with the same
+** word rule, to hold an entity to the limits of core/store.h.
 */
 #include "core/store_int.h"
 #include "core/mem.h"
