@@ -22,12 +22,13 @@ DATA    ?= ./data
 
 CORE_SRC  := $(wildcard core/*.c)
 QUERY_SRC := $(wildcard query/*.c)
-HTTP_SRC  := $(filter-out http/main.c,$(wildcard http/*.c))
+HTTP_SRC  := $(filter-out http/main.c http/cli.c,$(wildcard http/*.c))
 LIB_SRC   := $(CORE_SRC) $(QUERY_SRC) $(HTTP_SRC)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-DEPS      := $(LIB_OBJ:.o=.d) $(BUILD)/http/main.d
+CLI_OBJ   := $(BUILD)/http/main.o $(BUILD)/http/cli.o
+DEPS      := $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
 BIN := $(if $(filter 1,$(SANITIZE)),$(BUILD)/ugstore,ugstore)
 
@@ -43,7 +44,7 @@ $(BUILD)/libugstore.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(BUILD)/http/main.o $(BUILD)/libugstore.a
+$(BIN): $(CLI_OBJ) $(BUILD)/libugstore.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libugstore.a

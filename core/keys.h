@@ -22,8 +22,11 @@
 **   index     app, type\0, path\0, tag, value, time(8), entity  empty   (index.c)
 **   secrets   app, entity uuid, kind                           salted hash text
 **   dicts     app, entity uuid, dictionary\0, value            empty
-**   meta      name                                             settings
+**   meta      "schema"                                         format (decimal text)
+**             'p' app, type\0, path                           path flags (1)
 **
+** This layout is format STORE_FORMAT (store.h); a change to it raises the
+** format and adds a step to upgrade.c.
 ** kind: 'c' collection (owner's collection `name` holds target), 'm' its
 ** reverse (owner is a member of target's `name`), 'o' outgoing connection
 ** `name`, 'i' its reverse.  Root collections are 'c' edges owned by the

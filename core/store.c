@@ -75,10 +75,91 @@ static const char *const dbi_names[DBI_COUNT] = {
 	[DBI_DICTS] = "dicts", [DBI_META] = "meta",
 };
 
-#define SCHEMA_VERSION "1"
+/* The format key of `meta` (its value: the decimal format number). */
+#define FORMAT_KEY "schema"
+
+/* The format recorded in t's store, or STORE_NOTFOUND when none is. */
+static store_rc
+format_get(store_txn *t, unsigned *format)
+{
+	keybuf k;
+	void *v = NULL;
+	size_t n = 0;
+	char text[12];
+	char *end;
+	store_rc rc;
+
+	key_init(&k);
+	key_put(&k, FORMAT_KEY, strlen(FORMAT_KEY));
+	if ((rc = kv_get(t, DBI_META, &k, &v, &n))) return rc;
+	if (n == 0 || n >= sizeof text) return STORE_CORRUPT;
+	memcpy(text, v, n);
+	text[n] = '\0';
+	unsigned long f = strtoul(text, &end, 10);
+	if (*end || text[0] < '0' || text[0] > '9' || f > 1000000) return STORE_CORRUPT;
+	*format = (unsigned)f;
+	return STORE_OK;
+}
 
 store_rc
-store_open(const char *dir, const store_options *opt, store **out, store_err *err)
+store_format_set(store_txn *t, unsigned format)
+{
+	keybuf k;
+	char text[12];
+	int n = snprintf(text, sizeof text, "%u", format);
+	key_init(&k);
+	key_put(&k, FORMAT_KEY, strlen(FORMAT_KEY));
+	return kv_put(t, DBI_META, &k, text, (size_t)n);
+}
+
+store_rc
+store_format_refuse(const char *dir, unsigned format, store_err *err)
+{
+	if (format > STORE_FORMAT)
+		return store_fail(err, STORE_CONFLICT,
+		                  "%s holds format %u, newer than this ugstore's (%u): use a newer ugstore",
+		                  dir, format, STORE_FORMAT);
+	return store_fail(err, STORE_CONFLICT,
+	                  "%s holds format %u, older than this ugstore's (%u): run `ugstore upgrade --data %s` first",
+	                  dir, format, STORE_FORMAT, dir);
+}
+
+/* 1 when no database of t's store holds a key: a store just created. */
+static int
+store_empty(store_txn *t)
+{
+	for (int i = 0; i < DBI_COUNT; i++) {
+		MDB_stat st;
+		if (mdb_stat(t->txn, t->s->dbi[i], &st) != 0 || st.ms_entries) return 0;
+	}
+	return 1;
+}
+
+/* Reads the format of s, recording STORE_FORMAT in a new, empty store. */
+static store_rc
+format_init(store *s, unsigned *format)
+{
+	store_txn *t = NULL;
+	store_rc rc = store_txn_begin(s, STORE_TXN_WRITE, &t);
+	if (rc) return rc;
+	rc = format_get(t, format);
+	if (rc == STORE_NOTFOUND && store_empty(t)) {
+		*format = STORE_FORMAT;
+		rc = store_format_set(t, STORE_FORMAT);
+	} else if (rc == STORE_NOTFOUND) {
+		*format = 0;          /* made before formats were recorded */
+		rc = STORE_OK;
+	}
+	if (rc) {
+		store_txn_abort(t);
+		return rc;
+	}
+	return store_txn_commit(t);
+}
+
+store_rc
+store_open_format(const char *dir, const store_options *opt, unsigned *format,
+                  store **out, store_err *err)
 {
 	store *s = xcalloc(1, sizeof *s);
 	MDB_txn *txn = NULL;
@@ -89,7 +170,15 @@ store_open(const char *dir, const store_options *opt, store **out, store_err *er
 	unsigned flags = MDB_NOTLS;
 
 	*out = NULL;
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+	if (opt && opt->existing) {
+		char path[4096];
+		struct stat st;
+		snprintf(path, sizeof path, "%s/data.mdb", dir);
+		if (stat(path, &st) != 0) {
+			rc = store_fail(err, STORE_NOTFOUND, "%s holds no ugstore data", dir);
+			goto fail;
+		}
+	} else if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
 		rc = store_fail(err, STORE_IO, "cannot create %s: %s", dir, strerror(errno));
 		goto fail;
 	}
@@ -107,24 +196,13 @@ store_open(const char *dir, const store_options *opt, store **out, store_err *er
 	for (int i = 0; i < DBI_COUNT; i++)
 		if ((mrc = mdb_dbi_open(txn, dbi_names[i], MDB_CREATE, &s->dbi[i])) != 0)
 			goto mdb_fail;
-	{
-		MDB_val k = { 6, "schema" }, v;
-		mrc = mdb_get(txn, s->dbi[DBI_META], &k, &v);
-		if (mrc == MDB_NOTFOUND) {
-			v.mv_size = strlen(SCHEMA_VERSION);
-			v.mv_data = SCHEMA_VERSION;
-			mrc = mdb_put(txn, s->dbi[DBI_META], &k, &v, 0);
-		} else if (mrc == 0 && (v.mv_size != strlen(SCHEMA_VERSION) ||
-		           memcmp(v.mv_data, SCHEMA_VERSION, v.mv_size) != 0)) {
-			rc = store_fail(err, STORE_CORRUPT,
-			                "%s holds an unknown schema version", dir);
-			goto fail;
-		}
-		if (mrc != 0) goto mdb_fail;
-	}
 	mrc = mdb_txn_commit(txn);
 	txn = NULL;
 	if (mrc != 0) goto mdb_fail;
+	if ((rc = format_init(s, format))) {
+		rc = store_fail(err, rc, "%s: cannot read its format: %s", dir, store_strerror(rc));
+		goto fail;
+	}
 	*out = s;
 	return STORE_OK;
 
@@ -135,6 +213,29 @@ fail:
 	if (txn) mdb_txn_abort(txn);
 	store_close(s);
 	return rc;
+}
+
+store_rc
+store_open(const char *dir, const store_options *opt, store **out, store_err *err)
+{
+	unsigned format;
+	store_rc rc = store_open_format(dir, opt, &format, out, err);
+	if (rc || format == STORE_FORMAT) return rc;
+	store_close(*out);
+	*out = NULL;
+	return store_format_refuse(dir, format, err);
+}
+
+void
+store_say(const store_sink *out, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	if (!out || !out->say) return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	out->say(out->ctx, line);
 }
 
 void

@@ -60,8 +60,13 @@ typedef struct {
 	size_t   map_size;     /* bytes of address space; 0 = default (64 GiB) */
 	unsigned max_readers;  /* 0 = default (512) */
 	int      no_sync;      /* 1 = do not fsync on commit (benchmarks only) */
+	int      existing;     /* 1 = the directory must already hold a store */
 } store_options;
 
+/* Opens (creating when missing) the store in dir.  A store of another
+** format than STORE_FORMAT is refused (STORE_CONFLICT): an older one with
+** a message to run `ugstore upgrade`, a newer one with one to use a newer
+** ugstore. */
 store_rc store_open(const char *dir, const store_options *opt, store **out,
                     store_err *err);
 void     store_close(store *s);                       /* NULL-safe */
@@ -441,5 +446,24 @@ store_rc store_secret_set(store_txn *t, const store_app *app,
 store_rc store_secret_check(store_txn *t, const store_app *app,
                             const store_id *id, const char *kind,
                             const char *secret);
+
+/* ---- operations: format versions, upgrades --------------------------------- */
+
+/* The on-disk format this build reads and writes (core/keys.h), recorded in
+** the store.  A store that records none was made before formats were
+** numbered: format 0, whose layout is format 1's. */
+#define STORE_FORMAT 1
+
+/* Where reports go, one line (no newline) per call. */
+typedef struct {
+	void (*say)(void *ctx, const char *line);
+	void  *ctx;
+} store_sink;
+
+/* Upgrades the store in dir to STORE_FORMAT in one transaction, saying
+** each step; with dry_run it only says what it would do.  A store already
+** at STORE_FORMAT is left alone; a newer one is refused (STORE_CONFLICT). */
+store_rc store_upgrade(const char *dir, const store_options *opt, int dry_run,
+                       const store_sink *out, store_err *err);
 
 #endif

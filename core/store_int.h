@@ -39,6 +39,19 @@ store_rc kv_put_json(store_txn *t, int dbi, const keybuf *k, json_t *v);
 /* Next edge time: strictly increasing within the environment. */
 uint64_t store_next_time(store *s);
 
+/* Opens the store in dir whatever its format, which *format receives (a new
+** store gets STORE_FORMAT, one that records none 0). */
+store_rc store_open_format(const char *dir, const store_options *opt,
+                           unsigned *format, store **out, store_err *err);
+/* Records the store's format (in t's write transaction). */
+store_rc store_format_set(store_txn *t, unsigned format);
+/* The refusal of a store of format `format` (not STORE_FORMAT) in dir. */
+store_rc store_format_refuse(const char *dir, unsigned format, store_err *err);
+
+/* Formats one line and hands it to out (NULL-safe). */
+void store_say(const store_sink *out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Formats into err (if not NULL) and returns rc. */
 store_rc store_fail(store_err *err, store_rc rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

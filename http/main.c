@@ -5,12 +5,14 @@
 **                 [--superuser NAME:PASSWORD] [--bootstrap ORG/APP]
 **                 [--base-url URL] [--max-body BYTES] [--map-size MIB]
 **                 [--no-sync] [--quiet]
+**   ugstore upgrade --data DIR [--dry-run]
 **
 ** serve opens the environment, optionally creates ORG/APP, starts the HTTP
 ** server and waits for SIGINT or SIGTERM; then it stops accepting, lets
 ** in-flight requests finish and closes the environment cleanly.
 */
 #include "core/store.h"
+#include "http/cli.h"
 #include "http/http.h"
 
 #include <limits.h>
@@ -26,6 +28,7 @@ usage(FILE *f)
 	      "                     [--superuser NAME:PASSWORD] [--bootstrap ORG/APP]\n"
 	      "                     [--base-url URL] [--max-body BYTES] [--map-size MIB]\n"
 	      "                     [--no-sync] [--quiet]\n"
+	      "       ugstore upgrade --data DIR [--dry-run]\n"
 	      "The superuser may also come from the environment: UGSTORE_SUPERUSER.\n", f);
 }
 
@@ -151,10 +154,19 @@ serve(int argc, char **argv)
 	return 0;
 }
 
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+	{ "serve", serve },
+	{ "upgrade", cli_upgrade },
+};
+
 int
 main(int argc, char **argv)
 {
-	if (argc >= 2 && strcmp(argv[1], "serve") == 0) return serve(argc - 2, argv + 2);
+	for (size_t i = 0; argc >= 2 && i < sizeof commands / sizeof *commands; i++)
+		if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 2, argv + 2);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {
 		usage(stdout);
 		return 0;

@@ -2,7 +2,7 @@
 """Runs every ugstore test suite and ends with `N passed, M failed`.
 
 1. C unit tests: every executable in --unit-dir (each a test; exit 0 = pass).
-2. Python suites: every test_* function in tests/http/*.py,
+2. Python suites: every test_* function in tests/http/*.py, tests/ops/*.py,
    tests/crash/*.py and tests/sdk/*.py, each against real servers started
    by tests/harness.py (the SDK suite installs the published npm SDK).
 """
@@ -46,6 +46,7 @@ def main():
             failures.append((name, p.stdout + p.stderr))
 
     for path in sorted(glob.glob(os.path.join(HERE, "http", "test_*.py")) +
+                       glob.glob(os.path.join(HERE, "ops", "test_*.py")) +
                        glob.glob(os.path.join(HERE, "crash", "test_*.py")) +
                        glob.glob(os.path.join(HERE, "sdk", "test_*.py"))):
         modname = os.path.splitext(os.path.basename(path))[0]

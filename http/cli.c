@@ -1,0 +1,80 @@
+/*
+** cli.c: the operations subcommands of `ugstore` beside `serve`:
+**
+**   ugstore upgrade --data DIR [--dry-run]
+**
+** Each parses its options from one table, calls core, and prints core's
+** report lines on stdout and errors on stderr.  Exit status: 0 done,
+** 1 failed, 2 usage.
+*/
+#include "core/store.h"
+#include "http/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+	const char  *name;     /* "--data" */
+	const char **value;    /* an option with a value, or */
+	int         *flag;     /* a flag (set to 1) */
+} cli_opt;
+
+/* Parses argv against opts; 0 when every argument was known. */
+static int
+parse(int argc, char **argv, const cli_opt *opts, size_t nopts)
+{
+	for (int i = 0; i < argc; i++) {
+		const cli_opt *o = NULL;
+		for (size_t j = 0; j < nopts; j++)
+			if (strcmp(argv[i], opts[j].name) == 0) o = &opts[j];
+		if (!o) {
+			fprintf(stderr, "ugstore: unknown option %s\n", argv[i]);
+			return -1;
+		}
+		if (o->flag) {
+			*o->flag = 1;
+		} else if (i + 1 < argc) {
+			*o->value = argv[++i];
+		} else {
+			fprintf(stderr, "ugstore: %s wants a value\n", argv[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+#define NOPTS(t) (sizeof(t) / sizeof((t)[0]))
+
+static void
+say_stdout(void *ctx, const char *line)
+{
+	(void)ctx;
+	printf("%s\n", line);
+	fflush(stdout);
+}
+
+static const store_sink to_stdout = { say_stdout, NULL };
+
+/* Prints the failure of a command; returns its exit status. */
+static int
+failed(store_rc rc, const store_err *err)
+{
+	fprintf(stderr, "ugstore: %s\n", err->msg[0] ? err->msg : store_strerror(rc));
+	return 1;
+}
+
+int
+cli_upgrade(int argc, char **argv)
+{
+	const char *data = NULL;
+	int dry = 0;
+	store_err err = { 0 };
+	const cli_opt opts[] = { { "--data", &data, NULL }, { "--dry-run", NULL, &dry } };
+
+	if (parse(argc, argv, opts, NOPTS(opts)) || !data) {
+		fputs("usage: ugstore upgrade --data DIR [--dry-run]\n", stderr);
+		return 2;
+	}
+	store_rc rc = store_upgrade(data, NULL, dry, &to_stdout, &err);
+	return rc ? failed(rc, &err) : 0;
+}
