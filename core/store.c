@@ -78,9 +78,8 @@ static const char *const dbi_names[DBI_COUNT] = {
 /* The format key of `meta` (its value: the decimal format number). */
 #define FORMAT_KEY "schema"
 
-/* The format recorded in t's store, or STORE_NOTFOUND when none is. */
-static store_rc
-format_get(store_txn *t, unsigned *format)
+store_rc
+store_format_get(store_txn *t, unsigned *format)
 {
 	keybuf k;
 	void *v = NULL;
@@ -142,7 +141,7 @@ format_init(store *s, unsigned *format)
 	store_txn *t = NULL;
 	store_rc rc = store_txn_begin(s, STORE_TXN_WRITE, &t);
 	if (rc) return rc;
-	rc = format_get(t, format);
+	rc = store_format_get(t, format);
 	if (rc == STORE_NOTFOUND && store_empty(t)) {
 		*format = STORE_FORMAT;
 		rc = store_format_set(t, STORE_FORMAT);
@@ -220,7 +219,7 @@ store_open(const char *dir, const store_options *opt, store **out, store_err *er
 {
 	unsigned format;
 	store_rc rc = store_open_format(dir, opt, &format, out, err);
-	if (rc || format == STORE_FORMAT) return rc;
+	if (rc || format == STORE_FORMAT || (opt && opt->any_format)) return rc;
 	store_close(*out);
 	*out = NULL;
 	return store_format_refuse(dir, format, err);

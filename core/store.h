@@ -61,12 +61,13 @@ typedef struct {
 	unsigned max_readers;  /* 0 = default (512) */
 	int      no_sync;      /* 1 = do not fsync on commit (benchmarks only) */
 	int      existing;     /* 1 = the directory must already hold a store */
+	int      any_format;   /* 1 = open a store of any format (backups) */
 } store_options;
 
 /* Opens (creating when missing) the store in dir.  A store of another
 ** format than STORE_FORMAT is refused (STORE_CONFLICT): an older one with
 ** a message to run `ugstore upgrade`, a newer one with one to use a newer
-** ugstore. */
+** ugstore (unless opt->any_format). */
 store_rc store_open(const char *dir, const store_options *opt, store **out,
                     store_err *err);
 void     store_close(store *s);                       /* NULL-safe */
@@ -465,5 +466,16 @@ typedef struct {
 ** at STORE_FORMAT is left alone; a newer one is refused (STORE_CONFLICT). */
 store_rc store_upgrade(const char *dir, const store_options *opt, int dry_run,
                        const store_sink *out, store_err *err);
+
+/* Writes a consistent, compacted copy of the whole store into the file
+** path, from one read transaction (writers go on meanwhile): first to
+** path.tmp (STORE_EXISTS when that exists: another backup is under way),
+** synced, then renamed.  *size (may be NULL) receives its bytes. */
+store_rc store_backup(store *s, const char *path, uint64_t *size, store_err *err);
+
+/* Makes dir the store of the backup file `from`.  A directory that is not
+** empty is refused (STORE_EXISTS) unless force, and even then while a
+** process has its store open (STORE_CONFLICT). */
+store_rc store_restore(const char *from, const char *dir, int force, store_err *err);
 
 #endif

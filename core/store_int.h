@@ -43,6 +43,8 @@ uint64_t store_next_time(store *s);
 ** store gets STORE_FORMAT, one that records none 0). */
 store_rc store_open_format(const char *dir, const store_options *opt,
                            unsigned *format, store **out, store_err *err);
+/* The format recorded in t's store; STORE_NOTFOUND when none is. */
+store_rc store_format_get(store_txn *t, unsigned *format);
 /* Records the store's format (in t's write transaction). */
 store_rc store_format_set(store_txn *t, unsigned format);
 /* The refusal of a store of format `format` (not STORE_FORMAT) in dir. */

@@ -2,6 +2,8 @@
 ** cli.c: the operations subcommands of `ugstore` beside `serve`:
 **
 **   ugstore upgrade --data DIR [--dry-run]
+**   ugstore backup --data DIR --to FILE          (while a server runs, too)
+**   ugstore restore --from FILE --data DIR [--force]
 **
 ** Each parses its options from one table, calls core, and prints core's
 ** report lines on stdout and errors on stderr.  Exit status: 0 done,
@@ -10,6 +12,7 @@
 #include "core/store.h"
 #include "http/cli.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -77,4 +80,46 @@ cli_upgrade(int argc, char **argv)
 	}
 	store_rc rc = store_upgrade(data, NULL, dry, &to_stdout, &err);
 	return rc ? failed(rc, &err) : 0;
+}
+
+int
+cli_backup(int argc, char **argv)
+{
+	const char *data = NULL, *to = NULL;
+	store_options opt = { .existing = 1, .any_format = 1 };
+	store_err err = { 0 };
+	store *s = NULL;
+	uint64_t size = 0;
+	const cli_opt opts[] = { { "--data", &data, NULL }, { "--to", &to, NULL } };
+
+	if (parse(argc, argv, opts, NOPTS(opts)) || !data || !to) {
+		fputs("usage: ugstore backup --data DIR --to FILE\n", stderr);
+		return 2;
+	}
+	store_rc rc = store_open(data, &opt, &s, &err);
+	if (rc == STORE_OK) rc = store_backup(s, to, &size, &err);
+	store_close(s);
+	if (rc) return failed(rc, &err);
+	printf("backed up %s to %s (%" PRIu64 " bytes)\n", data, to, size);
+	return 0;
+}
+
+int
+cli_restore(int argc, char **argv)
+{
+	const char *data = NULL, *from = NULL;
+	int force = 0;
+	store_err err = { 0 };
+	const cli_opt opts[] = {
+		{ "--data", &data, NULL }, { "--from", &from, NULL }, { "--force", NULL, &force },
+	};
+
+	if (parse(argc, argv, opts, NOPTS(opts)) || !data || !from) {
+		fputs("usage: ugstore restore --from FILE --data DIR [--force]\n", stderr);
+		return 2;
+	}
+	store_rc rc = store_restore(from, data, force, &err);
+	if (rc) return failed(rc, &err);
+	printf("restored %s from %s\n", data, from);
+	return 0;
 }

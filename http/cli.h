@@ -6,5 +6,7 @@
 #define UG_CLI_H
 
 int cli_upgrade(int argc, char **argv);
+int cli_backup(int argc, char **argv);
+int cli_restore(int argc, char **argv);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 void
 h_status(http_req *r)
@@ -198,5 +199,43 @@ h_mgmt_app_get(http_req *r)
 	json_t *env = http_envelope(r, NULL);
 	json_object_set_new(env, "action", json_string("get organization application"));
 	json_array_append_new(json_object_get(env, "entities"), rec);
+	http_reply(r, env);
+}
+
+/* POST /management/backup: a hot backup into the configured folder, named
+** by the time it started; answers the file's name and size. */
+void
+h_backup(http_req *r)
+{
+	const char *dir = r->srv->cfg.backup_dir;
+	struct timespec now;
+	struct tm tm;
+	char stamp[32];
+	uint64_t size = 0;
+	store_err err = { 0 };
+
+	if (!dir) {
+		http_error(r, 400, "illegal_argument",
+		           "backups are off: start the server with --backup-dir DIR");
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
+	char *name = http_sprintf(r, "ugstore-%s.%03ldZ.mdb", stamp, now.tv_nsec / 1000000);
+	char *path = http_sprintf(r, "%s/%s", dir, name);
+	store_rc rc = store_backup(r->srv->s, path, &size, &err);
+	if (rc == STORE_EXISTS) {
+		http_error(r, 409, "conflict", "%s", err.msg);
+		return;
+	}
+	if (rc) {
+		http_store_error(r, rc, &err, NULL);
+		return;
+	}
+	json_t *env = http_envelope(r, NULL);
+	json_object_set_new(env, "action", json_string("backup"));
+	json_object_set_new(env, "data", json_pack("{s:s, s:I}", "file", name, "size",
+	                                           (json_int_t)size));
 	http_reply(r, env);
 }

@@ -19,6 +19,7 @@ typedef struct {
 	const char *superuser;     /* "name:password" for /management, or NULL */
 	const char *base_url;      /* for response `uri`; NULL = from Host */
 	int         quiet;         /* 1 = no access log */
+	const char *backup_dir;    /* folder of POST /management/backup, or NULL */
 } http_config;
 
 /* Starts listening; the server keeps using s until http_server_stop. */

@@ -177,6 +177,7 @@ void h_org_get(http_req *r);
 void h_apps_list(http_req *r);
 void h_app_create(http_req *r);
 void h_mgmt_app_get(http_req *r);
+void h_backup(http_req *r);
 void h_app_get(http_req *r);
 void h_app_put(http_req *r);
 void h_app_unsupported(http_req *r);

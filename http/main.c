@@ -4,8 +4,10 @@
 **   ugstore serve --port N --data DIR [--threads N] [--bind ADDR]
 **                 [--superuser NAME:PASSWORD] [--bootstrap ORG/APP]
 **                 [--base-url URL] [--max-body BYTES] [--map-size MIB]
-**                 [--no-sync] [--quiet]
+**                 [--no-sync] [--quiet] [--backup-dir DIR]
 **   ugstore upgrade --data DIR [--dry-run]
+**   ugstore backup --data DIR --to FILE
+**   ugstore restore --from FILE --data DIR [--force]
 **
 ** serve opens the environment, optionally creates ORG/APP, starts the HTTP
 ** server and waits for SIGINT or SIGTERM; then it stops accepting, lets
@@ -27,8 +29,10 @@ usage(FILE *f)
 	fputs("usage: ugstore serve --port N --data DIR [--threads N] [--bind ADDR]\n"
 	      "                     [--superuser NAME:PASSWORD] [--bootstrap ORG/APP]\n"
 	      "                     [--base-url URL] [--max-body BYTES] [--map-size MIB]\n"
-	      "                     [--no-sync] [--quiet]\n"
+	      "                     [--no-sync] [--quiet] [--backup-dir DIR]\n"
 	      "       ugstore upgrade --data DIR [--dry-run]\n"
+	      "       ugstore backup --data DIR --to FILE\n"
+	      "       ugstore restore --from FILE --data DIR [--force]\n"
 	      "The superuser may also come from the environment: UGSTORE_SUPERUSER.\n", f);
 }
 
@@ -106,6 +110,7 @@ serve(int argc, char **argv)
 		else if (strcmp(a, "--superuser") == 0 && v) cfg.superuser = v;
 		else if (strcmp(a, "--bootstrap") == 0 && v) boot = v;
 		else if (strcmp(a, "--base-url") == 0 && v) cfg.base_url = v;
+		else if (strcmp(a, "--backup-dir") == 0 && v) cfg.backup_dir = v;
 		else if (strcmp(a, "--max-body") == 0 && v) {
 			if (!number_opt(a, v, SIZE_MAX, &n)) return 2;
 			cfg.max_body = (size_t)n;
@@ -160,6 +165,8 @@ static const struct {
 } commands[] = {
 	{ "serve", serve },
 	{ "upgrade", cli_upgrade },
+	{ "backup", cli_backup },
+	{ "restore", cli_restore },
 };
 
 int

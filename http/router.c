@@ -7,9 +7,10 @@
 ** A pattern segment is a literal (alternatives separated by '|', compared
 ** without case), "{x}" (captures one segment) or "**" (the rest, possibly
 ** empty).  The dispatcher owns the 404/405 answers, the superuser check for
-** management routes, and the request's one transaction: read-only for GET;
-** for writes, a nested transaction in the writer's batch (writer.c),
-** committed only when the handler succeeded.
+** management routes, and the request's one transaction: read-only for GET
+** (and for the F_OWN writes, which make their own); for writes, a nested
+** transaction in the writer's batch (writer.c), committed only when the
+** handler succeeded.
 */
 #include "http/http_int.h"
 
@@ -17,7 +18,10 @@
 #include <string.h>
 #include <strings.h>
 
-enum { F_MGMT = 1 };
+/* F_MGMT: superuser only.  F_OWN: a write that runs on its worker, outside
+** the writer's batches (a backup reads the whole store in its own read
+** transaction; in a batch it would hold every other write back). */
+enum { F_MGMT = 1, F_OWN = 2 };
 
 typedef struct {
 	int          methods;
@@ -35,6 +39,7 @@ static const route mgmt_routes[] = {
 	{ M_GET,   "management/" ORGS "/{org}/" APPS,        h_apps_list,    F_MGMT },
 	{ M_POST,  "management/" ORGS "/{org}/" APPS,        h_app_create,   F_MGMT },
 	{ M_GET,   "management/" ORGS "/{org}/" APPS "/{app}", h_mgmt_app_get, F_MGMT },
+	{ M_POST,  "management/backup",                      h_backup,       F_MGMT | F_OWN },
 	{ M_GET,   "status",                                 h_status,       0 },
 };
 
@@ -261,6 +266,17 @@ fail:
 	return 0;
 }
 
+/* 1 when r is a write of an F_OWN route. */
+static int
+runs_own(http_req *r)
+{
+	for (size_t i = 0; i < NROUTES(mgmt_routes); i++)
+		if ((mgmt_routes[i].flags & F_OWN) && (mgmt_routes[i].methods & r->method) &&
+		    match(r, mgmt_routes[i].pattern, r->seg, r->nseg))
+			return 1;
+	return 0;
+}
+
 int
 http_dispatch(http_req *r)
 {
@@ -283,7 +299,7 @@ http_dispatch(http_req *r)
 		h_status(r);
 		return 0;
 	}
-	if (write) {
+	if (write && !runs_own(r)) {
 		/* what a body costs is known before the writer takes it */
 		if (!http_body_or_reply(r)) return 0;
 		/* the writer thread runs http_route in a transaction of its batch */
