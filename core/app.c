@@ -36,7 +36,7 @@ valid_name(store_slice s)
 	return 1;
 }
 
-static void
+void
 key_org_name(keybuf *k, store_slice name)
 {
 	key_init(k);
@@ -44,7 +44,7 @@ key_org_name(keybuf *k, store_slice name)
 	key_lc_tail(k, name.p, name.n);
 }
 
-static void
+void
 key_rec(keybuf *k, const store_id *id)
 {
 	key_init(k);
@@ -52,7 +52,7 @@ key_rec(keybuf *k, const store_id *id)
 	key_id(k, id);
 }
 
-static void
+void
 key_app_name(keybuf *k, const store_id *org, store_slice name)
 {
 	key_init(k);
@@ -279,6 +279,7 @@ static const store_app management = {
 	.uuid = { { 0, 0, 0, 0, 0, 0, 0x40, 0, 0x80, 0, 0, 0, 0, 0, 0, 1 } },
 	.org_name = "", .name = "management",
 };
+const store_app *const store_mgmt_app = &management;
 
 store_rc
 store_admin_create(store_txn *t, const store_org *org, json_t *body, json_t **out,

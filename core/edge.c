@@ -25,8 +25,8 @@ reverse_kind(store_edge_kind kind)
 }
 
 /* app, owner, kind, name\0 */
-static void
-key_prefix(keybuf *k, const store_app *app, const store_id *owner,
+void
+key_edge_head(keybuf *k, const store_app *app, const store_id *owner,
            store_edge_kind kind, const char *name)
 {
 	key_init(k);
@@ -36,7 +36,7 @@ key_prefix(keybuf *k, const store_app *app, const store_id *owner,
 	key_str(k, name);
 }
 
-static void
+void
 key_count(keybuf *k, const store_app *app, const store_id *owner,
           store_edge_kind kind, const char *name)
 {
@@ -88,7 +88,7 @@ edge_time(store_txn *t, const store_app *app, const store_id *owner,
 	size_t n;
 	store_rc rc;
 
-	key_prefix(&k, app, owner, kind, name);
+	key_edge_head(&k, app, owner, kind, name);
 	key_id(&k, target);
 	if ((rc = kv_get(t, DBI_EDGE_AT, &k, &v, &n))) return rc;
 	if (n != 8) return STORE_CORRUPT;
@@ -96,12 +96,12 @@ edge_time(store_txn *t, const store_app *app, const store_id *owner,
 	return STORE_OK;
 }
 
-static void
+void
 key_edge(keybuf *k, const store_app *app, const store_id *owner,
          store_edge_kind kind, const char *name, uint64_t time,
          const store_id *target)
 {
-	key_prefix(k, app, owner, kind, name);
+	key_edge_head(k, app, owner, kind, name);
 	key_u64(k, ~time);
 	key_id(k, target);
 }
@@ -129,7 +129,7 @@ put_one(store_txn *t, const store_app *app, const store_id *owner,
 	}
 	key_edge(&k, app, owner, kind, name, time, target);
 	if ((rc = kv_put(t, DBI_EDGES, &k, "", 0))) return rc;
-	key_prefix(&at, app, owner, kind, name);
+	key_edge_head(&at, app, owner, kind, name);
 	key_id(&at, target);
 	key_init(&k);
 	key_u64(&k, time);
@@ -147,7 +147,7 @@ del_one(store_txn *t, const store_app *app, const store_id *owner,
 	if ((rc = edge_time(t, app, owner, kind, name, target, &time))) return rc;
 	key_edge(&k, app, owner, kind, name, time, target);
 	if ((rc = kv_del(t, DBI_EDGES, &k))) return rc;
-	key_prefix(&k, app, owner, kind, name);
+	key_edge_head(&k, app, owner, kind, name);
 	key_id(&k, target);
 	if ((rc = kv_del(t, DBI_EDGE_AT, &k))) return rc;
 	return count_add(t, app, owner, kind, name, -1);
@@ -238,7 +238,7 @@ store_edge_scan_dir(store_txn *t, const store_app *app, const store_id *owner,
 	if (after) from = *after;     /* after may alias an entry of poss */
 	*n = 0;
 	if (limit == 0) return STORE_OK;
-	key_prefix(&prefix, app, owner, kind, name);
+	key_edge_head(&prefix, app, owner, kind, name);
 	if (prefix.overflow) return STORE_NOTFOUND;
 	start = prefix;
 	if (from.set) key_put(&start, from.b, STORE_POS_SIZE);

@@ -151,7 +151,7 @@ validate(const store_type_info *ti, const char *type, json_t *e, store_err *err)
 	return STORE_OK;
 }
 
-static void
+void
 key_unique(keybuf *k, const store_app *app, const char *type, const char *prop,
            const char *val)
 {

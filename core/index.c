@@ -423,6 +423,22 @@ entity_keys(keyset *ks, keyset *flags, const store_app *app, json_t *e,
 	if (type) walk_value(&w, e, 0);
 }
 
+/* A noted flag (an entry of a flags keyset: its key, then the flag):
+** *k gets the key, *f the flag and *cur the flags stored under it. */
+static store_rc
+flag_read(store_txn *t, const unsigned char *entry, keybuf *k, unsigned *f, unsigned *cur)
+{
+	void *have;
+	size_t hn;
+	*f = entry[2 + ent_len(entry) - 1];
+	*cur = 0;
+	key_init(k);
+	key_put(k, entry + 2, ent_len(entry) - 1);
+	store_rc rc = kv_get(t, DBI_META, k, &have, &hn);
+	if (rc == STORE_OK && hn == 1) *cur = *(unsigned char *)have;
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
 /* ORs the flags noted in fs into the stored ones. */
 static store_rc
 flags_merge(store_txn *t, keyset *fs)
@@ -432,15 +448,8 @@ flags_merge(store_txn *t, keyset *fs)
 	store_rc rc = STORE_OK;
 	for (size_t i = 0; i < n && rc == STORE_OK; i++) {
 		keybuf k;
-		void *have;
-		size_t hn;
-		unsigned f = v[i][2 + ent_len(v[i]) - 1], cur = 0;
-		key_init(&k);
-		key_put(&k, v[i] + 2, ent_len(v[i]) - 1);
-		rc = kv_get(t, DBI_META, &k, &have, &hn);
-		if (rc == STORE_OK && hn == 1) cur = *(unsigned char *)have;
-		else if (rc != STORE_NOTFOUND && rc != STORE_OK) break;
-		rc = STORE_OK;
+		unsigned f, cur;
+		if ((rc = flag_read(t, v[i], &k, &f, &cur))) break;
 		if ((cur | f) != cur) {
 			unsigned char b = (unsigned char)(cur | f);
 			rc = kv_put(t, DBI_META, &k, &b, 1);
@@ -504,6 +513,54 @@ index_update(store_txn *t, const store_app *app, const store_id *id, json_t *old
 	free(a.buf);
 	free(b.buf);
 	return rc;
+}
+
+store_rc
+index_verify(store_txn *t, const store_app *app, json_t *e, const store_id *id,
+             uint64_t time, size_t *expected, size_t *missing, size_t *flags_missing)
+{
+	keyset ks = { 0 }, fs = { 0 };
+	size_t n, nf;
+	store_rc rc = STORE_OK;
+
+	entity_keys(&ks, &fs, app, e, id, time);
+	const unsigned char **v = ks_sorted(&ks, &n), **fv = ks_sorted(&fs, &nf);
+	*expected = n;
+	*missing = *flags_missing = 0;
+	for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+		keybuf k;
+		key_init(&k);
+		key_put(&k, v[i] + 2, ent_len(v[i]));
+		rc = kv_get(t, DBI_INDEX, &k, NULL, NULL);
+		if (rc == STORE_NOTFOUND) {
+			(*missing)++;
+			rc = STORE_OK;
+		}
+	}
+	for (size_t i = 0; i < nf && rc == STORE_OK; i++) {
+		keybuf k;
+		unsigned f, cur;
+		if ((rc = flag_read(t, fv[i], &k, &f, &cur)) == STORE_OK && (cur & f) != f)
+			(*flags_missing)++;
+	}
+	free(v);
+	free(fv);
+	free(ks.buf);
+	free(fs.buf);
+	return rc;
+}
+
+int
+index_has_key(const store_app *app, json_t *e, const store_id *id, uint64_t time,
+              const void *key, size_t n)
+{
+	keyset ks = { 0 };
+	int found = 0;
+	entity_keys(&ks, NULL, app, e, id, time);
+	for (size_t off = 0; off < ks.len && !found; off += ent_len(ks.buf + off) + 2)
+		found = ent_len(ks.buf + off) == n && memcmp(ks.buf + off + 2, key, n) == 0;
+	free(ks.buf);
+	return found;
 }
 
 int

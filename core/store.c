@@ -68,7 +68,7 @@ store_fail(store_err *err, store_rc rc, const char *fmt, ...)
 	return rc;
 }
 
-static const char *const dbi_names[DBI_COUNT] = {
+const char *const store_dbi_names[DBI_COUNT] = {
 	[DBI_ORGS] = "orgs", [DBI_APPS] = "apps", [DBI_ENTITIES] = "entities",
 	[DBI_UNIQUE] = "unique", [DBI_EDGES] = "edges", [DBI_EDGE_AT] = "edge_at",
 	[DBI_COUNTS] = "counts", [DBI_INDEX] = "index", [DBI_SECRETS] = "secrets",
@@ -193,7 +193,7 @@ store_open_format(const char *dir, const store_options *opt, unsigned *format,
 	}
 	if ((mrc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) goto mdb_fail;
 	for (int i = 0; i < DBI_COUNT; i++)
-		if ((mrc = mdb_dbi_open(txn, dbi_names[i], MDB_CREATE, &s->dbi[i])) != 0)
+		if ((mrc = mdb_dbi_open(txn, store_dbi_names[i], MDB_CREATE, &s->dbi[i])) != 0)
 			goto mdb_fail;
 	mrc = mdb_txn_commit(txn);
 	txn = NULL;

@@ -467,6 +467,23 @@ typedef struct {
 store_rc store_upgrade(const char *dir, const store_options *opt, int dry_run,
                        const store_sink *out, store_err *err);
 
+/* ---- check and repair (check.c) ---------------------------------------------- */
+
+typedef struct {
+	uint64_t keys;       /* keys read by the last pass */
+	uint64_t faults;     /* faults the last pass found (0: the store is clean) */
+	uint64_t repaired;   /* fixes applied */
+} store_check_stats;
+
+/* Verifies every invariant the store relies on (check.c lists them) in one
+** read transaction, saying each fault and a summary to out.  With repair,
+** each pass runs in a write transaction that also applies the fixes of
+** what derives from the entities and edges (indexes, unique values, counts,
+** reverse edge ends; keys of missing entities go), saying each, and the
+** store is checked again until clean or nothing more can be fixed. */
+store_rc store_check(store *s, int repair, const store_sink *out,
+                     store_check_stats *stats);
+
 /* Writes a consistent, compacted copy of the whole store into the file
 ** path, from one read transaction (writers go on meanwhile): first to
 ** path.tmp (STORE_EXISTS when that exists: another backup is under way),

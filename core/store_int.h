@@ -22,6 +22,9 @@ struct store_txn {
 	int      write;
 };
 
+/* The name of each database (store.c). */
+extern const char *const store_dbi_names[DBI_COUNT];
+
 /* The one translation of LMDB codes into store_rc. */
 store_rc store_mdb_rc(int mdb_rc);
 
@@ -93,6 +96,15 @@ store_rc edge_time_of(store_txn *t, const store_app *app, const store_id *owner,
 store_rc index_update(store_txn *t, const store_app *app, const store_id *id,
                       json_t *old, json_t *new, uint64_t old_time,
                       uint64_t new_time);
+/* Counts the index keys (*expected) of entity e at root-collection time
+** `time`, how many of them the store lacks, and how many of its path
+** flags are not set. */
+store_rc index_verify(store_txn *t, const store_app *app, json_t *e, const store_id *id,
+                      uint64_t time, size_t *expected, size_t *missing,
+                      size_t *flags_missing);
+/* 1 when key[0..n) is one of the index keys of entity e at `time`. */
+int index_has_key(const store_app *app, json_t *e, const store_id *id, uint64_t time,
+                  const void *key, size_t n);
 /* The root-collection edge time of an entity. */
 store_rc entity_time(store_txn *t, const store_app *app, json_t *e,
                      const store_id *id, uint64_t *time);
@@ -106,6 +118,24 @@ store_rc edges_remove_all(store_txn *t, const store_app *app,
 
 /* Creates the default roles of a new application. */
 store_rc roles_create_defaults(store_txn *t, const store_app *app);
+
+/* The keys other files build too (check.c): see keys.h for each layout. */
+void key_org_name(keybuf *k, store_slice name);          /* orgs 'n' */
+void key_rec(keybuf *k, const store_id *id);             /* orgs, apps 'u' */
+void key_app_name(keybuf *k, const store_id *org, store_slice name);  /* apps 'n' */
+void key_unique(keybuf *k, const store_app *app, const char *type, const char *prop,
+                const char *val);
+/* app, owner, kind, name\0: an edge_at key without its target */
+void key_edge_head(keybuf *k, const store_app *app, const store_id *owner,
+                   store_edge_kind kind, const char *name);
+void key_edge(keybuf *k, const store_app *app, const store_id *owner,
+              store_edge_kind kind, const char *name, uint64_t time,
+              const store_id *target);
+void key_count(keybuf *k, const store_app *app, const store_id *owner,
+               store_edge_kind kind, const char *name);
+
+/* The space of org admins (app.c): users of an application no org owns. */
+extern const store_app *const store_mgmt_app;
 
 /* An entity key: app, uuid. */
 static inline void

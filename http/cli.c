@@ -4,6 +4,7 @@
 **   ugstore upgrade --data DIR [--dry-run]
 **   ugstore backup --data DIR --to FILE          (while a server runs, too)
 **   ugstore restore --from FILE --data DIR [--force]
+**   ugstore check --data DIR [--repair]              (exit 0 only when clean)
 **
 ** Each parses its options from one table, calls core, and prints core's
 ** report lines on stdout and errors on stderr.  Exit status: 0 done,
@@ -122,4 +123,27 @@ cli_restore(int argc, char **argv)
 	if (rc) return failed(rc, &err);
 	printf("restored %s from %s\n", data, from);
 	return 0;
+}
+
+int
+cli_check(int argc, char **argv)
+{
+	const char *data = NULL;
+	int repair = 0;
+	store_options opt = { .existing = 1 };
+	store_err err = { 0 };
+	store_check_stats st;
+	store *s = NULL;
+	const cli_opt opts[] = { { "--data", &data, NULL }, { "--repair", NULL, &repair } };
+
+	if (parse(argc, argv, opts, NOPTS(opts)) || !data) {
+		fputs("usage: ugstore check --data DIR [--repair]\n", stderr);
+		return 2;
+	}
+	store_rc rc = store_open(data, &opt, &s, &err);
+	if (rc == STORE_OK && (rc = store_check(s, repair, &to_stdout, &st)))
+		snprintf(err.msg, sizeof err.msg, "%s: the check stopped: %s", data, store_strerror(rc));
+	store_close(s);
+	if (rc) return failed(rc, &err);
+	return st.faults ? 1 : 0;
 }

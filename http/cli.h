@@ -8,5 +8,6 @@
 int cli_upgrade(int argc, char **argv);
 int cli_backup(int argc, char **argv);
 int cli_restore(int argc, char **argv);
+int cli_check(int argc, char **argv);
 
 #endif

@@ -8,6 +8,7 @@
 **   ugstore upgrade --data DIR [--dry-run]
 **   ugstore backup --data DIR --to FILE
 **   ugstore restore --from FILE --data DIR [--force]
+**   ugstore check --data DIR [--repair]
 **
 ** serve opens the environment, optionally creates ORG/APP, starts the HTTP
 ** server and waits for SIGINT or SIGTERM; then it stops accepting, lets
@@ -33,6 +34,7 @@ usage(FILE *f)
 	      "       ugstore upgrade --data DIR [--dry-run]\n"
 	      "       ugstore backup --data DIR --to FILE\n"
 	      "       ugstore restore --from FILE --data DIR [--force]\n"
+	      "       ugstore check --data DIR [--repair]\n"
 	      "The superuser may also come from the environment: UGSTORE_SUPERUSER.\n", f);
 }
 
@@ -167,6 +169,7 @@ static const struct {
 	{ "upgrade", cli_upgrade },
 	{ "backup", cli_backup },
 	{ "restore", cli_restore },
+	{ "check", cli_check },
 };
 
 int

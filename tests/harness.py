@@ -89,6 +89,7 @@ class Server:
         """Stops the server and removes its data; fails when the server
         reported a sanitizer error or did not exit cleanly."""
         rc = self.stop()
+        checked = self._check_store()
         if self.own_data:
             shutil.rmtree(self.data, ignore_errors=True)
         log = getattr(self, "stderr", "") or ""
@@ -96,7 +97,18 @@ class Server:
             raise Failure("server reported a sanitizer error:\n" + log[-4000:])
         if rc not in (0, None):
             raise Failure("server exited with %r:\n%s" % (rc, log[-2000:]))
+        if checked:
+            raise Failure("`ugstore check` found faults in the store it left:\n" + checked)
         return rc
+
+    def _check_store(self):
+        """Every store a test leaves must pass `ugstore check`: its report
+        when it does not, else ""."""
+        if not os.path.exists(os.path.join(self.data, "data.mdb")):
+            return ""
+        p = subprocess.run([BIN, "check", "--data", self.data], capture_output=True,
+                           text=True, timeout=300)
+        return "" if p.returncode == 0 else (p.stdout + p.stderr)[-4000:]
 
     def __enter__(self):
         return self

@@ -219,3 +219,176 @@ def test_management_backup():
             check(st == 400 and "--backup-dir" in doc["error_description"], repr(doc))
     finally:
         shutil.rmtree(work)
+
+
+# ---- check and repair ---------------------------------------------------------
+
+def _seed_relations(s):
+    """Users, a group membership, a connection, a follow, an activity, a
+    permission and a password; returns {name: uuid} with the app's too."""
+    ids = {}
+    st, doc, _, _ = s.request("GET", "/test-org/test-app")
+    ids["app"] = doc["entities"][0]["uuid"]
+    for body in ({"username": "ann", "email": "ann@x.test", "bio": "hello world",
+                  "tags": ["a", "b"]},
+                 {"username": "bob", "password": "secret-pw"}):
+        st, doc = s.app("POST", "/users", body)
+        eq(st, 200, "create %s" % body["username"])
+        ids[body["username"]] = doc["entities"][0]["uuid"]
+    for method, path, body in (
+            ("POST", "/groups", {"path": "g/h"}),
+            ("POST", "/groups/g/h/users/ann", None),
+            ("POST", "/users/ann/likes/users/bob", None),
+            ("POST", "/users/ann/following/users/bob", None),
+            ("POST", "/users/bob/activities", {"actor": {"displayName": "b"}, "verb": "post",
+                                               "content": "hi"}),
+            ("POST", "/roles/guest/permissions", {"permission": "get:/**"})):
+        eq(s.app(method, path, body)[0], 200, path)
+    return ids
+
+
+def _b(uuid):
+    return bytes.fromhex(uuid.replace("-", ""))
+
+
+def _count(n):
+    return n.to_bytes(8, "big")
+
+
+# Each case corrupts a dump (ids: uuids by name) and names the lines that
+# `check` must print; `repairable` says whether --repair makes it clean.
+def _drop_index_word(d, ids):
+    ix = d.db("index")
+    hit = [kv for kv in ix if b"\x00bio\x00\x50hello\x00" in kv[0]]
+    eq(len(hit), 1, "ann's word entry")
+    ix.remove(hit[0])
+    return ["index: user %s lacks 1 of its" % ids["ann"]]
+
+
+def _change_index_value(d, ids):
+    ix = d.db("index")
+    kv = [kv for kv in ix if b"\x00bio\x00\x30hello world\x00" in kv[0]][0]
+    kv[0] = kv[0].replace(b"hello world", b"jello world")
+    return ["index: user %s lacks 1 of its" % ids["ann"],
+            "index: an entry of %s that it does not have" % ids["ann"]]
+
+
+def _drop_edge_end(d, ids):
+    tail = b"i" + b"likes\x00"
+    for name in ("edges", "edge_at"):
+        db = d.db(name)
+        before = len(db)
+        db[:] = [kv for kv in db if kv[0][16:32 + len(tail)] != _b(ids["bob"]) + tail]
+        eq(len(db), before - 1, "the reverse end in " + name)
+    return ["edges: %s -o likes-> %s has no reverse end" % (ids["ann"], ids["bob"])]
+
+
+def _change_count(d, ids):
+    key = _b(ids["app"]) + _b(ids["ann"]) + b"olikes"
+    kv = [kv for kv in d.db("counts") if kv[0] == key][0]
+    kv[1] = _count(5)
+    return ["counts: %s -o likes counts 5 edges, has 1" % ids["ann"]]
+
+
+def _dangling_unique(d, ids):
+    d.db("unique").append([_b(ids["app"]) + b"user\x00username\x00ghost", b"\x42" * 16])
+    return ['unique: user username "ghost" is claimed by 42424242-4242-4242-4242-424242424242, '
+            'which does not exist']
+
+
+def _unclaimed_unique(d, ids):
+    u = d.db("unique")
+    u.remove([_b(ids["app"]) + b"user\x00username\x00bob", _b(ids["bob"])])
+    return ['unique: user %s: its username "bob" is not claimed' % ids["bob"]]
+
+
+def _orphan_secret(d, ids):
+    d.db("secrets").append([_b(ids["app"]) + b"\x42" * 16 + b"password", b"$y$j9T$abc$def"])
+    return ["secrets: an entry of 42424242-4242-4242-4242-424242424242, which does not exist"]
+
+
+def _drop_entity(d, ids):
+    ents = d.db("entities")
+    ents[:] = [kv for kv in ents if kv[0] != _b(ids["app"]) + _b(ids["bob"])]
+    return ['unique: user username "bob" is claimed by %s, which does not exist' % ids["bob"],
+            "joins a missing entity",
+            "index: an entry of %s, which does not exist" % ids["bob"],
+            "secrets: an entry of %s, which does not exist" % ids["bob"]]
+
+
+def _drop_root_edge(d, ids):
+    app, ann = _b(ids["app"]), _b(ids["ann"])
+    for name in ("edges", "edge_at"):
+        db = d.db(name)
+        before = len(db)
+        db[:] = [kv for kv in db if not (kv[0].startswith(app + app + b"cusers\x00") and
+                                         kv[0].endswith(ann)) and
+                 not (kv[0].startswith(app + ann + b"musers\x00") and kv[0].endswith(app))]
+        eq(len(db), before - 2, "both ends in " + name)
+    return ["entities: user %s is in no collection" % ids["ann"],
+            "counts: %s -c users counts 2 edges, has 1" % ids["app"]]
+
+
+CASES = [_drop_index_word, _change_index_value, _drop_edge_end, _change_count,
+         _dangling_unique, _unclaimed_unique, _orphan_secret, _drop_entity, _drop_root_edge]
+
+
+def test_check_names_each_fault_and_repair_mends_it():
+    s = Server()
+    work = tempfile.mkdtemp(prefix="ugstore-check-")
+    try:
+        ids = _seed_relations(s)
+        rc, out, err = ugstore("check", "--data", s.data)
+        eq(rc, 0, "check of a healthy store while it is served: " + out + err)
+        check("0 faults" in out, out)
+        s.stop()
+        for n, case in enumerate(CASES):
+            d = Dump(s.data)
+            want = case(d, ids)
+            dest = "%s/%d" % (work, n)
+            d.write(dest)
+            rc, out, _ = ugstore("check", "--data", dest)
+            eq(rc, 1, "%s: check exit status\n%s" % (case.__name__, out))
+            for line in want:
+                check(line in out, "%s: %r not in\n%s" % (case.__name__, line, out))
+            rc, out, _ = ugstore("check", "--data", dest, "--repair")
+            eq(rc, 0, "%s: repair\n%s" % (case.__name__, out))
+            check("repaired: " in out, out)
+            rc, out, _ = ugstore("check", "--data", dest)
+            eq(rc, 0, "%s: check after the repair\n%s" % (case.__name__, out))
+        # the repaired index serves queries again
+        with Server(data="%s/0" % work) as r:
+            st, doc = r.app("GET", "/users?ql=" + "bio%20contains%20'hello'")
+            eq([e["username"] for e in doc["entities"]], ["ann"], "query on the repaired word")
+    finally:
+        s.close()
+        shutil.rmtree(work)
+
+
+def test_check_leaves_what_it_cannot_derive_and_unknown_families():
+    s = Server()
+    work = tempfile.mkdtemp(prefix="ugstore-check-")
+    try:
+        ids = _seed_relations(s)
+        s.stop()
+        d = Dump(s.data)
+        key = [kv for kv in d.db("secrets") if kv[0][16:32] == _b(ids["bob"])][0]
+        key[1] = b"plain text"
+        d.write(work + "/bad")
+        rc, out, _ = ugstore("check", "--data", work + "/bad", "--repair")
+        eq(rc, 1, "a malformed credential is no derivable fault\n" + out)
+        check("secrets: the password of %s is not a salted hash" % ids["bob"] in out, out)
+        # a database of a family this check does not know yet is named, not a fault
+        d = Dump(s.data)
+        name, header, _ = d.sections[0]
+        d.sections.append(["tokens", [h.replace("database=" + name, "database=tokens")
+                                      for h in header], [[b"k", b"v"]]])
+        d.write(work + "/new")
+        rc, out, _ = ugstore("check", "--data", work + "/new")
+        eq(rc, 0, "an unknown database\n" + out)
+        check("note: database tokens is not known to this check" in out, out)
+        rc, _, err = ugstore("check")
+        check(rc == 2 and "usage" in err, err)
+    finally:
+        s.close()
+        shutil.rmtree(work)
