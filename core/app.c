@@ -344,3 +344,57 @@ store_app_update(store_txn *t, const store_app *app, json_t *body, json_t **out,
 	*out = rec;
 	return STORE_OK;
 }
+
+store_rc
+store_app_import(store_txn *t, json_t *rec, store_app *out, int *changed,
+                 store_err *err)
+{
+	const char *org_name = json_string_value(json_object_get(rec, "organizationName"));
+	const char *name = json_string_value(json_object_get(rec, "applicationName"));
+	json_t *copy = NULL, *have = NULL;
+	store_org org;
+	store_id id;
+	char org_id[37];
+	keybuf k;
+	store_rc rc;
+
+	*changed = 0;
+	if (!org_name || !name || store_entity_id(rec, &id) != STORE_OK)
+		return store_fail(err, STORE_INVALID, "the application record needs uuid, "
+		                  "organizationName and applicationName");
+	store_slice os = { org_name, strlen(org_name) }, as = { name, strlen(name) };
+	rc = store_org_get(t, os, &org);
+	if (rc == STORE_NOTFOUND) {
+		rc = store_org_create(t, os, &org, err);
+		*changed = 1;
+	}
+	if (rc) return rc;
+	rc = store_app_get(t, &org, as, out);
+	if (rc == STORE_OK && memcmp(out->uuid.b, id.b, 16) != 0)
+		return store_fail(err, STORE_CONFLICT, "%s/%s exists here with another uuid", org_name,
+		                  name);
+	if (rc == STORE_NOTFOUND) {
+		if (!valid_name(as)) return store_fail(err, STORE_INVALID, "bad application name");
+		key_rec(&k, &id);
+		if (kv_get(t, DBI_APPS, &k, NULL, NULL) == STORE_OK)
+			return store_fail(err, STORE_CONFLICT, "an application with uuid of %s/%s "
+			                  "exists here in another organization", org_name, name);
+		key_app_name(&k, &org.uuid, as);
+		if ((rc = kv_put(t, DBI_APPS, &k, id.b, 16))) return rc;
+	} else if (rc) {
+		return rc;
+	}
+	/* the record as exported, in this store's organization */
+	copy = json_copy(rec);
+	store_id_format(&org.uuid, org_id);
+	json_object_set_new(copy, "organization", json_string(org_id));
+	key_rec(&k, &id);
+	if (kv_get_json(t, DBI_APPS, &k, &have) != STORE_OK || !json_equal(have, copy)) {
+		rc = kv_put_json(t, DBI_APPS, &k, copy);
+		*changed = 1;
+	}
+	json_decref(have);
+	json_decref(copy);
+	if (rc == STORE_OK) rc = store_app_get(t, &org, as, out);
+	return rc;
+}

@@ -523,50 +523,6 @@ check_unique(checker *c, const MDB_val *k, const MDB_val *v)
 
 /* ---- edges, edge times, counts ----------------------------------------------------- */
 
-typedef struct {
-	store_id owner, target;
-	store_edge_kind kind;
-	char     name[STORE_NAME_MAX + 1];
-	uint64_t time;
-} edge_key;
-
-static store_edge_kind
-reverse_of(store_edge_kind kind)
-{
-	switch (kind) {
-	case STORE_EDGE_COLLECTION: return STORE_EDGE_MEMBER_OF;
-	case STORE_EDGE_MEMBER_OF:  return STORE_EDGE_COLLECTION;
-	case STORE_EDGE_OUT:        return STORE_EDGE_IN;
-	default:                    return STORE_EDGE_OUT;
-	}
-}
-
-static int
-valid_kind(int k)
-{
-	return k == 'c' || k == 'm' || k == 'o' || k == 'i';
-}
-
-/* Decodes app, owner, kind, name\0 and then `tail` bytes of an edges
-** (tail 24: ~time, target) or edge_at (tail 16: target) key. */
-static int
-edge_parse(const MDB_val *k, size_t tail, edge_key *e)
-{
-	const unsigned char *b = k->mv_data;
-	if (k->mv_size < 16 + 16 + 1 + 1 + tail) return 0;
-	size_t name_n = k->mv_size - tail - 1 - 33;
-	if (!valid_kind(b[32]) || b[33 + name_n] != 0 || name_n > STORE_NAME_MAX ||
-	    memchr(b + 33, 0, name_n))
-		return 0;
-	memcpy(e->owner.b, b + 16, 16);
-	e->kind = (store_edge_kind)b[32];
-	memcpy(e->name, b + 33, name_n);
-	e->name[name_n] = '\0';
-	memcpy(e->target.b, b + k->mv_size - 16, 16);
-	if (tail == 24) e->time = ~key_get_u64(b + k->mv_size - 24);
-	return 1;
-}
-
 static const char *
 edge_text(char buf[256], const edge_key *e)
 {
@@ -637,7 +593,7 @@ check_edge(checker *c, const MDB_val *k, const MDB_val *v)
 
 	(void)v;
 	if (!a) return;
-	if (!edge_parse(k, 24, &e)) {
+	if (!edge_key_parse(k->mv_data, k->mv_size, 24, &e)) {
 		fault(c, "edges", "a malformed key %s", text(t1, k->mv_data, k->mv_size));
 		return;
 	}
@@ -673,7 +629,7 @@ check_edge(checker *c, const MDB_val *k, const MDB_val *v)
 		return;
 	}
 	/* the other end; the owner's side of a collection or connection leads */
-	store_edge_kind rk = reverse_of(e.kind);
+	store_edge_kind rk = edge_reverse_kind(e.kind);
 	rc = edge_time_of(c->t, app, &e.target, rk, e.name, &e.owner, &rtime);
 	if (rc == STORE_NOTFOUND) {
 		fault(c, "edges", "%s has no %s end", et,
@@ -698,7 +654,7 @@ check_edge_at(checker *c, const MDB_val *k, const MDB_val *v)
 	char t1[512], et[256];
 
 	if (!a) return;
-	if (!edge_parse(k, 16, &e) || v->mv_size != 8) {
+	if (!edge_key_parse(k->mv_data, k->mv_size, 16, &e) || v->mv_size != 8) {
 		fault(c, "edge_at", "a malformed key %s", text(t1, k->mv_data, k->mv_size));
 		fix_del(c, DBI_EDGE_AT, k->mv_data, k->mv_size);
 		return;
@@ -735,7 +691,7 @@ check_count(checker *c, const MDB_val *k, const MDB_val *v)
 
 	if (!a) return;
 	size_t name_n = k->mv_size >= 33 ? k->mv_size - 33 : 0;
-	if (k->mv_size < 34 || !valid_kind(b[32]) || b[32] == STORE_EDGE_MEMBER_OF ||
+	if (k->mv_size < 34 || !edge_valid_kind(b[32]) || b[32] == STORE_EDGE_MEMBER_OF ||
 	    name_n > STORE_NAME_MAX || memchr(b + 33, 0, name_n) || v->mv_size != 8) {
 		fault(c, "counts", "a malformed count %s", text(t1, b, k->mv_size));
 		fix_del(c, DBI_COUNTS, b, k->mv_size);

@@ -71,3 +71,15 @@ store_dict_list(store_txn *t, const store_app *app, const store_id *id,
 	}
 	return rc;
 }
+
+store_rc
+dict_import(store_txn *t, const store_app *app, const store_id *id, const char *dict,
+            const char *value, int *changed)
+{
+	keybuf k;
+	key_dict(&k, app, id, dict);
+	key_put(&k, value, strlen(value));
+	store_rc rc = kv_get(t, DBI_DICTS, &k, NULL, NULL);
+	*changed = rc == STORE_NOTFOUND;
+	return *changed ? kv_put(t, DBI_DICTS, &k, "", 0) : rc;
+}

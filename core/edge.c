@@ -12,8 +12,8 @@
 
 #include <stdlib.h>
 
-static store_edge_kind
-reverse_kind(store_edge_kind kind)
+store_edge_kind
+edge_reverse_kind(store_edge_kind kind)
 {
 	switch (kind) {
 	case STORE_EDGE_COLLECTION: return STORE_EDGE_MEMBER_OF;
@@ -197,7 +197,7 @@ edge_put_at(store_txn *t, const store_app *app, const store_id *owner,
 
 	if (strlen(name) > STORE_NAME_MAX) return STORE_TOOBIG;
 	if ((rc = put_one(t, app, owner, kind, name, target, time, &c1))) return rc;
-	if ((rc = put_one(t, app, target, reverse_kind(kind), name, owner, time, &c2)))
+	if ((rc = put_one(t, app, target, edge_reverse_kind(kind), name, owner, time, &c2)))
 		return rc;
 	if (c1 != c2) return STORE_CORRUPT;
 	if (created) *created = c1;
@@ -210,7 +210,7 @@ store_edge_del(store_txn *t, const store_app *app, const store_id *owner,
 {
 	store_rc rc = del_one(t, app, owner, kind, name, target);
 	if (rc) return rc;
-	rc = del_one(t, app, target, reverse_kind(kind), name, owner);
+	rc = del_one(t, app, target, edge_reverse_kind(kind), name, owner);
 	return rc == STORE_NOTFOUND ? STORE_CORRUPT : rc;
 }
 
@@ -399,4 +399,28 @@ edges_remove_all(store_txn *t, const store_app *app, const store_id *id)
 		if ((rc = store_edge_del(t, app, id, kind, name, &target))) break;
 	}
 	return rc;
+}
+
+int
+edge_valid_kind(int kind)
+{
+	return kind == 'c' || kind == 'm' || kind == 'o' || kind == 'i';
+}
+
+int
+edge_key_parse(const void *key, size_t n, size_t tail, edge_key *e)
+{
+	const unsigned char *b = key;
+	if (n < 16 + 16 + 1 + 1 + tail) return 0;
+	size_t name_n = n - tail - 1 - 33;
+	if (!edge_valid_kind(b[32]) || b[33 + name_n] != 0 || name_n > STORE_NAME_MAX ||
+	    memchr(b + 33, 0, name_n))
+		return 0;
+	memcpy(e->owner.b, b + 16, 16);
+	e->kind = (store_edge_kind)b[32];
+	memcpy(e->name, b + 33, name_n);
+	e->name[name_n] = '\0';
+	memcpy(e->target.b, b + n - 16, 16);
+	e->time = tail == 24 ? ~key_get_u64(b + n - 24) : 0;
+	return 1;
 }

@@ -552,3 +552,43 @@ done:
 	json_decref(old);
 	return rc;
 }
+
+store_rc
+store_entity_import(store_txn *t, const store_app *app, json_t *e, uint64_t time,
+                    int *changed, store_err *err)
+{
+	const char *type = json_string_value(json_object_get(e, "type"));
+	json_t *old = NULL;
+	uint64_t old_time = 0;
+	char coll[STORE_NAME_MAX + 1];
+	store_id id;
+	store_rc rc;
+
+	*changed = 0;
+	if (!json_is_object(e) || store_entity_id(e, &id) != STORE_OK || !type || !*type ||
+	    strlen(type) > STORE_NAME_MAX || time == 0)
+		return store_fail(err, STORE_INVALID, "an entity needs a uuid, a type and a time");
+	rc = store_entity_get(t, app, &id, &old);
+	if (rc == STORE_OK) {
+		const char *old_type = json_string_value(json_object_get(old, "type"));
+		if (!old_type || strcmp(old_type, type) != 0) {
+			rc = store_fail(err, STORE_CONFLICT, "entity %s exists here with another type",
+			                json_string_value(json_object_get(e, "uuid")));
+			goto done;
+		}
+		if ((rc = entity_time(t, app, old, &id, &old_time))) goto done;
+		if (old_time == time && json_equal(old, e)) goto done;       /* as it is */
+	} else if (rc != STORE_NOTFOUND) {
+		goto done;
+	}
+	*changed = 1;
+	store_collection_of(type, coll);
+	if ((rc = unique_update(t, app, store_type_info_of(type), type, old, e, &id, err)) ||
+	    (rc = entity_put(t, app, &id, e)) ||
+	    (rc = edge_put_at(t, app, &app->uuid, STORE_EDGE_COLLECTION, coll, &id, time, NULL)))
+		goto done;
+	rc = index_update(t, app, &id, old, e, old_time, time);
+done:
+	json_decref(old);
+	return rc;
+}

@@ -68,3 +68,20 @@ store_secret_check(store_txn *t, const store_app *app, const store_id *id,
 	free(cd);
 	return rc;
 }
+
+store_rc
+secret_import(store_txn *t, const store_app *app, const store_id *id, const char *kind,
+              const char *hash, int *changed)
+{
+	keybuf k;
+	void *v;
+	size_t n;
+	*changed = 0;
+	if (hash[0] != '$' || strlen(hash) > 512) return STORE_INVALID;
+	key_secret(&k, app, id, kind);
+	store_rc rc = kv_get(t, DBI_SECRETS, &k, &v, &n);
+	if (rc == STORE_OK && n == strlen(hash) && memcmp(v, hash, n) == 0) return STORE_OK;
+	if (rc != STORE_OK && rc != STORE_NOTFOUND) return rc;
+	*changed = 1;
+	return kv_put(t, DBI_SECRETS, &k, hash, strlen(hash));
+}

@@ -484,6 +484,39 @@ typedef struct {
 store_rc store_check(store *s, int repair, const store_sink *out,
                      store_check_stats *stats);
 
+/* ---- export and import (export.c) -------------------------------------------- */
+
+/* How far a long run is: called now and then with entities (or bytes)
+** done and the total (0 when unknown). */
+typedef struct {
+	void (*step)(void *ctx, uint64_t done, uint64_t total);
+	void  *ctx;
+} store_progress;
+
+/* Writes one application as NDJSON records, each one line to out, from
+** one read transaction: the application record, every entity (with its
+** uuid, timestamps and collection time), every edge that is not a root
+** collection's (from its owner's end, with its time), dictionary entries,
+** and credentials as their salted hashes.  progress may be NULL. */
+store_rc store_export(store *s, store_slice org, store_slice app, const store_sink *out,
+                      const store_progress *progress, store_err *err);
+
+/* Import state: the application the records go to, set by the first
+** record (the application's own), and what was read and changed. */
+typedef struct {
+	store_app app;
+	int       have_app;
+	uint64_t  records, changed;
+} store_import_state;
+
+/* Loads one exported record into t: the application first (created, with
+** its organization, when missing; refused when it exists with another
+** uuid), then entities, edges, dictionaries and credentials, each written
+** only where the store differs, so importing a file twice changes nothing
+** the second time. */
+store_rc store_import_record(store_txn *t, store_import_state *st, json_t *rec,
+                             store_err *err);
+
 /* Writes a consistent, compacted copy of the whole store into the file
 ** path, from one read transaction (writers go on meanwhile): first to
 ** path.tmp (STORE_EXISTS when that exists: another backup is under way),

@@ -116,6 +116,17 @@ void md5_hex(const void *s, size_t n, char out[33]);
 store_rc edges_remove_all(store_txn *t, const store_app *app,
                           const store_id *id);
 
+/* Import (export.c): each writes what the store lacks of one exported
+** record and sets *changed when it wrote anything. */
+store_rc store_app_import(store_txn *t, json_t *rec, store_app *out, int *changed,
+                          store_err *err);
+store_rc store_entity_import(store_txn *t, const store_app *app, json_t *e, uint64_t time,
+                             int *changed, store_err *err);
+store_rc dict_import(store_txn *t, const store_app *app, const store_id *id, const char *dict,
+                     const char *value, int *changed);
+store_rc secret_import(store_txn *t, const store_app *app, const store_id *id,
+                       const char *kind, const char *hash, int *changed);
+
 /* Creates the default roles of a new application. */
 store_rc roles_create_defaults(store_txn *t, const store_app *app);
 
@@ -133,6 +144,20 @@ void key_edge(keybuf *k, const store_app *app, const store_id *owner,
               const store_id *target);
 void key_count(keybuf *k, const store_app *app, const store_id *owner,
                store_edge_kind kind, const char *name);
+
+/* An edges or edge_at key decoded (after its app). */
+typedef struct {
+	store_id        owner, target;
+	store_edge_kind kind;
+	char            name[STORE_NAME_MAX + 1];
+	uint64_t        time;      /* edges keys only */
+} edge_key;
+/* Decodes app, owner, kind, name\0 and `tail` more bytes: 24 (~time,
+** target) for an edges key, 16 (target) for an edge_at key; 0 when
+** malformed. */
+int edge_key_parse(const void *key, size_t n, size_t tail, edge_key *e);
+int edge_valid_kind(int kind);
+store_edge_kind edge_reverse_kind(store_edge_kind kind);
 
 /* The space of org admins (app.c): users of an application no org owns. */
 extern const store_app *const store_mgmt_app;

@@ -9,6 +9,8 @@
 **   ugstore backup --data DIR --to FILE
 **   ugstore restore --from FILE --data DIR [--force]
 **   ugstore check --data DIR [--repair]
+**   ugstore export --data DIR --app ORG/APP [--to FILE]
+**   ugstore import --data DIR [--from FILE]
 **
 ** serve opens the environment, optionally creates ORG/APP, starts the HTTP
 ** server and waits for SIGINT or SIGTERM; then it stops accepting, lets
@@ -35,6 +37,8 @@ usage(FILE *f)
 	      "       ugstore backup --data DIR --to FILE\n"
 	      "       ugstore restore --from FILE --data DIR [--force]\n"
 	      "       ugstore check --data DIR [--repair]\n"
+	      "       ugstore export --data DIR --app ORG/APP [--to FILE]\n"
+	      "       ugstore import --data DIR [--from FILE]\n"
 	      "The superuser may also come from the environment: UGSTORE_SUPERUSER.\n", f);
 }
 
@@ -170,6 +174,8 @@ static const struct {
 	{ "backup", cli_backup },
 	{ "restore", cli_restore },
 	{ "check", cli_check },
+	{ "export", cli_export },
+	{ "import", cli_import },
 };
 
 int

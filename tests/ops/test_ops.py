@@ -1,6 +1,8 @@
 """Operations: format versions and `ugstore upgrade`, backup and restore
 (hot, under write load; POST /management/backup), `ugstore check` and
 `--repair` against copies corrupted on purpose."""
+import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -12,29 +14,38 @@ from lmdbdump import Dump
 FORMAT_KEY = b"schema"
 
 
+@contextlib.contextmanager
+def _workdir(prefix):
+    """A temporary directory, removed afterwards."""
+    work = tempfile.mkdtemp(prefix=prefix)
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work)
+
+
 def ugstore(*args):
     """Runs one ugstore subcommand; returns (exit status, stdout, stderr)."""
     p = subprocess.run([BIN] + list(args), capture_output=True, text=True, timeout=120)
     return p.returncode, p.stdout, p.stderr
 
 
-def _seeded_store():
-    """A stopped store with a user in test-org/test-app; returns its dir."""
-    s = Server()
-    st, doc = s.app("POST", "/users", {"username": "ann", "email": "ann@x.test"})
-    eq(st, 200, "create ann")
-    s.stop()
+def _seeded_store(work):
+    """A stopped store with a user in test-org/test-app, in work/s."""
+    with Server(data=work + "/s") as s:
+        st, doc = s.app("POST", "/users", {"username": "ann", "email": "ann@x.test"})
+        eq(st, 200, "create ann")
     return s.data
 
 
-def _with_format(data, value):
-    """A copy of data whose recorded format is value (None: no record)."""
+def _with_format(data, value, dest):
+    """A copy of data in dest whose recorded format is value (None: no
+    record)."""
     d = Dump(data)
     meta = d.db("meta")
     meta[:] = [kv for kv in meta if kv[0] != FORMAT_KEY]
     if value is not None:
         meta.append([FORMAT_KEY, value])
-    dest = tempfile.mkdtemp(prefix="ugstore-fmt-")
     d.write(dest)
     return dest
 
@@ -48,20 +59,17 @@ def _serve_refused(data):
 
 
 def test_new_store_records_its_format():
-    data = _seeded_store()
-    try:
+    with _workdir("ugstore-fmt-") as work:
+        data = _seeded_store(work)
         eq(dict(map(tuple, Dump(data).db("meta"))).get(FORMAT_KEY), b"1", "format")
         rc, out, _ = ugstore("upgrade", "--data", data)
         eq(rc, 0, "upgrade at format 1")
         check("nothing to do" in out, out)
-    finally:
-        shutil.rmtree(data)
 
 
 def test_upgrade_a_store_that_records_no_format():
-    data = _seeded_store()
-    old = _with_format(data, None)
-    try:
+    with _workdir("ugstore-fmt-") as work:
+        old = _with_format(_seeded_store(work), None, work + "/old")
         err = _serve_refused(old)
         check("ugstore upgrade --data %s" % old in err, err)
         rc, out, _ = ugstore("upgrade", "--data", old, "--dry-run")
@@ -76,33 +84,23 @@ def test_upgrade_a_store_that_records_no_format():
             eq(st, 200, "ann after the upgrade")
         rc, out, _ = ugstore("upgrade", "--data", old)
         check(rc == 0 and "nothing to do" in out, out)
-    finally:
-        shutil.rmtree(data)
-        shutil.rmtree(old)
 
 
 def test_newer_format_is_refused():
-    data = _seeded_store()
-    new = _with_format(data, b"2")
-    try:
+    with _workdir("ugstore-fmt-") as work:
+        new = _with_format(_seeded_store(work), b"2", work + "/new")
         err = _serve_refused(new)
         check("holds format 2, newer" in err and "use a newer ugstore" in err, err)
         rc, _, err = ugstore("upgrade", "--data", new)
         check(rc == 1 and "newer" in err, err)
-    finally:
-        shutil.rmtree(data)
-        shutil.rmtree(new)
 
 
 def test_upgrade_usage():
     rc, _, err = ugstore("upgrade")
     check(rc == 2 and "usage" in err, err)
-    empty = tempfile.mkdtemp(prefix="ugstore-empty-")
-    try:
+    with _workdir("ugstore-empty-") as empty:
         rc, _, err = ugstore("upgrade", "--data", empty)
         check(rc == 1 and "holds no ugstore data" in err, err)
-    finally:
-        shutil.rmtree(empty)
 
 
 def _writers(server, n, acked, stop):
@@ -164,9 +162,7 @@ def test_hot_backup_under_write_load_and_restore():
 
 
 def test_restore_refuses_a_used_directory():
-    work = tempfile.mkdtemp(prefix="ugstore-restore-")
-    s = Server()
-    try:
+    with _workdir("ugstore-restore-") as work, Server() as s:
         st, _ = s.app("POST", "/users", {"username": "bob"})
         eq(st, 200, "create bob")
         rc, _, err = ugstore("backup", "--data", s.data, "--to", work + "/b.mdb")
@@ -192,15 +188,11 @@ def test_restore_refuses_a_used_directory():
         check(not os.path.exists(work + "/x/data.mdb"), "nothing restored from junk")
         rc, _, err = ugstore("backup", "--data", work + "/nothing", "--to", work + "/n.mdb")
         check(rc == 1 and "holds no ugstore data" in err, err)
-    finally:
-        s.close()
-        shutil.rmtree(work)
 
 
 def test_management_backup():
     from harness import SU
-    work = tempfile.mkdtemp(prefix="ugstore-mbackup-")
-    try:
+    with _workdir("ugstore-mbackup-") as work:
         with Server(args=["--backup-dir", work]) as s:
             eq(s.app("POST", "/users", {"username": "dora"})[0], 200, "create dora")
             st, doc, _, _ = s.request("POST", "/management/backup")
@@ -217,8 +209,6 @@ def test_management_backup():
         with Server() as s:
             st, doc, _, _ = s.request("POST", "/management/backup", headers=SU)
             check(st == 400 and "--backup-dir" in doc["error_description"], repr(doc))
-    finally:
-        shutil.rmtree(work)
 
 
 # ---- check and repair ---------------------------------------------------------
@@ -334,9 +324,7 @@ CASES = [_drop_index_word, _change_index_value, _drop_edge_end, _change_count,
 
 
 def test_check_names_each_fault_and_repair_mends_it():
-    s = Server()
-    work = tempfile.mkdtemp(prefix="ugstore-check-")
-    try:
+    with _workdir("ugstore-check-") as work, Server() as s:
         ids = _seed_relations(s)
         rc, out, err = ugstore("check", "--data", s.data)
         eq(rc, 0, "check of a healthy store while it is served: " + out + err)
@@ -360,15 +348,10 @@ def test_check_names_each_fault_and_repair_mends_it():
         with Server(data="%s/0" % work) as r:
             st, doc = r.app("GET", "/users?ql=" + "bio%20contains%20'hello'")
             eq([e["username"] for e in doc["entities"]], ["ann"], "query on the repaired word")
-    finally:
-        s.close()
-        shutil.rmtree(work)
 
 
 def test_check_leaves_what_it_cannot_derive_and_unknown_families():
-    s = Server()
-    work = tempfile.mkdtemp(prefix="ugstore-check-")
-    try:
+    with _workdir("ugstore-check-") as work, Server() as s:
         ids = _seed_relations(s)
         s.stop()
         d = Dump(s.data)
@@ -389,6 +372,111 @@ def test_check_leaves_what_it_cannot_derive_and_unknown_families():
         check("note: database tokens is not known to this check" in out, out)
         rc, _, err = ugstore("check")
         check(rc == 2 and "usage" in err, err)
-    finally:
-        s.close()
-        shutil.rmtree(work)
+
+
+# ---- export and import -------------------------------------------------------
+
+APP_DBS = ("entities", "unique", "edges", "edge_at", "counts", "index", "secrets", "dicts")
+
+
+def _app_keys(data, app):
+    """Every key and value of one application, by database (and its path
+    flags in meta): what must be equal in two stores holding the same app."""
+    d, a = Dump(data), _b(app)
+    got = {name: sorted(map(tuple, (kv for kv in d.db(name) if kv[0].startswith(a))))
+           for name in APP_DBS}
+    got["meta"] = sorted(map(tuple, (kv for kv in d.db("meta") if kv[0].startswith(b"p" + a))))
+    return got
+
+
+def _records(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+def test_export_import_round_trip_is_exact_and_idempotent():
+    with _workdir("ugstore-export-") as work, Server() as s:
+        ids = _seed_relations(s)
+        for body in ({"name": "pizza", "menu": {"items": ["a", "b"], "open": True},
+                      "location": {"latitude": 48.1, "longitude": 11.5}, "rating": 4.5},
+                     {"name": "sushi", "rating": 3}):
+            eq(s.app("POST", "/restaurants", body)[0], 200, "restaurant")
+        eq(s.app("POST", "/users/ann/likes/restaurants/pizza")[0], 200, "like")
+        eq(s.app("PUT", "", {"motto": "exported"})[0], 200, "app property")
+        eq(s.app("DELETE", "/restaurants/sushi")[0], 200, "a deleted entity leaves nothing")
+        rc, out, err = ugstore("export", "--data", s.data, "--app", "test-org/test-app",
+                               "--to", work + "/a.ndjson")
+        eq((rc, out, err), (0, "", ""), "export: quiet when not on a terminal")
+        recs = _records(work + "/a.ndjson")
+        eq(recs[0]["record"], "application", "first record")
+        eq(recs[0]["application"]["motto"], "exported", "app property exported")
+        kinds = {r["record"] for r in recs}
+        eq(kinds, {"application", "entity", "edge", "dictionary", "credential"}, "record kinds")
+        cred = [r for r in recs if r["record"] == "credential"][0]
+        check(cred["hash"].startswith("$y$") and cred["entity"] == ids["bob"], repr(cred))
+
+        rc, out, err = ugstore("import", "--data", work + "/b", "--from", work + "/a.ndjson")
+        eq(rc, 0, "import: " + err)
+        check("into test-org/test-app" in out and "%d records" % len(recs) in out, out)
+        s.stop()
+        eq(_app_keys(work + "/b", ids["app"]), _app_keys(s.data, ids["app"]),
+           "the imported application, key by key")
+        before = Dump(work + "/b").sections
+        rc, out, err = ugstore("import", "--data", work + "/b", "--from", work + "/a.ndjson")
+        eq(rc, 0, "second import: " + err)
+        check(": 0 changed the store" in out, out)
+        eq(Dump(work + "/b").sections, before, "a second import changes nothing")
+
+        rc, _, err = ugstore("export", "--data", work + "/b", "--app", "test-org/test-app",
+                             "--to", work + "/b.ndjson")
+        eq(rc, 0, "export of the copy: " + err)
+        again = _records(work + "/b.ndjson")
+        for r in (recs[0], again[0]):
+            del r["application"]["organization"]      # the orgs' uuids differ
+        eq(again, recs, "the copy exports the same records")
+        with Server(data=work + "/b", bootstrap=None) as b:
+            st, doc = b.app("GET", "/users/ann/likes")
+            eq(sorted(e.get("name", e.get("username")) for e in doc["entities"]),
+               ["bob", "pizza"], "ann's likes")
+            st, doc = b.app("GET", "/restaurants?ql=location%20within%2010%20of%2048.1,11.5")
+            eq([e["name"] for e in doc["entities"]], ["pizza"], "geo index in the copy")
+
+
+def test_import_refuses_what_it_cannot_take():
+    with _workdir("ugstore-import-") as work:
+        with Server() as s:
+            _seed_relations(s)
+            data = s.data
+            rc, _, err = ugstore("export", "--data", data, "--app", "test-org/test-app",
+                                 "--to", work + "/a.ndjson")
+            eq(rc, 0, err)
+            # the same org/app with another uuid
+            rc, _, err = ugstore("import", "--data", work + "/other", "--from", "/dev/null")
+            eq(rc, 0, "an empty import: " + err)
+            with Server(data=work + "/other") as o:     # bootstraps test-org/test-app
+                pass
+            rc, _, err = ugstore("import", "--data", work + "/other", "--from", work + "/a.ndjson")
+            check(rc == 1 and "exists here with another uuid" in err, err)
+            with open(work + "/bad.ndjson", "w") as f:
+                f.write('{"record":"entity","time":1,"entity":{}}\n')
+            rc, _, err = ugstore("import", "--data", work + "/c", "--from", work + "/bad.ndjson")
+            check(rc == 1 and "line 1" in err and "first record must be the application" in err, err)
+            rc, _, err = ugstore("export", "--data", data, "--app", "test-org/nope")
+            check(rc == 1 and "no application test-org/nope" in err, err)
+            rc, _, err = ugstore("export", "--data", data)
+            check(rc == 2 and "usage" in err, err)
+
+
+def test_export_shows_progress_on_a_terminal():
+    import pty
+    with _workdir("ugstore-progress-") as work:
+        with Server() as s:
+            _seed_relations(s)
+            master, slave = pty.openpty()
+            p = subprocess.run([BIN, "export", "--data", s.data, "--app", "test-org/test-app",
+                                "--to", work + "/a.ndjson"], stderr=slave, timeout=60)
+            os.close(slave)
+            shown = os.read(master, 4096).decode()
+            os.close(master)
+            eq(p.returncode, 0, "export")
+            check("entities" in shown and "/s" in shown, repr(shown))

@@ -1,0 +1,271 @@
+/*
+** export.c: one application out as NDJSON records, and back in.
+**
+** Records, one JSON object a line, each naming its kind in "record":
+**
+**   {"record":"application","application":{the application record}}
+**   {"record":"entity","time":T,"entity":{the entity, uuid and timestamps}}
+**   {"record":"edge","owner":U,"kind":"collection"|"connection","name":N,
+**    "target":U,"time":T}
+**   {"record":"dictionary","entity":U,"dictionary":D,"value":V}
+**   {"record":"credential","entity":U,"kind":K,"hash":"$y$..."}
+**
+** T is the edge time (microseconds) that orders listings: an entity's in
+** its root collection, an edge's own.  Edges are written from their
+** owner's end (the reverse end follows on import); root-collection edges
+** come with their entities.  An export is read in one transaction; an
+** import writes each record only where the store differs from it.
+*/
+#include "core/store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct {
+	store_txn        *t;
+	const store_app  *app;
+	const store_sink *out;
+	const store_progress *progress;
+	uint64_t          done, total;
+	store_rc          rc;
+} exporter;
+
+/* Writes one record (taken) as a line. */
+static void
+emit(exporter *x, json_t *rec)
+{
+	char *line = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
+	if (!line) {
+		x->rc = STORE_NOMEM;
+	} else {
+		store_say(x->out, "%s", line);
+	}
+	free(line);
+	json_decref(rec);
+}
+
+typedef void record_fn(exporter *x, const MDB_val *k, const MDB_val *v);
+
+/* Calls fn on every key of dbi of the application's. */
+static store_rc
+each(exporter *x, int dbi, record_fn *fn)
+{
+	MDB_cursor *c;
+	MDB_val k = { 16, (void *)x->app->uuid.b }, v;
+	int mrc = mdb_cursor_open(x->t->txn, x->t->s->dbi[dbi], &c);
+	if (mrc) return store_mdb_rc(mrc);
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0 && x->rc == STORE_OK;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < 16 || memcmp(k.mv_data, x->app->uuid.b, 16) != 0) break;
+		fn(x, &k, &v);
+	}
+	mdb_cursor_close(c);
+	if (x->rc) return x->rc;
+	return mrc == 0 || mrc == MDB_NOTFOUND ? STORE_OK : store_mdb_rc(mrc);
+}
+
+static void
+id_text(char buf[37], const unsigned char *b)
+{
+	store_id id;
+	memcpy(id.b, b, 16);
+	store_id_format(&id, buf);
+}
+
+static void
+export_entity(exporter *x, const MDB_val *k, const MDB_val *v)
+{
+	json_t *e = json_loadb(v->mv_data, v->mv_size, 0, NULL);
+	store_id id;
+	uint64_t time;
+	memcpy(id.b, (const unsigned char *)k->mv_data + 16, 16);
+	if (k->mv_size != 32 || !json_is_object(e) ||
+	    entity_time(x->t, x->app, e, &id, &time) != STORE_OK) {
+		x->rc = STORE_CORRUPT;
+		json_decref(e);
+		return;
+	}
+	emit(x, json_pack("{s:s, s:I, s:o}", "record", "entity", "time", (json_int_t)time,
+	                  "entity", e));
+	if (x->progress && x->progress->step && ++x->done % 256 == 0)
+		x->progress->step(x->progress->ctx, x->done, x->total);
+}
+
+static void
+export_edge(exporter *x, const MDB_val *k, const MDB_val *v)
+{
+	edge_key e;
+	char owner[37], target[37];
+	(void)v;
+	if (!edge_key_parse(k->mv_data, k->mv_size, 24, &e)) {
+		x->rc = STORE_CORRUPT;
+		return;
+	}
+	if ((e.kind != STORE_EDGE_COLLECTION && e.kind != STORE_EDGE_OUT) ||
+	    memcmp(e.owner.b, x->app->uuid.b, 16) == 0)
+		return;                   /* a reverse end, or an entity's root collection */
+	store_id_format(&e.owner, owner);
+	store_id_format(&e.target, target);
+	emit(x, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "record", "edge", "owner", owner,
+	                  "kind", e.kind == STORE_EDGE_OUT ? "connection" : "collection",
+	                  "name", e.name, "target", target, "time", (json_int_t)e.time));
+}
+
+static void
+export_dict(exporter *x, const MDB_val *k, const MDB_val *v)
+{
+	const char *b = k->mv_data, *z = k->mv_size > 32 ? memchr(b + 32, 0, k->mv_size - 32) : NULL;
+	char id[37];
+	(void)v;
+	if (!z) {
+		x->rc = STORE_CORRUPT;
+		return;
+	}
+	id_text(id, (const unsigned char *)b + 16);
+	emit(x, json_pack("{s:s, s:s, s:s, s:s%}", "record", "dictionary", "entity", id,
+	                  "dictionary", b + 32, "value", z + 1, k->mv_size - (size_t)(z + 1 - b)));
+}
+
+static void
+export_secret(exporter *x, const MDB_val *k, const MDB_val *v)
+{
+	const char *b = k->mv_data;
+	char id[37];
+	if (k->mv_size <= 32) {
+		x->rc = STORE_CORRUPT;
+		return;
+	}
+	id_text(id, (const unsigned char *)b + 16);
+	emit(x, json_pack("{s:s, s:s, s:s%, s:s%}", "record", "credential", "entity", id, "kind",
+	                  b + 32, k->mv_size - 32, "hash", (const char *)v->mv_data, v->mv_size));
+}
+
+/* Entities of the application: the sum of its root collections' counts. */
+static uint64_t
+entity_total(store_txn *t, const store_app *app)
+{
+	json_t *names = NULL, *n;
+	const char *coll;
+	uint64_t total = 0;
+	if (store_edge_names(t, app, &app->uuid, STORE_EDGE_COLLECTION, &names) != STORE_OK) return 0;
+	json_object_foreach(names, coll, n) total += (uint64_t)json_integer_value(n);
+	json_decref(names);
+	return total;
+}
+
+store_rc
+store_export(store *s, store_slice org_name, store_slice app_name, const store_sink *out,
+             const store_progress *progress, store_err *err)
+{
+	store_org org;
+	store_app app;
+	json_t *rec = NULL;
+	exporter x = { .out = out, .progress = progress, .app = &app };
+	static record_fn *const parts[] = { export_entity, export_edge, export_dict, export_secret };
+	static const int dbis[] = { DBI_ENTITIES, DBI_EDGES, DBI_DICTS, DBI_SECRETS };
+
+	store_rc rc = store_txn_begin(s, STORE_TXN_READ, &x.t);
+	if (rc) return store_fail(err, rc, "cannot read the store: %s", store_strerror(rc));
+	if ((rc = store_org_get(x.t, org_name, &org)) || (rc = store_app_get(x.t, &org, app_name, &app))) {
+		store_fail(err, rc, "no application %.*s/%.*s here", (int)org_name.n, org_name.p,
+		           (int)app_name.n, app_name.p);
+		goto done;
+	}
+	if ((rc = store_app_json(x.t, &app, &rec))) goto done;
+	emit(&x, json_pack("{s:s, s:o}", "record", "application", "application", rec));
+	x.total = entity_total(x.t, &app);
+	for (size_t i = 0; i < sizeof dbis / sizeof *dbis && rc == STORE_OK; i++)
+		rc = each(&x, dbis[i], parts[i]);
+	if (rc == STORE_OK && x.rc) rc = x.rc;
+	if (rc) store_fail(err, rc, "export stopped: %s%s", store_strerror(rc),
+	                   rc == STORE_CORRUPT ? " (see ugstore check)" : "");
+	else if (progress && progress->step) progress->step(progress->ctx, x.done, x.total);
+done:
+	store_txn_abort(x.t);
+	return rc;
+}
+
+/* ---- import ------------------------------------------------------------------- */
+
+/* The uuid member `name` of rec. */
+static int
+rec_id(json_t *rec, const char *name, store_id *out)
+{
+	const char *s = json_string_value(json_object_get(rec, name));
+	return s && store_id_parse((store_slice){ s, strlen(s) }, out);
+}
+
+/* An edge record: both ends must exist (the owner may be the application). */
+static store_rc
+import_edge(store_txn *t, const store_app *app, json_t *rec, int *changed, store_err *err)
+{
+	const char *kind = json_string_value(json_object_get(rec, "kind"));
+	const char *name = json_string_value(json_object_get(rec, "name"));
+	json_int_t time = json_integer_value(json_object_get(rec, "time"));
+	store_id owner, target;
+	uint64_t have;
+	json_t *e = NULL;
+
+	if (!kind || !name || !*name || strlen(name) > STORE_NAME_MAX || time <= 0 ||
+	    !rec_id(rec, "owner", &owner) || !rec_id(rec, "target", &target) ||
+	    (strcmp(kind, "collection") != 0 && strcmp(kind, "connection") != 0))
+		return store_fail(err, STORE_INVALID, "a malformed edge record");
+	store_edge_kind k = strcmp(kind, "connection") == 0 ? STORE_EDGE_OUT : STORE_EDGE_COLLECTION;
+	store_rc rc = STORE_OK;
+	if (memcmp(owner.b, app->uuid.b, 16) != 0) rc = store_entity_get(t, app, &owner, &e);
+	json_decref(e);
+	e = NULL;
+	if (rc == STORE_OK) rc = store_entity_get(t, app, &target, &e);
+	json_decref(e);
+	if (rc == STORE_NOTFOUND)
+		return store_fail(err, STORE_INVALID, "an edge %s of an entity the file does not hold", name);
+	if (rc) return rc;
+	rc = edge_time_of(t, app, &owner, k, name, &target, &have);
+	*changed = rc != STORE_OK || have != (uint64_t)time;
+	if (!*changed) return STORE_OK;
+	return edge_put_at(t, app, &owner, k, name, &target, (uint64_t)time, NULL);
+}
+
+store_rc
+store_import_record(store_txn *t, store_import_state *st, json_t *rec, store_err *err)
+{
+	const char *kind = json_string_value(json_object_get(rec, "record"));
+	int changed = 0;
+	store_id id;
+	store_rc rc;
+
+	if (!kind) return store_fail(err, STORE_INVALID, "a line without a \"record\" kind");
+	if (strcmp(kind, "application") == 0) {
+		rc = store_app_import(t, json_object_get(rec, "application"), &st->app, &changed, err);
+		st->have_app = rc == STORE_OK;
+	} else if (!st->have_app) {
+		return store_fail(err, STORE_INVALID, "the first record must be the application");
+	} else if (strcmp(kind, "entity") == 0) {
+		json_int_t time = json_integer_value(json_object_get(rec, "time"));
+		rc = store_entity_import(t, &st->app, json_object_get(rec, "entity"),
+		                         time > 0 ? (uint64_t)time : 0, &changed, err);
+	} else if (strcmp(kind, "edge") == 0) {
+		rc = import_edge(t, &st->app, rec, &changed, err);
+	} else if (strcmp(kind, "dictionary") == 0 || strcmp(kind, "credential") == 0) {
+		int dict = kind[0] == 'd';
+		const char *a = json_string_value(json_object_get(rec, dict ? "dictionary" : "kind"));
+		const char *b = json_string_value(json_object_get(rec, dict ? "value" : "hash"));
+		json_t *e = NULL;
+		if (!a || !*a || !b || !rec_id(rec, "entity", &id) || strlen(a) > STORE_NAME_MAX)
+			return store_fail(err, STORE_INVALID, "a malformed %s record", kind);
+		if ((rc = store_entity_get(t, &st->app, &id, &e)) == STORE_NOTFOUND)
+			return store_fail(err, STORE_INVALID, "a %s of an entity the file does not hold", kind);
+		json_decref(e);
+		if (rc == STORE_OK)
+			rc = dict ? dict_import(t, &st->app, &id, a, b, &changed)
+			          : secret_import(t, &st->app, &id, a, b, &changed);
+		if (rc == STORE_INVALID) store_fail(err, rc, "a malformed %s record", kind);
+	} else {
+		return store_fail(err, STORE_INVALID, "an unknown record \"%.40s\"", kind);
+	}
+	if (rc == STORE_OK) {
+		st->records++;
+		st->changed += (uint64_t)changed;
+	}
+	return rc;
+}
