@@ -27,7 +27,7 @@ edge_reverse_kind(store_edge_kind kind)
 /* app, owner, kind, name\0 */
 void
 key_edge_head(keybuf *k, const store_app *app, const store_id *owner,
-           store_edge_kind kind, const char *name)
+              store_edge_kind kind, const char *name)
 {
 	key_init(k);
 	key_id(k, &app->uuid);
@@ -370,33 +370,19 @@ edges_remove_all(store_txn *t, const store_app *app, const store_id *id)
 	for (;;) {
 		MDB_cursor *c = NULL;
 		MDB_val mk = { prefix.n, prefix.b }, mv;
-		char name[STORE_NAME_MAX + 1];
-		store_edge_kind kind;
-		store_id target;
+		edge_key e;
 		int mrc;
 
 		if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_EDGES], &c)) != 0)
 			return store_mdb_rc(mrc);
 		mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE);
-		if (mrc == 0 && (mk.mv_size < prefix.n + 1 + 1 + STORE_POS_SIZE ||
-		                 memcmp(mk.mv_data, prefix.b, prefix.n) != 0))
+		if (mrc == 0 && (mk.mv_size < prefix.n || memcmp(mk.mv_data, prefix.b, prefix.n) != 0))
 			mrc = MDB_NOTFOUND;
-		if (mrc == 0) {
-			const unsigned char *kb = mk.mv_data;
-			size_t name_len = mk.mv_size - prefix.n - 1 - 1 - STORE_POS_SIZE;
-			kind = (store_edge_kind)kb[prefix.n];
-			if (name_len > STORE_NAME_MAX) {
-				rc = STORE_CORRUPT;
-			} else {
-				memcpy(name, kb + prefix.n + 1, name_len);
-				name[name_len] = '\0';
-				memcpy(target.b, kb + mk.mv_size - 16, 16);
-			}
-		}
+		if (mrc == 0 && !edge_key_parse(mk.mv_data, mk.mv_size, 24, &e)) rc = STORE_CORRUPT;
 		mdb_cursor_close(c);
 		if (mrc == MDB_NOTFOUND || rc) break;
 		if (mrc != 0) return store_mdb_rc(mrc);
-		if ((rc = store_edge_del(t, app, id, kind, name, &target))) break;
+		if ((rc = store_edge_del(t, app, id, e.kind, e.name, &e.target))) break;
 	}
 	return rc;
 }

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void
 usage(FILE *f)
@@ -131,6 +132,11 @@ serve(int argc, char **argv)
 	}
 	if (!data) {
 		usage(stderr);
+		return 2;
+	}
+	if (cfg.backup_dir && access(cfg.backup_dir, W_OK | X_OK) != 0) {
+		fprintf(stderr, "ugstore: --backup-dir %s is not a folder this process can write\n",
+		        cfg.backup_dir);
 		return 2;
 	}
 	if (cfg.superuser && !strchr(cfg.superuser, ':')) {

@@ -209,6 +209,9 @@ def test_management_backup():
         with Server() as s:
             st, doc, _, _ = s.request("POST", "/management/backup", headers=SU)
             check(st == 400 and "--backup-dir" in doc["error_description"], repr(doc))
+        p = subprocess.run([BIN, "serve", "--port", "0", "--data", work + "/d", "--backup-dir",
+                            work + "/none"], capture_output=True, text=True, timeout=30)
+        check(p.returncode == 2 and "--backup-dir" in p.stderr, p.stderr)
 
 
 # ---- check and repair ---------------------------------------------------------
@@ -319,7 +322,15 @@ def _drop_root_edge(d, ids):
             "counts: %s -c users counts 2 edges, has 1" % ids["app"]]
 
 
-CASES = [_drop_index_word, _change_index_value, _drop_edge_end, _change_count,
+def _drop_org_name(d, ids):
+    orgs = d.db("orgs")
+    orgs[:] = [kv for kv in orgs if kv[0] != b"ntest-org"]
+    org = [kv for kv in orgs if kv[0][:1] == b"u"][0][0][1:].hex()
+    org = "-".join((org[:8], org[8:12], org[12:16], org[16:20], org[20:]))
+    return ["organizations: %s is not found by its name" % org]
+
+
+CASES = [_drop_org_name, _drop_index_word, _change_index_value, _drop_edge_end, _change_count,
          _dangling_unique, _unclaimed_unique, _orphan_secret, _drop_entity, _drop_root_edge]
 
 
@@ -345,7 +356,7 @@ def test_check_names_each_fault_and_repair_mends_it():
             rc, out, _ = ugstore("check", "--data", dest)
             eq(rc, 0, "%s: check after the repair\n%s" % (case.__name__, out))
         # the repaired index serves queries again
-        with Server(data="%s/0" % work) as r:
+        with Server(data="%s/1" % work) as r:
             st, doc = r.app("GET", "/users?ql=" + "bio%20contains%20'hello'")
             eq([e["username"] for e in doc["entities"]], ["ann"], "query on the repaired word")
 
