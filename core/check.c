@@ -726,13 +726,14 @@ ix_text(char buf[512], const unsigned char *b, size_t n)
 	const unsigned char *end = b + n - 24, *z1 = memchr(b, 0, (size_t)(end - b));
 	const unsigned char *z2 = z1 ? memchr(z1 + 1, 0, (size_t)(end - z1 - 1)) : NULL;
 	unsigned tag = z2 && z2 + 1 < end ? z2[1] >> 4 : 0;
-	char value[512];
+	char value[200];
 	if (!z2 || tag < 1 || tag > 6) return text(buf, b, (size_t)(end - b));
 	if (tag == 3 || tag == 5)
-		snprintf(value, sizeof value, " \"%s\"", text(buf, z2 + 2, (size_t)(end - z2 - 3)));
+		snprintf(value, sizeof value, " \"%.150s\"", text(buf, z2 + 2, (size_t)(end - z2 - 3)));
 	else
 		value[0] = '\0';
-	snprintf(buf, 512, "%s %.*s %s%s", (const char *)b, (int)(z2 - z1 - 1), (const char *)z1 + 1,
+	int path_n = (int)(z2 - z1 - 1) < 150 ? (int)(z2 - z1 - 1) : 150;
+	snprintf(buf, 512, "%.100s %.*s %s%s", (const char *)b, path_n, (const char *)z1 + 1,
 	         tags[tag - 1], value);
 	return buf;
 }
