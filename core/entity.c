@@ -239,16 +239,15 @@ static store_rc
 set_secrets(store_txn *t, const store_app *app, const store_id *id, json_t *body,
             store_err *err)
 {
-	static const char *const kinds[] = { "password", "pin" };
-	for (size_t i = 0; i < 2; i++) {
-		json_t *v = json_get_ci(body, kinds[i], NULL);
+	for (size_t i = 0; i < SECRET_KINDS; i++) {
+		json_t *v = json_get_ci(body, secret_kinds[i], NULL);
 		if (!v || json_is_null(v)) continue;
 		if (!json_is_string(v) || json_string_length(v) == 0 ||
 		    json_string_length(v) > STORE_SECRET_MAX)
 			return store_fail(err, STORE_INVALID,
-			                  "the %s must be a string of 1 to %d bytes", kinds[i],
+			                  "the %s must be a string of 1 to %d bytes", secret_kinds[i],
 			                  STORE_SECRET_MAX);
-		store_rc rc = store_secret_set(t, app, id, kinds[i], json_string_value(v));
+		store_rc rc = store_secret_set(t, app, id, secret_kinds[i], json_string_value(v));
 		if (rc) return rc;
 	}
 	return STORE_OK;

@@ -85,3 +85,15 @@ secret_import(store_txn *t, const store_app *app, const store_id *id, const char
 	*changed = 1;
 	return kv_put(t, DBI_SECRETS, &k, hash, strlen(hash));
 }
+
+const char *const secret_kinds[SECRET_KINDS] = { "password", "pin" };
+
+/* Keys of other kinds in `secrets` (added later) are left alone by check
+** and export. */
+int
+secret_kind_known(const char *kind, size_t n)
+{
+	for (size_t i = 0; i < SECRET_KINDS; i++)
+		if (strlen(secret_kinds[i]) == n && memcmp(secret_kinds[i], kind, n) == 0) return 1;
+	return 0;
+}

@@ -126,6 +126,11 @@ store_rc dict_import(store_txn *t, const store_app *app, const store_id *id, con
                      const char *value, int *changed);
 store_rc secret_import(store_txn *t, const store_app *app, const store_id *id,
                        const char *kind, const char *hash, int *changed);
+/* The credentials a user's body may carry, kept as hashes (secret.c). */
+#define SECRET_KINDS 2
+extern const char *const secret_kinds[SECRET_KINDS];     /* password, pin */
+/* 1 when kind[0..n) is one of secret_kinds. */
+int secret_kind_known(const char *kind, size_t n);
 
 /* Creates the default roles of a new application. */
 store_rc roles_create_defaults(store_txn *t, const store_app *app);

@@ -377,10 +377,17 @@ def test_check_leaves_what_it_cannot_derive_and_unknown_families():
         name, header, _ = d.sections[0]
         d.sections.append(["tokens", [h.replace("database=" + name, "database=tokens")
                                       for h in header], [[b"k", b"v"]]])
+        # and keys of kinds it does not know in databases it does
+        d.db("secrets").append([_b(ids["app"]) + _b(ids["bob"]) + b"token", b"opaque"])
+        d.db("meta").append([b"zsetting", b"on"])
+        d.db("orgs").append([b"x-later", b"whatever"])
         d.write(work + "/new")
         rc, out, _ = ugstore("check", "--data", work + "/new")
         eq(rc, 0, "an unknown database\n" + out)
         check("note: database tokens is not known to this check" in out, out)
+        for line in ("note: secrets: 1 keys of kinds", "note: meta: 1 keys of kinds",
+                     "note: orgs: 1 keys of kinds"):
+            check(line in out, out)
         rc, _, err = ugstore("check")
         check(rc == 2 and "usage" in err, err)
 
