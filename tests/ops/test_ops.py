@@ -27,6 +27,8 @@ def _workdir(prefix):
 def ugstore(*args):
     """Runs one ugstore subcommand; returns (exit status, stdout, stderr)."""
     p = subprocess.run([BIN] + list(args), capture_output=True, text=True, timeout=120)
+    check("Sanitizer" not in p.stderr and "runtime error:" not in p.stderr,
+          "ugstore %s: %s" % (" ".join(args), p.stderr[-4000:]))
     return p.returncode, p.stdout, p.stderr
 
 
