@@ -353,10 +353,12 @@ check_named(checker *c, int dbi, const char *family, name_key_fn *name_key,
 		size_t hn;
 		if (rc) {
 			fault(c, family, "the record of %s is unreadable", uuid_text(id, b + 1));
-		} else if (kv_get(c->t, dbi, &nk, &have, &hn) != STORE_OK || hn != 16 ||
-		           memcmp(have, rid.b, 16) != 0) {
+		} else if ((rc = kv_get(c->t, dbi, &nk, &have, &hn)) == STORE_NOTFOUND) {
 			fault(c, family, "%s is not found by its name", uuid_text(id, b + 1));
 			fix_put(c, dbi, &nk, rid.b, 16);
+		} else if (rc || hn != 16 || memcmp(have, rid.b, 16) != 0) {
+			/* two records of one name: which keeps it is not derivable */
+			fault(c, family, "%s has a name another record holds", uuid_text(id, b + 1));
 		}
 	} else if (k->mv_size > 1 && b[0] == 'n') {   /* a name */
 		if (v->mv_size == 16) memcpy(rid.b, v->mv_data, 16);
@@ -382,7 +384,9 @@ check_app(checker *c, const MDB_val *k, const MDB_val *v)
 	app_state *a;
 	keybuf ok;
 	check_named(c, DBI_APPS, "applications", app_name_key, k, v);
-	if (k->mv_size != 17 || !(a = app_of(c, "applications", &(MDB_val){ 16, (char *)k->mv_data + 1 })))
+	MDB_val id = { 16, (char *)k->mv_data + 1 };
+	if (k->mv_size != 17 || ((const char *)k->mv_data)[0] != 'u' ||
+	    !(a = app_of(c, "applications", &id)))
 		return;
 	key_rec(&ok, &a->app.org);
 	if (a->app.name[0] && kv_get(c->t, DBI_ORGS, &ok, NULL, NULL) == STORE_NOTFOUND)

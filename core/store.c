@@ -119,7 +119,8 @@ store_format_refuse(const char *dir, unsigned format, store_err *err)
 		                  "%s holds format %u, newer than this ugstore's (%u): use a newer ugstore",
 		                  dir, format, STORE_FORMAT);
 	return store_fail(err, STORE_CONFLICT,
-	                  "%s holds format %u, older than this ugstore's (%u): run `ugstore upgrade --data %s` first",
+	                  "%s holds format %u, older than this ugstore's (%u): "
+	                  "run `ugstore upgrade --data %s` first",
 	                  dir, format, STORE_FORMAT, dir);
 }
 

@@ -221,7 +221,9 @@ cli_export(int argc, char **argv)
 	store *s = NULL;
 	store_progress prog;
 	meter m;
-	const cli_opt opts[] = { { "--data", &data, NULL }, { "--app", &spec, NULL }, { "--to", &to, NULL } };
+	const cli_opt opts[] = {
+		{ "--data", &data, NULL }, { "--app", &spec, NULL }, { "--to", &to, NULL },
+	};
 	int bad = parse(argc, argv, opts, NOPTS(opts));
 	const char *slash = spec ? strchr(spec, '/') : NULL;
 
