@@ -8,11 +8,10 @@
 **   ugstore export --data DIR --app ORG/APP [--to FILE]
 **   ugstore import --data DIR [--from FILE]
 **
-** Long runs (export, import) show their progress on stderr when it is a
-** terminal, and stay quiet otherwise.
 ** Each parses its options from one table, calls core, and prints core's
 ** report lines on stdout and errors on stderr.  Exit status: 0 done,
-** 1 failed, 2 usage.
+** 1 failed, 2 usage.  Long runs (export, import) show their progress on
+** stderr when it is a terminal, and stay quiet otherwise.
 */
 #include "core/store.h"
 #include "http/cli.h"
@@ -57,15 +56,13 @@ parse(int argc, char **argv, const cli_opt *opts, size_t nopts)
 
 #define NOPTS(t) (sizeof(t) / sizeof((t)[0]))
 
+/* A report line to the FILE ctx. */
 static void
-say_stdout(void *ctx, const char *line)
+say_file(void *ctx, const char *line)
 {
-	(void)ctx;
-	printf("%s\n", line);
-	fflush(stdout);
+	fputs(line, ctx);
+	fputc('\n', ctx);
 }
-
-static const store_sink to_stdout = { say_stdout, NULL };
 
 /* Prints the failure of a command; returns its exit status. */
 static int
@@ -87,7 +84,8 @@ cli_upgrade(int argc, char **argv)
 		fputs("usage: ugstore upgrade --data DIR [--dry-run]\n", stderr);
 		return 2;
 	}
-	store_rc rc = store_upgrade(data, NULL, dry, &to_stdout, &err);
+	store_sink out = { say_file, stdout };
+	store_rc rc = store_upgrade(data, NULL, dry, &out, &err);
 	return rc ? failed(rc, &err) : 0;
 }
 
@@ -148,8 +146,9 @@ cli_check(int argc, char **argv)
 		fputs("usage: ugstore check --data DIR [--repair]\n", stderr);
 		return 2;
 	}
+	store_sink out = { say_file, stdout };
 	store_rc rc = store_open(data, &opt, &s, &err);
-	if (rc == STORE_OK && (rc = store_check(s, repair, &to_stdout, &st)))
+	if (rc == STORE_OK && (rc = store_check(s, repair, &out, &st)))
 		snprintf(err.msg, sizeof err.msg, "%s: the check stopped: %s", data, store_strerror(rc));
 	store_close(s);
 	if (rc) return failed(rc, &err);
@@ -203,13 +202,6 @@ static void
 meter_end(const meter *m, const store_progress *p)
 {
 	if (p && m->shown) fputc('\n', stderr);
-}
-
-static void
-say_file(void *ctx, const char *line)
-{
-	fputs(line, ctx);
-	fputc('\n', ctx);
 }
 
 int
