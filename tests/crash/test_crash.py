@@ -240,8 +240,13 @@ def test_acknowledged_writes_survive_sigkill():
                        for w in writers]
             for t in threads:
                 t.start()
+            # Kill mid-load, once the round has something acknowledged (a
+            # loaded machine may take a while to answer the first write).
+            deadline = time.time() + 30
+            while not m.touched and time.time() < deadline:
+                time.sleep(0.01)
             time.sleep(0.1 + rng.random() * 0.25)
-            s.stop(signal.SIGKILL)      # mid-load: requests are in flight
+            s.stop(signal.SIGKILL)      # requests are in flight
             stop.set()
             for t in threads:
                 t.join()
