@@ -28,6 +28,7 @@ static const char *const rc_text[STORE_RC_COUNT] = {
 	[STORE_NOMEM]    = "out of memory",
 	[STORE_IO]       = "storage I/O error",
 	[STORE_CORRUPT]  = "stored data is corrupt",
+	[STORE_STOPPED]  = "stopped before it was done",
 };
 
 const char *

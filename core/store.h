@@ -43,6 +43,7 @@ typedef enum {
 	STORE_NOMEM,
 	STORE_IO,         /* disk or environment failure */
 	STORE_CORRUPT,    /* stored data failed to decode */
+	STORE_STOPPED,    /* the caller's progress handler stopped the work */
 	STORE_RC_COUNT
 } store_rc;
 

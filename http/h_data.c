@@ -105,7 +105,8 @@ http_list_edges(http_req *r, const store_id *owner, store_edge_kind kind,
 	ql_query *q;
 	if (!ql_or_reply(r, &q)) return;
 	if (q) {
-		query_scope sc = { *owner, kind, name, type_filter, r->w.kind == CTX_ROOT };
+		query_scope sc = { *owner, kind, name, type_filter, r->w.kind == CTX_ROOT,
+		                   NULL };
 		reply_query(r, &sc, q, limit, count);
 		return;
 	}
@@ -374,7 +375,8 @@ delete_budget_spent(json_t *e, size_t *spent)
 static void
 apply_to_matches(http_req *r, const ql_query *q, size_t limit, json_t *body)
 {
-	query_scope sc = { r->app.uuid, STORE_EDGE_COLLECTION, r->w.name, r->w.item_type, 1 };
+	query_scope sc = { r->app.uuid, STORE_EDGE_COLLECTION, r->w.name, r->w.item_type, 1,
+	                   NULL };
 	query_result res;
 	store_rc rc = query_run(r->txn, &r->app, &sc, q, limit, NULL, &res);
 	size_t i;

@@ -18,14 +18,37 @@
 **   - NOT holds for every entity the operand does not match.
 */
 #include "query/query.h"
+#include "core/mem.h"
 
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-/* Visits each value at path under v; stops and returns 1 when fn does. */
+int
+query_charge(query_progress *p, uint64_t units, size_t bytes)
+{
+	if (!p) return 0;
+	p->bytes += bytes;
+	p->work += units + p->bytes / QUERY_UNIT_BYTES;
+	p->bytes %= QUERY_UNIT_BYTES;
+	if (!p->stopped && p->work >= p->next) {
+		p->next = p->work + QUERY_CHECK_EVERY;
+		p->stopped = p->handler(p->ctx) != 0;
+	}
+	return p->stopped;
+}
+
+static int
+lc(char c)
+{
+	return tolower((unsigned char)c);
+}
+
+/* Visits each value at path under v; stops and returns fn's answer when it
+** is not 0 (1: found, -1: stopped). */
 typedef int (*visit_fn)(json_t *v, const void *ctx);
 
 static int
@@ -35,8 +58,10 @@ visit(json_t *v, const char *path, visit_fn fn, const void *ctx, int in_array)
 		size_t i;
 		json_t *x;
 		if (in_array) return 0;          /* arrays of arrays: not indexed */
-		json_array_foreach(v, i, x)
-			if (visit(x, path, fn, ctx, 1)) return 1;
+		json_array_foreach(v, i, x) {
+			int r = visit(x, path, fn, ctx, 1);
+			if (r) return r;
+		}
 		return 0;
 	}
 	if (!*path) return fn(v, ctx);
@@ -46,34 +71,71 @@ visit(json_t *v, const char *path, visit_fn fn, const void *ctx, int in_array)
 	const char *key;
 	json_t *x;
 	json_object_foreach(v, key, x) {
-		if (strlen(key) == n && strncasecmp(key, path, n) == 0 &&
-		    visit(x, dot ? dot + 1 : "", fn, ctx, 0))
-			return 1;
+		int r = strlen(key) == n && strncasecmp(key, path, n) == 0
+		        ? visit(x, dot ? dot + 1 : "", fn, ctx, 0) : 0;
+		if (r) return r;
 	}
 	return 0;
 }
 
-/* '*' matches any run of bytes; everything else compares as lower case. */
+/* Offset just past the first occurrence of p[0..pn) in s[0..sn), compared
+** as lower case, or (size_t)-1.  Knuth-Morris-Pratt: O(sn + pn) however
+** the two repeat themselves (pn > 0). */
+static size_t
+find_ci(const char *p, size_t pn, const char *s, size_t sn)
+{
+	size_t small[256], *fail = pn <= 256 ? small : xmalloc(pn * sizeof *fail), k = 0, at = (size_t)-1;
+	fail[0] = 0;
+	for (size_t i = 1; i < pn; i++) {   /* fail[i]: longest border of p[0..i] */
+		while (k && lc(p[i]) != lc(p[k])) k = fail[k - 1];
+		if (lc(p[i]) == lc(p[k])) k++;
+		fail[i] = k;
+	}
+	k = 0;
+	for (size_t i = 0; i < sn; i++) {
+		while (k && lc(s[i]) != lc(p[k])) k = fail[k - 1];
+		if (lc(s[i]) == lc(p[k]) && ++k == pn) {
+			at = i + 1;
+			break;
+		}
+	}
+	if (fail != small) free(fail);
+	return at;
+}
+
+static int
+same_ci(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (lc(a[i]) != lc(b[i])) return 0;
+	return 1;
+}
+
+/* '*' matches any run of bytes; everything else compares as lower case.
+** The pattern is literal pieces between stars: the first must start s,
+** the last must end it, and each one between is taken at its leftmost
+** place after the one before, which is never worse when only '*' is
+** special.  So a match costs O(pn + sn), with no backtracking. */
 static int
 glob(const char *p, size_t pn, const char *s, size_t sn)
 {
-	size_t pi = 0, si = 0, star = (size_t)-1, mark = 0;
-	while (si < sn) {
-		if (pi < pn && p[pi] == '*') {
-			star = pi++;
-			mark = si;
-		} else if (pi < pn && tolower((unsigned char)p[pi]) == tolower((unsigned char)s[si])) {
-			pi++;
-			si++;
-		} else if (star != (size_t)-1) {
-			pi = star + 1;
-			si = ++mark;
-		} else {
-			return 0;
+	const char *first = memchr(p, '*', pn), *last;
+	if (!first) return pn == sn && same_ci(p, s, pn);
+	last = memrchr(p, '*', pn);
+	size_t head = (size_t)(first - p), tail = pn - (size_t)(last - p) - 1;
+	if (head + tail > sn || !same_ci(p, s, head) || !same_ci(last + 1, s + sn - tail, tail))
+		return 0;
+	size_t at = head, end = sn - tail;
+	for (const char *q = first + 1; q < last;) {
+		const char *star = memchr(q, '*', (size_t)(last - q) + 1);
+		size_t n = (size_t)(star - q), got;
+		if (n) {
+			if ((got = find_ci(q, n, s + at, end - at)) == (size_t)-1) return 0;
+			at += got;
 		}
+		q = star + 1;
 	}
-	while (pi < pn && p[pi] == '*') pi++;
-	return pi == pn;
+	return 1;
 }
 
 /* Case-insensitive byte comparison of two strings. */
@@ -104,6 +166,7 @@ holds(ql_op op, int c)
 typedef struct {
 	ql_op           op;
 	const ql_value *val;
+	query_progress *p;
 } cmp_ctx;
 
 static int
@@ -116,9 +179,10 @@ match_cmp(json_t *v, const void *ctx)
 		if (!json_is_string(v)) return 0;
 		const char *s = json_string_value(v);
 		size_t n = json_string_length(v);
-		if (c->op == QL_EQ && memchr(lit->u.s.lower, '*', lit->u.s.len))
-			return glob(lit->u.s.lower, lit->u.s.len, s, n);
-		return holds(c->op, cmp_ci(s, n, lit->u.s.lower, lit->u.s.len));
+		int r = c->op == QL_EQ && memchr(lit->u.s.lower, '*', lit->u.s.len)
+		        ? glob(lit->u.s.lower, lit->u.s.len, s, n)
+		        : holds(c->op, cmp_ci(s, n, lit->u.s.lower, lit->u.s.len));
+		return query_charge(c->p, 0, n + lit->u.s.len) ? -1 : r;
 	}
 	case QL_VUUID: {
 		char text[37];
@@ -151,35 +215,51 @@ is_word(unsigned char c)
 	return isalnum(c) || c >= 0x80;
 }
 
-/* Is pattern word p (may hold '*') a token of s? */
+/* Is pattern word p (may hold '*', never two in a row) a token of s?  A
+** token shorter than the word's `fixed` bytes other than '*' cannot
+** match and is skipped unread, so the whole scan is O(n + pn). */
 static int
-has_token(const char *s, size_t n, const char *p, size_t pn)
+has_token(const char *s, size_t n, const char *p, size_t pn, size_t fixed)
 {
 	size_t i = 0;
 	while (i < n) {
 		while (i < n && !is_word((unsigned char)s[i])) i++;
 		size_t start = i;
 		while (i < n && is_word((unsigned char)s[i])) i++;
-		if (i > start && glob(p, pn, s + start, i - start)) return 1;
+		if (i - start >= fixed && i > start && glob(p, pn, s + start, i - start)) return 1;
 	}
 	return 0;
 }
 
+typedef struct {
+	const ql_value *val;
+	query_progress *p;
+} contains_ctx;
+
 static int
 match_contains(json_t *v, const void *ctx)
 {
-	const ql_value *lit = ctx;
-	const char *p = lit->u.s.lower, *end = p + lit->u.s.len;
+	const contains_ctx *c = ctx;
+	const char *p = c->val->u.s.lower, *end = p + c->val->u.s.len;
+	char word[QL_MAX_LEN];
 	int words = 0;
 	if (!json_is_string(v)) return 0;
+	const char *s = json_string_value(v);
+	size_t n = json_string_length(v);
 	while (p < end) {
+		size_t wn = 0, fixed = 0;
 		while (p < end && !is_word((unsigned char)*p) && *p != '*') p++;
-		const char *w = p;
-		while (p < end && (is_word((unsigned char)*p) || *p == '*')) p++;
-		if (p == w) break;
+		for (; p < end && (is_word((unsigned char)*p) || *p == '*'); p++) {
+			if (*p == '*' && wn && word[wn - 1] == '*') continue;   /* "**" is "*" */
+			if (wn == sizeof word) return 0;     /* longer than any literal */
+			fixed += *p != '*';
+			word[wn++] = *p;
+		}
+		if (!wn) break;
 		words++;
-		if (!has_token(json_string_value(v), json_string_length(v), w, (size_t)(p - w)))
-			return 0;
+		int found = has_token(s, n, word, wn, fixed);
+		if (query_charge(c->p, 0, n + wn)) return -1;
+		if (!found) return 0;
 	}
 	return words > 0;
 }
@@ -223,26 +303,29 @@ query_location_distance(json_t *e, const char *prop, double lat, double lon,
 }
 
 int
-query_eval(const ql_node *n, json_t *e)
+query_eval(const ql_node *n, json_t *e, query_progress *p)
 {
+	int r = 0;
 	if (!n) return 1;
 	switch (n->kind) {
 	case QL_OR:
-		for (size_t i = 0; i < n->u.list.n; i++)
-			if (query_eval(n->u.list.kids[i], e)) return 1;
-		return 0;
+		for (size_t i = 0; i < n->u.list.n && r == 0; i++) r = query_eval(n->u.list.kids[i], e, p);
+		return r;
 	case QL_AND:
-		for (size_t i = 0; i < n->u.list.n; i++)
-			if (!query_eval(n->u.list.kids[i], e)) return 0;
-		return 1;
+		r = 1;
+		for (size_t i = 0; i < n->u.list.n && r == 1; i++) r = query_eval(n->u.list.kids[i], e, p);
+		return r;
 	case QL_NOT:
-		return !query_eval(n->u.not_kid, e);
+		r = query_eval(n->u.not_kid, e, p);
+		return r < 0 ? r : !r;
 	case QL_CMP: {
-		cmp_ctx c = { n->u.cmp.op, &n->u.cmp.val };
+		cmp_ctx c = { n->u.cmp.op, &n->u.cmp.val, p };
 		return visit(e, n->u.cmp.prop, match_cmp, &c, 0);
 	}
-	case QL_CONTAINS:
-		return visit(e, n->u.contains.prop, match_contains, &n->u.contains.val, 0);
+	case QL_CONTAINS: {
+		contains_ctx c = { &n->u.contains.val, p };
+		return visit(e, n->u.contains.prop, match_contains, &c, 0);
+	}
 	case QL_WITHIN: {
 		double d;
 		return query_location_distance(e, n->u.within.prop, n->u.within.lat,

@@ -55,11 +55,12 @@ find_within(const ql_node *n)
 }
 
 /* Reads an entity of the scope; *e is NULL when it is gone or of another
-** type. */
+** type.  Each read is a unit of the scope's progress meter. */
 static store_rc
 load(store_txn *t, const store_app *app, const query_scope *sc, const store_id *id,
      json_t **e)
 {
+	if (query_charge(sc->progress, 1, 0)) return STORE_STOPPED;
 	store_rc rc = store_entity_get(t, app, id, e);
 	if (rc == STORE_NOTFOUND) {
 		*e = NULL;
@@ -83,11 +84,12 @@ load_match(store_txn *t, const store_app *app, const query_scope *sc, const ql_q
 {
 	store_rc rc = load(t, app, sc, id, e);
 	if (rc || !*e) return rc;
-	if (!query_eval(q->where, *e)) {
+	int r = query_eval(q->where, *e, sc->progress);
+	if (r != 1) {
 		json_decref(*e);
 		*e = NULL;
 	}
-	return STORE_OK;
+	return r < 0 ? STORE_STOPPED : STORE_OK;
 }
 
 static int

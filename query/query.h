@@ -46,10 +46,37 @@ int  query_cursor_decode(const char *text, size_t n, store_pos *pos);
 void query_cursor_encode_offset(uint64_t offset, char out[QUERY_CURSOR_MAX]);
 int  query_cursor_decode_offset(const char *text, size_t n, uint64_t *offset);
 
+/* ---- progress (eval.c) -------------------------------------------------- */
+
+/* The work a query does, metered the way SQLite's progress handler meters
+** its virtual machine: the executor charges one unit per entity it reads
+** and the evaluator one per QUERY_UNIT_BYTES bytes it scans, and every
+** QUERY_CHECK_EVERY units the handler is asked whether to go on.  Once it
+** answers nonzero the query stops with STORE_STOPPED; the handler's owner
+** knows why (a time budget, a client that went away).  Matching costs at
+** most O(value + literal) bytes per term, so no single step between two
+** calls can run long. */
+#define QUERY_UNIT_BYTES  1024
+#define QUERY_CHECK_EVERY 16
+
+typedef struct {
+	int     (*handler)(void *ctx);   /* nonzero: stop */
+	void     *ctx;
+	uint64_t  work;                  /* units charged so far */
+	uint64_t  next;                  /* work at which the handler runs next */
+	size_t    bytes;                 /* bytes scanned short of a unit */
+	int       stopped;               /* the handler said stop */
+} query_progress;
+
+/* Charges units and bytes (a NULL p meters nothing); returns 1 once the
+** handler has said stop, and from then on. */
+int query_charge(query_progress *p, uint64_t units, size_t bytes);
+
 /* ---- evaluation (eval.c) ------------------------------------------------ */
 
-/* 1 when entity e satisfies the predicate n (NULL: every entity). */
-int    query_eval(const ql_node *n, json_t *e);
+/* 1 when entity e satisfies the predicate n (NULL: every entity), 0 when
+** not, -1 when p's handler stopped the evaluation. */
+int    query_eval(const ql_node *n, json_t *e, query_progress *p);
 /* Distance from (lat, lon) to the nearest location at prop in e; returns
 ** 0 when e has no location there. */
 int    query_location_distance(json_t *e, const char *prop, double lat,
@@ -65,6 +92,7 @@ typedef struct {
 	const char     *name;
 	const char     *type;
 	int             root;   /* a root collection: property indexes apply */
+	query_progress *progress;  /* meters the query's work (NULL: none) */
 } query_scope;
 
 /* Most entities a query with `order by` or `within` sorts in memory. */
@@ -88,7 +116,8 @@ typedef struct {
 ** scan lists newest first and stops at `limit`; with them the matches are
 ** sorted (order by keys, ties newest first; `within` alone: nearest first).
 ** Returns STORE_INVALID for a malformed cursor, STORE_TOOBIG when more than
-** QUERY_MAX_SORT entities would have to be sorted.  On success the caller
+** QUERY_MAX_SORT entities would have to be sorted, STORE_STOPPED when the
+** scope's progress handler stopped it.  On success the caller
 ** owns res->entities and res->distance (query_result_clear).
 */
 store_rc query_run(store_txn *t, const store_app *app, const query_scope *scope,
