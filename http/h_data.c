@@ -106,7 +106,7 @@ http_list_edges(http_req *r, const store_id *owner, store_edge_kind kind,
 	if (!ql_or_reply(r, &q)) return;
 	if (q) {
 		query_scope sc = { *owner, kind, name, type_filter, r->w.kind == CTX_ROOT,
-		                   NULL };
+		                   http_progress(r) };
 		reply_query(r, &sc, q, limit, count);
 		return;
 	}
@@ -376,7 +376,7 @@ static void
 apply_to_matches(http_req *r, const ql_query *q, size_t limit, json_t *body)
 {
 	query_scope sc = { r->app.uuid, STORE_EDGE_COLLECTION, r->w.name, r->w.item_type, 1,
-	                   NULL };
+	                   http_progress(r) };
 	query_result res;
 	store_rc rc = query_run(r->txn, &r->app, &sc, q, limit, NULL, &res);
 	size_t i;

@@ -20,6 +20,7 @@ typedef struct {
 	const char *base_url;      /* for response `uri`; NULL = from Host */
 	int         quiet;         /* 1 = no access log */
 	const char *backup_dir;    /* folder of POST /management/backup, or NULL */
+	unsigned    query_budget_ms;  /* a query's time budget; 0 = HTTP_QUERY_BUDGET_MS */
 } http_config;
 
 /* Starts listening; the server keeps using s until http_server_stop. */

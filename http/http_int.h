@@ -29,7 +29,7 @@ typedef struct {
 	const char *value;     /* decoded, NUL-terminated ("" when absent) */
 } http_param;
 
-typedef struct http_writer http_writer;
+typedef struct http_queue http_queue;
 
 struct http_server {
 	struct MHD_Daemon *d[HTTP_MAX_WORKERS];   /* one per worker thread */
@@ -38,7 +38,8 @@ struct http_server {
 	store       *s;
 	http_config  cfg;
 	unsigned     port;
-	http_writer *writer;
+	http_queue  *writer;                      /* every write (writer.c) */
+	http_queue  *slow;                        /* reads past the inline budget */
 };
 
 /* What a path under /{org}/{app} names (spec 1.2), found by http_walk():
@@ -108,10 +109,17 @@ typedef struct http_req {
 	size_t       nrest;
 	walk         w;                 /* what the path names (app routes) */
 
-	/* the writer's queue (writer.c) */
+	/* a queue (queue.c): the writer, or the slow readers */
 	struct http_req *next;
-	int          queued;            /* handed to the writer */
-	int          done;              /* the writer has finished it */
+	int          queued;            /* handed to a queue */
+	int          done;              /* the queue has finished it */
+	int          fd;                /* the connection's socket, while queued */
+
+	/* queries (router.c): where the request runs, its progress meter, and
+	** why the meter stopped a query */
+	int          stage;             /* STAGE_* */
+	int          stop;              /* STOP_*, 0 while running */
+	query_progress progress;
 
 	/* the reply */
 	unsigned     status;
@@ -122,23 +130,46 @@ typedef struct http_req {
 
 typedef void (*http_handler)(http_req *r);
 
+enum {
+	STAGE_INLINE,   /* a read on its worker thread, up to HTTP_INLINE_QUERY_MS */
+	STAGE_SLOW,     /* a read on a slow reader, up to the query budget */
+	STAGE_WRITE     /* a write on the writer, up to the query budget */
+};
+enum {
+	STOP_SLOW = 1,  /* the inline budget ran out: hand the read to a slow reader */
+	STOP_BUDGET,    /* --query-budget-ms ran out: 503 query_timeout */
+	STOP_GONE,      /* the client closed the connection: no reply */
+	STOP_SHUTDOWN   /* the server is stopping: 503 */
+};
+
 /* router.c: 1 when r was queued for the writer (the reply comes later). */
 int  http_dispatch(http_req *r);
 /* Routes and handles r in r->txn (the route tables and the handlers). */
 void http_route(http_req *r);
 
+/* queue.c: requests run off their worker thread.  run gets up to `batch`
+** requests linked by `next`; when it returns, each gets `done` and its
+** connection is resumed so the access handler can send the reply.
+** threads > 0; cap bounds queued plus running requests (0: no bound);
+** nice > 0 lowers the threads' priority. */
+typedef void (*http_queue_fn)(http_req *batch, void *ctx);
+http_queue *http_queue_start(unsigned threads, unsigned batch, unsigned cap, int nice,
+                             http_queue_fn run, void *ctx);
+/* Suspends r's connection and queues r.  Returns 0 (nothing queued,
+** nothing suspended) when the queue is full or closing. */
+int         http_queue_submit(http_queue *q, http_req *r);
+/* Refuses new requests and waits until every queued one is resumed. */
+void        http_queue_close(http_queue *q);
+/* Stops the threads (after http_queue_close and the daemons); NULL-safe. */
+void        http_queue_stop(http_queue *q);
+
 /* writer.c: group commit.  Every write request runs on one writer thread,
 ** in a nested transaction of a batch that one synced commit ends. */
-http_writer *http_writer_start(store *s);
-/* Suspends r's connection and queues r; when its batch has committed (or
-** failed), r->done is set, its reply is in r, and the connection is
-** resumed so the access handler can send it.  Returns 0 (nothing queued,
-** nothing suspended) once the writer is closing. */
-int          http_writer_submit(http_writer *w, http_req *r);
-/* Refuses new writes and waits until every queued one is resumed. */
-void         http_writer_close(http_writer *w);
-/* Stops the thread (after http_writer_close and the daemons); NULL-safe. */
-void         http_writer_stop(http_writer *w);
+http_queue *http_writer_start(store *s);
+/* router.c: the slow readers, and the query progress meter of r (its
+** handler applies the budget of r's stage). */
+http_queue *http_slow_start(unsigned threads);
+query_progress *http_progress(http_req *r);
 
 /* reply.c: the one funnel for errors, and the success envelope. */
 void        http_error(http_req *r, unsigned status, const char *code,

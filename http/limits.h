@@ -17,4 +17,16 @@
 #define HTTP_MAX_ECHO        200         /* bytes of user input echoed in errors */
 #define HTTP_MAX_WORKERS     64          /* worker threads (--threads) */
 
+/* Queries (docs/security.md, "Limits on queries").  A read's query runs on
+** its worker for HTTP_INLINE_QUERY_MS at most; past that it is redone on
+** one of HTTP_SLOW_READERS threads, with at most HTTP_MAX_SLOW_READS such
+** reads queued or running (503 past it).  Every query stops at the budget
+** (--query-budget-ms, counted from the request's arrival) with 503. */
+#define HTTP_QUERY_BUDGET_MS 5000        /* default --query-budget-ms */
+#define HTTP_MAX_BUDGET_MS   3600000     /* largest --query-budget-ms */
+#define HTTP_INLINE_QUERY_MS 5
+#define HTTP_SLOW_READERS    2
+#define HTTP_MAX_SLOW_READS  64
+#define HTTP_MAX_QUEUE_THREADS 16        /* threads of one queue (queue.c) */
+
 #endif

@@ -4,7 +4,7 @@
 **   ugstore serve --port N --data DIR [--threads N] [--bind ADDR]
 **                 [--superuser NAME:PASSWORD] [--bootstrap ORG/APP]
 **                 [--base-url URL] [--max-body BYTES] [--map-size MIB]
-**                 [--no-sync] [--quiet] [--backup-dir DIR]
+**                 [--query-budget-ms MS] [--no-sync] [--quiet] [--backup-dir DIR]
 **   ugstore upgrade --data DIR [--dry-run]
 **   ugstore backup --data DIR --to FILE
 **   ugstore restore --from FILE --data DIR [--force]
@@ -19,6 +19,7 @@
 #include "core/store.h"
 #include "http/cli.h"
 #include "http/http.h"
+#include "http/limits.h"
 
 #include <limits.h>
 #include <signal.h>
@@ -33,7 +34,7 @@ usage(FILE *f)
 	fputs("usage: ugstore serve --port N --data DIR [--threads N] [--bind ADDR]\n"
 	      "                     [--superuser NAME:PASSWORD] [--bootstrap ORG/APP]\n"
 	      "                     [--base-url URL] [--max-body BYTES] [--map-size MIB]\n"
-	      "                     [--no-sync] [--quiet] [--backup-dir DIR]\n"
+	      "                     [--query-budget-ms MS] [--no-sync] [--quiet] [--backup-dir DIR]\n"
 	      "       ugstore upgrade --data DIR [--dry-run]\n"
 	      "       ugstore backup --data DIR --to FILE\n"
 	      "       ugstore restore --from FILE --data DIR [--force]\n"
@@ -124,6 +125,13 @@ serve(int argc, char **argv)
 		} else if (strcmp(a, "--map-size") == 0 && v) {
 			if (!number_opt(a, v, SIZE_MAX >> 20, &n)) return 2;
 			opt.map_size = (size_t)n << 20;
+		} else if (strcmp(a, "--query-budget-ms") == 0 && v) {
+			if (!number_opt(a, v, HTTP_MAX_BUDGET_MS, &n)) return 2;
+			if (n == 0) {
+				fprintf(stderr, "ugstore: --query-budget-ms wants at least 1\n");
+				return 2;
+			}
+			cfg.query_budget_ms = (unsigned)n;
 		}
 		else if (strcmp(a, "--no-sync") == 0) { opt.no_sync = 1; takes = 0; }
 		else if (strcmp(a, "--quiet") == 0) { cfg.quiet = 1; takes = 0; }

@@ -95,6 +95,18 @@ http_store_error(http_req *r, store_rc rc, const store_err *err,
 	case STORE_FULL:
 		http_error(r, 507, "storage_full", "%s", msg);
 		break;
+	case STORE_STOPPED:             /* a query's progress handler (router.c) */
+		if (r->stop == STOP_BUDGET)
+			http_error(r, 503, "query_timeout",
+			           "the query ran past its budget of %u ms (%llu units of work read "
+			           "or matched); narrow it with an indexed term or a smaller limit",
+			           r->srv->cfg.query_budget_ms,
+			           (unsigned long long)r->progress.work);
+		else
+			http_error(r, 503, "service_unavailable", "the query was stopped: %s",
+			           r->stop == STOP_SHUTDOWN ? "the server is shutting down"
+			                                    : "its client went away");
+		break;
 	default:
 		http_error(r, 500, "internal_error", "%s", msg);
 		break;

@@ -11,9 +11,19 @@
 ** (and for the F_OWN writes, which make their own); for writes, a nested
 ** transaction in the writer's batch (writer.c), committed only when the
 ** handler succeeded.
+**
+** It also owns the cost of queries.  A read runs on its worker thread, so
+** a quick one pays no hand-off; its queries are metered (query.h) and a
+** query still running after HTTP_INLINE_QUERY_MS is stopped, its read
+** transaction dropped (reads change nothing), and the request redone on a
+** slow reader (a queue, queue.c), where the whole budget applies.  Every
+** query stops at the budget with 503 query_timeout, and off the worker
+** thread also when its client has closed the connection (a suspended
+** connection is not polled by MHD, so the meter looks at the socket).
 */
 #include "http/http_int.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -277,11 +287,98 @@ runs_own(http_req *r)
 	return 0;
 }
 
+/* Milliseconds since the request arrived. */
+static int64_t
+age_ms(const http_req *r)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)(now.tv_sec - r->t0.tv_sec) * 1000 +
+	       (now.tv_nsec - r->t0.tv_nsec) / 1000000;
+}
+
+/* Has the client closed its end?  (Pipelined bytes waiting are not that.) */
+static int
+client_gone(const http_req *r)
+{
+	struct pollfd p = { .fd = r->fd, .events = POLLRDHUP };
+	return r->fd >= 0 && poll(&p, 1, 0) > 0 &&
+	       (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+}
+
+/* The progress handler of every query: nonzero (and r->stop says why)
+** when the query must stop. */
+static int
+query_check(void *ctx)
+{
+	http_req *r = ctx;
+	int64_t age = age_ms(r);
+	if (__atomic_load_n(&r->srv->stopping, __ATOMIC_RELAXED)) r->stop = STOP_SHUTDOWN;
+	else if (age >= r->srv->cfg.query_budget_ms) r->stop = STOP_BUDGET;
+	else if (r->stage == STAGE_INLINE && age >= HTTP_INLINE_QUERY_MS) r->stop = STOP_SLOW;
+	else if (r->stage != STAGE_INLINE && client_gone(r)) r->stop = STOP_GONE;
+	return r->stop;
+}
+
+query_progress *
+http_progress(http_req *r)
+{
+	if (!r->progress.handler) {
+		r->progress.handler = query_check;
+		r->progress.ctx = r;
+	}
+	return &r->progress;
+}
+
+/* Runs a read in its own read-only transaction. */
+static void
+run_read(http_req *r)
+{
+	store_rc rc = store_txn_begin(r->srv->s, STORE_TXN_READ, &r->txn);
+	if (rc) {
+		http_store_error(r, rc, NULL, NULL);
+		return;
+	}
+	http_route(r);
+	store_txn_abort(r->txn);
+	r->txn = NULL;
+}
+
+/* A slow reader's batch is one read. */
+static void
+run_slow(http_req *batch, void *ctx)
+{
+	(void)ctx;
+	run_read(batch);
+}
+
+http_queue *
+http_slow_start(unsigned threads)
+{
+	/* below the workers' priority: quick requests keep their cores */
+	return http_queue_start(threads, 1, HTTP_MAX_SLOW_READS, 10, run_slow, NULL);
+}
+
+/* Forgets what a stopped read resolved and replied, to run it again. */
+static void
+reset_read(http_req *r)
+{
+	json_decref(r->resp);
+	json_decref(r->w.entity);
+	memset(&r->w, 0, sizeof r->w);
+	r->resp = NULL;
+	r->status = 500;
+	r->envelope = 0;
+	r->allow = NULL;
+	r->have_app = 0;
+	r->stop = 0;
+	memset(&r->progress, 0, sizeof r->progress);
+}
+
 int
 http_dispatch(http_req *r)
 {
 	int write = r->method & (M_POST | M_PUT | M_DELETE);
-	store_rc rc;
 
 	if (r->method == M_OPTIONS) {
 		http_reply(r, json_object());
@@ -303,21 +400,28 @@ http_dispatch(http_req *r)
 		/* what a body costs is known before the writer takes it */
 		if (!http_body_or_reply(r)) return 0;
 		/* the writer thread runs http_route in a transaction of its batch */
-		if (http_writer_submit(r->srv->writer, r)) {
+		r->stage = STAGE_WRITE;
+		if (http_queue_submit(r->srv->writer, r)) {
 			r->queued = 1;
 			return 1;
 		}
 		http_error(r, 503, "service_unavailable", "the server is shutting down");
 		return 0;
 	}
-	rc = store_txn_begin(r->srv->s, STORE_TXN_READ, &r->txn);
-	if (rc) {
-		http_store_error(r, rc, NULL, NULL);
-		return 0;
+	run_read(r);
+	if (r->stop != STOP_SLOW) return 0;
+	reset_read(r);
+	r->stage = STAGE_SLOW;
+	if (http_queue_submit(r->srv->slow, r)) {
+		r->queued = 1;
+		return 1;
 	}
-	http_route(r);
-	store_txn_abort(r->txn);
-	r->txn = NULL;
+	if (__atomic_load_n(&r->srv->stopping, __ATOMIC_RELAXED))
+		http_error(r, 503, "service_unavailable", "the server is shutting down");
+	else
+		http_error(r, 503, "service_unavailable",
+		           "%d slow queries are already queued or running; try again later",
+		           HTTP_MAX_SLOW_READS);
 	return 0;
 }
 

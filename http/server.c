@@ -271,15 +271,16 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	if (r->replied) return MHD_YES;
-	if (r->queued) {             /* resumed by the writer, or a spurious call */
+	if (r->queued) {             /* resumed by its queue, or a spurious call */
 		if (!__atomic_load_n(&r->done, __ATOMIC_ACQUIRE)) return MHD_YES;
+		if (r->stop == STOP_GONE) return MHD_NO;     /* nobody to answer */
 		return send_reply(r);
 	}
 	if (r->body_over) {
 		http_error(r, 413, "request_entity_too_large",
 		           "the request body exceeds %zu bytes", r->srv->cfg.max_body);
 	} else if (parse_target(r) == 0 && http_dispatch(r)) {
-		return MHD_YES;          /* the writer has it; the reply comes later */
+		return MHD_YES;          /* a queue has it; the reply comes later */
 	}
 	return send_reply(r);
 }
@@ -368,6 +369,7 @@ http_server_start(store *s, const http_config *cfg, http_server **out)
 	srv->s = s;
 	srv->cfg = *cfg;
 	if (!srv->cfg.max_body) srv->cfg.max_body = HTTP_MAX_BODY;
+	if (!srv->cfg.query_budget_ms) srv->cfg.query_budget_ms = HTTP_QUERY_BUDGET_MS;
 	/* writes wait for their batch's sync without holding a worker, but a
 	** few workers more than cores keep reads flowing meanwhile */
 	if (!srv->cfg.threads) srv->cfg.threads = cores > 0 ? 4 * (unsigned)cores : 8;
@@ -383,8 +385,9 @@ http_server_start(store *s, const http_config *cfg, http_server **out)
 		fprintf(stderr, "ugstore: port %u is in use\n", cfg->port);
 		goto fail;
 	}
-	if (!(srv->writer = http_writer_start(s))) {
-		fprintf(stderr, "ugstore: cannot start the writer thread\n");
+	if (!(srv->writer = http_writer_start(s)) ||
+	    !(srv->slow = http_slow_start(HTTP_SLOW_READERS))) {
+		fprintf(stderr, "ugstore: cannot start the writer and reader threads\n");
 		goto fail;
 	}
 	for (unsigned i = 0; i < srv->cfg.threads; i++) {
@@ -404,7 +407,8 @@ http_server_start(store *s, const http_config *cfg, http_server **out)
 	return 0;
 fail:
 	for (unsigned i = 0; i < srv->nd; i++) MHD_stop_daemon(srv->d[i]);
-	http_writer_stop(srv->writer);
+	http_queue_stop(srv->writer);
+	http_queue_stop(srv->slow);
 	free(srv);
 	return -1;
 }
@@ -436,10 +440,13 @@ http_server_stop(http_server *srv)
 		if (open == 0) break;
 		usleep(10000);
 	}
-	/* No connection may stay suspended when a daemon stops: new writes now
-	** get 503, queued ones finish and are resumed. */
-	http_writer_close(srv->writer);
+	/* No connection may stay suspended when a daemon stops: new writes and
+	** slow reads now get 503, queued ones finish and are resumed (queries
+	** stop at their next check, see router.c). */
+	http_queue_close(srv->writer);
+	http_queue_close(srv->slow);
 	for (unsigned i = 0; i < srv->nd; i++) MHD_stop_daemon(srv->d[i]);
-	http_writer_stop(srv->writer);
+	http_queue_stop(srv->writer);
+	http_queue_stop(srv->slow);
 	free(srv);
 }

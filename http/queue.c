@@ -1,0 +1,147 @@
+/*
+** queue.c: requests handed off their worker thread.
+**
+** A worker serves many connections on one epoll loop, so work that may
+** take long (a write waiting for its batch's sync, a query that outgrew
+** the worker) must not run there.  The worker suspends the connection,
+** queues the request and goes on serving the others; one of the queue's
+** threads takes up to `batch` queued requests, runs them, sets each one's
+** `done` and resumes its connection, and MHD calls the access handler
+** again, which sends the reply.  The writer (writer.c, one thread, batches
+** for group commit) and the slow readers (router.c, a few threads, one
+** request at a time) are two queues.
+*/
+#include "http/http_int.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+struct http_queue {
+	http_queue_fn   run;
+	void           *ctx;
+	unsigned        batch;        /* requests taken at once at most */
+	unsigned        cap;          /* queued or running at most (0: no cap) */
+	int             nice;         /* the threads' nice value */
+	pthread_t       threads[HTTP_MAX_QUEUE_THREADS];
+	unsigned        nthreads;
+	pthread_mutex_t mu;
+	pthread_cond_t  work, idle;
+	http_req       *head, *tail;
+	unsigned        inflight;     /* queued or running, not yet resumed */
+	int             closing;      /* refuse new requests (shutdown) */
+	int             stop;
+};
+
+static void *
+queue_main(void *arg)
+{
+	http_queue *q = arg;
+	/* lowers this thread only: Linux keeps a nice value per thread */
+	if (q->nice) (void)setpriority(PRIO_PROCESS, (id_t)gettid(), q->nice);
+	for (;;) {
+		http_req *batch, *r;
+		unsigned n = 0;
+
+		pthread_mutex_lock(&q->mu);
+		while (!q->head && !q->stop) pthread_cond_wait(&q->work, &q->mu);
+		if (!q->head) {
+			pthread_mutex_unlock(&q->mu);
+			return NULL;
+		}
+		batch = q->head;
+		for (r = batch; r->next && ++n < q->batch; r = r->next)
+			;
+		q->head = r->next;
+		if (!q->head) q->tail = NULL;
+		r->next = NULL;
+		pthread_mutex_unlock(&q->mu);
+
+		q->run(batch, q->ctx);
+
+		unsigned resumed = 0;
+		for (r = batch; r; resumed++) {
+			http_req *next = r->next;     /* r may be freed once resumed */
+			struct MHD_Connection *conn = r->conn;
+			__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+			MHD_resume_connection(conn);
+			r = next;
+		}
+		pthread_mutex_lock(&q->mu);
+		q->inflight -= resumed;
+		if (q->inflight == 0) pthread_cond_broadcast(&q->idle);
+		pthread_mutex_unlock(&q->mu);
+	}
+}
+
+http_queue *
+http_queue_start(unsigned threads, unsigned batch, unsigned cap, int nice,
+                 http_queue_fn run, void *ctx)
+{
+	http_queue *q = xcalloc(1, sizeof *q);
+	q->run = run;
+	q->ctx = ctx;
+	q->batch = batch ? batch : 1;
+	q->cap = cap;
+	q->nice = nice;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->work, NULL);
+	pthread_cond_init(&q->idle, NULL);
+	if (threads > HTTP_MAX_QUEUE_THREADS) threads = HTTP_MAX_QUEUE_THREADS;
+	for (; q->nthreads < threads; q->nthreads++)
+		if (pthread_create(&q->threads[q->nthreads], NULL, queue_main, q) != 0) {
+			http_queue_stop(q);
+			return NULL;
+		}
+	return q;
+}
+
+int
+http_queue_submit(http_queue *q, http_req *r)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	r->fd = info ? info->connect_fd : -1;
+	r->next = NULL;
+	r->done = 0;
+	pthread_mutex_lock(&q->mu);
+	if (q->closing || (q->cap && q->inflight >= q->cap)) {
+		pthread_mutex_unlock(&q->mu);
+		return 0;
+	}
+	/* suspended before a thread can see it, so its resume comes after */
+	MHD_suspend_connection(r->conn);
+	if (q->tail) q->tail->next = r;
+	else q->head = r;
+	q->tail = r;
+	q->inflight++;
+	pthread_cond_signal(&q->work);
+	pthread_mutex_unlock(&q->mu);
+	return 1;
+}
+
+void
+http_queue_close(http_queue *q)
+{
+	if (!q) return;
+	pthread_mutex_lock(&q->mu);
+	q->closing = 1;
+	while (q->inflight) pthread_cond_wait(&q->idle, &q->mu);
+	pthread_mutex_unlock(&q->mu);
+}
+
+void
+http_queue_stop(http_queue *q)
+{
+	if (!q) return;
+	pthread_mutex_lock(&q->mu);
+	q->stop = 1;
+	pthread_cond_broadcast(&q->work);
+	pthread_mutex_unlock(&q->mu);
+	for (unsigned i = 0; i < q->nthreads; i++) pthread_join(q->threads[i], NULL);
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->work);
+	pthread_cond_destroy(&q->idle);
+	free(q);
+}
