@@ -69,6 +69,7 @@ asan:
 bench: deps $(BIN)
 	@sh tests/bench/run.sh ./$(BIN)
 	@sh tests/bench/query.sh ./$(BIN)
+	@sh tests/bench/slow.sh ./$(BIN)
 
 # libFuzzer over the ql parser (needs clang): the seeds are the queries of
 # tests/query/*.txt; new inputs accumulate in build/fuzz/corpus.

@@ -22,7 +22,7 @@
 ** one of HTTP_SLOW_READERS threads, with at most HTTP_MAX_SLOW_READS such
 ** reads queued or running (503 past it).  Every query stops at the budget
 ** (--query-budget-ms, counted from the request's arrival) with 503. */
-#define HTTP_QUERY_BUDGET_MS 5000        /* default --query-budget-ms */
+#define HTTP_QUERY_BUDGET_MS 10000       /* default --query-budget-ms */
 #define HTTP_MAX_BUDGET_MS   3600000     /* largest --query-budget-ms */
 #define HTTP_INLINE_QUERY_MS 5
 #define HTTP_SLOW_READERS    2

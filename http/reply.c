@@ -98,8 +98,9 @@ http_store_error(http_req *r, store_rc rc, const store_err *err,
 	case STORE_STOPPED:             /* a query's progress handler (router.c) */
 		if (r->stop == STOP_BUDGET)
 			http_error(r, 503, "query_timeout",
-			           "the query ran past its budget of %u ms (%llu units of work read "
-			           "or matched); narrow it with an indexed term or a smaller limit",
+			           "the query ran past its budget of %u ms after %llu units of work "
+			           "(an entity read or a KiB matched each); narrow it with an "
+			           "indexed term or a smaller limit",
 			           r->srv->cfg.query_budget_ms,
 			           (unsigned long long)r->progress.work);
 		else

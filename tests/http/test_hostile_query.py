@@ -146,6 +146,31 @@ def test_quick_gets_while_slow_queries_run():
         check(max(latencies) < 1, "slowest GET %.2f s" % max(latencies))
 
 
+def test_slow_queries_beyond_the_cap_get_503():
+    """70 slow queries at once: 64 are taken (two run, the rest wait), the
+    others answer 503 at once, and the server serves on."""
+    with Server(args=["--query-budget-ms", "60000"]) as s:
+        put_slow_data(s)
+        conns = start_slow(s, 70, timeout=60)
+        refused = 0
+        t0 = time.time()
+        for c in conns:
+            c.sock.settimeout(max(0.05, 3 - (time.time() - t0)))
+            try:
+                r = c.getresponse()
+                doc = json.loads(r.read())
+                eq((r.status, doc["error"]), (503, "service_unavailable"), "refused")
+                check("64 slow queries" in doc["error_description"], doc["error_description"])
+                refused += 1
+            except (socket.timeout, TimeoutError):
+                pass
+        for c in conns:
+            c.close()
+        eq(refused, 70 - 64, "refused beyond the cap")
+        st, _ = s.app("GET", "/words/w0")
+        eq(st, 200, "the server serves on")
+
+
 def test_shutdown_stops_slow_queries():
     s = Server(args=["--query-budget-ms", "60000"])
     try:
