@@ -23,32 +23,10 @@ set -eu
 BIN=${1:-./ugstore}
 N=${BENCH_SLOW_N:-200000}
 SECS=${BENCH_SECONDS:-10}
-case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
-cd "$(dirname "$0")/../.."
-ROOT=$(pwd)
-OUT=$ROOT/build/bench
-mkdir -p "$OUT"
+WHAT="slow queries next to quick reads"
+. "$(dirname "$0")/loaded.sh"
 
-cc -O2 -std=c11 -D_GNU_SOURCE -I. -o "$OUT/load_q" tests/bench/load_q.c build/rel/libugstore.a \
-   -llmdb -ljansson -luuid -lcrypt -lpthread -lm
-
-DATA=$(mktemp -d /tmp/ugstore-sbench-XXXXXX)
-PID=
-cleanup() {
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
-	rm -rf "$DATA"
-}
-trap cleanup EXIT INT TERM
-
-echo "== slow queries next to quick reads: $N entities in one collection"
-"$OUT/load_q" "$DATA/db" bench/q items "$N"
-"$BIN" serve --port 0 --data "$DATA/db" --quiet > "$DATA/out" 2> "$DATA/err" &
-PID=$!
-for _ in $(seq 50); do grep -q listening "$DATA/out" 2>/dev/null && break; sleep 0.1; done
-PORT=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$DATA/out")
-[ -n "$PORT" ] || { cat "$DATA/err"; exit 1; }
-
-python3 - "http://127.0.0.1:$PORT/bench/q/items" "$SECS" "$DATA" <<'PY'
+python3 - "$BASE" "$SECS" "$DATA" <<'PY'
 import json, re, subprocess, sys, time, urllib.parse, urllib.request
 base, secs, work = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 SCAN = base + "?" + urllib.parse.urlencode({"ql": "title = '*zz'"}, quote_via=urllib.parse.quote)
