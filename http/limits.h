@@ -26,6 +26,7 @@
 #define HTTP_MAX_BUDGET_MS   3600000     /* largest --query-budget-ms */
 #define HTTP_INLINE_QUERY_MS 5
 #define HTTP_SLOW_READERS    2
+#define HTTP_SLOW_NICE       10          /* their nice value: below the workers */
 #define HTTP_MAX_SLOW_READS  64
 #define HTTP_MAX_QUEUE_THREADS 16        /* threads of one queue (queue.c) */
 

@@ -356,7 +356,7 @@ http_queue *
 http_slow_start(unsigned threads)
 {
 	/* below the workers' priority: quick requests keep their cores */
-	return http_queue_start(threads, 1, HTTP_MAX_SLOW_READS, 10, run_slow, NULL);
+	return http_queue_start(threads, 1, HTTP_MAX_SLOW_READS, HTTP_SLOW_NICE, run_slow, NULL);
 }
 
 /* Forgets what a stopped read resolved and replied, to run it again. */
