@@ -18,9 +18,9 @@ from harness import BIN, Server, check, eq
 
 BIG = 1000000          # bytes of the hostile string value
 
-# A query that stays slow however matching is done: each of its 1,900
-# words must be found in a megabyte of text whose only match is its last
-# word, so it reads the value once per word, seconds in all.
+# A slow query: each of its 1,900 words is looked for in a megabyte of
+# text whose only match is the last token, and `contains` reads the value
+# once per word of its literal, so this is seconds of work.
 SLOW_QL = "s contains '" + "w " * 1900 + "'"
 
 
