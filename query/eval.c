@@ -16,6 +16,10 @@
 **   - `within` measures the great-circle distance to a location object
 **     ({latitude, longitude} or {lat, lon}, any case);
 **   - NOT holds for every entity the operand does not match.
+**
+** Every match costs O(value + literal) bytes (wildcards never backtrack)
+** and is charged to the query's progress meter, which lives here too; a
+** stopped meter makes query_eval answer -1.
 */
 #include "query/query.h"
 #include "core/mem.h"
