@@ -13,6 +13,7 @@
 #include "core/mem.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <strings.h>
 
 /* Never taken from a client body (spec 3.1). */
@@ -98,6 +99,28 @@ group_path_normalize(json_t *e)
 	if (p && p[0] == '/') json_object_set_new(e, key, json_string(p + 1));
 }
 
+/* A number or boolean as the string Usergrid's typed String properties
+** make of it (spec 9: `{"name": 1}` stores "1"): integers and booleans
+** as written, reals in the fewest digits that read back the same. */
+static json_t *
+scalar_string(json_t *v)
+{
+	char buf[40];
+	if (json_is_integer(v)) {
+		snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	} else if (json_is_real(v)) {
+		double d = json_real_value(v);
+		for (int p = 1; p <= 17; p++) {
+			snprintf(buf, sizeof buf, "%.*g", p, d);
+			if (strtod(buf, NULL) == d) break;
+		}
+		if (!strpbrk(buf, ".eEn")) strcat(buf, ".0");
+	} else {
+		snprintf(buf, sizeof buf, "%s", json_is_true(v) ? "true" : "false");
+	}
+	return json_string(buf);
+}
+
 /* Type rules that hold after every create and update; a group's path is
 ** normalised first.  The whole entity (what an update merged in included)
 ** stays within the limits of store_entity_check. */
@@ -107,11 +130,14 @@ validate(const store_type_info *ti, const char *type, json_t *e, store_err *err)
 	store_rc rc = store_entity_check(e, 0, NULL, err);
 	if (rc) return rc;
 	for (int i = 0; ti->unique[i]; i++) {
-		json_t *v = json_get_ci(e, ti->unique[i], NULL);
-		if (v && !json_is_string(v))
+		const char *key = NULL;
+		json_t *v = json_get_ci(e, ti->unique[i], &key);
+		if (!v || json_is_string(v)) continue;
+		if (json_is_object(v) || json_is_array(v) || json_is_null(v))
 			return store_fail(err, STORE_INVALID,
 			                  "property '%s' of a %s must be a string",
 			                  ti->unique[i], type);
+		json_object_set_new(e, key, scalar_string(v));
 	}
 	if (strcmp(type, "group") == 0) {
 		group_path_normalize(e);
