@@ -27,40 +27,46 @@ static const store_type_info types[] = {
 	  .coll_types = { "activity", "device", "activity", "group", "role",
 	                  "user", "user" },
 	  .coll_linked = { NULL, "users", NULL, "users", "users" },
-	  .sets = { "rolenames", "permissions" }, .builtin = 1 },
+	  .sets = { "rolenames", "permissions" }, .builtin = 1, .app_default = 1 },
 	{ .type = "group", .collection = "groups", .alias = "path",
 	  .unique = { "path" }, .required = { "path" },
 	  .collections = { "activities", "feed", "roles", "users" },
 	  .coll_types = { "activity", "activity", "role", "user" },
 	  .coll_linked = { NULL, NULL, "groups", "groups" },
-	  .sets = { "rolenames", "permissions" }, .builtin = 1 },
+	  .sets = { "rolenames", "permissions" }, .builtin = 1, .app_default = 1 },
 	{ .type = "role", .collection = "roles", .alias = "name",
 	  .unique = { "name" }, .required = { "name" },
 	  .collections = { "groups", "users" }, .coll_types = { "group", "user" },
-	  .coll_linked = { "roles", "roles" }, .sets = { "permissions" }, .immutable = { "name" }, .builtin = 1 },
+	  .coll_linked = { "roles", "roles" }, .sets = { "permissions" }, .immutable = { "name" }, .builtin = 1, .app_default = 1 },
 	{ .type = "activity", .collection = "activities",
 	  .required = { "actor", "verb" },
 	  .immutable = { "actor", "verb", "published", "content", "title",
-	                 "category", "icon", "object" }, .builtin = 1 },
+	                 "category", "icon", "object" }, .builtin = 1, .app_default = 1 },
 	{ .type = "device", .collection = "devices", .alias = "name",
 	  .unique = { "name" }, .collections = { "receipts", "users" },
 	  .coll_types = { "receipt", "user" }, .coll_linked = { NULL, "devices" },
-	  .builtin = 1 },
+	  .builtin = 1, .app_default = 1 },
 	{ .type = "asset", .collection = "assets", .alias = "path",
-	  .unique = { "path" }, .builtin = 1 },
+	  .unique = { "path" }, .builtin = 1, .app_default = 1 },
 	{ .type = "folder", .collection = "folders", .alias = "path",
-	  .unique = { "path" }, .builtin = 1 },
-	{ .type = "event", .collection = "events", .builtin = 1 },
+	  .unique = { "path" }, .builtin = 1, .app_default = 1 },
+	{ .type = "event", .collection = "events", .builtin = 1, .app_default = 1 },
 	{ .type = "notifier", .collection = "notifiers", .alias = "name",
 	  .unique = { "name" }, .builtin = 1 },
 	{ .type = "notification", .collection = "notifications",
-	  .collections = { "receipts" }, .coll_types = { "receipt" }, .builtin = 1 },
+	  .collections = { "receipts" }, .coll_types = { "receipt" }, .builtin = 1, .app_default = 1 },
 	{ .type = "receipt", .collection = "receipts", .builtin = 1 },
 };
 
 static const store_type_info generic = {
 	.alias = "name", .unique = { "name" },
 };
+
+const store_type_info *
+store_type_at(size_t i)
+{
+	return i < sizeof types / sizeof types[0] ? &types[i] : NULL;
+}
 
 const store_type_info *
 store_type_info_of(const char *type)

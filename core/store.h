@@ -112,11 +112,15 @@ typedef struct {
 	const char *sets[3];         /* dictionaries shown in metadata.sets */
 	const char *immutable[8];    /* properties an update may not change */
 	int         builtin;
+	int         app_default;     /* listed by every application from the start */
 } store_type_info;
 
 /* Schema of a type; never NULL (custom types get the generic entry, with
 ** type and collection left NULL). */
 const store_type_info *store_type_info_of(const char *type);
+
+/* The i-th built-in type, NULL past the last. */
+const store_type_info *store_type_at(size_t i);
 
 /* Collection name from the URL -> entity type (lower-case, singular).
 ** Returns STORE_INVALID for a name that cannot be a collection. */

@@ -555,6 +555,10 @@ app_entity(http_req *r, json_t *rec)
 
 	if (store_edge_names(r->txn, &r->app, &r->app.uuid, STORE_EDGE_COLLECTION,
 	                     &names) == STORE_OK) {
+		const store_type_info *ti;
+		for (size_t i = 0; (ti = store_type_at(i)); i++)   /* listed from the start */
+			if (ti->app_default && !json_object_get(names, ti->collection))
+				json_object_set_new(names, ti->collection, json_integer(0));
 		json_object_foreach(names, name, v) {
 			char type[STORE_NAME_MAX + 1], *title;
 			if (store_type_from_collection((store_slice){ name, strlen(name) }, type))

@@ -2,7 +2,7 @@
 strings, the default collections of an application, the reply's
 Content-Type, matrix parameters, counters and events, and assets.  Each
 test names the Usergrid REST test whose expectation it checks."""
-from harness import Shared, check, eq
+from harness import SU, Shared, check, eq
 
 srv = Shared()
 teardown = srv.close
@@ -43,3 +43,27 @@ def test_scalar_names_become_strings():
     for bad in ({"name": {"a": 1}}, {"name": [1]}):
         st, doc = s.app("POST", "/things", bad)
         eq((st, doc["error"]), (400, "illegal_argument"), "structured name %r" % bad)
+
+
+DEFAULT_COLLECTIONS = ["activities", "assets", "devices", "events", "folders", "groups",
+                       "notifications", "roles", "users"]
+
+
+def test_default_collections_of_a_fresh_app():
+    """CollectionsResourceIT.testDefaultCollectionReturning: a new
+    application lists every default collection, empty ones included."""
+    s = srv()
+    st, doc, _, _ = s.request("POST", "/management/orgs/test-org/apps", {"name": "fresh"},
+                              headers=SU)
+    eq(st, 200, "app create")
+    st, doc, _, _ = s.request("GET", "/test-org/fresh")
+    eq(st, 200, "app get")
+    colls = doc["entities"][0]["metadata"]["collections"]
+    for name in DEFAULT_COLLECTIONS:
+        check(name in colls, "%s listed: %r" % (name, sorted(colls)))
+    eq(colls["users"], {"count": 0, "type": "user", "name": "users", "title": "Users"}, "users")
+    eq(colls["activities"]["type"], "activity", "activities' type")
+    check(colls["roles"]["count"] > 0, "the default roles are counted")
+    st, _, _, _ = s.request("POST", "/test-org/fresh/users", {"username": "u1"})
+    st, doc, _, _ = s.request("GET", "/test-org/fresh")
+    eq(doc["entities"][0]["metadata"]["collections"]["users"]["count"], 1, "count after a post")
