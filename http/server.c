@@ -197,7 +197,7 @@ send_reply(http_req *r)
 		free(text);
 		return MHD_NO;
 	}
-	MHD_add_response_header(resp, "Content-Type", "application/json;charset=UTF-8");
+	MHD_add_response_header(resp, "Content-Type", "application/json");
 	MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
 	if (r->allow) MHD_add_response_header(resp, "Allow", r->allow);
 	if (__atomic_load_n(&r->srv->stopping, __ATOMIC_RELAXED))

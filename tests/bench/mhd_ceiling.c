@@ -74,7 +74,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	resp = MHD_create_response_from_buffer(sizeof body - 1, (void *)body,
 	                                       MHD_RESPMEM_PERSISTENT);
 	if (!resp) return MHD_NO;
-	MHD_add_response_header(resp, "Content-Type", "application/json;charset=UTF-8");
+	MHD_add_response_header(resp, "Content-Type", "application/json");
 	MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
 	ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
 	MHD_destroy_response(resp);

@@ -67,3 +67,15 @@ def test_default_collections_of_a_fresh_app():
     st, _, _, _ = s.request("POST", "/test-org/fresh/users", {"username": "u1"})
     st, doc, _, _ = s.request("GET", "/test-org/fresh")
     eq(doc["entities"][0]["metadata"]["collections"]["users"]["count"], 1, "count after a post")
+
+
+def test_content_type_is_exactly_application_json():
+    """ContentTypeResourceIT: replies carry `Content-Type: application/json`
+    with no charset parameter (JSON has none, RFC 8259), errors too."""
+    s = srv()
+    for method, path, body in (("GET", "/test-org/test-app/users", None),
+                               ("POST", "/test-org/test-app/cts", {"name": "c"}),
+                               ("GET", "/test-org/test-app/cts/nope", None),
+                               ("GET", "/status", None)):
+        st, _, hdrs, _ = s.request(method, path, body)
+        eq(hdrs.get("content-type"), "application/json", "%s %s (%d)" % (method, path, st))
