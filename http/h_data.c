@@ -16,22 +16,21 @@
 static void reply_query(http_req *r, const query_scope *sc, const ql_query *q,
                         size_t limit, int count);
 
-/* The request's ql (aliases q, query), or NULL. */
-static const char *
-ql_param(http_req *r)
+const char *
+http_ql_text(const http_param *params, size_t n)
 {
 	static const char *const names[] = { "ql", "q", "query" };
-	for (size_t i = 0; i < 3; i++) {
-		const char *v = http_param_get(r, names[i]);
-		if (v && *v) return v;
-	}
+	for (size_t k = 0; k < 3; k++)
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(params[i].name, names[k]) == 0 && params[i].value[0])
+				return params[i].value;
 	return NULL;
 }
 
 static int
 ql_or_reply(http_req *r, ql_query **out)
 {
-	const char *text = ql_param(r);
+	const char *text = http_ql_text(r->params, r->nparams);
 	ql_error err;
 	ql_query *q = NULL;
 

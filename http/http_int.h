@@ -88,6 +88,11 @@ typedef struct http_req {
 	http_param   params[HTTP_MAX_PARAMS];
 	size_t       nparams;
 	size_t       limit;             /* `limit` (http_params_or_reply), 0 = none */
+	/* matrix parameters (spec 1.2) of segment matrix_seg - 1 (0 = none);
+	** on the last segment they are query parameters instead */
+	size_t       matrix_seg;
+	http_param   matrix[HTTP_MAX_MATRIX_PARAMS];
+	size_t       nmatrix;
 
 	char        *body;              /* accumulated upload, NUL-terminated */
 	size_t       body_len, body_cap;
@@ -233,6 +238,11 @@ void   http_list_edges(http_req *r, const store_id *owner, store_edge_kind kind,
 void   http_reply_entity(http_req *r, store_rc rc, json_t *e, const store_err *err);
 json_t *http_body_object_or_reply(http_req *r, int empty_ok);
 void   http_not_found(http_req *r, const char *code);
+/* The ql text of params (ql, or its aliases q and query), NULL when none. */
+const char *http_ql_text(const http_param *params, size_t n);
+
+/* h_matrix.c: a relation of every entity a matrix query matched */
+void h_matrix_list(http_req *r);
 
 /* h_rel.c: sub-collections, connections, dictionaries */
 void h_sub_list(http_req *r);

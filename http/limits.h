@@ -14,6 +14,8 @@
 #define HTTP_MAX_LIMIT       1000        /* `limit` is clamped to this */
 #define HTTP_MAX_BATCH       1000        /* entities in one array POST */
 #define HTTP_MAX_WRITE_ENTRIES 100000    /* index entries one write may make */
+#define HTTP_MAX_MATRIX_PARAMS 16         /* `;name=value` pairs on a path segment */
+#define HTTP_MAX_MATRIX_EDGES  100000     /* edges a matrix relation listing reads */
 #define HTTP_MAX_ECHO        200         /* bytes of user input echoed in errors */
 #define HTTP_MAX_WORKERS     64          /* worker threads (--threads) */
 

@@ -187,6 +187,12 @@ void
 h_resource(http_req *r)
 {
 	int allowed = 0, m = r->method == M_HEAD ? M_GET : r->method;
+	if (r->matrix_seg) {            /* on the collection, not the last segment */
+		if (m == M_GET) h_matrix_list(r);
+		else http_error(r, 400, "illegal_argument",
+		                "matrix parameters before the last segment are for GET only");
+		return;
+	}
 	if (!http_walk(r, r->rest, r->nrest, &r->w)) return;
 	for (size_t i = 0; i < NROUTES(resource_routes); i++) {
 		const resource_route *rr = &resource_routes[i];
@@ -430,10 +436,19 @@ http_route(http_req *r)
 {
 	const route *rt = NULL;
 	if (literal_match("management|status", 17, r->seg[0])) {
+		if (r->matrix_seg) {
+			http_error(r, 400, "illegal_argument", "matrix parameters are for application data");
+			return;
+		}
 		rt = lookup(r, mgmt_routes, NROUTES(mgmt_routes), r->seg, r->nseg);
 		if (rt && (rt->flags & F_MGMT) && !superuser_ok(r)) rt = NULL;
 	} else {
 		size_t used = resolve_app(r);
+		if (used && r->matrix_seg && r->matrix_seg != used + 1) {
+			http_error(r, 400, "illegal_argument",
+			           "matrix parameters may follow the collection name only");
+			return;
+		}
 		if (used)
 			rt = lookup(r, app_routes, NROUTES(app_routes), r->seg + used,
 			            r->nseg - used);

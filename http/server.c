@@ -84,6 +84,59 @@ decode(arena *a, const char *s, size_t n, size_t *out_n, int form)
 	return o;
 }
 
+/* Appends the name=value pairs of [p, end), separated by sep, to list
+** (*n of max used), decoded (form: '+' is a space).  Empty pairs are
+** dropped.  Returns 0, or 1 with the error set. */
+static int
+parse_pairs(http_req *r, const char *p, const char *end, char sep, int form,
+            http_param *list, size_t *n, size_t max, const char *what)
+{
+	while (p < end) {
+		const char *s = p, *eq = NULL;
+		for (; p < end && *p != sep; p++)
+			if (*p == '=' && !eq) eq = p;
+		const char *kend = eq ? eq : p;
+		if (kend > s) {
+			char *k, *v;
+			if (*n == max) {
+				http_error(r, 400, "illegal_argument", "more than %zu %s parameters",
+				           max, what);
+				return 1;
+			}
+			k = decode(r->a, s, (size_t)(kend - s), NULL, form);
+			v = eq ? decode(r->a, eq + 1, (size_t)(p - eq - 1), NULL, form)
+			       : arena_strndup(r->a, "", 0);
+			if (!k || !v) {
+				http_error(r, 400, "illegal_argument",
+				           "the %s parameters hold a bad percent-escape or invalid UTF-8",
+				           what);
+				return 1;
+			}
+			list[(*n)++] = (http_param){ k, v };
+		}
+		if (p < end) p++;
+	}
+	return 0;
+}
+
+/* The matrix parameters of the segment that starts at seg (spec 1.2:
+** `users;ql=...;limit=1000`): `;`-separated name=value pairs in [m, end),
+** percent-decoded as path text.  One segment of a path may carry them.
+** Returns 0, or 1 with the error set. */
+static int
+parse_matrix(http_req *r, const char *seg, const char *m, const char *end)
+{
+	if (r->matrix_seg || m - 1 == seg) {
+		http_error(r, 400, "illegal_argument", r->matrix_seg
+		           ? "only one path segment may carry matrix parameters"
+		           : "matrix parameters must follow a collection name");
+		return 1;
+	}
+	r->matrix_seg = r->nseg + 1;
+	return parse_pairs(r, m, end, ';', 0, r->matrix, &r->nmatrix, HTTP_MAX_MATRIX_PARAMS,
+	                   "matrix");
+}
+
 /* Splits the raw target into path segments and query parameters.  Empty
 ** segments (trailing or doubled slashes) and empty parameters are dropped.
 ** Returns 0 or an HTTP status with r->resp set. */
@@ -99,7 +152,7 @@ parse_target(http_req *r)
 		return 414;
 	}
 	while (p < end) {
-		const char *s = p;
+		const char *s = p, *semi;
 		while (p < end && *p != '/') p++;
 		if (p > s) {
 			size_t n;
@@ -109,7 +162,9 @@ parse_target(http_req *r)
 				           "the path has more than %d segments", HTTP_MAX_SEGMENTS);
 				return 400;
 			}
-			if (!(d = decode(r->a, s, (size_t)(p - s), &n, 0))) {
+			semi = memchr(s, ';', (size_t)(p - s));
+			if (semi && parse_matrix(r, s, semi + 1, p)) return 400;
+			if (!(d = decode(r->a, s, (size_t)((semi ? semi : p) - s), &n, 0))) {
 				http_error(r, 400, "illegal_argument",
 				           "the path holds a bad percent-escape or invalid UTF-8");
 				return 400;
@@ -118,34 +173,14 @@ parse_target(http_req *r)
 		}
 		if (p < end) p++;
 	}
-	if (!q) return 0;
-	for (p = q + 1; *p;) {
-		const char *s = p, *eq = NULL;
-		while (*p && *p != '&') {
-			if (*p == '=' && !eq) eq = p;
-			p++;
-		}
-		const char *kend = eq ? eq : p;
-		if (kend > s) {
-			char *k, *v;
-			if (r->nparams == HTTP_MAX_PARAMS) {
-				http_error(r, 400, "illegal_argument",
-				           "more than %d query parameters", HTTP_MAX_PARAMS);
-				return 400;
-			}
-			k = decode(r->a, s, (size_t)(kend - s), NULL, 1);
-			v = eq ? decode(r->a, eq + 1, (size_t)(p - eq - 1), NULL, 1)
-			       : arena_strndup(r->a, "", 0);
-			if (!k || !v) {
-				http_error(r, 400, "illegal_argument",
-				           "the query string holds a bad percent-escape or invalid UTF-8");
-				return 400;
-			}
-			r->params[r->nparams++] = (http_param){ k, v };
-		}
-		if (*p) p++;
+	if (r->matrix_seg == r->nseg) {        /* on the last segment: a query string */
+		for (size_t i = 0; i < r->nmatrix && r->nparams < HTTP_MAX_PARAMS; i++)
+			r->params[r->nparams++] = r->matrix[i];
+		r->matrix_seg = 0;
 	}
-	return 0;
+	if (!q) return 0;
+	return parse_pairs(r, q + 1, q + 1 + strlen(q + 1), '&', 1, r->params, &r->nparams,
+	                   HTTP_MAX_PARAMS, "query") ? 400 : 0;
 }
 
 /* Significant digits that print every real of v back to the same double:

@@ -79,3 +79,52 @@ def test_content_type_is_exactly_application_json():
                                ("GET", "/status", None)):
         st, _, hdrs, _ = s.request(method, path, body)
         eq(hdrs.get("content-type"), "application/json", "%s %s (%d)" % (method, path, st))
+
+
+def test_matrix_query_lists_the_union_of_a_relation():
+    """MatrixQueryTests.largeRootElements (and .connectionsTest): a query in
+    matrix parameters on /users selects the users; /likes after it lists the
+    union of what they like, each restaurant once, in Usergrid's order."""
+    s = srv()
+    rest = {}
+    for name in ("Old Major", "tag", "Squeaky Bean", "Lola"):
+        st, doc = s.app("POST", "/mxrestaurants", {"name": name})
+        rest[name] = doc["entities"][0]["uuid"]
+    for i in range(30):
+        st, _ = s.app("POST", "/users", {"username": "mx%d" % i, "email": "mx%d@usergrid.com" % i,
+                                          "fullname": "%d Smith" % i})
+        eq(st, 200, "user")
+        likes = ("Old Major", "tag") if i % 2 == 0 else ("tag", "Squeaky Bean")
+        for name in likes:
+            st, _ = s.app("POST", "/users/mx%d/likes/%s" % (i, rest[name]))
+            eq(st, 200, "like")
+    st, _ = s.app("POST", "/users", {"username": "mxgrimes", "fullname": "Frank Grimes"})
+    s.app("POST", "/users/mxgrimes/likes/%s" % rest["Lola"])
+    st, doc = s.app("GET", "/users/mx1/likes")
+    eq(len(doc["entities"]), 2, "one user's likes")
+    ql = "where fullname contains 'Smith'".replace(" ", "%20")
+    st, doc = s.app("GET", "/users;ql=%s;limit=1000/likes" % ql)
+    eq(st, 200, "matrix listing: %r" % doc)
+    eq([e["name"] for e in doc["entities"]], ["Old Major", "tag", "Squeaky Bean"], "union")
+    eq(doc["count"], 3, "count")
+    # the matrix limit bounds the users: the newest Smith (29, odd) alone
+    st, doc = s.app("GET", "/users;ql=%s;limit=1/likes" % ql)
+    eq([e["name"] for e in doc["entities"]], ["tag", "Squeaky Bean"], "one user")
+    # the request's limit and cursor page the union, its ql filters it
+    st, doc = s.app("GET", "/users;ql=%s;limit=1000/likes?limit=2" % ql)
+    eq(([e["name"] for e in doc["entities"]], "cursor" in doc), (["Old Major", "tag"], True), "page 1")
+    st, doc = s.app("GET", "/users;ql=%s;limit=1000/likes?limit=2&cursor=%s" % (ql, doc["cursor"]))
+    eq(([e["name"] for e in doc["entities"]], "cursor" in doc), (["Squeaky Bean"], False), "page 2")
+    st, doc = s.app("GET", "/users;ql=%s;limit=1000/likes?ql=%s" % (ql, "name%3D'tag'"))
+    eq([e["name"] for e in doc["entities"]], ["tag"], "filtered")
+    st, doc = s.app("GET", "/users;ql=%s;limit=1000/likes/mxrestaurants?limit=5" % ql)
+    eq(len(doc["entities"]), 3, "typed connection listing")
+    # on the last segment, matrix parameters are the query
+    st, doc = s.app("GET", "/users;ql=%s;limit=1000" % "where%20fullname%20contains%20'Grimes'")
+    eq([e["username"] for e in doc["entities"]], ["mxgrimes"], "matrix as query")
+    for bad in ("/users;ql=where%20(/likes", "/users;limit=x/likes", "/users;ql=username%3D'mx1'/likes/" + rest["tag"],
+                "/users/mx1;ql=a%3D1/likes", "/;ql=a/likes"):
+        st, doc = s.app("GET", bad)
+        eq(st, 400, "bad matrix %s: %r" % (bad, doc))
+    st, doc = s.app("POST", "/users;ql=%s/likes" % ql, {"name": "x"})
+    eq(st, 400, "matrix write")
