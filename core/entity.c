@@ -378,6 +378,8 @@ store_entity_create(store_txn *t, const store_app *app, const char *type,
 		}
 	}
 	if ((rc = validate(ti, type, e, err))) goto done;
+	if (strcmp(type, "event") == 0 && (rc = store_counters_event(t, app, e, err)))
+		goto done;
 	if ((rc = unique_update(t, app, ti, type, NULL, e, &id, err))) goto done;
 	if ((rc = entity_put(t, app, &id, e))) goto done;
 	if (strcmp(type, "user") == 0 && (rc = set_secrets(t, app, &id, body, err)))

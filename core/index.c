@@ -284,6 +284,7 @@ typedef struct {
 	size_t props, max_props, entries;
 	int    names;
 	store_err *err;
+	json_t *root;
 } census;
 
 /* Walks v as walk_value does, counting what it would index (indexed=0:
@@ -308,7 +309,13 @@ census_value(census *c, json_t *v, int in_array, int indexed)
 				return store_fail(c->err, STORE_INVALID,
 				                  "property name '%.100s' holds a '.': a dotted name is a "
 				                  "nested path, so no query could name it", key);
-			if ((rc = census_value(c, x, 0, indexed))) return rc;
+			/* an event's counters are named as Usergrid names them, dotted
+			** (`a.b.c` rolls up into `a.b` and `a`, spec 8) */
+			int names = c->names;
+			if (v == c->root && strcasecmp(key, "counters") == 0) c->names = 0;
+			rc = census_value(c, x, 0, indexed);
+			c->names = names;
+			if (rc) return rc;
 		}
 		return STORE_OK;
 	case JSON_ARRAY:
@@ -341,7 +348,7 @@ store_rc
 store_entity_check(json_t *v, int names, size_t *entries, store_err *err)
 {
 	static const char *const sys[] = { "uuid", "type", "created", "modified" };
-	census c = { 0, STORE_MAX_PROPERTIES, 0, names, err };
+	census c = { 0, STORE_MAX_PROPERTIES, 0, names, err, v };
 	/* the system properties of a stored entity are not the client's */
 	for (size_t i = 0; i < sizeof sys / sizeof *sys; i++)
 		if (json_is_object(v) && json_object_get(v, sys[i])) c.max_props++;

@@ -293,6 +293,32 @@ store_rc store_edge_names(store_txn *t, const store_app *app,
                           const store_id *owner, store_edge_kind kind,
                           json_t **out);
 
+/* ---- counters (counter.c, spec 8) ------------------------------------- */
+
+#define STORE_COUNTER_NAME_MAX 200   /* bytes of a counter's name */
+
+/* An event's side of its creation, in its transaction: a timestamp of 0
+** (or none) becomes now, and each of its `counters` ({"name": n}) is
+** added to, with its dotted roll-ups, in every resolution's bucket of the
+** timestamp.  STORE_INVALID for a bad timestamp or counter. */
+store_rc store_counters_event(store_txn *t, const store_app *app, json_t *event,
+                              store_err *err);
+/* A resolution by name (all, minute, five_minutes, half_hour, hour,
+** six_hour, half_day, day, week, month; any case): 1 with *out set. */
+int      store_counter_resolution(const char *name, int *out);
+/* The longest resolution not longer than `minutes` (all when none). */
+int      store_counter_resolution_of_minutes(int64_t minutes);
+/* The names events have counted, sorted (new array). */
+store_rc store_counter_names(store_txn *t, const store_app *app, json_t **out);
+/* A counter's buckets of resolution res from start to finish (ms; as
+** Usergrid: start < 0 is 0, finish <= 0 or before start is now, both
+** rounded down to the resolution, at most 1000 buckets when padded), as a
+** new array of {timestamp, value}, oldest first; pad adds the empty
+** buckets as 0 (not for `all`). */
+store_rc store_counter_series(store_txn *t, const store_app *app, const char *name,
+                              int res, int64_t start, int64_t finish, int pad,
+                              json_t **out);
+
 /* ---- relationships: sub-collections, groups, activities, dictionaries -- */
 
 /* The item type of owner_type's schema collection `coll`, or NULL when

@@ -241,6 +241,9 @@ void   http_not_found(http_req *r, const char *code);
 /* The ql text of params (ql, or its aliases q and query), NULL when none. */
 const char *http_ql_text(const http_param *params, size_t n);
 
+/* h_counters.c: GET /counters (names, or the series of `counter`s) */
+void h_counters(http_req *r);
+
 /* h_matrix.c: a relation of every entity a matrix query matched */
 void h_matrix_list(http_req *r);
 

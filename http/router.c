@@ -57,6 +57,7 @@ static const route app_routes[] = {
 	{ M_GET,    "",              h_app_get,         0 },
 	{ M_PUT,    "",              h_app_put,         0 },
 	{ M_POST | M_DELETE, "",     h_app_unsupported, 0 },
+	{ M_GET | M_POST | M_PUT | M_DELETE, "counters", h_counters, 0 },
 	{ M_GET | M_POST | M_PUT | M_DELETE, "**", h_resource, 0 },
 };
 

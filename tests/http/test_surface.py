@@ -2,7 +2,7 @@
 strings, the default collections of an application, the reply's
 Content-Type, matrix parameters, counters and events, and assets.  Each
 test names the Usergrid REST test whose expectation it checks."""
-from harness import SU, Shared, check, eq
+from harness import SU, Server, Shared, check, eq
 
 srv = Shared()
 teardown = srv.close
@@ -128,3 +128,62 @@ def test_matrix_query_lists_the_union_of_a_relation():
         eq(st, 400, "bad matrix %s: %r" % (bad, doc))
     st, doc = s.app("POST", "/users;ql=%s/likes" % ql, {"name": "x"})
     eq(st, 400, "matrix write")
+
+
+def counters(s, query):
+    st, doc = s.app("GET", "/counters?" + query)
+    eq(st, 200, "counters %s: %r" % (query, doc))
+    return {c["name"]: [(v["timestamp"], v["value"]) for v in c["values"]] for c in doc["counters"]}
+
+
+def test_events_count_and_counters_answer():
+    """EventsResourceIT.testEventPostandGet (the posting side) and spec 8:
+    POST /events stores the event and counts its counters in the same
+    transaction; dotted names roll up, negative increments decrement;
+    GET /counters answers names and bucketed series as Usergrid does."""
+    with Server() as s:
+        st, doc = s.app("POST", "/events", {"timestamp": 0, "category": "advertising",
+                                            "counters": {"ad_clicks": 5}})
+        eq(st, 200, "event: %r" % doc)
+        ev = doc["entities"][0]
+        check(ev["type"] == "event" and ev["timestamp"] > 1500000000000, "timestamp 0 is now")
+        s.app("POST", "/events", {"timestamp": 0, "category": "marketing", "counters": {"AD_clicks": 10}})
+        eq(counters(s, "counter=ad_clicks&resolution=all"), {"ad_clicks": [(1, 15)]}, "all")
+        t = 1700000040000                 # a whole minute
+        s.app("POST", "/events", {"timestamp": t + 5000, "counters": {"a.b.c": 3, "a.b": 1}})
+        s.app("POST", "/events", {"timestamp": t + 125000, "counters": {"a.b.c": -1, "system.x": 2}})
+        got = counters(s, "counter=a.b.c&counter=a&counter=a.b&counter=system&counter=system.x")
+        eq(got, {"a": [(1, 3)], "a.b": [(1, 3)], "a.b.c": [(1, 2)], "system": [],
+                 "system.x": [(1, 2)]}, "roll-ups (default resolution all)")
+        q = "counter=a.b.c&resolution=minute&start_time=%d&end_time=%d" % (t, t + 180000)
+        eq(counters(s, q), {"a.b.c": [(t, 3), (t + 120000, -1)]}, "minute buckets")
+        eq(counters(s, q + "&pad=true"),
+           {"a.b.c": [(t, 3), (t + 60000, 0), (t + 120000, -1), (t + 180000, 0)]}, "padded")
+        eq(counters(s, "counter=a.b.c&resolution=5&start_time=%d&end_time=%d" % (t, t + 180000)),
+           {"a.b.c": [((t + 5000) // 300000 * 300000, 3),
+                      ((t + 125000) // 300000 * 300000, -1)]},
+           "five minutes, by a number of minutes")
+        eq(counters(s, "counter=a&resolution=hour&start_time=%d&end_time=%d" % (t, t + 180000)),
+           {"a": [(t - t % 3600000, 3)]}, "hour")
+        eq(counters(s, "counter=nothing&resolution=day"), {"nothing": []}, "never counted")
+        st, doc = s.app("GET", "/counters")
+        eq(sorted(doc["data"]), ["a.b", "a.b.c", "ad_clicks", "system.x"], "names as given")
+        # a bad counter or timestamp refuses the whole event: nothing counted
+        for bad in ({"counters": {"ad_clicks": 1, "x": "1"}}, {"counters": {"ad_clicks": 1, "a..b": 1}},
+                    {"counters": [1]}, {"timestamp": "now", "counters": {"ad_clicks": 1}}):
+            st, doc = s.app("POST", "/events", bad)
+            eq((st, doc["error"]), (400, "illegal_argument"), "bad event %r" % bad)
+        st, doc = s.app("POST", "/events", [{"counters": {"ad_clicks": 100}},
+                                           {"counters": {"ad_clicks": 1.5}}])
+        eq((len(doc["entities"]), len(doc["errors"])), (1, 1), "batch")
+        eq(counters(s, "counter=ad_clicks"), {"ad_clicks": [(1, 115)]}, "only what was stored")
+        st, doc = s.app("GET", "/events?limit=50")
+        eq(len(doc["entities"]), 5, "events stored")
+        for bad in ("resolution=fortnight", "start_time=-1", "pad=yes", "end_time=x"):
+            st, doc = s.app("GET", "/counters?counter=a&" + bad)
+            eq((st, doc["error"]), (400, "illegal_argument"), bad)
+        st, doc = s.app("POST", "/counters", {"a": 1})
+        eq(st, 405, "counters are read-only")
+        s.stop()
+        s.start()
+        eq(counters(s, "counter=a.b.c"), {"a.b.c": [(1, 2)]}, "durable")

@@ -351,6 +351,45 @@ test_nested_txn(void)
 	app = keep;
 }
 
+/* An event counts in its own transaction: an aborted one leaves nothing. */
+static void
+test_counters(void)
+{
+	store_txn *t = wtxn();
+	json_t *e, *v = NULL;
+	int res;
+
+	e = create(t, "event", "{\"timestamp\": 120000, \"counters\": {\"x.y\": 2}}", STORE_OK);
+	json_decref(e);
+	e = create(t, "event", "{\"timestamp\": 180000, \"counters\": {\"X.y\": -5}}", STORE_OK);
+	json_decref(e);
+	e = create(t, "event", "{\"counters\": {\"x.y\": 1, \"z\": true}}", STORE_INVALID);
+	CHECK_RC(store_txn_commit(t), STORE_OK);
+	t = wtxn();
+	e = create(t, "event", "{\"counters\": {\"x\": 100}}", STORE_OK);
+	json_decref(e);
+	store_txn_abort(t);
+
+	t = rtxn();
+	CHECK(store_counter_resolution("MINUTE", &res) && res == 1);
+	CHECK(!store_counter_resolution("fortnight", &res));
+	CHECK(store_counter_resolution_of_minutes(59) == 3);      /* half_hour */
+	CHECK_RC(store_counter_series(t, &app, "x", 0, 0, 0, 0, &v), STORE_OK);
+	CHECK(json_array_size(v) == 1);
+	CHECK(json_integer_value(json_object_get(json_array_get(v, 0), "value")) == -3);
+	json_decref(v);
+	CHECK_RC(store_counter_series(t, &app, "x.Y", 1, 60000, 240000, 1, &v), STORE_OK);
+	CHECK(json_array_size(v) == 4);                             /* 1, 2, 3, 4 minutes */
+	CHECK(json_integer_value(json_object_get(json_array_get(v, 0), "value")) == 0);
+	CHECK(json_integer_value(json_object_get(json_array_get(v, 1), "value")) == 2);
+	CHECK(json_integer_value(json_object_get(json_array_get(v, 2), "value")) == -5);
+	json_decref(v);
+	CHECK_RC(store_counter_names(t, &app, &v), STORE_OK);
+	CHECK(json_array_size(v) == 1 && strcmp(json_string_value(json_array_get(v, 0)), "x.y") == 0);
+	json_decref(v);
+	store_txn_abort(t);
+}
+
 int
 main(void)
 {
@@ -366,6 +405,7 @@ main(void)
 	test_names_and_limits();
 	test_edges();
 	test_nested_txn();
+	test_counters();
 	store_close(db);
 
 	/* Everything committed survives a reopen. */

@@ -1,0 +1,242 @@
+/*
+** counter.c: application counters (spec 8), as Usergrid keeps them.
+**
+** An event's `counters` ({"name": n, ...}) add n to each named counter, in
+** the transaction that stores the event.  Names are lower-cased and dotted
+** names roll up: `a.b.c` also counts in `a.b` and `a` (a roll-up named
+** `system` is skipped, as in Usergrid).  Every counter keeps one bucket per
+** resolution: the event's time rounded down to the resolution's interval
+** (`all` has one bucket, at time 1).  The names given in events are listed
+** by store_counter_names; store_counter_series reads a counter's buckets of
+** one resolution between two times, padded with zeros when asked.
+*/
+#include "core/store_int.h"
+
+#include <stdio.h>
+#include <strings.h>
+
+/* Usergrid's CounterResolution, in its order: name and interval in minutes
+** (a month is 30 days). */
+static const struct { const char *name; int64_t minutes; } resolutions[] = {
+	{ "all", 0 }, { "minute", 1 }, { "five_minutes", 5 }, { "half_hour", 30 },
+	{ "hour", 60 }, { "six_hour", 360 }, { "half_day", 720 }, { "day", 1440 },
+	{ "week", 10080 }, { "month", 43200 },
+};
+#define NRES ((int)(sizeof resolutions / sizeof resolutions[0]))
+
+enum { TAG_NAME = 'n', TAG_VALUE = 'v' };
+
+static int64_t
+interval(int res)
+{
+	return resolutions[res].minutes * 60 * 1000;
+}
+
+static int64_t
+round_down(int res, int64_t ts)
+{
+	return res == 0 ? 1 : ts / interval(res) * interval(res);
+}
+
+int
+store_counter_resolution(const char *name, int *out)
+{
+	for (int i = 0; i < NRES; i++)
+		if (strcasecmp(name, resolutions[i].name) == 0) {
+			*out = i;
+			return 1;
+		}
+	return 0;
+}
+
+int
+store_counter_resolution_of_minutes(int64_t minutes)
+{
+	for (int i = NRES - 1; i > 0; i--)
+		if (resolutions[i].minutes <= minutes) return i;
+	return 0;
+}
+
+static void
+key_value(keybuf *k, const store_app *app, const char *name, int res, int64_t bucket)
+{
+	key_init(k);
+	key_id(k, &app->uuid);
+	key_u8(k, TAG_VALUE);
+	key_str(k, name);
+	key_u8(k, (unsigned)res);
+	if (bucket >= 0) key_u64(k, (uint64_t)bucket);
+}
+
+static store_rc
+bump(store_txn *t, const store_app *app, const char *name, int res, int64_t bucket,
+     int64_t by)
+{
+	keybuf k;
+	void *v;
+	size_t n;
+	unsigned char b[8];
+	uint64_t have = 0;
+	store_rc rc;
+
+	key_value(&k, app, name, res, bucket);
+	rc = kv_get(t, DBI_COUNTERS, &k, &v, &n);
+	if (rc == STORE_OK && n == 8) have = key_get_u64(v);
+	else if (rc != STORE_NOTFOUND) return rc == STORE_OK ? STORE_CORRUPT : rc;
+	uint64_t now = have + (uint64_t)by;   /* two's complement: by may be < 0 */
+	for (int i = 7; i >= 0; i--, now >>= 8) b[i] = (unsigned char)now;
+	return kv_put(t, DBI_COUNTERS, &k, b, 8);
+}
+
+/* Adds by to name and to each of its roll-ups, in every resolution. */
+static store_rc
+count_one(store_txn *t, const store_app *app, const char *name, int64_t by, int64_t ts)
+{
+	char lc[STORE_COUNTER_NAME_MAX + 1];
+	size_t n = strlen(name);
+	keybuf k;
+	store_rc rc;
+
+	lc_copy(lc, name, n);
+	lc[n] = '\0';
+	key_init(&k);
+	key_id(&k, &app->uuid);
+	key_u8(&k, TAG_NAME);
+	key_put(&k, lc, n);
+	if ((rc = kv_put(t, DBI_COUNTERS, &k, "", 0))) return rc;
+	for (size_t end = 0; end <= n; end++) {
+		if (end < n && lc[end] != '.') continue;
+		char save = lc[end];
+		lc[end] = '\0';
+		if (end > 0 && strcmp(lc, "system") != 0)
+			for (int res = 0; res < NRES && rc == STORE_OK; res++)
+				rc = bump(t, app, lc, res, round_down(res, ts), by);
+		lc[end] = save;
+		if (rc) return rc;
+	}
+	return STORE_OK;
+}
+
+store_rc
+store_counters_event(store_txn *t, const store_app *app, json_t *event, store_err *err)
+{
+	const char *key = NULL, *name;
+	json_t *ts = json_get_ci(event, "timestamp", &key), *counters, *v;
+	int64_t when;
+	store_rc rc;
+
+	if (ts && (!json_is_integer(ts) || json_integer_value(ts) < 0))
+		return store_fail(err, STORE_INVALID,
+		                  "an event's timestamp is milliseconds since the epoch (0 = now)");
+	when = ts ? (int64_t)json_integer_value(ts) : 0;
+	if (when == 0) {
+		when = store_now_ms();
+		json_object_set_new(event, key ? key : "timestamp", json_integer((json_int_t)when));
+	}
+	counters = json_get_ci(event, "counters", NULL);
+	if (!counters) return STORE_OK;
+	if (!json_is_object(counters))
+		return store_fail(err, STORE_INVALID,
+		                  "an event's counters are an object of names and whole numbers");
+	json_object_foreach(counters, name, v) {
+		size_t n = strlen(name);
+		if (!json_is_integer(v) || n == 0 || n > STORE_COUNTER_NAME_MAX ||
+		    name[0] == '.' || name[n - 1] == '.' || strstr(name, ".."))
+			return store_fail(err, STORE_INVALID,
+			                  "counter '%.100s' needs a whole number and a name of 1 to %d "
+			                  "bytes with no empty dotted part", name,
+			                  STORE_COUNTER_NAME_MAX);
+	}
+	json_object_foreach(counters, name, v)
+		if ((rc = count_one(t, app, name, (int64_t)json_integer_value(v), when))) return rc;
+	return STORE_OK;
+}
+
+store_rc
+store_counter_names(store_txn *t, const store_app *app, json_t **out)
+{
+	MDB_cursor *c = NULL;
+	keybuf k;
+	MDB_val mk, mv;
+	int mrc;
+
+	key_init(&k);
+	key_id(&k, &app->uuid);
+	key_u8(&k, TAG_NAME);
+	mk = (MDB_val){ k.n, k.b };
+	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_COUNTERS], &c)) != 0)
+		return store_mdb_rc(mrc);
+	*out = json_array();
+	for (mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(c, &mk, &mv, MDB_NEXT)) {
+		if (mk.mv_size < k.n || memcmp(mk.mv_data, k.b, k.n) != 0) break;
+		json_array_append_new(*out, json_stringn((const char *)mk.mv_data + k.n,
+		                                         mk.mv_size - k.n));
+	}
+	mdb_cursor_close(c);
+	if (mrc == 0 || mrc == MDB_NOTFOUND) return STORE_OK;
+	json_decref(*out);
+	*out = NULL;
+	return store_mdb_rc(mrc);
+}
+
+static void
+add_point(json_t *values, int64_t ts, int64_t value)
+{
+	json_array_append_new(values, json_pack("{s:I, s:I}", "timestamp", (json_int_t)ts,
+	                                        "value", (json_int_t)value));
+}
+
+store_rc
+store_counter_series(store_txn *t, const store_app *app, const char *name, int res,
+                     int64_t start, int64_t finish, int pad, json_t **out)
+{
+	char lc[STORE_COUNTER_NAME_MAX + 1];
+	size_t n = strlen(name);
+	MDB_cursor *c = NULL;
+	keybuf prefix, from;
+	MDB_val mk, mv;
+	int mrc;
+
+	*out = json_array();
+	if (n == 0 || n > STORE_COUNTER_NAME_MAX) return STORE_OK;   /* never counted */
+	lc_copy(lc, name, n);
+	lc[n] = '\0';
+	/* Usergrid's getAggregateCounters(Query): the range, rounded, and at
+	** most 1000 padded buckets */
+	if (start < 0) start = 0;
+	if (finish <= 0 || finish < start) finish = store_now_ms();
+	start = round_down(res, start);
+	finish = round_down(res, finish);
+	pad = pad && res != 0;
+	if (pad && (finish - start) / interval(res) > 1000)
+		finish = round_down(res, start + interval(res) * 1000);
+	key_value(&prefix, app, lc, res, -1);
+	key_value(&from, app, lc, res, start);
+	mk = (MDB_val){ from.n, from.b };
+	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_COUNTERS], &c)) != 0) {
+		json_decref(*out);
+		*out = NULL;
+		return store_mdb_rc(mrc);
+	}
+	int64_t expect = start;
+	for (mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(c, &mk, &mv, MDB_NEXT)) {
+		if (mk.mv_size != prefix.n + 8 || memcmp(mk.mv_data, prefix.b, prefix.n) != 0 ||
+		    mv.mv_size != 8)
+			break;
+		int64_t ts = (int64_t)key_get_u64((const unsigned char *)mk.mv_data + prefix.n);
+		if (ts > finish) break;
+		for (; pad && expect < ts; expect += interval(res)) add_point(*out, expect, 0);
+		if (pad) expect = ts + interval(res);
+		add_point(*out, ts, (int64_t)key_get_u64(mv.mv_data));
+	}
+	mdb_cursor_close(c);
+	if (mrc != 0 && mrc != MDB_NOTFOUND) {
+		json_decref(*out);
+		*out = NULL;
+		return store_mdb_rc(mrc);
+	}
+	for (; pad && expect <= finish; expect += interval(res)) add_point(*out, expect, 0);
+	return STORE_OK;
+}

@@ -1,0 +1,121 @@
+/*
+** h_counters.c: GET /counters (spec 8).  Without a `counter` parameter the
+** reply's `data` lists the counters' names; with one or more it answers as
+** Usergrid's getAggregateCounters: `counters: [{name, values: [{timestamp,
+** value}]}]`, sorted by name, for `resolution` (default all), `start_time`
+** and `end_time` (ms) and `pad`.  The counting itself happens in core, in
+** the transaction that stores an event (store_counters_event).
+*/
+#include "http/http_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct {
+	int     res;
+	int64_t start, finish;
+	int     pad;
+} series_query;
+
+/* Reads resolution, start_time, end_time and pad.  Returns 0 after
+** replying to a malformed one. */
+static int
+query_or_reply(http_req *r, series_query *q)
+{
+	const char *res = http_param_get(r, "resolution"), *pad = http_param_get(r, "pad");
+	static const char *const times[] = { "start_time", "end_time" };
+	int64_t *dst[] = { &q->start, &q->finish };
+	uint64_t n;
+
+	q->res = 0;
+	q->start = q->finish = 0;
+	q->pad = 0;
+	if (res && *res && !store_counter_resolution(res, &q->res)) {
+		if (!http_parse_uint(res, 1000000000, &n)) {
+			http_error(r, 400, "illegal_argument",
+			           "resolution must be all, minute, five_minutes, half_hour, hour, "
+			           "six_hour, half_day, day, week, month or a number of minutes");
+			return 0;
+		}
+		q->res = store_counter_resolution_of_minutes((int64_t)n);
+	}
+	for (size_t i = 0; i < 2; i++) {
+		const char *v = http_param_get(r, times[i]);
+		if (!v || !*v) continue;
+		if (!http_parse_uint(v, INT64_MAX, &n)) {
+			http_error(r, 400, "illegal_argument",
+			           "%s must be milliseconds since the epoch, not '%.*s'", times[i],
+			           HTTP_MAX_ECHO, v);
+			return 0;
+		}
+		*dst[i] = (int64_t)n;
+	}
+	if (pad && *pad) {
+		if (strcasecmp(pad, "true") != 0 && strcasecmp(pad, "false") != 0) {
+			http_error(r, 400, "illegal_argument", "pad must be true or false");
+			return 0;
+		}
+		q->pad = strcasecmp(pad, "true") == 0;
+	}
+	return 1;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void
+reply_series(http_req *r, const series_query *q, json_t *env)
+{
+	const char *names[HTTP_MAX_PARAMS];
+	size_t n = 0;
+	json_t *list = json_array();
+	store_rc rc = STORE_OK;
+
+	for (size_t i = 0; i < r->nparams; i++)
+		if (strcmp(r->params[i].name, "counter") == 0 && r->params[i].value[0]) {
+			char *lc = arena_strndup(r->a, r->params[i].value, strlen(r->params[i].value));
+			for (char *p = lc; *p; p++)
+				if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
+			names[n++] = lc;
+		}
+	qsort(names, n, sizeof *names, by_name);
+	for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+		json_t *values = NULL;
+		if (i > 0 && strcmp(names[i - 1], names[i]) == 0) continue;
+		rc = store_counter_series(r->txn, &r->app, names[i], q->res, q->start, q->finish,
+		                          q->pad, &values);
+		if (rc == STORE_OK)
+			json_array_append_new(list, json_pack("{s:s, s:o}", "name", names[i],
+			                                      "values", values));
+	}
+	json_object_set_new(env, "counters", list);
+	json_object_set_new(env, "count", json_integer(0));
+	http_reply_rc(r, env, rc);
+}
+
+void
+h_counters(http_req *r)
+{
+	series_query q;
+	json_t *env, *names = NULL;
+
+	if (r->method != M_GET && r->method != M_HEAD) {
+		r->allow = "GET";
+		http_error(r, 405, "unsupported_service_operation",
+		           "counters are counted by POST /events; /counters is read-only");
+		return;
+	}
+	if (!query_or_reply(r, &q)) return;
+	env = http_envelope(r, "/counters");
+	if (http_param_get(r, "counter")) {
+		reply_series(r, &q, env);
+		return;
+	}
+	store_rc rc = store_counter_names(r->txn, &r->app, &names);
+	if (rc == STORE_OK) json_object_set_new(env, "data", names);
+	http_reply_rc(r, env, rc);
+}
