@@ -19,7 +19,7 @@
 /* Never taken from a client body (spec 3.1). */
 static const char *const reserved[] = {
 	"uuid", "type", "created", "modified", "metadata", "membership",
-	"connection",
+	"connection", "file-metadata",
 };
 
 static int
@@ -469,12 +469,7 @@ store_entity_update(store_txn *t, const store_app *app, const store_id *id,
 		}
 	}
 	json_object_set_new(e, "modified", json_integer((json_int_t)store_now_ms()));
-	if ((rc = validate(ti, type, e, err))) goto done;
-	if ((rc = unique_update(t, app, ti, type, old, e, id, err))) goto done;
-	if ((rc = entity_put(t, app, id, e))) goto done;
-	uint64_t time;
-	if ((rc = entity_time(t, app, old, id, &time))) goto done;
-	if ((rc = index_update(t, app, id, old, e, time, time))) goto done;
+	if ((rc = entity_replace(t, app, id, old, e, err))) goto done;
 	if (out) {
 		*out = e;
 		e = NULL;
@@ -485,6 +480,24 @@ done:
 	json_decref(props);
 	json_decref(e);
 	return rc;
+}
+
+store_rc
+entity_replace(store_txn *t, const store_app *app, const store_id *id, json_t *old,
+               json_t *e, store_err *err)
+{
+	const char *type = json_string_value(json_object_get(old, "type"));
+	const store_type_info *ti;
+	uint64_t time;
+	store_rc rc;
+
+	if (!type) return STORE_CORRUPT;
+	ti = store_type_info_of(type);
+	if ((rc = validate(ti, type, e, err))) return rc;
+	if ((rc = unique_update(t, app, ti, type, old, e, id, err))) return rc;
+	if ((rc = entity_put(t, app, id, e))) return rc;
+	if ((rc = entity_time(t, app, old, id, &time))) return rc;
+	return index_update(t, app, id, old, e, time, time);
 }
 
 store_rc
@@ -568,7 +581,8 @@ store_entity_delete(store_txn *t, const store_app *app, const store_id *id,
 	if ((rc = edges_remove_all(t, app, id))) goto done;
 	/* its dictionaries and credentials: keys that start (app, uuid) */
 	key_entity(&k, app, id);
-	if ((rc = kv_del_prefix(t, DBI_DICTS, &k)) || (rc = kv_del_prefix(t, DBI_SECRETS, &k)))
+	if ((rc = kv_del_prefix(t, DBI_DICTS, &k)) || (rc = kv_del_prefix(t, DBI_SECRETS, &k)) ||
+	    (rc = kv_del(t, DBI_ASSETS, &k)))
 		goto done;
 	if ((rc = kv_del(t, DBI_ENTITIES, &k))) goto done;
 	if (out) {

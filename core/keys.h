@@ -24,6 +24,7 @@
 **   dicts     app, entity uuid, dictionary\0, value            empty
 **   meta      "schema"                                         format (decimal text)
 **             'p' app, type\0, path                           path flags (1)
+**   assets    app, entity uuid                                 the entity's binary data (asset.c)
 **   counters  app, 'n', lc(name)                               empty   (counter.c)
 **             app, 'v', lc(name)\0, resolution(1), bucket(8)   value (8, BE, two's complement)
 **
@@ -51,7 +52,8 @@
 
 enum {
 	DBI_ORGS, DBI_APPS, DBI_ENTITIES, DBI_UNIQUE, DBI_EDGES, DBI_EDGE_AT,
-	DBI_COUNTS, DBI_INDEX, DBI_SECRETS, DBI_DICTS, DBI_META, DBI_COUNTERS, DBI_COUNT
+	DBI_COUNTS, DBI_INDEX, DBI_SECRETS, DBI_DICTS, DBI_META, DBI_COUNTERS, DBI_ASSETS,
+	DBI_COUNT
 };
 
 typedef struct {

@@ -1,7 +1,8 @@
 /*
-** md5.c: MD5 (RFC 1321), used only for the Gravatar URL of a user's
-** picture, which is defined as the MD5 of the lower-cased e-mail address.
-** It is not used for anything that needs to be secure.
+** md5.c: MD5 (RFC 1321), used for the Gravatar URL of a user's picture
+** (defined as the MD5 of the lower-cased e-mail address) and for the
+** checksum and etag of an entity's binary data (asset.c).  It is not used
+** for anything that needs to be secure.
 */
 #include "core/store_int.h"
 

@@ -74,6 +74,7 @@ const char *const store_dbi_names[DBI_COUNT] = {
 	[DBI_UNIQUE] = "unique", [DBI_EDGES] = "edges", [DBI_EDGE_AT] = "edge_at",
 	[DBI_COUNTS] = "counts", [DBI_INDEX] = "index", [DBI_SECRETS] = "secrets",
 	[DBI_DICTS] = "dicts", [DBI_META] = "meta", [DBI_COUNTERS] = "counters",
+	[DBI_ASSETS] = "assets",
 };
 
 /* The format key of `meta` (its value: the decimal format number). */

@@ -319,6 +319,22 @@ store_rc store_counter_series(store_txn *t, const store_app *app, const char *na
                               int res, int64_t start, int64_t finish, int pad,
                               json_t **out);
 
+/* ---- assets: binary data on entities (asset.c) ------------------------- */
+
+/* Stores data as the binary content of entity id (replacing any), with
+** its `file-metadata` (content-type, content-length, checksum and etag:
+** the MD5 in hex, last-modified: now in ms), in one transaction.  *out
+** (may be NULL) gets the entity as stored.  STORE_NOTFOUND when there is
+** no such entity, STORE_INVALID when content_type is no media type. */
+store_rc store_asset_put(store_txn *t, const store_app *app, const store_id *id,
+                         const void *data, size_t n, const char *content_type,
+                         json_t **out, store_err *err);
+/* A new copy (malloc'd, *out) of bytes [off, off + len) of id's data,
+** cut to its end; *total gets its whole length.  STORE_NOTFOUND when the
+** entity holds no data. */
+store_rc store_asset_get(store_txn *t, const store_app *app, const store_id *id,
+                         uint64_t off, uint64_t len, void **out, size_t *total);
+
 /* ---- relationships: sub-collections, groups, activities, dictionaries -- */
 
 /* The item type of owner_type's schema collection `coll`, or NULL when

@@ -106,6 +106,10 @@ store_rc index_verify(store_txn *t, const store_app *app, json_t *e, const store
 int index_has_key(const store_app *app, json_t *e, const store_id *id, uint64_t time,
                   const void *key, size_t n);
 /* The root-collection edge time of an entity. */
+/* Writes e, a changed copy of the stored entity old, in its place: the
+** type rules, unique values, the entity and its index entries. */
+store_rc entity_replace(store_txn *t, const store_app *app, const store_id *id,
+                        json_t *old, json_t *e, store_err *err);
 store_rc entity_time(store_txn *t, const store_app *app, json_t *e,
                      const store_id *id, uint64_t *time);
 

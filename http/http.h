@@ -16,6 +16,7 @@ typedef struct {
 	unsigned    port;
 	unsigned    threads;       /* worker threads; 0 = four per core */
 	size_t      max_body;      /* request body bytes; 0 = HTTP_MAX_BODY */
+	size_t      max_asset;     /* binary (asset) body bytes; 0 = HTTP_MAX_ASSET */
 	const char *superuser;     /* "name:password" for /management, or NULL */
 	const char *base_url;      /* for response `uri`; NULL = from Host */
 	int         quiet;         /* 1 = no access log */

@@ -95,6 +95,11 @@ typedef struct http_req {
 	size_t       nmatrix;
 
 	char        *body;              /* accumulated upload, NUL-terminated */
+	size_t       body_max;          /* its bound: max_body, or max_asset for data */
+	int          asset_body;        /* multipart/form-data or octet-stream (h_asset.c) */
+	const char  *asset;             /* the binary data in body (h_asset.c) */
+	size_t       asset_len;
+	const char  *asset_type;        /* its media type as sent, or NULL */
 	size_t       body_len, body_cap;
 	int          body_over;         /* 1 = exceeded max_body */
 	int          body_parsed;       /* http_body_json ran: json is the body */
@@ -131,6 +136,12 @@ typedef struct http_req {
 	json_t      *resp;
 	int          envelope;          /* 1 = fill timestamp and duration */
 	const char  *allow;             /* Allow header for 405 */
+	/* a binary reply (h_asset.c) instead of r->resp's JSON when type is set */
+	struct {
+		char       *data;           /* malloc'd; NULL for 304 */
+		size_t      n;
+		const char *type, *etag, *range;
+	} bin;
 } http_req;
 
 typedef void (*http_handler)(http_req *r);
@@ -240,6 +251,16 @@ json_t *http_body_object_or_reply(http_req *r, int empty_ok);
 void   http_not_found(http_req *r, const char *code);
 /* The ql text of params (ql, or its aliases q and query), NULL when none. */
 const char *http_ql_text(const http_param *params, size_t n);
+
+/* h_asset.c: binary data on entities.  1 when a Content-Type (may be
+** NULL) makes the body binary data: multipart/form-data or
+** application/octet-stream. */
+int  http_is_asset_type(const char *content_type);
+/* The body of a data upload as fields (r->json) and data (r->asset);
+** 0 after replying. */
+int  http_asset_body_or_reply(http_req *r);
+/* 1 when r reads or writes binary data (then it is handled). */
+int  h_asset(http_req *r);
 
 /* h_counters.c: GET /counters (names, or the series of `counter`s) */
 void h_counters(http_req *r);

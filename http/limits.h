@@ -6,6 +6,8 @@
 #define UG_LIMITS_H
 
 #define HTTP_MAX_BODY        (1u << 20)  /* request body bytes (413 past it) */
+#define HTTP_MAX_ASSET       (25u << 20) /* a multipart/form-data or octet-stream
+                                         ** body: an entity's binary data (413) */
 #define HTTP_MAX_JSON_DEPTH  32          /* nesting of a request body */
 #define HTTP_MAX_SEGMENTS    32          /* path segments of one URL */
 #define HTTP_MAX_URI         8192        /* raw request target bytes */

@@ -3,8 +3,9 @@
 **
 **   ugstore serve --port N --data DIR [--threads N] [--bind ADDR]
 **                 [--superuser NAME:PASSWORD] [--bootstrap ORG/APP]
-**                 [--base-url URL] [--max-body BYTES] [--map-size MIB]
-**                 [--query-budget-ms MS] [--no-sync] [--quiet] [--backup-dir DIR]
+**                 [--base-url URL] [--max-body BYTES] [--max-asset BYTES]
+**                 [--map-size MIB] [--query-budget-ms MS] [--no-sync] [--quiet]
+**                 [--backup-dir DIR]
 **   ugstore upgrade --data DIR [--dry-run]
 **   ugstore backup --data DIR --to FILE
 **   ugstore restore --from FILE --data DIR [--force]
@@ -33,8 +34,9 @@ usage(FILE *f)
 {
 	fputs("usage: ugstore serve --port N --data DIR [--threads N] [--bind ADDR]\n"
 	      "                     [--superuser NAME:PASSWORD] [--bootstrap ORG/APP]\n"
-	      "                     [--base-url URL] [--max-body BYTES] [--map-size MIB]\n"
-	      "                     [--query-budget-ms MS] [--no-sync] [--quiet] [--backup-dir DIR]\n"
+	      "                     [--base-url URL] [--max-body BYTES] [--max-asset BYTES]\n"
+	      "                     [--map-size MIB] [--query-budget-ms MS] [--no-sync] [--quiet]\n"
+	      "                     [--backup-dir DIR]\n"
 	      "       ugstore upgrade --data DIR [--dry-run]\n"
 	      "       ugstore backup --data DIR --to FILE\n"
 	      "       ugstore restore --from FILE --data DIR [--force]\n"
@@ -122,6 +124,9 @@ serve(int argc, char **argv)
 		else if (strcmp(a, "--max-body") == 0 && v) {
 			if (!number_opt(a, v, SIZE_MAX, &n)) return 2;
 			cfg.max_body = (size_t)n;
+		} else if (strcmp(a, "--max-asset") == 0 && v) {
+			if (!number_opt(a, v, SIZE_MAX, &n)) return 2;
+			cfg.max_asset = (size_t)n;
 		} else if (strcmp(a, "--map-size") == 0 && v) {
 			if (!number_opt(a, v, SIZE_MAX >> 20, &n)) return 2;
 			opt.map_size = (size_t)n << 20;

@@ -402,9 +402,11 @@ http_body_or_reply(http_req *r)
 	int present;
 	size_t total = 0, n;
 	store_err err = { 0 };
-	json_t *body = http_body_json(r, &present), *item;
+	json_t *body, *item;
 	store_rc rc = STORE_OK;
 
+	if (r->asset_body && !http_asset_body_or_reply(r)) return 0;
+	body = http_body_json(r, &present);
 	if (present && !body) return 0;
 	if (json_is_object(body)) {
 		rc = store_entity_check(body, 1, &total, &err);

@@ -194,7 +194,7 @@ h_resource(http_req *r)
 		                "matrix parameters before the last segment are for GET only");
 		return;
 	}
-	if (!http_walk(r, r->rest, r->nrest, &r->w)) return;
+	if (!http_walk(r, r->rest, r->nrest, &r->w) || h_asset(r)) return;
 	for (size_t i = 0; i < NROUTES(resource_routes); i++) {
 		const resource_route *rr = &resource_routes[i];
 		if (rr->shape != r->w.shape || !(rr->kinds & (1 << r->w.kind))) continue;

@@ -5,7 +5,8 @@
 ** are in, once per chunk of body, and once more when the upload is done.
 ** The request state (http_req) is created in the URI-log callback, which
 ** MHD calls first with the raw request target, and freed in on_completed
-** however the request ended.  A body is bounded by max_body: a declared
+** however the request ended.  A body is bounded by max_body (max_asset for
+** binary data: multipart/form-data or application/octet-stream): a declared
 ** Content-Length over it is refused before any of it is read; a chunked
 ** body that grows over it is discarded and refused at the end.
 */
@@ -213,26 +214,47 @@ real_digits(json_t *v, int have)
 	}
 }
 
-/* Serialises r->resp and queues it. */
+/* r->resp as JSON text. */
+static struct MHD_Response *
+json_response(http_req *r, int64_t now_ms)
+{
+	http_finish(r, now_ms);
+	char *text = json_dumps(r->resp, JSON_COMPACT |
+	                        JSON_REAL_PRECISION(real_digits(r->resp, 1)));
+	if (!text) text = xstrdup("{\"error\":\"internal\",\"error_description\":\"cannot encode the response\"}");
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) free(text);
+	else MHD_add_response_header(resp, "Content-Type", "application/json");
+	return resp;
+}
+
+/* r->bin: an entity's binary data (the response takes the buffer). */
+static struct MHD_Response *
+binary_response(http_req *r)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(r->bin.n, r->bin.data ? r->bin.data : (char *)"",
+		                                r->bin.data ? MHD_RESPMEM_MUST_FREE
+		                                            : MHD_RESPMEM_PERSISTENT);
+	if (!resp) return NULL;
+	r->bin.data = NULL;
+	MHD_add_response_header(resp, "Content-Type", r->bin.type);
+	MHD_add_response_header(resp, "Accept-Ranges", "bytes");
+	if (r->bin.etag) MHD_add_response_header(resp, "ETag", r->bin.etag);
+	return resp;
+}
+
+/* Serialises r->resp (or sends r->bin) and queues it. */
 static enum MHD_Result
 send_reply(http_req *r)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-	http_finish(r, now_ms);
-
-	char *text = json_dumps(r->resp, JSON_COMPACT |
-	                        JSON_REAL_PRECISION(real_digits(r->resp, 1)));
-	if (!text) text = xstrdup("{\"error\":\"internal\",\"error_description\":\"cannot encode the response\"}");
-	size_t n = strlen(text);
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(n, text, MHD_RESPMEM_MUST_FREE);
-	if (!resp) {
-		free(text);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, "Content-Type", "application/json");
+	struct MHD_Response *resp = r->bin.type ? binary_response(r) : json_response(r, now_ms);
+	if (!resp) return MHD_NO;
+	if (r->bin.range) MHD_add_response_header(resp, "Content-Range", r->bin.range);
 	MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
 	if (r->allow) MHD_add_response_header(resp, "Allow", r->allow);
 	if (__atomic_load_n(&r->srv->stopping, __ATOMIC_RELAXED))
@@ -273,10 +295,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		r->method = method_bit(method);
 		r->action = action_of(r->method);
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		r->asset_body = http_is_asset_type(
+			MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"));
+		r->body_max = r->asset_body ? r->srv->cfg.max_asset : r->srv->cfg.max_body;
 		/* MHD answers a malformed Content-Length itself */
-		if (cl && http_parse_uint(cl, UINT64_MAX, &len) && len > r->srv->cfg.max_body) {
+		if (cl && http_parse_uint(cl, UINT64_MAX, &len) && len > r->body_max) {
 			http_error(r, 413, "request_entity_too_large",
-			           "the request body exceeds %zu bytes", r->srv->cfg.max_body);
+			           "the request body exceeds %zu bytes", r->body_max);
 			return send_reply(r);
 		}
 		if (r->raw_nul) {
@@ -289,14 +314,14 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
 		if (r->replied || r->body_over) return MHD_YES;
-		if (r->body_len + n > r->srv->cfg.max_body) {
+		if (r->body_len + n > r->body_max) {
 			r->body_over = 1;
 			return MHD_YES;
 		}
 		if (r->body_len + n + 1 > r->body_cap) {
 			size_t cap = r->body_cap ? r->body_cap * 2 : 4096;
 			while (cap < r->body_len + n + 1) cap *= 2;
-			if (cap > r->srv->cfg.max_body + 1) cap = r->srv->cfg.max_body + 1;
+			if (cap > r->body_max + 1) cap = r->body_max + 1;
 			r->body = xrealloc(r->body, cap);
 			r->body_cap = cap;
 		}
@@ -313,7 +338,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	}
 	if (r->body_over) {
 		http_error(r, 413, "request_entity_too_large",
-		           "the request body exceeds %zu bytes", r->srv->cfg.max_body);
+		           "the request body exceeds %zu bytes", r->body_max);
 	} else if (parse_target(r) == 0 && http_dispatch(r)) {
 		return MHD_YES;          /* a queue has it; the reply comes later */
 	}
@@ -357,6 +382,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	json_decref(r->w.entity);
 	json_decref(r->json);
 	json_decref(r->resp);
+	free(r->bin.data);
 	free(r->body);
 	arena_destroy(r->a);
 	free(r);
@@ -405,6 +431,7 @@ http_server_start(store *s, const http_config *cfg, http_server **out)
 	srv->cfg = *cfg;
 	if (!srv->cfg.max_body) srv->cfg.max_body = HTTP_MAX_BODY;
 	if (!srv->cfg.query_budget_ms) srv->cfg.query_budget_ms = HTTP_QUERY_BUDGET_MS;
+	if (!srv->cfg.max_asset) srv->cfg.max_asset = HTTP_MAX_ASSET;
 	/* writes wait for their batch's sync without holding a worker, but a
 	** few workers more than cores keep reads flowing meanwhile */
 	if (!srv->cfg.threads) srv->cfg.threads = cores > 0 ? 4 * (unsigned)cores : 8;

@@ -187,3 +187,177 @@ def test_events_count_and_counters_answer():
         s.stop()
         s.start()
         eq(counters(s, "counter=a.b.c"), {"a.b.c": [(1, 2)]}, "durable")
+
+
+def jpeg(n, seed=1):
+    import random
+    rnd = random.Random(seed)
+    return b"\xff\xd8\xff\xe0" + bytes(rnd.randrange(256) for _ in range(n - 4))
+
+
+def multipart(fields, file_part, boundary="XyZzy-boundary"):
+    """fields: {name: text}; file_part: (name, bytes, content-type or None, filename or None)."""
+    out = b""
+    for k, v in fields.items():
+        out += (b"--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n"
+                b"Content-Type: text/plain\r\n\r\n%s\r\n" % (boundary.encode(), k.encode(), v.encode()))
+    if file_part:
+        name, data, ctype, filename = file_part
+        disp = b"form-data; name=\"%s\"" % name.encode()
+        if filename:
+            disp += b"; filename=\"%s\"" % filename.encode()
+        out += b"--%s\r\nContent-Disposition: %s\r\n" % (boundary.encode(), disp)
+        if ctype:
+            out += b"Content-Type: %s\r\n" % ctype.encode()
+        out += b"\r\n" + data + b"\r\n"
+    out += b"--%s--\r\n" % boundary.encode()
+    return out, {"Content-Type": "multipart/form-data; boundary=" + boundary}
+
+
+OCTET = {"Content-Type": "application/octet-stream"}
+BYTES = {"Accept": "application/octet-stream"}
+
+
+def test_assets_octet_stream_and_reads():
+    """AssetResourceIT.octetStreamOnDynamicEntity and .deleteConnectionToAsset:
+    binary data PUT on an entity as application/octet-stream, described by
+    file-metadata, read back by uuid and by name with Accept
+    application/octet-stream; Range (206), ETag/If-None-Match (304)."""
+    import hashlib
+    s = srv()
+    A = "/test-org/test-app"
+    st, doc = s.app("POST", "/foos", {"name": "assetname"})
+    fid = doc["entities"][0]["uuid"]
+    data = jpeg(7979)
+    st, doc, _, _ = s.request("PUT", A + "/foos/" + fid, raw=data, headers=OCTET)
+    eq(st, 200, "put data: %r" % doc)
+    fm = doc["entities"][0]["file-metadata"]
+    md5 = hashlib.md5(data).hexdigest()
+    eq((fm["content-type"], fm["content-length"], fm["checksum"], fm["etag"]),
+       ("image/jpeg", 7979, md5, md5), "file-metadata")
+    check(fm["last-modified"] > 1500000000000, "last-modified")
+    st, doc = s.app("GET", "/foos/" + fid)
+    eq(doc["entities"][0]["file-metadata"]["content-length"], 7979, "metadata in the entity")
+    for ident in (fid, "assetname", "AssetName"):
+        st, _, hdrs, body = s.request("GET", A + "/foos/" + ident, headers=BYTES)
+        eq((st, body == data, hdrs["content-type"], hdrs["etag"]),
+           (200, True, "image/jpeg", '"%s"' % md5), "bytes by %s" % ident)
+    st, _, hdrs, body = s.request("GET", A + "/foos/" + fid,
+                                  headers={"Accept": "application/octet-stream", "Range": "bytes=100-199"})
+    eq((st, body, hdrs["content-range"]), (206, data[100:200], "bytes 100-199/7979"), "range")
+    st, _, hdrs, body = s.request("GET", A + "/foos/" + fid, headers={**BYTES, "Range": "bytes=-10"})
+    eq((st, body, hdrs["content-range"]), (206, data[-10:], "bytes 7969-7978/7979"), "suffix range")
+    st, _, hdrs, body = s.request("GET", A + "/foos/" + fid, headers={**BYTES, "Range": "bytes=7000-"})
+    eq((st, body), (206, data[7000:]), "open range")
+    st, doc, hdrs, _ = s.request("GET", A + "/foos/" + fid, headers={**BYTES, "Range": "bytes=8000-"})
+    eq((st, hdrs.get("content-range")), (416, "bytes */7979"), "range past the end")
+    st, _, hdrs, body = s.request("GET", A + "/foos/" + fid, headers={**BYTES, "Range": "bytes=5-1"})
+    eq((st, len(body)), (200, 7979), "a malformed range is ignored")
+    st, _, hdrs, body = s.request("GET", A + "/foos/" + fid,
+                                  headers={**BYTES, "If-None-Match": '"%s"' % md5})
+    eq((st, body, hdrs["etag"]), (304, b"", '"%s"' % md5), "not modified")
+    st, _, _, body = s.request("GET", A + "/foos/" + fid, headers={**BYTES, "If-None-Match": '"x"'})
+    eq((st, len(body)), (200, 7979), "another etag")
+    # JSON cannot forge the metadata; an update keeps it
+    st, doc = s.app("PUT", "/foos/" + fid, {"file-metadata": {"content-length": 1}, "x": 1})
+    eq(doc["entities"][0]["file-metadata"]["content-length"], 7979, "not from a client")
+    # an entity without data
+    st, doc = s.app("POST", "/foos", {"name": "nodata"})
+    st, doc, _, _ = s.request("GET", A + "/foos/nodata", headers=BYTES)
+    eq((st, doc["error"]), (404, "service_resource_not_found"), "no data")
+    # deleting a connection to it leaves the data
+    st, doc = s.app("POST", "/imagegalleries", {"name": "gallery"})
+    gid = doc["entities"][0]["uuid"]
+    eq(s.app("POST", "/imagegalleries/%s/contains/%s" % (gid, fid))[0], 200, "connect")
+    eq(s.app("DELETE", "/imagegalleries/%s/contains/%s" % (gid, fid))[0], 200, "disconnect")
+    st, _, _, body = s.request("GET", A + "/foos/" + fid, headers=BYTES)
+    eq((st, body == data), (200, True), "data survives the connection")
+    # deleting the entity deletes its data: the same uuid again has none
+    eq(s.app("DELETE", "/foos/" + fid)[0], 200, "delete")
+    st, doc = s.app("PUT", "/foos/" + fid, {"name": "reborn"})
+    eq(st, 200, "same uuid again")
+    check("file-metadata" not in doc["entities"][0], "no metadata")
+    st, _, _, _ = s.request("GET", A + "/foos/" + fid, headers=BYTES)
+    eq(st, 404, "no data left behind")
+
+
+def test_assets_multipart_and_data_url():
+    """AssetResourceIT.multipartPutFormOnDynamicEntity, .verifyMetadataChanged,
+    .multipartPostFormOnDynamicEntity and .largeFile: form fields update the
+    entity, the file part replaces the data and its metadata; a POST of a
+    form creates the entity; bodies past --max-body are accepted up to the
+    asset limit.  Also /assets/{id}/data."""
+    import time
+    s = srv()
+    A = "/test-org/test-app"
+    st, doc = s.app("POST", "/foos", {"foo": "bar"})
+    fid = doc["entities"][0]["uuid"]
+    data = jpeg(7979, 2)
+    body, hdrs = multipart({"foo": "bar2"}, ("file", data, "multipart/form-data", None))
+    st, doc, _, _ = s.request("PUT", A + "/foos/" + fid, raw=body, headers=hdrs)
+    eq(st, 200, "multipart put: %r" % doc)
+    e = doc["entities"][0]
+    eq((e["foo"], e["file-metadata"]["content-type"], e["file-metadata"]["content-length"]),
+       ("bar2", "image/jpeg", 7979), "fields and metadata")
+    first = e["file-metadata"]["last-modified"]
+    time.sleep(0.01)
+    text = b"hello, asset\n" * 67 + b"ab"
+    body, hdrs = multipart({}, ("file", text, "text/plain", "test.txt"))
+    st, doc, _, _ = s.request("PUT", A + "/foos/" + fid, raw=body, headers=hdrs)
+    fm = doc["entities"][0]["file-metadata"]
+    eq((fm["content-type"], fm["content-length"]), ("text/plain", 873), "replaced")
+    check(fm["last-modified"] != first, "last-modified changed")
+    st, _, h, got = s.request("GET", A + "/foos/" + fid, headers=BYTES)
+    eq((got, h["content-type"]), (text, "text/plain"), "new bytes")
+    # POST of a form creates the entity; a body past --max-body (1 MiB)
+    big = jpeg(2 * 1024 * 1024 + 5, 3)
+    body, hdrs = multipart({"name": "bigone"}, ("upload", big, None, "big.jpg"))
+    st, doc, _, _ = s.request("POST", A + "/foos", raw=body, headers=hdrs)
+    eq(st, 200, "multipart post: %r" % (doc if st != 200 else ""))
+    e = doc["entities"][0]
+    eq((e["name"], e["file-metadata"]["content-length"]), ("bigone", len(big)), "created")
+    st, _, _, got = s.request("GET", A + "/foos/bigone", headers=BYTES)
+    check(got == big, "big data read back")
+    # /assets/{id}/data
+    st, doc = s.app("POST", "/assets", {"path": "docs/a.pdf"})
+    aid = doc["entities"][0]["uuid"]
+    pdf = b"%PDF-1.4\n" + bytes(range(256)) * 4
+    st, doc, _, _ = s.request("POST", A + "/assets/%s/data" % aid, raw=pdf, headers=OCTET)
+    eq((st, doc["entities"][0]["file-metadata"]["content-type"]), (200, "application/pdf"), "asset data")
+    st, _, h, got = s.request("GET", A + "/assets/%s/data" % aid)
+    eq((st, got, h["content-type"]), (200, pdf, "application/pdf"), "data url")
+    # bad forms change nothing
+    st, doc = s.app("POST", "/foos", {"name": "keep"})
+    for raw, why in ((multipart({"a.b": "x"}, ("file", data, None, None))[0], "dotted field"),
+                     (multipart({"name": "z"}, None)[0], "no file part"),
+                     (b"--XyZzy-boundary\r\nno headers", "malformed")):
+        st, doc, _, _ = s.request("PUT", A + "/foos/keep", raw=raw, headers=hdrs)
+        eq(st, 400, why)
+    st, doc = s.app("GET", "/foos/keep")
+    check("file-metadata" not in doc["entities"][0], "nothing stored by a refused upload")
+    body, hdrs = multipart({"email": "x@y.z"}, ("file", data, None, None))
+    st, doc, _, _ = s.request("POST", A + "/users", raw=body, headers=hdrs)
+    eq((st, doc["error"]), (400, "required_property_not_found"), "user without username")
+    st, doc = s.app("GET", "/users?ql=email%3D'x@y.z'")
+    eq(doc["entities"], [], "no entity from a refused upload")
+    st, doc, _, _ = s.request("PUT", A + "/foos/keep/likes", raw=data, headers=OCTET)
+    eq(st, 400, "data on a connection listing")
+
+
+def test_assets_size_limit_and_durability():
+    """AssetResourceIT.fileTooLargeShouldResultInError (as a 413 before any
+    byte is stored) and durability of data with its entity."""
+    with Server(args=["--max-asset", "100000"]) as s:
+        A = "/test-org/test-app"
+        st, doc = s.app("POST", "/foos", {"name": "f"})
+        st, doc, _, _ = s.request("PUT", A + "/foos/f", raw=jpeg(100001), headers=OCTET)
+        eq((st, doc["error"]), (413, "request_entity_too_large"), "past the limit")
+        st, doc = s.app("GET", "/foos/f")
+        check("file-metadata" not in doc["entities"][0], "nothing stored")
+        data = jpeg(100000)
+        st, doc, _, _ = s.request("PUT", A + "/foos/f", raw=data, headers=OCTET)
+        eq(st, 200, "at the limit")
+        s.stop()
+        s.start()
+        st, _, _, got = s.request("GET", A + "/foos/f", headers=BYTES)
+        eq((st, got == data), (200, True), "durable")
