@@ -16,6 +16,8 @@ typedef struct {
 static const upgrade_step steps[STORE_FORMAT] = {
 	[0] = { "record the format (the layout of a store that records none is format 1's)",
 	        NULL },
+	[1] = { "the counters and assets databases (created empty when the store opens)",
+	        NULL },
 };
 
 store_rc

@@ -63,9 +63,9 @@ def _serve_refused(data):
 def test_new_store_records_its_format():
     with _workdir("ugstore-fmt-") as work:
         data = _seeded_store(work)
-        eq(dict(map(tuple, Dump(data).db("meta"))).get(FORMAT_KEY), b"1", "format")
+        eq(dict(map(tuple, Dump(data).db("meta"))).get(FORMAT_KEY), b"2", "format")
         rc, out, _ = ugstore("upgrade", "--data", data)
-        eq(rc, 0, "upgrade at format 1")
+        eq(rc, 0, "upgrade at format 2")
         check("nothing to do" in out, out)
 
 
@@ -76,11 +76,12 @@ def test_upgrade_a_store_that_records_no_format():
         check("ugstore upgrade --data %s" % old in err, err)
         rc, out, _ = ugstore("upgrade", "--data", old, "--dry-run")
         eq(rc, 0, "dry run")
-        check("would upgrade format 0 -> 1" in out, out)
+        check("would upgrade format 0 -> 1" in out and "would upgrade format 1 -> 2" in out, out)
         check("ugstore upgrade" in _serve_refused(old), "a dry run changed nothing")
         rc, out, _ = ugstore("upgrade", "--data", old)
         eq(rc, 0, "upgrade")
-        check("upgrading format 0 -> 1" in out and "now at format 1" in out, out)
+        check("upgrading format 0 -> 1" in out and "upgrading format 1 -> 2" in out and
+              "now at format 2" in out, out)
         with Server(data=old) as s:
             st, doc = s.app("GET", "/users/ann")
             eq(st, 200, "ann after the upgrade")
@@ -88,11 +89,28 @@ def test_upgrade_a_store_that_records_no_format():
         check(rc == 0 and "nothing to do" in out, out)
 
 
+def test_upgrade_format_1_adds_counters_and_assets():
+    """Format 2 adds the counters and assets databases: a format 1 store
+    is refused until upgraded, then counts events and keeps binary data."""
+    with _workdir("ugstore-fmt-") as work:
+        old = _with_format(_seeded_store(work), b"1", work + "/v1")
+        check("older than this ugstore's (2)" in _serve_refused(old), "format 1 refused")
+        rc, out, _ = ugstore("upgrade", "--data", old)
+        check(rc == 0 and "upgrading format 1 -> 2" in out and "0 -> 1" not in out, out)
+        with Server(data=old) as s:
+            eq(s.app("POST", "/events", {"counters": {"c": 2}})[0], 200, "event")
+            st, doc = s.app("GET", "/counters?counter=c")
+            eq(doc["counters"][0]["values"][0]["value"], 2, "counted")
+            st, _, _, _ = s.request("PUT", "/test-org/test-app/users/ann", raw=b"bytes",
+                                    headers={"Content-Type": "application/octet-stream"})
+            eq(st, 200, "data on ann")
+
+
 def test_newer_format_is_refused():
     with _workdir("ugstore-fmt-") as work:
-        new = _with_format(_seeded_store(work), b"2", work + "/new")
+        new = _with_format(_seeded_store(work), b"3", work + "/new")
         err = _serve_refused(new)
-        check("holds format 2, newer" in err and "use a newer ugstore" in err, err)
+        check("holds format 3, newer" in err and "use a newer ugstore" in err, err)
         rc, _, err = ugstore("upgrade", "--data", new)
         check(rc == 1 and "newer" in err, err)
 
