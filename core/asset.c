@@ -12,6 +12,7 @@
 #include "core/mem.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 /* A media type as it may go out in a Content-Type header: printable ASCII
 ** without quotes or backslashes (no header injection), 1 to 127 bytes. */
@@ -76,4 +77,45 @@ store_asset_get(store_txn *t, const store_app *app, const store_id *id, uint64_t
 	*out = xmalloc(len ? len : 1);
 	memcpy(*out, (const char *)v + off, len);
 	return STORE_OK;
+}
+
+/* ---- export and import (export.c) ---------------------------------------- */
+
+json_t *
+asset_record(const void *key, size_t kn, const void *data, size_t n)
+{
+	char id[37];
+	store_id e;
+	if (kn != 32) return NULL;
+	memcpy(e.b, (const unsigned char *)key + 16, 16);
+	store_id_format(&e, id);
+	char *text = xmalloc(4 * (n / 3) + 8);
+	store_b64_encode(data, n, text);
+	json_t *rec = json_pack("{s:s, s:s, s:s}", "record", "asset", "entity", id, "data", text);
+	free(text);
+	return rec;
+}
+
+store_rc
+asset_import(store_txn *t, const store_app *app, const store_id *id, const char *b64,
+             int *changed)
+{
+	size_t tn = strlen(b64), n;
+	unsigned char *data = xmalloc(tn / 4 * 3 + 3);
+	keybuf k;
+	void *have;
+	size_t hn;
+	store_rc rc = STORE_INVALID;
+
+	*changed = 0;
+	if (!store_b64_decode(b64, tn, data, tn / 4 * 3 + 3, &n)) goto done;
+	key_entity(&k, app, id);
+	rc = kv_get(t, DBI_ASSETS, &k, &have, &hn);
+	if (rc == STORE_OK && hn == n && memcmp(have, data, n) == 0) goto done;
+	if (rc != STORE_OK && rc != STORE_NOTFOUND) goto done;
+	*changed = 1;
+	rc = kv_put(t, DBI_ASSETS, &k, data, n);
+done:
+	free(data);
+	return rc;
 }

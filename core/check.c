@@ -856,6 +856,40 @@ check_dict(checker *c, const MDB_val *k, const MDB_val *v)
 	owner_exists(c, "dicts", DBI_DICTS, a, k);
 }
 
+/* An entity's binary data: its entity exists (else the data is an orphan,
+** deleted by a repair) and describes it (file-metadata). */
+static void
+check_asset(checker *c, const MDB_val *k, const MDB_val *v)
+{
+	app_state *a = app_of(c, "assets", k);
+	char ids[37];
+	json_t *e = NULL;
+	store_id id;
+	if (!a) return;
+	if (k->mv_size != 32) {
+		c->unknown[DBI_ASSETS]++;
+		return;
+	}
+	if (!owner_exists(c, "assets", DBI_ASSETS, a, k)) return;
+	memcpy(id.b, (const unsigned char *)k->mv_data + 16, 16);
+	if (store_entity_get(c->t, &a->app, &id, &e) != STORE_OK) return;  /* the entity's fault */
+	json_t *len = json_object_get(json_object_get(e, "file-metadata"), "content-length");
+	if (!json_is_integer(len) || (uint64_t)json_integer_value(len) != v->mv_size)
+		fault(c, "assets", "the %zu bytes of %s are not what its file-metadata describes",
+		      v->mv_size, uuid_text(ids, id.b));
+	json_decref(e);
+}
+
+/* Counter names and buckets are well-formed (counter.c's own reader). */
+static void
+check_counter(checker *c, const MDB_val *k, const MDB_val *v)
+{
+	json_t *rec;
+	if (!app_of(c, "counters", k)) return;
+	if ((rec = counter_record(k->mv_data, k->mv_size, v->mv_data, v->mv_size))) json_decref(rec);
+	else c->unknown[DBI_COUNTERS]++;
+}
+
 static void
 check_meta(checker *c, const MDB_val *k, const MDB_val *v)
 {
@@ -892,6 +926,8 @@ static const struct {
 	{ DBI_SECRETS,  check_secret },
 	{ DBI_DICTS,    check_dict },
 	{ DBI_META,     check_meta },
+	{ DBI_ASSETS,   check_asset },
+	{ DBI_COUNTERS, check_counter },
 };
 
 #define NFAMILIES (sizeof families / sizeof *families)

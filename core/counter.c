@@ -240,3 +240,59 @@ store_counter_series(store_txn *t, const store_app *app, const char *name, int r
 	for (; pad && expect <= finish; expect += interval(res)) add_point(*out, expect, 0);
 	return STORE_OK;
 }
+
+/* ---- export and import (export.c) ---------------------------------------- */
+
+json_t *
+counter_record(const void *key, size_t kn, const void *val, size_t vn)
+{
+	const char *k = key, *name = k + 17, *z;
+	if (kn < 18) return NULL;
+	if (k[16] == TAG_NAME)
+		return json_pack("{s:s, s:s%}", "record", "counter", "name", name, kn - 17);
+	z = memchr(name, '\0', kn - 17);
+	if (k[16] != TAG_VALUE || !z || (size_t)(z + 1 - k) + 9 != kn || vn != 8 ||
+	    (unsigned char)z[1] >= NRES)
+		return NULL;
+	return json_pack("{s:s, s:s, s:s, s:I, s:I}", "record", "counter", "name", name,
+	                 "resolution", resolutions[(unsigned char)z[1]].name,
+	                 "time", (json_int_t)key_get_u64((const unsigned char *)z + 2),
+	                 "value", (json_int_t)key_get_u64(val));
+}
+
+store_rc
+counter_import(store_txn *t, const store_app *app, json_t *rec, int *changed)
+{
+	const char *name = json_string_value(json_object_get(rec, "name"));
+	const char *res_name = json_string_value(json_object_get(rec, "resolution"));
+	json_t *time = json_object_get(rec, "time"), *value = json_object_get(rec, "value");
+	size_t n = name ? strlen(name) : 0;
+	keybuf k;
+	void *have;
+	size_t hn;
+	int res;
+
+	*changed = 0;
+	if (n == 0 || n > STORE_COUNTER_NAME_MAX) return STORE_INVALID;
+	if (!res_name) {                              /* a name events gave */
+		key_init(&k);
+		key_id(&k, &app->uuid);
+		key_u8(&k, TAG_NAME);
+		key_put(&k, name, n);
+		store_rc rc = kv_get(t, DBI_COUNTERS, &k, NULL, NULL);
+		*changed = rc == STORE_NOTFOUND;
+		return *changed ? kv_put(t, DBI_COUNTERS, &k, "", 0) : rc;
+	}
+	if (!store_counter_resolution(res_name, &res) || !json_is_integer(time) ||
+	    json_integer_value(time) < 0 || !json_is_integer(value))
+		return STORE_INVALID;
+	unsigned char b[8];
+	uint64_t v = (uint64_t)json_integer_value(value);
+	for (int i = 7; i >= 0; i--, v >>= 8) b[i] = (unsigned char)v;
+	key_value(&k, app, name, res, json_integer_value(time));
+	store_rc rc = kv_get(t, DBI_COUNTERS, &k, &have, &hn);
+	if (rc == STORE_OK && hn == 8 && memcmp(have, b, 8) == 0) return STORE_OK;
+	if (rc != STORE_OK && rc != STORE_NOTFOUND) return rc;
+	*changed = 1;
+	return kv_put(t, DBI_COUNTERS, &k, b, 8);
+}

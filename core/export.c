@@ -9,6 +9,9 @@
 **    "target":U,"time":T}
 **   {"record":"dictionary","entity":U,"dictionary":D,"value":V}
 **   {"record":"credential","entity":U,"kind":K,"hash":"$y$..."}
+**   {"record":"asset","entity":U,"data":"base64url of the entity's binary data"}
+**   {"record":"counter","name":N}          (a counter name events gave)
+**   {"record":"counter","name":N,"resolution":R,"time":T,"value":V}  (a bucket)
 **
 ** T is the edge time (microseconds) that orders listings: an entity's in
 ** its root collection, an edge's own.  Edges are written from their
@@ -37,8 +40,8 @@ emit(exporter *x, json_t *rec)
 	char *line = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
 	if (!line) {
 		x->rc = STORE_NOMEM;
-	} else {
-		store_say(x->out, "%s", line);
+	} else if (x->out && x->out->say) {
+		x->out->say(x->out->ctx, line);    /* whole: store_say cuts lines at 1 KiB */
 	}
 	free(line);
 	json_decref(rec);
@@ -138,6 +141,21 @@ export_secret(exporter *x, const MDB_val *k, const MDB_val *v)
 	                  b + 32, k->mv_size - 32, "hash", (const char *)v->mv_data, v->mv_size));
 }
 
+static void
+export_asset(exporter *x, const MDB_val *k, const MDB_val *v)
+{
+	json_t *rec = asset_record(k->mv_data, k->mv_size, v->mv_data, v->mv_size);
+	if (rec) emit(x, rec);
+	else x->rc = STORE_CORRUPT;
+}
+
+static void
+export_counter(exporter *x, const MDB_val *k, const MDB_val *v)
+{
+	json_t *rec = counter_record(k->mv_data, k->mv_size, v->mv_data, v->mv_size);
+	if (rec) emit(x, rec);        /* else a kind of key this export does not know */
+}
+
 /* Entities of the application: the sum of its root collections' counts. */
 static uint64_t
 entity_total(store_txn *t, const store_app *app)
@@ -159,8 +177,10 @@ store_export(store *s, store_slice org_name, store_slice app_name, const store_s
 	store_app app;
 	json_t *rec = NULL;
 	exporter x = { .out = out, .progress = progress, .app = &app };
-	static record_fn *const parts[] = { export_entity, export_edge, export_dict, export_secret };
-	static const int dbis[] = { DBI_ENTITIES, DBI_EDGES, DBI_DICTS, DBI_SECRETS };
+	static record_fn *const parts[] = { export_entity, export_edge, export_dict, export_secret,
+	                                    export_asset, export_counter };
+	static const int dbis[] = { DBI_ENTITIES, DBI_EDGES, DBI_DICTS, DBI_SECRETS, DBI_ASSETS,
+	                            DBI_COUNTERS };
 
 	store_rc rc = store_txn_begin(s, STORE_TXN_READ, &x.t);
 	if (rc) return store_fail(err, rc, "cannot read the store: %s", store_strerror(rc));
@@ -258,6 +278,19 @@ store_import_record(store_txn *t, store_import_state *st, json_t *rec, store_err
 			rc = dict ? dict_import(t, &st->app, &id, a, b, &changed)
 			          : secret_import(t, &st->app, &id, a, b, &changed);
 		if (rc == STORE_INVALID) store_fail(err, rc, "a malformed %s record", kind);
+	} else if (strcmp(kind, "asset") == 0) {
+		const char *data = json_string_value(json_object_get(rec, "data"));
+		json_t *e = NULL;
+		if (!data || !rec_id(rec, "entity", &id))
+			return store_fail(err, STORE_INVALID, "a malformed asset record");
+		if ((rc = store_entity_get(t, &st->app, &id, &e)) == STORE_NOTFOUND)
+			return store_fail(err, STORE_INVALID, "an asset of an entity the file does not hold");
+		json_decref(e);
+		if (rc == STORE_OK) rc = asset_import(t, &st->app, &id, data, &changed);
+		if (rc == STORE_INVALID) store_fail(err, rc, "a malformed asset record");
+	} else if (strcmp(kind, "counter") == 0) {
+		rc = counter_import(t, &st->app, rec, &changed);
+		if (rc == STORE_INVALID) store_fail(err, rc, "a malformed counter record");
 	} else {
 		return store_fail(err, STORE_INVALID, "an unknown record \"%.40s\"", kind);
 	}

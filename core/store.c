@@ -514,6 +514,61 @@ store_id_is_nil(const store_id *id)
 	return 1;
 }
 
+/* ---- base64url without padding (RFC 4648, section 5) ---------------------- */
+
+static const char b64[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+int
+store_b64_digit(int c)
+{
+	const char *p = c ? strchr(b64, c) : NULL;
+	return p ? (int)(p - b64) : -1;
+}
+
+size_t
+store_b64_encode(const void *data, size_t n, char *out)
+{
+	const unsigned char *raw = data;
+	size_t o = 0;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)raw[i] << 16;
+		if (i + 1 < n) v |= (unsigned)raw[i + 1] << 8;
+		if (i + 2 < n) v |= raw[i + 2];
+		out[o++] = b64[(v >> 18) & 63];
+		out[o++] = b64[(v >> 12) & 63];
+		if (i + 1 < n) out[o++] = b64[(v >> 6) & 63];
+		if (i + 2 < n) out[o++] = b64[v & 63];
+	}
+	out[o] = '\0';
+	return o;
+}
+
+int
+store_b64_decode(const char *text, size_t n, void *out, size_t cap, size_t *out_n)
+{
+	unsigned char *raw = out;
+	size_t o = 0;
+	unsigned acc = 0;
+	int bits = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int v = store_b64_digit((unsigned char)text[i]);
+		if (v < 0) return 0;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o == cap) return 0;
+			raw[o++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	if (acc != 0 || bits >= 6) return 0;     /* stray bits, or a lone last digit */
+	*out_n = o;
+	return 1;
+}
+
 int64_t
 store_now_ms(void)
 {

@@ -91,6 +91,16 @@ void store_id_format(const store_id *id, char buf[37]);
 /* A new version-1 (time) UUID. */
 void store_id_new(store_id *out);
 int  store_id_is_nil(const store_id *id);
+/* base64url without padding (RFC 4648, section 5): the one codec of
+** cursors and of binary data in exports.  store_b64_encode writes
+** 4 * ceil(n / 3) + 1 bytes at most into out (NUL-terminated) and returns
+** the text's length; store_b64_decode fills out (at most cap bytes) and
+** *out_n, 0 when text is not canonical base64url or does not fit;
+** store_b64_digit is one character's value, -1 for none. */
+size_t store_b64_encode(const void *data, size_t n, char *out);
+int    store_b64_decode(const char *text, size_t n, void *out, size_t cap, size_t *out_n);
+int    store_b64_digit(int c);
+
 /* Milliseconds since the epoch. */
 int64_t store_now_ms(void);
 

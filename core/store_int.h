@@ -130,6 +130,13 @@ store_rc dict_import(store_txn *t, const store_app *app, const store_id *id, con
                      const char *value, int *changed);
 store_rc secret_import(store_txn *t, const store_app *app, const store_id *id,
                        const char *kind, const char *hash, int *changed);
+/* Binary data and counters as export records (new; NULL for a key of a
+** kind not known here), and back. */
+json_t  *asset_record(const void *key, size_t kn, const void *data, size_t n);
+store_rc asset_import(store_txn *t, const store_app *app, const store_id *id,
+                      const char *b64, int *changed);
+json_t  *counter_record(const void *key, size_t kn, const void *val, size_t vn);
+store_rc counter_import(store_txn *t, const store_app *app, json_t *rec, int *changed);
 /* The credentials a user's body may carry, kept as hashes (secret.c). */
 #define SECRET_KINDS 2
 extern const char *const secret_kinds[SECRET_KINDS];     /* password, pin */

@@ -18,58 +18,24 @@
 
 #include <string.h>
 
-static const char b64[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static int
-b64val(int c)
-{
-	const char *p = c ? strchr(b64, c) : NULL;
-	return p ? (int)(p - b64) : -1;
-}
-
 void
 query_cursor_encode_raw(int kind, const void *data, size_t n, char out[QUERY_CURSOR_MAX])
 {
 	unsigned char raw[QUERY_CURSOR_RAW_MAX + 1];
-	size_t o = 0;
 	if (n > QUERY_CURSOR_RAW_MAX) n = QUERY_CURSOR_RAW_MAX;
 	raw[0] = (unsigned char)kind;
 	memcpy(raw + 1, data, n);
-	n++;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)raw[i] << 16;
-		if (i + 1 < n) v |= (unsigned)raw[i + 1] << 8;
-		if (i + 2 < n) v |= raw[i + 2];
-		out[o++] = b64[(v >> 18) & 63];
-		out[o++] = b64[(v >> 12) & 63];
-		if (i + 1 < n) out[o++] = b64[(v >> 6) & 63];
-		if (i + 2 < n) out[o++] = b64[v & 63];
-	}
-	out[o] = '\0';
+	store_b64_encode(raw, n + 1, out);
 }
 
 size_t
 query_cursor_decode_raw(const char *text, size_t n, int kind, void *data, size_t cap)
 {
 	unsigned char raw[QUERY_CURSOR_RAW_MAX + 1];
-	size_t o = 0;
-	unsigned acc = 0;
-	int bits = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		int v = b64val((unsigned char)text[i]);
-		if (v < 0) return 0;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o == sizeof raw) return 0;
-			raw[o++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	if (acc != 0 || o < 2 || raw[0] != kind || o - 1 > cap) return 0;
+	size_t o;
+	if (!store_b64_decode(text, n, raw, sizeof raw, &o) || o < 2 || raw[0] != kind ||
+	    o - 1 > cap)
+		return 0;
 	memcpy(data, raw + 1, o - 1);
 	return o - 1;
 }
@@ -77,7 +43,8 @@ query_cursor_decode_raw(const char *text, size_t n, int kind, void *data, size_t
 int
 query_cursor_kind(const char *text)
 {
-	int a = b64val((unsigned char)text[0]), b = a < 0 ? -1 : b64val((unsigned char)text[1]);
+	int a = store_b64_digit((unsigned char)text[0]);
+	int b = a < 0 ? -1 : store_b64_digit((unsigned char)text[1]);
 	return a < 0 || b < 0 ? 0 : (a << 2) | (b >> 4);
 }
 

@@ -320,6 +320,11 @@ def _orphan_secret(d, ids):
     return ["secrets: an entry of 42424242-4242-4242-4242-424242424242, which does not exist"]
 
 
+def _orphan_asset(d, ids):
+    d.db("assets").append([_b(ids["app"]) + b"\x42" * 16, b"no entity holds these bytes"])
+    return ["assets: an entry of 42424242-4242-4242-4242-424242424242, which does not exist"]
+
+
 def _drop_entity(d, ids):
     ents = d.db("entities")
     ents[:] = [kv for kv in ents if kv[0] != _b(ids["app"]) + _b(ids["bob"])]
@@ -351,7 +356,8 @@ def _drop_org_name(d, ids):
 
 
 CASES = [_drop_org_name, _drop_index_word, _change_index_value, _drop_edge_end, _change_count,
-         _dangling_unique, _unclaimed_unique, _orphan_secret, _drop_entity, _drop_root_edge]
+         _dangling_unique, _unclaimed_unique, _orphan_secret, _orphan_asset, _drop_entity,
+         _drop_root_edge]
 
 
 def test_check_names_each_fault_and_repair_mends_it():
@@ -414,7 +420,8 @@ def test_check_leaves_what_it_cannot_derive_and_unknown_families():
 
 # ---- export and import -------------------------------------------------------
 
-APP_DBS = ("entities", "unique", "edges", "edge_at", "counts", "index", "secrets", "dicts")
+APP_DBS = ("entities", "unique", "edges", "edge_at", "counts", "index", "secrets", "dicts",
+           "assets", "counters")
 
 
 def _app_keys(data, app):
@@ -441,6 +448,13 @@ def test_export_import_round_trip_is_exact_and_idempotent():
             eq(s.app("POST", "/restaurants", body)[0], 200, "restaurant")
         eq(s.app("POST", "/users/ann/likes/restaurants/pizza")[0], 200, "like")
         eq(s.app("PUT", "", {"motto": "exported"})[0], 200, "app property")
+        photo = b"\xff\xd8\xff" + bytes(range(256)) * 3 + b"\x00\x01"
+        for name, data in (("pizza", photo), ("sushi", b"gone with its entity")):
+            st, _, _, _ = s.request("PUT", "/test-org/test-app/restaurants/" + name, raw=data,
+                                    headers={"Content-Type": "application/octet-stream"})
+            eq(st, 200, "binary data")
+        eq(s.app("POST", "/events", {"timestamp": 1700000000000,
+                                     "counters": {"visits.web": 3, "visits.app": -1}})[0], 200, "event")
         eq(s.app("DELETE", "/restaurants/sushi")[0], 200, "a deleted entity leaves nothing")
         rc, out, err = ugstore("export", "--data", s.data, "--app", "test-org/test-app",
                                "--to", work + "/a.ndjson")
@@ -449,7 +463,9 @@ def test_export_import_round_trip_is_exact_and_idempotent():
         eq(recs[0]["record"], "application", "first record")
         eq(recs[0]["application"]["motto"], "exported", "app property exported")
         kinds = {r["record"] for r in recs}
-        eq(kinds, {"application", "entity", "edge", "dictionary", "credential"}, "record kinds")
+        eq(kinds, {"application", "entity", "edge", "dictionary", "credential", "asset", "counter"},
+           "record kinds")
+        eq(len([r for r in recs if r["record"] == "asset"]), 1, "the deleted entity's data is gone")
         cred = [r for r in recs if r["record"] == "credential"][0]
         check(cred["hash"].startswith("$y$") and cred["entity"] == ids["bob"], repr(cred))
 
@@ -478,6 +494,12 @@ def test_export_import_round_trip_is_exact_and_idempotent():
                ["bob", "pizza"], "ann's likes")
             st, doc = b.app("GET", "/restaurants?ql=location%20within%2010%20of%2048.1,11.5")
             eq([e["name"] for e in doc["entities"]], ["pizza"], "geo index in the copy")
+            st, _, _, got = b.request("GET", "/test-org/test-app/restaurants/pizza",
+                                      headers={"Accept": "application/octet-stream"})
+            eq((st, got), (200, photo), "binary data in the copy")
+            st, doc = b.app("GET", "/counters?counter=visits&resolution=day")
+            eq(doc["counters"][0]["values"], [{"timestamp": 1700000000000 // 86400000 * 86400000,
+                                               "value": 2}], "counters in the copy")
 
 
 def test_import_refuses_what_it_cannot_take():
