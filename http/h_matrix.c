@@ -190,7 +190,7 @@ reply_page(http_req *r, const id_set *set, const char *type, const ql_query *fil
 			return;
 		}
 		const char *t = json_string_value(json_object_get(e, "type"));
-		int match = !type[0] || (t && strcmp(t, type) == 0) ?
+		int match = t && (!type[0] || strcmp(t, type) == 0) ?
 		            query_eval(filter->where, e, http_progress(r)) : 0;
 		if (match < 0) {
 			json_decref(e);
@@ -199,7 +199,9 @@ reply_page(http_req *r, const id_set *set, const char *type, const ql_query *fil
 			return;
 		}
 		if (match && seen++ >= skip) {
-			http_add_entity(r, env, e, r->w.path);
+			char coll[STORE_NAME_MAX + 1];    /* reached from several owners: its own path */
+			store_collection_of(t, coll);
+			http_add_entity(r, env, e, http_sprintf(r, "/%s", coll));
 			have++;
 		}
 		json_decref(e);

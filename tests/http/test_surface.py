@@ -107,6 +107,7 @@ def test_matrix_query_lists_the_union_of_a_relation():
     eq(st, 200, "matrix listing: %r" % doc)
     eq([e["name"] for e in doc["entities"]], ["Old Major", "tag", "Squeaky Bean"], "union")
     eq(doc["count"], 3, "count")
+    eq(doc["entities"][0]["metadata"]["path"], "/mxrestaurants/" + rest["Old Major"], "own path")
     # the matrix limit bounds the users: the newest Smith (29, odd) alone
     st, doc = s.app("GET", "/users;ql=%s;limit=1/likes" % ql)
     eq([e["name"] for e in doc["entities"]], ["tag", "Squeaky Bean"], "one user")
