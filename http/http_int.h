@@ -205,6 +205,10 @@ const char *http_param_get(const http_req *r, const char *name);
 int         http_params_or_reply(http_req *r);
 /* The page size: `limit` as checked, or HTTP_DEFAULT_LIMIT. */
 size_t      http_limit(const http_req *r);
+/* 1 when a parameter of this name carries a credential (never echoed). */
+int         http_param_secret(const char *name);
+/* Cuts s to max bytes (whole UTF-8 sequences) and blanks control bytes. */
+void        http_text_clean(char *s, size_t max);
 void        http_finish(http_req *r, int64_t now_ms);
 char       *http_sprintf(http_req *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

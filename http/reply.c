@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-/* Keys never echoed in `params` (spec 2.1). */
+/* Keys never echoed in `params` (spec 2.1) nor shown in the access log. */
 static const char *const secret_params[] = {
 	"client_id", "client_secret", "password", "username", "access_token",
 	"client_credentials", "fb_access_token", "fq_access_token",
@@ -36,8 +36,8 @@ http_sprintf(http_req *r, const char *fmt, ...)
 
 /* Cuts s to at most max bytes without splitting a UTF-8 sequence, and
 ** replaces control characters (so a message is one clean line). */
-static void
-clean_text(char *s, size_t max)
+void
+http_text_clean(char *s, size_t max)
 {
 	size_t n = strlen(s);
 	if (n > max) {
@@ -46,7 +46,15 @@ clean_text(char *s, size_t max)
 		s[n] = '\0';
 	}
 	for (char *p = s; *p; p++)
-		if ((unsigned char)*p < 0x20) *p = ' ';
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = ' ';
+}
+
+int
+http_param_secret(const char *name)
+{
+	for (size_t j = 0; j < sizeof secret_params / sizeof *secret_params; j++)
+		if (strcasecmp(name, secret_params[j]) == 0) return 1;
+	return 0;
 }
 
 void
@@ -58,7 +66,7 @@ http_error(http_req *r, unsigned status, const char *code, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	utf8_repair(msg);
-	clean_text(msg, sizeof msg - 1);
+	http_text_clean(msg, sizeof msg - 1);
 
 	json_decref(r->resp);
 	r->resp = json_pack("{s:s, s:s, s:I, s:I}", "error", code,
@@ -183,10 +191,7 @@ params_json(const http_req *r)
 {
 	json_t *p = json_object();
 	for (size_t i = 0; i < r->nparams; i++) {
-		int secret = 0;
-		for (size_t j = 0; j < sizeof secret_params / sizeof *secret_params; j++)
-			if (strcasecmp(r->params[i].name, secret_params[j]) == 0) secret = 1;
-		if (secret) continue;
+		if (http_param_secret(r->params[i].name)) continue;
 		json_t *list = json_object_get(p, r->params[i].name);
 		if (!list) {
 			list = json_array();

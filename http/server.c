@@ -9,12 +9,18 @@
 ** binary data: multipart/form-data or application/octet-stream): a declared
 ** Content-Length over it is refused before any of it is read; a chunked
 ** body that grows over it is discarded and refused at the end.
+**
+** The server's log is stderr, one line per event: the access log and
+** libmicrohttpd's own messages (its external logger), both silenced by
+** --quiet.  A line never carries a credential (secret query parameters are
+** masked, no header is logged) nor a control byte from the request.
 */
 #include "http/http_int.h"
 #include "query/query.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +220,84 @@ real_digits(json_t *v, int have)
 	}
 }
 
+/* Writes one log line: prefix and message, cut to a bounded length, with
+** control bytes blanked and bad UTF-8 repaired, so that nothing echoed
+** from a request can forge a line.  Nothing with --quiet. */
+static void
+log_vline(const http_server *srv, const char *prefix, const char *fmt, va_list ap)
+{
+	char line[1024];
+	size_t n;
+	if (srv->cfg.quiet) return;
+	n = (size_t)snprintf(line, sizeof line, "%s", prefix);
+	vsnprintf(line + n, sizeof line - n, fmt, ap);
+	utf8_repair(line);
+	http_text_clean(line, sizeof line - 1);
+	n = strlen(line);
+	while (n > 0 && line[n - 1] == ' ') line[--n] = '\0';
+	fprintf(stderr, "%s\n", line);
+}
+
+static void
+log_line(const http_server *srv, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void
+log_line(const http_server *srv, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_vline(srv, "", fmt, ap);
+	va_end(ap);
+}
+
+/* libmicrohttpd's messages (MHD_OPTION_EXTERNAL_LOGGER): the library's
+** format strings carry at most the decoded path, never a header value. */
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	log_vline(cls, "ugstore: libmicrohttpd: ", fmt, ap);
+}
+
+/* Copies s[0..n) to o with control bytes and spaces as %XX (so the
+** target stays one field of the line); returns the end of the copy. */
+static char *
+put_printable(char *o, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= 0x20 || c == 0x7f) o += sprintf(o, "%%%02X", c);
+		else *o++ = (char)c;
+	}
+	return o;
+}
+
+/* The request target as the access log shows it: printable, and the
+** values of secret parameters (password, access_token, ...) are "***". */
+static const char *
+log_target(http_req *r)
+{
+	const char *u = r->raw_uri, *q = strchr(u, '?');
+	/* 3 bytes per escaped byte; a masked value adds at most 4 per parameter */
+	char *out = arena_alloc(r->a, 5 * strlen(u) + 1), *o = out;
+	o = put_printable(o, u, q ? (size_t)(q - u) : strlen(u));
+	for (const char *p = q; p && *p;) {
+		const char *s = ++p, *eq;              /* past '?' or '&' */
+		*o++ = p[-1];
+		while (*p && *p != '&') p++;
+		eq = memchr(s, '=', (size_t)(p - s));
+		size_t klen = (size_t)((eq ? eq : p) - s);
+		const char *k = decode(r->a, s, klen, NULL, 1);
+		if (k && http_param_secret(k)) {
+			o = put_printable(o, s, klen);
+			o += sprintf(o, "=***");
+		} else {
+			o = put_printable(o, s, (size_t)(p - s));
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 /* r->resp as JSON text. */
 static struct MHD_Response *
 json_response(http_req *r, int64_t now_ms)
@@ -273,7 +357,7 @@ send_reply(http_req *r)
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		double ms = (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 +
 		            (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;
-		fprintf(stderr, "%s %.200s %u %.1fms\n", r->action, r->raw_uri, r->status, ms);
+		log_line(r->srv, "%s %.200s %u %.1fms", r->action, log_target(r), r->status, ms);
 	}
 	return ret;
 }
@@ -411,6 +495,7 @@ start_daemon(http_server *srv, struct sockaddr_in *addr)
 		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
 		MHD_USE_ERROR_LOG,
 		ntohs(addr->sin_port), NULL, NULL, on_request, srv,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,   /* first, or MHD warns */
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)addr,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,

@@ -11,8 +11,10 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 BIN = os.environ.get("UGSTORE_BIN", "./ugstore")
@@ -33,8 +35,9 @@ def _stop_leftovers():
 class Server:
     """A ugstore process on 127.0.0.1 with its own data directory."""
 
-    def __init__(self, data=None, args=(), bootstrap="test-org/test-app"):
+    def __init__(self, data=None, args=(), bootstrap="test-org/test-app", quiet=True):
         self.own_data = data is None
+        self.quiet = quiet
         self.data = data or tempfile.mkdtemp(prefix="ugstore-test-")
         self.args = list(args)
         self.bootstrap = bootstrap
@@ -43,8 +46,10 @@ class Server:
         self.start()
 
     def start(self):
-        cmd = [BIN, "serve", "--port", "0", "--data", self.data, "--quiet",
+        cmd = [BIN, "serve", "--port", "0", "--data", self.data,
                "--superuser", "%s:%s" % SUPERUSER] + self.args
+        if self.quiet:
+            cmd.append("--quiet")
         if self.bootstrap:
             cmd += ["--bootstrap", self.bootstrap]
         self.log = tempfile.TemporaryFile(mode="w+")
@@ -134,6 +139,36 @@ class Server:
         except ValueError:
             doc = None
         return resp.status, doc, {k.lower(): v for k, v in resp.getheaders()}, payload
+
+    def raw(self, data, timeout=30):
+        """Sends the bytes as they are on a new connection and reads the
+        first response.  The bytes go from a thread, so a server that
+        answers before reading them all (and closes) is still heard.
+        Returns (status, headers-dict, body), status None when the server
+        closed the connection without answering."""
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+
+        def push():
+            try:
+                sock.sendall(data)
+            except OSError:
+                pass
+        sender = threading.Thread(target=push)
+        sender.start()
+        resp = http.client.HTTPResponse(sock)
+        try:
+            resp.begin()
+            body = resp.read()
+            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, body
+        except (http.client.RemoteDisconnected, ConnectionResetError):
+            return None, {}, b""
+        finally:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)   # unblocks an unread sender
+            except OSError:
+                pass
+            sender.join()
+            sock.close()
 
     # Shorthands for the bootstrapped application.
     def app(self, method, path, body=None, **kw):
