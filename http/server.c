@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -362,6 +363,60 @@ send_reply(http_req *r)
 	return ret;
 }
 
+typedef struct {
+	unsigned    n_length, n_encoding;
+	const char *length, *encoding;
+} framing;
+
+static enum MHD_Result
+count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	framing *f = cls;
+	(void)kind;
+	if (strcasecmp(key, "Content-Length") == 0) {
+		f->n_length++;
+		f->length = value;
+	} else if (strcasecmp(key, "Transfer-Encoding") == 0) {
+		f->n_encoding++;
+		f->encoding = value;
+	}
+	return MHD_YES;
+}
+
+/* How the body is framed, checked before any of it is read.  libmicrohttpd
+** has already refused a Content-Length that is not a number; it takes the
+** first of several Content-Length headers, reads a body of any transfer
+** coding but chunked until the client closes, and lets Transfer-Encoding
+** win over Content-Length.  Those are refused here (a proxy in front may
+** frame the same bytes differently), as is a declared length over
+** r->body_max.  The body stays unread, so the connection closes after the
+** reply.  Returns 0, or the status with r->resp set. */
+static unsigned
+check_framing(http_req *r)
+{
+	framing f = { 0 };
+	uint64_t len;
+	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_framing, &f);
+	if (f.n_length > 1 || (f.n_length && f.n_encoding)) {
+		http_error(r, 400, "illegal_argument", "the request has %s",
+		           f.n_encoding ? "both Content-Length and Transfer-Encoding"
+		                        : "several Content-Length headers");
+		return 400;
+	}
+	if (f.n_encoding && (f.n_encoding > 1 || strcasecmp(f.encoding, "chunked") != 0)) {
+		http_error(r, 501, "not_implemented",
+		           "the only transfer coding accepted is chunked");
+		return 501;
+	}
+	/* MHD answers a malformed Content-Length itself */
+	if (f.length && http_parse_uint(f.length, UINT64_MAX, &len) && len > r->body_max) {
+		http_error(r, 413, "request_entity_too_large",
+		           "the request body exceeds %zu bytes", r->body_max);
+		return 413;
+	}
+	return 0;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
            const char *method, const char *version, const char *upload_data,
@@ -372,22 +427,14 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 
 	if (!r) return MHD_NO;     /* the URI callback always sets it */
 	if (!r->started) {
-		const char *cl;
-		uint64_t len;
 		r->started = 1;
 		r->conn = conn;
 		r->method = method_bit(method);
 		r->action = action_of(r->method);
-		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 		r->asset_body = http_is_asset_type(
 			MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"));
 		r->body_max = r->asset_body ? r->srv->cfg.max_asset : r->srv->cfg.max_body;
-		/* MHD answers a malformed Content-Length itself */
-		if (cl && http_parse_uint(cl, UINT64_MAX, &len) && len > r->body_max) {
-			http_error(r, 413, "request_entity_too_large",
-			           "the request body exceeds %zu bytes", r->body_max);
-			return send_reply(r);
-		}
+		if (check_framing(r)) return send_reply(r);
 		if (r->raw_nul) {
 			http_error(r, 400, "illegal_argument", "the request target holds a NUL byte");
 			return send_reply(r);
