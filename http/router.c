@@ -211,32 +211,68 @@ h_resource(http_req *r)
 	           "%s is not supported on %s (allowed: %s)", r->action, r->w.path, list);
 }
 
-/* The superuser check of management routes (HTTP Basic). */
+/* Decodes standard base64 (with its padding) of s[0..n) into out, which
+** holds n / 4 * 3 bytes; returns the length, or -1 unless every byte is of
+** the alphabet and the padding is exact. */
+static long
+base64_decode(const char *s, size_t n, unsigned char *out)
+{
+	static const char digits[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0, pad = 0;
+	if (n % 4) return -1;
+	while (pad < 2 && n > pad && s[n - 1 - pad] == '=') pad++;
+	for (size_t i = 0; i < n - pad; i += 4) {
+		unsigned long v = 0;
+		for (size_t j = 0; j < 4; j++) {
+			const char *d = i + j < n - pad && s[i + j] ? strchr(digits, s[i + j]) : digits;
+			if (!d) return -1;
+			v = v << 6 | (unsigned long)(d - digits);
+		}
+		out[o++] = (unsigned char)(v >> 16);
+		out[o++] = (unsigned char)(v >> 8);
+		out[o++] = (unsigned char)v;
+	}
+	return (long)(o - pad);
+}
+
+/* a == b in a time that does not depend on where they differ. */
+static int
+same_secret(const unsigned char *a, size_t an, const char *b, size_t bn)
+{
+	unsigned char diff = an != bn;
+	for (size_t i = 0; i < an && i < bn; i++) diff |= (unsigned char)(a[i] ^ (unsigned char)b[i]);
+	return diff == 0;
+}
+
+/* The superuser check of management routes: HTTP Basic credentials, read
+** strictly (exact base64, the name up to the first ':', the password to
+** the end, no NUL anywhere) and compared whole. */
 static int
 superuser_ok(http_req *r)
 {
-	const char *su = r->srv->cfg.superuser;
-	char *pass = NULL, *user;
-	int ok = 0;
+	const char *su = r->srv->cfg.superuser, *h, *colon = su ? strchr(su, ':') : NULL;
+	unsigned char *cred = NULL, *sep;
+	long n = -1;
 
-	if (!su) {
+	if (!colon) {
 		http_error(r, 401, "unauthorized",
 		           "management requires a superuser and none is configured");
 		return 0;
 	}
-	user = MHD_basic_auth_get_username_password(r->conn, &pass);
-	if (user && pass) {
-		const char *colon = strchr(su, ':');
-		size_t ulen = colon ? (size_t)(colon - su) : strlen(su);
-		ok = strlen(user) == ulen && strncmp(user, su, ulen) == 0 &&
-		     colon && strcmp(pass, colon + 1) == 0;
+	h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
+	if (h && strncmp(h, "Basic ", 6) == 0) {
+		cred = arena_alloc(r->a, strlen(h + 6) / 4 * 3 + 1);
+		n = base64_decode(h + 6, strlen(h + 6), cred);
 	}
-	MHD_free(user);
-	MHD_free(pass);
-	if (!ok)
+	if (n < 0 || memchr(cred, '\0', (size_t)n) || !(sep = memchr(cred, ':', (size_t)n)) ||
+	    !same_secret(cred, (size_t)(sep - cred), su, (size_t)(colon - su)) ||
+	    !same_secret(sep + 1, (size_t)(cred + n - sep - 1), colon + 1, strlen(colon + 1))) {
 		http_error(r, 401, "unauthorized",
 		           "Subject does not have permission to access this resource");
-	return ok;
+		return 0;
+	}
+	return 1;
 }
 
 /* Resolves /{org}/{app}, /{orgUUID}/{appUUID}, /{appUUID},
