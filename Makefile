@@ -71,25 +71,35 @@ bench: deps $(BIN)
 	@sh tests/bench/query.sh ./$(BIN)
 	@sh tests/bench/slow.sh ./$(BIN)
 
-# libFuzzer over the ql parser (needs clang): the seeds are the queries of
-# tests/query/*.txt; new inputs accumulate in build/fuzz/corpus.
+# libFuzzer (needs clang): `ql` over the ql parser, `http` over whole
+# requests and `json` over request bodies, the last two against a real
+# server and store in the fuzzing process (tests/fuzz/fuzz_server.h).  Each
+# target runs FUZZ_SECONDS; tests/fuzz/run.sh writes the seeds, and new
+# inputs accumulate in build/fuzz/<target>/corpus.
 FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= ql http json
 FUZZ_DIR     := build/fuzz
-FUZZ_SRC     := tests/fuzz/fuzz_ql.c query/lex.c query/parse.c query/print.c core/mem.c
+FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+                -fno-sanitize-recover=undefined
+FUZZ_QL_SRC  := query/lex.c query/parse.c query/print.c core/mem.c
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_ql: tests/fuzz/fuzz_ql.c $(FUZZ_QL_SRC)
+	clang $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lm
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_server.h $(FUZZ_LIB_OBJ)
+	clang $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(LDLIBS)
 
 fuzz:
 	@sh tests/deps.sh clang
-	@mkdir -p $(FUZZ_DIR)/corpus
-	clang $(CPPFLAGS) $(WARN) -g -O1 -fno-omit-frame-pointer \
-	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	  -o $(FUZZ_DIR)/fuzz_ql $(FUZZ_SRC) -lm
-	@awk '/^#/ || /^%%MODE/ || index($$0, " \xe2\x87\x92 ") == 0 { next } \
-	  { sub(/^%%(ESC|GEN) /, ""); n++; f = sprintf("$(FUZZ_DIR)/corpus/seed-%04d", n); \
-	    printf "%s", substr($$0, 1, index($$0, " \xe2\x87\x92 ") - 1) > f; close(f) }' tests/query/*.txt
-	$(FUZZ_DIR)/fuzz_ql -max_total_time=$(FUZZ_SECONDS) -max_len=4200 \
-	  -dict=tests/fuzz/ql.dict -print_final_stats=1 $(FUZZ_DIR)/corpus
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+	@for t in $(FUZZ_TARGETS); do sh tests/fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
 
 clean:
 	rm -rf build ugstore
 
--include $(DEPS) $(UNIT_BIN:=.d)
+-include $(DEPS) $(UNIT_BIN:=.d) $(wildcard $(FUZZ_DIR)/obj/*/*.d)

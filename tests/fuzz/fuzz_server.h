@@ -1,0 +1,224 @@
+/*
+** fuzz_server.h: what the HTTP-level fuzz targets share.  One real server
+** runs in the fuzzing process (http_server_start, one worker, the writer
+** thread) on a fresh store in a temporary directory, with the
+** organization org1, its application app1 and the superuser
+** fuzz:fuzz-secret.  An input is sent as it is on a new loopback connection,
+** followed by a request that closes the connection, so the exchange ends
+** without a timeout however the input left the parser; then the replies
+** are checked:
+**   - each starts with an HTTP/1.x status line;
+**   - no status is 500 (an internal error is a bug under any input);
+**   - a JSON reply (every reply ugstore makes) parses, and an error
+**     status carries a string `error` and `error_description`;
+**   - the server stays up: a connection it leaves silent (see
+**     fz_exchange) is followed by a /status that must answer within
+**     FUZZ_REPLY_MS.
+** Replies libmicrohttpd makes itself (HTML, see docs/security.md) are
+** only checked for their status line.
+*/
+#ifndef UG_FUZZ_SERVER_H
+#define UG_FUZZ_SERVER_H
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/store.h"
+#include "http/http.h"
+
+#define FUZZ_REPLY_MS 10000
+#define REQUIRE(x) do { if (!(x)) { \
+	fprintf(stderr, "fuzz check failed: %s (%s:%d)\n", #x, __FILE__, __LINE__); \
+	abort(); } } while (0)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+static store       *fz_store;
+static http_server *fz_srv;
+static char         fz_dir[] = "/tmp/ugstore-fuzz-XXXXXX";
+static const char   fz_closer[] =
+	"\r\n\r\nGET /status HTTP/1.1\r\nHost: f\r\nConnection: close\r\n\r\n";
+
+static void
+fz_stop(void)
+{
+	char cmd[64];
+	http_server_stop(fz_srv);
+	store_close(fz_store);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", fz_dir);
+	if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", fz_dir);
+}
+
+static void
+fz_start(void)
+{
+	store_options opt = { .no_sync = 1 };
+	http_config cfg = { .port = 0, .threads = 1, .superuser = "fuzz:fuzz-secret",
+	                    .quiet = 1 };
+	store_txn *t = NULL;
+	store_org org;
+	store_app app;
+	store_err err = { 0 };
+
+	REQUIRE(mkdtemp(fz_dir));
+	REQUIRE(store_open(fz_dir, &opt, &fz_store, &err) == STORE_OK);
+	REQUIRE(store_txn_begin(fz_store, STORE_TXN_WRITE, &t) == STORE_OK);
+	REQUIRE(store_org_create(t, (store_slice){ "org1", 4 }, &org, &err) == STORE_OK);
+	REQUIRE(store_app_create(t, &org, (store_slice){ "app1", 4 }, &app, &err) == STORE_OK);
+	REQUIRE(store_txn_commit(t) == STORE_OK);
+	REQUIRE(http_server_start(fz_store, &cfg, &fz_srv) == 0);
+	atexit(fz_stop);
+}
+
+static int
+fz_connect(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	REQUIRE(fd >= 0);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	a.sin_port = htons((uint16_t)http_server_port(fz_srv));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	REQUIRE(connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
+	return fd;
+}
+
+/* Reads fd until the server closes it, or until it stays silent for
+** idle_ms; returns the bytes read (new, NUL-terminated), their number in
+** *out_n, and in *cut whether the wait was cut short. */
+static char *
+fz_read(int fd, int idle_ms, size_t *out_n, int *cut)
+{
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+	REQUIRE(buf);
+	*cut = 0;
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		if (poll(&p, 1, idle_ms) != 1) {
+			*cut = 1;
+			break;
+		}
+		if (len + 4096 + 1 > cap) REQUIRE((buf = realloc(buf, cap *= 2)));
+		ssize_t r = recv(fd, buf + len, cap - len - 1, 0);
+		if (r <= 0) break;                  /* closed (or reset after a reply) */
+		len += (size_t)r;
+	}
+	buf[len] = '\0';
+	*out_n = len;
+	return buf;
+}
+
+/* Sends data[0..n) and then the closer on a new connection; returns the
+** answer (new, NUL-terminated) and its length in *out_n.  libmicrohttpd
+** 0.9.75 may miss the end of input in the middle of a body (the
+** connection then waits for its timeout), so a silent server is left
+** after FUZZ_IDLE_MS; it must then still answer a new connection. */
+#define FUZZ_IDLE_MS 50
+static char *
+fz_exchange(const void *data, size_t n, size_t *out_n)
+{
+	int fd = fz_connect(), cut;
+	size_t total = n + sizeof fz_closer - 1, sent = 0;
+	char *all = malloc(total), *answer;
+
+	REQUIRE(all);
+	memcpy(all, data, n);
+	memcpy(all + n, fz_closer, sizeof fz_closer - 1);
+	while (sent < total) {      /* the server may answer and close early */
+		struct pollfd p = { fd, POLLOUT, 0 };
+		if (poll(&p, 1, FUZZ_IDLE_MS) != 1 || !(p.revents & POLLOUT)) break;
+		ssize_t w = send(fd, all + sent, total - sent, MSG_NOSIGNAL);
+		if (w <= 0) break;
+		sent += (size_t)w;
+	}
+	free(all);
+	if (sent == total) shutdown(fd, SHUT_WR);
+	answer = fz_read(fd, FUZZ_IDLE_MS, out_n, &cut);
+	close(fd);
+	if (cut) {                 /* the server must still be there */
+		static const char probe[] = "GET /status HTTP/1.1\r\nHost: f\r\nConnection: close\r\n\r\n";
+		size_t pn;
+		fd = fz_connect();
+		REQUIRE(send(fd, probe, sizeof probe - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof probe - 1));
+		char *pa = fz_read(fd, FUZZ_REPLY_MS, &pn, &cut);
+		if (cut || strncmp(pa, "HTTP/1.1 200", 12) != 0) {
+			fprintf(stderr, "fuzz: the server does not answer /status\n");
+			abort();
+		}
+		free(pa);
+		close(fd);
+	}
+	return answer;
+}
+
+/* Value of header name in the header block [h, end), or NULL. */
+static const char *
+fz_header(const char *h, const char *end, const char *name, size_t *vlen)
+{
+	size_t nl = strlen(name);
+	for (const char *p = h; p < end;) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol) eol = end;
+		if ((size_t)(eol - p) > nl + 1 && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+			const char *v = p + nl + 1;
+			while (*v == ' ') v++;
+			*vlen = (size_t)(eol - v) - (eol[-1] == '\r');
+			return v;
+		}
+		p = eol + 1;
+	}
+	return NULL;
+}
+
+/* Checks every reply of an answer (see the top of this file). */
+static void
+fz_check_answer(const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len;
+	while (p < end) {
+		const char *hend = memmem(p, (size_t)(end - p), "\r\n\r\n", 4), *v;
+		size_t vlen = 0, body_len;
+		int status;
+		REQUIRE(end - p >= 12 && memcmp(p, "HTTP/1.", 7) == 0);
+		status = atoi(p + 9);
+		REQUIRE(status >= 100 && status < 600 && status != 500);
+		if (!hend) return;                  /* cut short by a reset */
+		hend += 4;
+		if (status == 100) {
+			p = hend;
+			continue;
+		}
+		if (!(v = fz_header(p, hend, "Content-Length", &vlen))) return;
+		body_len = strtoull(v, NULL, 10);
+		if ((size_t)(end - hend) < body_len) return;
+		if ((v = fz_header(p, hend, "Content-Type", &vlen)) &&
+		    strncmp(v, "application/json", 16) == 0 && body_len > 0 &&
+		    memcmp(hend, "HTTP/1.", 7) != 0) {   /* a HEAD reply has no body */
+			json_error_t jerr;
+			json_t *doc = json_loadb(hend, body_len, 0, &jerr);
+			if (!doc) fprintf(stderr, "fuzz: reply not JSON: %.*s\n", (int)body_len, hend);
+			REQUIRE(doc);
+			if (status >= 400) {
+				REQUIRE(json_is_string(json_object_get(doc, "error")));
+				REQUIRE(json_is_string(json_object_get(doc, "error_description")));
+			}
+			json_decref(doc);
+		} else if (memcmp(hend, "HTTP/1.", 7) == 0) {
+			body_len = 0;
+		}
+		p = hend + body_len;
+	}
+}
+
+#endif

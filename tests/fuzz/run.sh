@@ -1,0 +1,27 @@
+#!/bin/sh
+# Runs one fuzz target of `make fuzz` for SECONDS: writes its seeds into
+# build/fuzz/TARGET/corpus (where new inputs accumulate) and starts
+# libFuzzer with the target's dictionary and input size.
+#   sh tests/fuzz/run.sh ql|http|json SECONDS [libFuzzer options...]
+set -e
+t=$1 secs=$2
+shift 2
+dir=build/fuzz/$t
+mkdir -p "$dir/corpus"
+case $t in
+ql)
+	# the queries of the ql data files
+	awk '/^#/ || /^%%MODE/ || index($0, " \xe2\x87\x92 ") == 0 { next }
+	  { sub(/^%%(ESC|GEN) /, ""); n++; f = sprintf("'"$dir"'/corpus/seed-%04d", n);
+	    printf "%s", substr($0, 1, index($0, " \xe2\x87\x92 ") - 1) > f; close(f) }' tests/query/*.txt
+	set -- -max_len=4200 -dict=tests/fuzz/ql.dict "$@" ;;
+http)
+	python3 tests/fuzz/seeds.py http "$dir/corpus"
+	set -- -max_len=16384 -dict=tests/fuzz/http.dict "$@" ;;
+json)
+	python3 tests/fuzz/seeds.py json "$dir/corpus"
+	set -- -max_len=8192 -dict=tests/fuzz/json.dict "$@" ;;
+*)
+	echo "unknown fuzz target $t" >&2; exit 2 ;;
+esac
+exec "build/fuzz/fuzz_$t" -max_total_time="$secs" -print_final_stats=1 "$@" "$dir/corpus"
