@@ -245,9 +245,10 @@ same_secret(const unsigned char *a, size_t an, const char *b, size_t bn)
 	return diff == 0;
 }
 
-/* The superuser check of management routes: HTTP Basic credentials, read
-** strictly (exact base64, the name up to the first ':', the password to
-** the end, no NUL anywhere) and compared whole. */
+/* The superuser check of management routes: HTTP Basic credentials (the
+** scheme in any case, blanks around the token) read strictly: exact
+** base64, the name up to the first ':', the password to the end, no NUL
+** anywhere; both compared whole. */
 static int
 superuser_ok(http_req *r)
 {
@@ -261,9 +262,14 @@ superuser_ok(http_req *r)
 		return 0;
 	}
 	h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
-	if (h && strncmp(h, "Basic ", 6) == 0) {
-		cred = arena_alloc(r->a, strlen(h + 6) / 4 * 3 + 1);
-		n = base64_decode(h + 6, strlen(h + 6), cred);
+	if (h && strncasecmp(h, "Basic ", 6) == 0) {     /* schemes ignore case */
+		size_t len;
+		for (h += 6; *h == ' ' || *h == '\t'; h++)
+			;
+		for (len = strlen(h); len && (h[len - 1] == ' ' || h[len - 1] == '\t'); len--)
+			;
+		cred = arena_alloc(r->a, len / 4 * 3 + 1);
+		n = base64_decode(h, len, cred);
 	}
 	if (n < 0 || memchr(cred, '\0', (size_t)n) || !(sep = memchr(cred, ':', (size_t)n)) ||
 	    !same_secret(cred, (size_t)(sep - cred), su, (size_t)(colon - su)) ||
