@@ -19,7 +19,7 @@ typedef struct {
 	size_t      max_asset;     /* binary (asset) body bytes; 0 = HTTP_MAX_ASSET */
 	const char *superuser;     /* "name:password" for /management, or NULL */
 	const char *base_url;      /* for response `uri`; NULL = from Host */
-	int         quiet;         /* 1 = no access log */
+	int         quiet;         /* 1 = no log (access lines, libmicrohttpd) */
 	const char *backup_dir;    /* folder of POST /management/backup, or NULL */
 	unsigned    query_budget_ms;  /* a query's time budget; 0 = HTTP_QUERY_BUDGET_MS */
 } http_config;
