@@ -521,12 +521,15 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 }
 
 /* 1 when nothing listens on addr yet: SO_REUSEPORT would otherwise let a
-** second server on the same port share its connections silently. */
+** second server on the same port share its connections silently.
+** SO_REUSEADDR lets the probe bind past connections lingering in
+** TIME_WAIT (a restart), never past a listener. */
 static int
 port_free(const struct sockaddr_in *addr)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), ok, one = 1;
 	if (fd < 0) return 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	ok = bind(fd, (const struct sockaddr *)addr, sizeof *addr) == 0;
 	close(fd);
 	return ok;

@@ -493,6 +493,27 @@ def test_hostile_ids_names_and_values():
         eq(st, 404, "only users can be followed")
 
 
+def test_restart_on_the_same_port():
+    # The connections the first server closed linger in TIME_WAIT on its
+    # port; that is not a server listening there.
+    import socket
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    first = Server(args=["--port", str(port)])
+    for _ in range(3):
+        st, _, _ = first.raw(b"GET /status HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        eq(st, 200, "status")
+    first.stop()
+    second = Server(data=first.data, args=["--port", str(port)])
+    eq(second.port, port, "same port")
+    st, _, _, _ = second.request("GET", "/status")
+    eq(st, 200, "second server")
+    second.close()
+    first.close()
+
+
 def test_startup_and_parameter_errors():
     import subprocess
     import tempfile
