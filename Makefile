@@ -63,8 +63,10 @@ test: deps
 	@$(MAKE) --no-print-directory $(BIN) $(UNIT_BIN)
 	@python3 tests/run.py --bin ./$(BIN) --unit-dir $(BUILD)/tests
 
+# The suites under ASan+UBSan, then every fuzz target for 20 seconds.
 asan:
 	@$(MAKE) --no-print-directory test SANITIZE=1
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
 
 bench: deps $(BIN)
 	@sh tests/bench/run.sh ./$(BIN)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs one fuzz target of `make fuzz` for SECONDS: writes its seeds into
-# build/fuzz/TARGET/corpus (where new inputs accumulate) and starts
-# libFuzzer with the target's dictionary and input size.
+# build/fuzz/TARGET/corpus (where new inputs accumulate) and runs libFuzzer
+# with the target's dictionary and input size; its output goes to
+# build/fuzz/TARGET/log, a failing input to build/fuzz/TARGET/.
 #   sh tests/fuzz/run.sh ql|http|json SECONDS [libFuzzer options...]
 set -e
 t=$1 secs=$2
@@ -24,4 +25,12 @@ json)
 *)
 	echo "unknown fuzz target $t" >&2; exit 2 ;;
 esac
-exec "build/fuzz/fuzz_$t" -max_total_time="$secs" -print_final_stats=1 "$@" "$dir/corpus"
+echo "fuzz_$t: $secs s, log in $dir/log"
+if "build/fuzz/fuzz_$t" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$dir/" \
+	"$@" "$dir/corpus" > "$dir/log" 2>&1; then
+	grep -E '^(Done|stat::number_of_executed_units|stat::average_exec_per_sec|stat::new_units_added)' "$dir/log"
+else
+	tail -60 "$dir/log"
+	echo "fuzz_$t failed: the input is in $dir/ (crash-*, timeout-*, ...)" >&2
+	exit 1
+fi
