@@ -12,7 +12,7 @@
 **   - a JSON reply (every reply ugstore makes) parses, and an error
 **     status carries a string `error` and `error_description`;
 **   - the server stays up: a connection it leaves silent (see
-**     fz_exchange) is followed by a /status that must answer within
+**     fz_exchange) is followed by a write that must be answered within
 **     FUZZ_REPLY_MS.
 ** Replies libmicrohttpd makes itself (HTML, see docs/security.md) are
 ** only checked for their status line.
@@ -29,13 +29,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/store.h"
 #include "http/http.h"
 
-#define FUZZ_REPLY_MS 10000
+#define FUZZ_REPLY_MS 60000
 #define REQUIRE(x) do { if (!(x)) { \
 	fprintf(stderr, "fuzz check failed: %s (%s:%d)\n", #x, __FILE__, __LINE__); \
 	abort(); } } while (0)
@@ -63,8 +64,9 @@ static void
 fz_start(void)
 {
 	store_options opt = { .no_sync = 1 };
+	/* UGSTORE_FUZZ_LOG=1: the server's log on stderr */
 	http_config cfg = { .port = 0, .threads = 1, .superuser = "fuzz:fuzz-secret",
-	                    .quiet = 1 };
+	                    .quiet = !getenv("UGSTORE_FUZZ_LOG") };
 	store_txn *t = NULL;
 	store_org org;
 	store_app app;
@@ -122,15 +124,20 @@ fz_read(int fd, int idle_ms, size_t *out_n, int *cut)
 /* Sends data[0..n) and then the closer on a new connection; returns the
 ** answer (new, NUL-terminated) and its length in *out_n.  libmicrohttpd
 ** 0.9.75 may miss the end of input in the middle of a body (the
-** connection then waits for its timeout), so a silent server is left
-** after FUZZ_IDLE_MS; it must then still answer a new connection. */
+** connection then waits for its timeout), and a write may wait in the
+** writer's queue, so a server silent for FUZZ_IDLE_MS is left; then a
+** write on a new connection must be answered within FUZZ_REPLY_MS: it
+** queues behind every write left before it, so the server is alive, the
+** writer too, and left requests cannot pile up. */
 #define FUZZ_IDLE_MS 50
 static char *
 fz_exchange(const void *data, size_t n, size_t *out_n)
 {
+	static const char probe[] = "PUT /org1/app1/fuzzprobes/p HTTP/1.1\r\nHost: f\r\n"
+		"Connection: close\r\nContent-Length: 2\r\n\r\n{}";
 	int fd = fz_connect(), cut;
-	size_t total = n + sizeof fz_closer - 1, sent = 0;
-	char *all = malloc(total), *answer;
+	size_t total = n + sizeof fz_closer - 1, sent = 0, pn;
+	char *all = malloc(total), *answer, *pa;
 
 	REQUIRE(all);
 	memcpy(all, data, n);
@@ -146,19 +153,23 @@ fz_exchange(const void *data, size_t n, size_t *out_n)
 	if (sent == total) shutdown(fd, SHUT_WR);
 	answer = fz_read(fd, FUZZ_IDLE_MS, out_n, &cut);
 	close(fd);
-	if (cut) {                 /* the server must still be there */
-		static const char probe[] = "GET /status HTTP/1.1\r\nHost: f\r\nConnection: close\r\n\r\n";
-		size_t pn;
-		fd = fz_connect();
-		REQUIRE(send(fd, probe, sizeof probe - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof probe - 1));
-		char *pa = fz_read(fd, FUZZ_REPLY_MS, &pn, &cut);
-		if (cut || strncmp(pa, "HTTP/1.1 200", 12) != 0) {
-			fprintf(stderr, "fuzz: the server does not answer /status\n");
-			abort();
-		}
-		free(pa);
-		close(fd);
+	if (!cut) return answer;
+	if (getenv("UGSTORE_FUZZ_LOG")) fprintf(stderr, "fuzz: left after %zu bytes\n", *out_n);
+	fd = fz_connect();
+	REQUIRE(send(fd, probe, sizeof probe - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof probe - 1));
+	pa = fz_read(fd, FUZZ_REPLY_MS, &pn, &cut);
+	close(fd);
+	if (cut || strncmp(pa, "HTTP/1.1 200", 12) != 0) {
+		char cmd[128];
+		fprintf(stderr, "fuzz: the server does not answer a write within %d ms "
+		        "(%s, %zu bytes: %.200s); its threads:\n", FUZZ_REPLY_MS,
+		        cut ? "silent" : "closed", pn, pa);
+		prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY);
+		snprintf(cmd, sizeof cmd, "gdb -p %d -batch -ex 'thread apply all bt' >&2", (int)getpid());
+		if (system(cmd) != 0) fprintf(stderr, "fuzz: no gdb to show them\n");
+		abort();
 	}
+	free(pa);
 	return answer;
 }
 

@@ -18,10 +18,10 @@ ql)
 	set -- -max_len=4200 -dict=tests/fuzz/ql.dict "$@" ;;
 http)
 	python3 tests/fuzz/seeds.py http "$dir/corpus"
-	set -- -max_len=16384 -dict=tests/fuzz/http.dict "$@" ;;
+	set -- -max_len=16384 -dict=tests/fuzz/http.dict -timeout=120 "$@" ;;
 json)
 	python3 tests/fuzz/seeds.py json "$dir/corpus"
-	set -- -max_len=8192 -dict=tests/fuzz/json.dict "$@" ;;
+	set -- -max_len=8192 -dict=tests/fuzz/json.dict -timeout=120 "$@" ;;
 *)
 	echo "unknown fuzz target $t" >&2; exit 2 ;;
 esac
