@@ -63,10 +63,13 @@ test: deps
 	@$(MAKE) --no-print-directory $(BIN) $(UNIT_BIN)
 	@python3 tests/run.py --bin ./$(BIN) --unit-dir $(BUILD)/tests
 
-# The suites under ASan+UBSan, then every fuzz target for 20 seconds.
+# The suites under ASan+UBSan; then the ql fuzz target for 20 seconds, and
+# the seeds of the http and json targets once each (their inputs change a
+# store, so a short random run would not be repeatable).
 asan:
 	@$(MAKE) --no-print-directory test SANITIZE=1
-	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
+	@$(MAKE) --no-print-directory fuzz FUZZ_TARGETS=ql FUZZ_SECONDS=20
+	@$(MAKE) --no-print-directory fuzz FUZZ_TARGETS="http json" FUZZ_SECONDS=0 FUZZ_FLAGS=-runs=0
 
 bench: deps $(BIN)
 	@sh tests/bench/run.sh ./$(BIN)
@@ -76,8 +79,8 @@ bench: deps $(BIN)
 # libFuzzer (needs clang): `ql` over the ql parser, `http` over whole
 # requests and `json` over request bodies, the last two against a real
 # server and store in the fuzzing process (tests/fuzz/fuzz_server.h).  Each
-# target runs FUZZ_SECONDS; tests/fuzz/run.sh writes the seeds, and new
-# inputs accumulate in build/fuzz/<target>/corpus.
+# target runs FUZZ_SECONDS (FUZZ_FLAGS go to libFuzzer); tests/fuzz/run.sh
+# writes the seeds, and new inputs accumulate in build/fuzz/<target>/corpus.
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS ?= ql http json
 FUZZ_DIR     := build/fuzz
@@ -99,7 +102,7 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_server.h $(FUZZ_LIB_OBJ)
 fuzz:
 	@sh tests/deps.sh clang
 	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
-	@for t in $(FUZZ_TARGETS); do sh tests/fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
+	@for t in $(FUZZ_TARGETS); do sh tests/fuzz/run.sh $$t $(FUZZ_SECONDS) $(FUZZ_FLAGS) || exit 1; done
 
 clean:
 	rm -rf build ugstore

@@ -25,7 +25,7 @@ json)
 *)
 	echo "unknown fuzz target $t" >&2; exit 2 ;;
 esac
-echo "fuzz_$t: $secs s, log in $dir/log"
+echo "fuzz_$t: $secs s (0: no limit), log in $dir/log"
 if "build/fuzz/fuzz_$t" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$dir/" \
 	"$@" "$dir/corpus" > "$dir/log" 2>&1; then
 	grep -E '^(Done|stat::number_of_executed_units|stat::average_exec_per_sec|stat::new_units_added)' "$dir/log"
