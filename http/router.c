@@ -211,29 +211,24 @@ h_resource(http_req *r)
 	           "%s is not supported on %s (allowed: %s)", r->action, r->w.path, list);
 }
 
-/* Decodes standard base64 (with its padding) of s[0..n) into out, which
-** holds n / 4 * 3 bytes; returns the length, or -1 unless every byte is of
-** the alphabet and the padding is exact. */
-static long
-base64_decode(const char *s, size_t n, unsigned char *out)
+/* Decodes standard base64 with its padding (RFC 4648, section 4) of
+** s[0..n) into a new arena buffer: core's base64url codec, as the two
+** alphabets differ in two digits only.  1 and *out, *out_n, or 0 unless
+** the text is exact. */
+static int
+base64_decode(http_req *r, const char *s, size_t n, unsigned char **out, size_t *out_n)
 {
-	static const char digits[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t o = 0, pad = 0;
-	if (n % 4) return -1;
+	size_t pad = 0;
+	char *url;
+	if (n % 4) return 0;
 	while (pad < 2 && n > pad && s[n - 1 - pad] == '=') pad++;
-	for (size_t i = 0; i < n - pad; i += 4) {
-		unsigned long v = 0;
-		for (size_t j = 0; j < 4; j++) {
-			const char *d = i + j < n - pad && s[i + j] ? strchr(digits, s[i + j]) : digits;
-			if (!d) return -1;
-			v = v << 6 | (unsigned long)(d - digits);
-		}
-		out[o++] = (unsigned char)(v >> 16);
-		out[o++] = (unsigned char)(v >> 8);
-		out[o++] = (unsigned char)v;
+	url = arena_alloc(r->a, n + 1);
+	for (size_t i = 0; i < n - pad; i++) {
+		if (s[i] == '-' || s[i] == '_') return 0;
+		url[i] = s[i] == '+' ? '-' : s[i] == '/' ? '_' : s[i];
 	}
-	return (long)(o - pad);
+	*out = arena_alloc(r->a, n / 4 * 3 + 1);
+	return store_b64_decode(url, n - pad, *out, n / 4 * 3 + 1, out_n);
 }
 
 /* a == b in a time that does not depend on where they differ. */
@@ -254,7 +249,8 @@ superuser_ok(http_req *r)
 {
 	const char *su = r->srv->cfg.superuser, *h, *colon = su ? strchr(su, ':') : NULL;
 	unsigned char *cred = NULL, *sep;
-	long n = -1;
+	size_t n = 0;
+	int decoded = 0;
 
 	if (!colon) {
 		http_error(r, 401, "unauthorized",
@@ -268,10 +264,9 @@ superuser_ok(http_req *r)
 			;
 		for (len = strlen(h); len && (h[len - 1] == ' ' || h[len - 1] == '\t'); len--)
 			;
-		cred = arena_alloc(r->a, len / 4 * 3 + 1);
-		n = base64_decode(h, len, cred);
+		decoded = base64_decode(r, h, len, &cred, &n);
 	}
-	if (n < 0 || memchr(cred, '\0', (size_t)n) || !(sep = memchr(cred, ':', (size_t)n)) ||
+	if (!decoded || memchr(cred, '\0', n) || !(sep = memchr(cred, ':', n)) ||
 	    !same_secret(cred, (size_t)(sep - cred), su, (size_t)(colon - su)) ||
 	    !same_secret(sep + 1, (size_t)(cred + n - sep - 1), colon + 1, strlen(colon + 1))) {
 		http_error(r, 401, "unauthorized",
