@@ -63,12 +63,12 @@ test: deps
 	@$(MAKE) --no-print-directory $(BIN) $(UNIT_BIN)
 	@python3 tests/run.py --bin ./$(BIN) --unit-dir $(BUILD)/tests
 
-# The suites under ASan+UBSan; then the ql fuzz target for 20 seconds, and
+# The suites under ASan+UBSan; then the ql and perm fuzz targets for 20 s, and
 # the seeds of the http and json targets once each (their inputs change a
 # store, so a short random run would not be repeatable).
 asan:
 	@$(MAKE) --no-print-directory test SANITIZE=1
-	@$(MAKE) --no-print-directory fuzz FUZZ_TARGETS=ql FUZZ_SECONDS=20
+	@$(MAKE) --no-print-directory fuzz FUZZ_TARGETS="ql perm" FUZZ_SECONDS=20
 	@$(MAKE) --no-print-directory fuzz FUZZ_TARGETS="http json" FUZZ_SECONDS=0 FUZZ_FLAGS=-runs=0
 
 bench: deps $(BIN)
@@ -76,13 +76,14 @@ bench: deps $(BIN)
 	@sh tests/bench/query.sh ./$(BIN)
 	@sh tests/bench/slow.sh ./$(BIN)
 
-# libFuzzer (needs clang): `ql` over the ql parser, `http` over whole
+# libFuzzer (needs clang): `ql` over the ql parser, `perm` over the
+# permission matcher, `http` over whole
 # requests and `json` over request bodies, the last two against a real
 # server and store in the fuzzing process (tests/fuzz/fuzz_server.h).  Each
 # target runs FUZZ_SECONDS (FUZZ_FLAGS go to libFuzzer); tests/fuzz/run.sh
 # writes the seeds, and new inputs accumulate in build/fuzz/<target>/corpus.
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS ?= ql http json
+FUZZ_TARGETS ?= ql perm http json
 FUZZ_DIR     := build/fuzz
 FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                 -fno-sanitize-recover=undefined
@@ -95,6 +96,9 @@ $(FUZZ_DIR)/obj/%.o: %.c
 
 $(FUZZ_DIR)/fuzz_ql: tests/fuzz/fuzz_ql.c $(FUZZ_QL_SRC)
 	clang $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lm
+
+$(FUZZ_DIR)/fuzz_perm: tests/fuzz/fuzz_perm.c core/perm.c
+	clang $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_server.h $(FUZZ_LIB_OBJ)
 	clang $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(LDLIBS)

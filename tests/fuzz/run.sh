@@ -3,7 +3,7 @@
 # build/fuzz/TARGET/corpus (where new inputs accumulate) and runs libFuzzer
 # with the target's dictionary and input size; its output goes to
 # build/fuzz/TARGET/log, a failing input to build/fuzz/TARGET/.
-#   sh tests/fuzz/run.sh ql|http|json SECONDS [libFuzzer options...]
+#   sh tests/fuzz/run.sh ql|perm|http|json SECONDS [libFuzzer options...]
 set -e
 t=$1 secs=$2
 shift 2
@@ -16,6 +16,12 @@ ql)
 	  { sub(/^%%(ESC|GEN) /, ""); n++; f = sprintf("'"$dir"'/corpus/seed-%04d", n);
 	    printf "%s", substr($0, 1, index($0, " \xe2\x87\x92 ") - 1) > f; close(f) }' tests/query/*.txt
 	set -- -max_len=4200 -dict=tests/fuzz/ql.dict "$@" ;;
+perm)
+	# the permissions and paths of the matcher's data files
+	awk '/^#/ || /^%%MODE/ || index($0, " \xe2\x87\x92 ") == 0 { next }
+	  { sub(/^%%(ESC|GEN) /, ""); n++; f = sprintf("'"$dir"'/corpus/seed-%04d", n);
+	    printf "%s", substr($0, 1, index($0, " \xe2\x87\x92 ") - 1) > f; close(f) }' tests/auth/*.txt
+	set -- -max_len=2200 "$@" ;;
 http)
 	python3 tests/fuzz/seeds.py http "$dir/corpus"
 	set -- -max_len=16384 -dict=tests/fuzz/http.dict -timeout=120 "$@" ;;
