@@ -6,7 +6,7 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -Wall -Wextra -Wpedantic -Wstrict-prototypes -Wshadow
 CPPFLAGS += -D_GNU_SOURCE -I.
-LDLIBS  := -llmdb -ljansson -lmicrohttpd -luuid -lcrypt -lpthread -lm
+LDLIBS  := -llmdb -ljansson -lmicrohttpd -luuid -lcrypt -lnettle -lpthread -lm
 
 SANITIZE ?=
 ifeq ($(SANITIZE),1)

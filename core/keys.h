@@ -24,9 +24,13 @@
 **   dicts     app, entity uuid, dictionary\0, value            empty
 **   meta      "schema"                                         format (decimal text)
 **             'p' app, type\0, path                           path flags (1)
+**             "authkey"                                        32 random bytes
 **   assets    app, entity uuid                                 the entity's binary data (asset.c)
 **   counters  app, 'n', lc(name)                               empty   (counter.c)
 **             app, 'v', lc(name)\0, resolution(1), bucket(8)   value (8, BE, two's complement)
+**   tokens    'h' sha256(token)                                token record (auth.c)
+**             'e' expires(8), sha256(token)                    empty
+**             's' kind(1), scope, subject, sha256(token)       empty
 **
 ** This layout is format STORE_FORMAT (store.h); a change to it raises the
 ** format and adds a step to upgrade.c.
@@ -37,6 +41,13 @@
 ** microsecond clock; it is stored bit-inverted so a forward scan lists the
 ** newest edge first.  A value that would push a key past LMDB's 511-byte
 ** limit is cut and followed by a 64-bit hash of the whole value.
+**
+** tokens: an access token is kept only as its SHA-256; the record is
+** kind(1), scope(16), subject(16), expires ms(8, 0 = never), created
+** ms(8).  'e' keys list tokens by expiry so expired ones are purged in
+** bounded steps; 's' keys list a subject's tokens so they can be revoked
+** together.  secrets also holds (scope, scope, "client") = the generation
+** (8) of an org's or app's client secret, which is derived from authkey.
 */
 #ifndef UG_KEYS_H
 #define UG_KEYS_H
@@ -53,6 +64,7 @@
 enum {
 	DBI_ORGS, DBI_APPS, DBI_ENTITIES, DBI_UNIQUE, DBI_EDGES, DBI_EDGE_AT,
 	DBI_COUNTS, DBI_INDEX, DBI_SECRETS, DBI_DICTS, DBI_META, DBI_COUNTERS, DBI_ASSETS,
+	DBI_TOKENS,
 	DBI_COUNT
 };
 

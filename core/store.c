@@ -74,7 +74,7 @@ const char *const store_dbi_names[DBI_COUNT] = {
 	[DBI_UNIQUE] = "unique", [DBI_EDGES] = "edges", [DBI_EDGE_AT] = "edge_at",
 	[DBI_COUNTS] = "counts", [DBI_INDEX] = "index", [DBI_SECRETS] = "secrets",
 	[DBI_DICTS] = "dicts", [DBI_META] = "meta", [DBI_COUNTERS] = "counters",
-	[DBI_ASSETS] = "assets",
+	[DBI_ASSETS] = "assets", [DBI_TOKENS] = "tokens",
 };
 
 /* The format key of `meta` (its value: the decimal format number). */
@@ -203,6 +203,10 @@ store_open_format(const char *dir, const store_options *opt, unsigned *format,
 	if (mrc != 0) goto mdb_fail;
 	if ((rc = format_init(s, format))) {
 		rc = store_fail(err, rc, "%s: cannot read its format: %s", dir, store_strerror(rc));
+		goto fail;
+	}
+	if (!(opt && opt->any_format) && (rc = auth_key_load(s))) {
+		rc = store_fail(err, rc, "%s: cannot read its key: %s", dir, store_strerror(rc));
 		goto fail;
 	}
 	*out = s;

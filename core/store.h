@@ -166,6 +166,11 @@ store_rc store_org_json(store_txn *t, const store_org *org, json_t **out);
 /* Creates an application with the default roles; name unique in the org. */
 store_rc store_app_create(store_txn *t, const store_org *org, store_slice name,
                           store_app *out, store_err *err);
+/* Opens an application to everyone: its guest and default roles get
+** get,post,put,delete on every path (Usergrid's sandbox; a development app).  A new
+** application is closed: guest may only post /users and /devices and put
+** /devices/{d}. */
+store_rc store_app_open(store_txn *t, const store_app *app);
 /* Creates an organization's admin user (Usergrid's "owner"): a user with
 ** username (required), email, name and password (kept only as a salted
 ** hash) in the store's own management space, unique across all admins,

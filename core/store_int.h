@@ -14,6 +14,7 @@ struct store {
 	MDB_env *env;
 	MDB_dbi  dbi[DBI_COUNT];
 	_Atomic uint64_t last_time;   /* edge clock, microseconds */
+	unsigned char auth_key[32];   /* derives client secrets (auth.c) */
 };
 
 struct store_txn {
@@ -177,6 +178,9 @@ store_edge_kind edge_reverse_kind(store_edge_kind kind);
 
 /* The space of org admins (app.c): users of an application no org owns. */
 extern const store_app *const store_mgmt_app;
+
+/* Reads the meta "authkey" into s, creating it on first open (auth.c). */
+store_rc auth_key_load(store *s);
 
 /* An entity key: app, uuid. */
 static inline void

@@ -1,0 +1,632 @@
+/*
+** auth.c: tokens, client credentials, password grants and the permission
+** decision of a request (spec 1.5, 1.6, 7).  The permission strings
+** themselves are matched by perm.c; see auth.h for the model and keys.h
+** for the `tokens` layout.
+**
+** Nothing secret is stored in the clear: a token is kept as its SHA-256
+** (it has 256 random bits, so a fast hash suffices), a client secret is
+** derived from the store's random key, passwords are yescrypt (secret.c).
+*/
+#include "core/auth.h"
+#include "core/store_int.h"
+
+#include <errno.h>
+#include <nettle/base64.h>
+#include <nettle/hmac.h>
+#include <nettle/sha2.h>
+#include <sys/random.h>
+
+#define REC_SIZE (1 + 16 + 16 + 8 + 8)
+#define HASH_SIZE SHA256_DIGEST_SIZE
+
+static const store_id nil_id;
+
+static int
+fill_random(unsigned char *p, size_t n)
+{
+	while (n) {
+		ssize_t got = getrandom(p, n, 0);
+		if (got < 0) {
+			if (errno == EINTR) continue;
+			return -1;
+		}
+		p += got;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
+store_rc
+auth_key_load(store *s)
+{
+	store_txn *t = NULL;
+	keybuf k;
+	void *v;
+	size_t n;
+	store_rc rc = store_txn_begin(s, STORE_TXN_WRITE, &t);
+	if (rc) return rc;
+	key_init(&k);
+	key_put(&k, "authkey", 7);
+	rc = kv_get(t, DBI_META, &k, &v, &n);
+	if (rc == STORE_OK && n == sizeof s->auth_key) {
+		memcpy(s->auth_key, v, n);
+		store_txn_abort(t);
+		return STORE_OK;
+	}
+	if (rc == STORE_OK || rc == STORE_NOTFOUND)
+		rc = fill_random(s->auth_key, sizeof s->auth_key) ? STORE_IO : STORE_OK;
+	if (rc == STORE_OK) rc = kv_put(t, DBI_META, &k, s->auth_key, sizeof s->auth_key);
+	if (rc) {
+		store_txn_abort(t);
+		return rc;
+	}
+	return store_txn_commit(t);
+}
+
+/* URL-safe base64 of p[0..n) without padding into out (NUL-terminated). */
+static void
+b64url(const unsigned char *p, size_t n, char *out)
+{
+	struct base64_encode_ctx e;
+	size_t len;
+	base64url_encode_init(&e);
+	len = base64_encode_update(&e, out, n, p);
+	len += base64_encode_final(&e, out + len);
+	while (len && out[len - 1] == '=') len--;
+	out[len] = '\0';
+}
+
+/* Decodes exactly n bytes of URL-safe base64 (no padding) from s. */
+static int
+b64url_decode(const char *s, size_t slen, unsigned char *out, size_t n)
+{
+	struct base64_decode_ctx d;
+	char padded[64];
+	size_t got = n;
+	if (slen + 2 >= sizeof padded) return 0;
+	memcpy(padded, s, slen);
+	while (slen % 4) padded[slen++] = '=';
+	base64url_decode_init(&d);
+	return base64_decode_update(&d, &got, out, slen, padded) &&
+	       base64_decode_final(&d) && got == n;
+}
+
+static void
+sha256_of(const char *s, size_t n, unsigned char out[HASH_SIZE])
+{
+	struct sha256_ctx c;
+	sha256_init(&c);
+	sha256_update(&c, n, (const uint8_t *)s);
+	sha256_digest(&c, HASH_SIZE, out);
+}
+
+int
+auth_secret_eq(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+	unsigned char diff = 0;
+	if (strlen(b) != n) return 0;
+	for (size_t i = 0; i < n; i++) diff |= (unsigned char)(a[i] ^ b[i]);
+	return diff == 0;
+}
+
+/* ---- token keys ----------------------------------------------------------- */
+
+static void
+key_hash(keybuf *k, const unsigned char h[HASH_SIZE])
+{
+	key_init(k);
+	key_u8(k, 'h');
+	key_put(k, h, HASH_SIZE);
+}
+
+static void
+key_expiry(keybuf *k, int64_t expires, const unsigned char h[HASH_SIZE])
+{
+	key_init(k);
+	key_u8(k, 'e');
+	key_u64(k, (uint64_t)expires);
+	if (h) key_put(k, h, HASH_SIZE);
+}
+
+static void
+key_subject(keybuf *k, const auth_subject *who, const unsigned char h[HASH_SIZE])
+{
+	key_init(k);
+	key_u8(k, 's');
+	key_u8(k, who->kind);
+	key_id(k, &who->scope);
+	key_id(k, &who->id);
+	if (h) key_put(k, h, HASH_SIZE);
+}
+
+static void
+rec_encode(const auth_subject *who, unsigned char rec[REC_SIZE])
+{
+	keybuf k;
+	key_init(&k);
+	key_u8(&k, who->kind);
+	key_id(&k, &who->scope);
+	key_id(&k, &who->id);
+	key_u64(&k, (uint64_t)who->expires);
+	key_u64(&k, (uint64_t)store_now_ms());
+	memcpy(rec, k.b, REC_SIZE);
+}
+
+static store_rc
+rec_decode(const void *v, size_t n, auth_subject *who)
+{
+	const unsigned char *p = v;
+	if (n != REC_SIZE || p[0] < AUTH_SUPERUSER || p[0] > AUTH_APP) return STORE_CORRUPT;
+	who->kind = (auth_kind)p[0];
+	memcpy(who->scope.b, p + 1, 16);
+	memcpy(who->id.b, p + 17, 16);
+	who->expires = (int64_t)key_get_u64(p + 33);
+	return STORE_OK;
+}
+
+/* The first key of `tokens` at or after prefix that starts with it, copied to
+** key[KEY_MAX]; STORE_NOTFOUND when none does. */
+static store_rc
+first_with_prefix(store_txn *t, const keybuf *prefix, unsigned char *key, size_t *n)
+{
+	MDB_cursor *c;
+	MDB_val mk = { prefix->n, (void *)prefix->b }, mv;
+	int mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_TOKENS], &c);
+	if (mrc) return store_mdb_rc(mrc);
+	mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE);
+	store_rc rc = store_mdb_rc(mrc);
+	if (mrc == 0 && (mk.mv_size < prefix->n || memcmp(mk.mv_data, prefix->b, prefix->n)))
+		rc = STORE_NOTFOUND;
+	if (rc == STORE_OK) {
+		memcpy(key, mk.mv_data, mk.mv_size);
+		*n = mk.mv_size;
+	}
+	mdb_cursor_close(c);
+	return rc;
+}
+
+/* Deletes the three keys of the token whose hash is h. */
+static store_rc
+token_delete(store_txn *t, const unsigned char h[HASH_SIZE])
+{
+	auth_subject who;
+	keybuf k;
+	void *v;
+	size_t n;
+	store_rc rc;
+
+	key_hash(&k, h);
+	if ((rc = kv_get(t, DBI_TOKENS, &k, &v, &n))) return rc;
+	if ((rc = rec_decode(v, n, &who))) return rc;
+	if ((rc = kv_del(t, DBI_TOKENS, &k))) return rc;
+	key_subject(&k, &who, h);
+	if ((rc = kv_del(t, DBI_TOKENS, &k))) return rc;
+	if (!who.expires) return STORE_OK;
+	key_expiry(&k, who.expires, h);
+	return kv_del(t, DBI_TOKENS, &k);
+}
+
+store_rc
+auth_token_purge(store_txn *t, int64_t now, size_t max, size_t *count)
+{
+	unsigned char key[KEY_MAX];
+	size_t n, done = 0;
+	keybuf prefix;
+	store_rc rc = STORE_OK;
+
+	key_init(&prefix);
+	key_u8(&prefix, 'e');
+	while (done < max) {
+		rc = first_with_prefix(t, &prefix, key, &n);
+		if (rc) break;
+		if (n != 1 + 8 + HASH_SIZE || (int64_t)key_get_u64(key + 1) > now) break;
+		if ((rc = token_delete(t, key + 9)) == STORE_NOTFOUND) {
+			keybuf k;    /* a stray expiry key: drop it */
+			key_init(&k);
+			key_put(&k, key, n);
+			rc = kv_del(t, DBI_TOKENS, &k);
+		}
+		if (rc) break;
+		done++;
+	}
+	if (count) *count = done;
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+store_rc
+auth_token_issue(store_txn *t, const auth_subject *who, char out[AUTH_TOKEN_LEN + 1])
+{
+	unsigned char raw[AUTH_TOKEN_BYTES], h[HASH_SIZE], rec[REC_SIZE];
+	keybuf k;
+	store_rc rc;
+
+	if (fill_random(raw, sizeof raw) != 0) return STORE_IO;
+	b64url(raw, sizeof raw, out);
+	sha256_of(out, strlen(out), h);
+	rec_encode(who, rec);
+	key_hash(&k, h);
+	if ((rc = kv_put(t, DBI_TOKENS, &k, rec, sizeof rec))) return rc;
+	key_subject(&k, who, h);
+	if ((rc = kv_put(t, DBI_TOKENS, &k, "", 0))) return rc;
+	if (who->expires) {
+		key_expiry(&k, who->expires, h);
+		if ((rc = kv_put(t, DBI_TOKENS, &k, "", 0))) return rc;
+	}
+	return auth_token_purge(t, store_now_ms(), AUTH_PURGE_STEP, NULL);
+}
+
+/* The hash of a presented token; 0 when it cannot be one. */
+static int
+token_hash(const char *token, unsigned char h[HASH_SIZE])
+{
+	size_t n = strlen(token);
+	if (n == 0 || n > AUTH_TOKEN_MAX) return 0;
+	sha256_of(token, n, h);
+	return 1;
+}
+
+store_rc
+auth_token_lookup(store_txn *t, const char *token, auth_subject *who)
+{
+	unsigned char h[HASH_SIZE];
+	keybuf k;
+	void *v;
+	size_t n;
+	store_rc rc;
+
+	if (!token_hash(token, h)) return STORE_NOTFOUND;
+	key_hash(&k, h);
+	if ((rc = kv_get(t, DBI_TOKENS, &k, &v, &n))) return rc;
+	return rec_decode(v, n, who);
+}
+
+store_rc
+auth_token_revoke(store_txn *t, const char *token)
+{
+	unsigned char h[HASH_SIZE];
+	if (!token_hash(token, h)) return STORE_NOTFOUND;
+	return token_delete(t, h);
+}
+
+store_rc
+auth_token_revoke_all(store_txn *t, const auth_subject *who)
+{
+	unsigned char key[KEY_MAX];
+	size_t n;
+	keybuf prefix;
+	store_rc rc;
+
+	key_subject(&prefix, who, NULL);
+	while ((rc = first_with_prefix(t, &prefix, key, &n)) == STORE_OK) {
+		if (n != prefix.n + HASH_SIZE) return STORE_CORRUPT;
+		if ((rc = token_delete(t, key + prefix.n))) return rc;
+	}
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+store_rc
+auth_expiry(store_txn *t, const store_app *app, int64_t ttl_ms, int64_t now,
+            int64_t *expires)
+{
+	*expires = now + AUTH_TTL_DEFAULT_MS;
+	if (ttl_ms > 0) {
+		*expires = now + ttl_ms;
+		return STORE_OK;
+	}
+	if (!app) return STORE_OK;
+	json_t *rec = NULL, *v;
+	store_rc rc = store_app_json(t, app, &rec);
+	if (rc) return rc;
+	v = json_get_ci(rec, "accesstokenttl", NULL);
+	if (json_is_integer(v) && json_integer_value(v) >= 0)
+		*expires = json_integer_value(v) == 0 ? 0 : now + json_integer_value(v);
+	json_decref(rec);
+	return STORE_OK;
+}
+
+/* ---- client credentials ------------------------------------------------------ */
+
+static const char *
+client_prefix(auth_kind kind)
+{
+	return kind == AUTH_ORG ? "b3U6" : "YXA6";
+}
+
+static void
+key_client(keybuf *k, const store_id *scope)
+{
+	key_init(k);
+	key_id(k, scope);
+	key_id(k, scope);
+	key_put(k, "client", 6);
+}
+
+static store_rc
+client_generation(store_txn *t, const store_id *scope, uint64_t *gen)
+{
+	keybuf k;
+	void *v;
+	size_t n;
+	key_client(&k, scope);
+	store_rc rc = kv_get(t, DBI_SECRETS, &k, &v, &n);
+	*gen = 0;
+	if (rc == STORE_NOTFOUND) return STORE_OK;
+	if (rc) return rc;
+	if (n != 8) return STORE_CORRUPT;
+	*gen = key_get_u64(v);
+	return STORE_OK;
+}
+
+static void
+client_secret(store *s, auth_kind kind, const store_id *scope, uint64_t gen,
+              char out[AUTH_CLIENT_SECRET_LEN + 1])
+{
+	struct hmac_sha256_ctx c;
+	unsigned char mac[SHA256_DIGEST_SIZE];
+	keybuf msg;
+	key_init(&msg);
+	key_u8(&msg, kind);
+	key_id(&msg, scope);
+	key_u64(&msg, gen);
+	hmac_sha256_set_key(&c, sizeof s->auth_key, s->auth_key);
+	hmac_sha256_update(&c, msg.n, msg.b);
+	hmac_sha256_digest(&c, sizeof mac, mac);
+	b64url(mac, sizeof mac, out);
+}
+
+store_rc
+auth_client_get(store_txn *t, auth_kind kind, const store_id *scope,
+                char id[AUTH_CLIENT_ID_LEN + 1], char secret[AUTH_CLIENT_SECRET_LEN + 1])
+{
+	uint64_t gen;
+	store_rc rc = client_generation(t, scope, &gen);
+	if (rc) return rc;
+	memcpy(id, client_prefix(kind), 4);
+	b64url(scope->b, 16, id + 4);
+	client_secret(t->s, kind, scope, gen, secret);
+	return STORE_OK;
+}
+
+store_rc
+auth_client_regenerate(store_txn *t, auth_kind kind, const store_id *scope)
+{
+	uint64_t gen;
+	keybuf k, v;
+	store_rc rc = client_generation(t, scope, &gen);
+	(void)kind;
+	if (rc) return rc;
+	key_client(&k, scope);
+	key_init(&v);
+	key_u64(&v, gen + 1);
+	return kv_put(t, DBI_SECRETS, &k, v.b, v.n);
+}
+
+store_rc
+auth_client_check(store_txn *t, const char *client_id, const char *secret,
+                  auth_subject *who)
+{
+	char id[AUTH_CLIENT_ID_LEN + 1], want[AUTH_CLIENT_SECRET_LEN + 1], uuid[37];
+	store_id scope;
+	auth_kind kind;
+	store_rc rc;
+
+	if (strlen(client_id) != AUTH_CLIENT_ID_LEN) return STORE_NOTFOUND;
+	if (memcmp(client_id, "b3U6", 4) == 0) kind = AUTH_ORG;
+	else if (memcmp(client_id, "YXA6", 4) == 0) kind = AUTH_APP;
+	else return STORE_NOTFOUND;
+	if (!b64url_decode(client_id + 4, AUTH_CLIENT_ID_LEN - 4, scope.b, 16))
+		return STORE_NOTFOUND;
+	store_id_format(&scope, uuid);
+	if (kind == AUTH_ORG) {
+		store_org org;
+		rc = store_org_get(t, (store_slice){ uuid, 36 }, &org);
+	} else {
+		store_app app;
+		rc = store_app_get(t, NULL, (store_slice){ uuid, 36 }, &app);
+	}
+	if (rc) return rc;
+	if ((rc = auth_client_get(t, kind, &scope, id, want))) return rc;
+	if (!auth_secret_eq(secret, want)) return STORE_NOTFOUND;
+	*who = (auth_subject){ .kind = kind, .scope = scope, .id = scope };
+	return STORE_OK;
+}
+
+/* ---- password grants ------------------------------------------------------------ */
+
+static store_rc
+password_grant(store_txn *t, const store_app *app, const char *name, const char *kind,
+               const char *secret, store_id *id, json_t **user, store_err *err)
+{
+	json_t *e = NULL;
+	store_rc rc = store_entity_load(t, app, "user", (store_slice){ name, strlen(name) },
+	                                id, &e);
+	if (rc == STORE_OK) rc = store_secret_check(t, app, id, kind, secret);
+	if (rc == STORE_NOTFOUND) {
+		json_decref(e);
+		return store_fail(err, STORE_NOTFOUND, "invalid username or password");
+	}
+	if (rc == STORE_OK && json_is_false(json_get_ci(e, "activated", NULL)))
+		rc = store_fail(err, STORE_CONFLICT, "user not activated");
+	if (rc == STORE_OK && json_is_true(json_get_ci(e, "disabled", NULL)))
+		rc = store_fail(err, STORE_CONFLICT, "user disabled");
+	if (rc || !user) json_decref(e);
+	else *user = e;
+	return rc;
+}
+
+store_rc
+auth_password_user(store_txn *t, const store_app *app, const char *name,
+                   const char *kind, const char *secret, auth_subject *who,
+                   json_t **user, store_err *err)
+{
+	who->kind = AUTH_APPUSER;
+	who->scope = app->uuid;
+	return password_grant(t, app, name, kind, secret, &who->id, user, err);
+}
+
+store_rc
+auth_password_admin(store_txn *t, const char *name, const char *password,
+                    auth_subject *who, json_t **user, store_err *err)
+{
+	who->kind = AUTH_ADMIN;
+	who->scope = nil_id;
+	return password_grant(t, store_mgmt_app, name, "password", password, &who->id,
+	                      user, err);
+}
+
+store_rc
+auth_admin_get(store_txn *t, const store_id *id, json_t **user)
+{
+	return store_entity_get(t, store_mgmt_app, id, user);
+}
+
+store_rc
+auth_admin_of(store_txn *t, const store_id *org, const store_id *id)
+{
+	return store_edge_has(t, store_mgmt_app, org, STORE_EDGE_COLLECTION, "admins", id);
+}
+
+/* ---- decisions ---------------------------------------------------------------------- */
+
+typedef struct {
+	const char     *method, *path;
+	const auth_user *user;
+} request;
+
+/* 1 when one of the entity's permissions allows the request. */
+static store_rc
+grants_allow(store_txn *t, const store_app *app, const store_id *id,
+             const request *q, int *allowed)
+{
+	json_t *perms = NULL, *v;
+	size_t i;
+	store_rc rc = store_dict_list(t, app, id, "permissions", &perms);
+	if (rc) return rc;
+	json_array_foreach(perms, i, v)
+		if (auth_perm_allows(json_string_value(v), q->method, q->path, q->user)) {
+			*allowed = 1;
+			break;
+		}
+	json_decref(perms);
+	return STORE_OK;
+}
+
+/* The named role's permissions; STORE_NOTFOUND when there is no such role. */
+static store_rc
+role_allows(store_txn *t, const store_app *app, const char *role, const request *q,
+            int *allowed)
+{
+	store_id id;
+	store_rc rc = store_entity_find(t, app, "role", (store_slice){ role, strlen(role) }, &id);
+	if (rc) return rc;
+	return grants_allow(t, app, &id, q, allowed);
+}
+
+/* The roles in owner's collection `roles`. */
+static store_rc
+roles_allow(store_txn *t, const store_app *app, const store_id *owner, const request *q,
+            int *allowed)
+{
+	store_id ids[AUTH_MAX_ROLES];
+	store_pos last;
+	size_t n;
+	store_rc rc = store_edge_list(t, app, owner, STORE_EDGE_COLLECTION, "roles", NULL,
+	                              AUTH_MAX_ROLES, ids, &n, &last);
+	for (size_t i = 0; rc == STORE_OK && i < n && !*allowed; i++)
+		rc = grants_allow(t, app, &ids[i], q, allowed);
+	return rc;
+}
+
+/* Cheapest source first: the implicit grant, the default role, the user's
+** own grants, the user's roles, each group's grants and roles. */
+static store_rc
+user_allows(store_txn *t, const store_app *app, const store_id *uid, const request *q0,
+            int *allowed)
+{
+	json_t *e = NULL;
+	char uuid[37];
+	store_rc rc = store_entity_get(t, app, uid, &e);
+	if (rc) return rc == STORE_NOTFOUND ? STORE_OK : rc;   /* deleted: nothing */
+	store_id_format(uid, uuid);
+	auth_user u = { json_string_value(json_get_ci(e, "username", NULL)), uuid };
+	request q = { q0->method, q0->path, &u };
+
+	*allowed = auth_perm_allows("get:/users/me", q.method, q.path, &u);
+	if (!*allowed) {
+		rc = role_allows(t, app, "default", &q, allowed);
+		if (rc == STORE_NOTFOUND) rc = STORE_OK;
+	}
+	if (rc == STORE_OK && !*allowed) rc = grants_allow(t, app, uid, &q, allowed);
+	if (rc == STORE_OK && !*allowed) rc = roles_allow(t, app, uid, &q, allowed);
+	if (rc == STORE_OK && !*allowed) {
+		store_id groups[AUTH_MAX_ROLES];
+		store_pos last;
+		size_t n;
+		rc = store_edge_list(t, app, uid, STORE_EDGE_COLLECTION, "groups", NULL,
+		                     AUTH_MAX_ROLES, groups, &n, &last);
+		for (size_t i = 0; rc == STORE_OK && i < n && !*allowed; i++) {
+			rc = grants_allow(t, app, &groups[i], &q, allowed);
+			if (rc == STORE_OK && !*allowed) rc = roles_allow(t, app, &groups[i], &q, allowed);
+		}
+	}
+	json_decref(e);
+	return rc;
+}
+
+static int
+same_id(const store_id *a, const store_id *b)
+{
+	return memcmp(a->b, b->b, 16) == 0;
+}
+
+store_rc
+auth_check(store_txn *t, const store_app *app, const auth_subject *who,
+           const char *method, const char *path, auth_verdict *v)
+{
+	request q = { method, path, NULL };
+	int allowed = 0;
+	store_rc rc = STORE_OK;
+
+	switch (who->kind) {
+	case AUTH_SUPERUSER: allowed = 1; break;
+	case AUTH_ADMIN:
+		rc = auth_admin_of(t, &app->org, &who->id);
+		allowed = rc == STORE_OK;
+		if (rc == STORE_NOTFOUND) rc = STORE_OK;
+		break;
+	case AUTH_ORG: allowed = same_id(&who->scope, &app->org); break;
+	case AUTH_APP: allowed = same_id(&who->scope, &app->uuid); break;
+	case AUTH_APPUSER:
+		if (same_id(&who->scope, &app->uuid))
+			rc = user_allows(t, app, &who->id, &q, &allowed);
+		break;
+	case AUTH_ANON:
+		rc = role_allows(t, app, "guest", &q, &allowed);
+		if (rc == STORE_NOTFOUND) {
+			*v = AUTH_NO_GUEST;
+			return STORE_OK;
+		}
+		break;
+	}
+	*v = allowed ? AUTH_ALLOW : AUTH_DENY;
+	return rc;
+}
+
+store_rc
+auth_check_org(store_txn *t, const store_org *org, const auth_subject *who,
+               auth_verdict *v)
+{
+	store_rc rc = STORE_OK;
+	int allowed = 0;
+	if (who->kind == AUTH_SUPERUSER) allowed = 1;
+	else if (who->kind == AUTH_ORG) allowed = same_id(&who->scope, &org->uuid);
+	else if (who->kind == AUTH_ADMIN) {
+		rc = auth_admin_of(t, &org->uuid, &who->id);
+		allowed = rc == STORE_OK;
+		if (rc == STORE_NOTFOUND) rc = STORE_OK;
+	}
+	*v = allowed ? AUTH_ALLOW : AUTH_DENY;
+	return rc;
+}

@@ -1,0 +1,341 @@
+/*
+** test_auth.c: core's authentication without a socket (core/auth.h):
+** tokens (issue, lookup, expiry, revocation, purge in expiry order),
+** client credentials, password grants, and the permission decision for
+** every kind of subject: the default and guest roles, direct grants,
+** roles, roles of groups, ${user}, and other apps' and orgs' subjects.
+*/
+#include "tests/unit/check.h"
+
+#include "core/auth.h"
+
+static store *db;
+static store_app app, app2;
+static store_org org, org2;
+static store_txn *t;
+
+static store_id
+make(const store_app *a, const char *type, const char *json)
+{
+	json_t *body = json_loads(json, 0, NULL), *e = NULL;
+	store_err err = { 0 };
+	store_id id;
+	CHECK(body);
+	CHECK_RC(store_entity_create(t, a, type, body, NULL, &e, &err), STORE_OK);
+	CHECK_RC(store_entity_id(e, &id), STORE_OK);
+	json_decref(body);
+	json_decref(e);
+	return id;
+}
+
+static store_id
+role(const char *name)
+{
+	store_id id;
+	CHECK_RC(store_entity_find(t, &app, "role", S(name), &id), STORE_OK);
+	return id;
+}
+
+static auth_verdict
+check(const auth_subject *who, const char *method, const char *path)
+{
+	auth_verdict v;
+	CHECK_RC(auth_check(t, &app, who, method, path, &v), STORE_OK);
+	return v;
+}
+
+static void
+test_tokens(void)
+{
+	auth_subject who = { .kind = AUTH_APPUSER, .scope = app.uuid }, got;
+	char tok[AUTH_TOKEN_LEN + 1], tok2[AUTH_TOKEN_LEN + 1], tok3[AUTH_TOKEN_LEN + 1];
+	int64_t now = store_now_ms();
+	size_t n;
+
+	store_id_new(&who.id);
+	who.expires = now + 60000;
+	CHECK_RC(auth_token_issue(t, &who, tok), STORE_OK);
+	CHECK(strlen(tok) == AUTH_TOKEN_LEN && strspn(tok,
+	      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == AUTH_TOKEN_LEN);
+	CHECK_RC(auth_token_issue(t, &who, tok2), STORE_OK);
+	CHECK(strcmp(tok, tok2) != 0);
+	CHECK_RC(auth_token_lookup(t, tok, &got), STORE_OK);
+	CHECK(got.kind == AUTH_APPUSER && got.expires == who.expires &&
+	      memcmp(got.id.b, who.id.b, 16) == 0 && memcmp(got.scope.b, app.uuid.b, 16) == 0);
+	CHECK_RC(auth_token_lookup(t, "nonsense", &got), STORE_NOTFOUND);
+	CHECK_RC(auth_token_lookup(t, "", &got), STORE_NOTFOUND);
+	tok[0] ^= 1;
+	CHECK_RC(auth_token_lookup(t, tok, &got), STORE_NOTFOUND);
+	tok[0] ^= 1;
+
+	/* one revoked, the other still good; then all of the subject's */
+	CHECK_RC(auth_token_revoke(t, tok), STORE_OK);
+	CHECK_RC(auth_token_lookup(t, tok, &got), STORE_NOTFOUND);
+	CHECK_RC(auth_token_revoke(t, tok), STORE_NOTFOUND);
+	CHECK_RC(auth_token_lookup(t, tok2, &got), STORE_OK);
+	auth_subject other = who;
+	store_id_new(&other.id);
+	CHECK_RC(auth_token_issue(t, &other, tok3), STORE_OK);
+	CHECK_RC(auth_token_issue(t, &who, tok), STORE_OK);
+	CHECK_RC(auth_token_revoke_all(t, &who), STORE_OK);
+	CHECK_RC(auth_token_lookup(t, tok, &got), STORE_NOTFOUND);
+	CHECK_RC(auth_token_lookup(t, tok2, &got), STORE_NOTFOUND);
+	CHECK_RC(auth_token_lookup(t, tok3, &got), STORE_OK);
+
+	/* expired tokens are still found (the caller says "expired") until a
+	** purge, which goes in expiry order and stops at max or at now */
+	who.expires = now - 2000;
+	CHECK_RC(auth_token_issue(t, &who, tok), STORE_OK);   /* purges nothing older */
+	who.expires = now - 1000;
+	CHECK_RC(auth_token_issue(t, &who, tok2), STORE_OK);
+	who.expires = 0;                                     /* never expires */
+	char forever[AUTH_TOKEN_LEN + 1];
+	CHECK_RC(auth_token_issue(t, &who, forever), STORE_OK);
+	/* the issues above purged the expired ones already (in bounded steps) */
+	CHECK_RC(auth_token_lookup(t, tok, &got), STORE_NOTFOUND);
+	CHECK_RC(auth_token_lookup(t, tok2, &got), STORE_NOTFOUND);
+	CHECK_RC(auth_token_lookup(t, forever, &got), STORE_OK);
+	CHECK(got.expires == 0);
+	who.expires = now + 1000;
+	CHECK_RC(auth_token_issue(t, &who, tok), STORE_OK);
+	CHECK_RC(auth_token_purge(t, now, 10, &n), STORE_OK);
+	CHECK(n == 0);
+	CHECK_RC(auth_token_lookup(t, tok, &got), STORE_OK);
+	CHECK(got.expires <= now + 1000);
+	CHECK_RC(auth_token_purge(t, now + 5000, 10, &n), STORE_OK);
+	CHECK(n == 1);   /* tok; tok3 lives until now + 60 s */
+	CHECK_RC(auth_token_lookup(t, tok, &got), STORE_NOTFOUND);
+	CHECK_RC(auth_token_lookup(t, forever, &got), STORE_OK);
+	CHECK_RC(auth_token_revoke_all(t, &who), STORE_OK);
+	CHECK_RC(auth_token_lookup(t, forever, &got), STORE_NOTFOUND);
+}
+
+static void
+app_set(const char *json)
+{
+	json_t *out = NULL, *body = json_loads(json, 0, NULL);
+	store_err err = { 0 };
+	CHECK_RC(store_app_update(t, &app, body, &out, &err), STORE_OK);
+	json_decref(out);
+	json_decref(body);
+}
+
+static void
+test_expiry(void)
+{
+	int64_t e;
+	CHECK_RC(auth_expiry(t, &app, 0, 1000, &e), STORE_OK);
+	CHECK(e == 1000 + AUTH_TTL_DEFAULT_MS);
+	CHECK_RC(auth_expiry(t, &app, 5000, 1000, &e), STORE_OK);
+	CHECK(e == 6000);
+	app_set("{\"accessTokenTtl\": 30000}");
+	CHECK_RC(auth_expiry(t, &app, 0, 1000, &e), STORE_OK);
+	CHECK(e == 31000);
+	app_set("{\"accesstokenttl\": 0}");
+	CHECK_RC(auth_expiry(t, &app, 0, 1000, &e), STORE_OK);
+	CHECK(e == 0);
+	CHECK_RC(auth_expiry(t, NULL, 0, 1000, &e), STORE_OK);
+	CHECK(e == 1000 + AUTH_TTL_DEFAULT_MS);
+	app_set("{\"accesstokenttl\": null}");
+}
+
+static void
+test_clients(void)
+{
+	char id[AUTH_CLIENT_ID_LEN + 1], secret[AUTH_CLIENT_SECRET_LEN + 1];
+	char id2[AUTH_CLIENT_ID_LEN + 1], secret2[AUTH_CLIENT_SECRET_LEN + 1];
+	auth_subject who;
+
+	CHECK_RC(auth_client_get(t, AUTH_APP, &app.uuid, id, secret), STORE_OK);
+	CHECK(strncmp(id, "YXA6", 4) == 0 && strlen(id) == AUTH_CLIENT_ID_LEN);
+	CHECK(strlen(secret) == AUTH_CLIENT_SECRET_LEN);
+	CHECK_RC(auth_client_get(t, AUTH_APP, &app.uuid, id2, secret2), STORE_OK);
+	CHECK(strcmp(id, id2) == 0 && strcmp(secret, secret2) == 0);   /* stable */
+	CHECK_RC(auth_client_check(t, id, secret, &who), STORE_OK);
+	CHECK(who.kind == AUTH_APP && memcmp(who.scope.b, app.uuid.b, 16) == 0);
+	CHECK_RC(auth_client_check(t, id, "wrong", &who), STORE_NOTFOUND);
+	CHECK_RC(auth_client_check(t, "YXA6short", secret, &who), STORE_NOTFOUND);
+
+	/* regenerating changes the secret, not the id */
+	CHECK_RC(auth_client_regenerate(t, AUTH_APP, &app.uuid), STORE_OK);
+	CHECK_RC(auth_client_get(t, AUTH_APP, &app.uuid, id2, secret2), STORE_OK);
+	CHECK(strcmp(id, id2) == 0 && strcmp(secret, secret2) != 0);
+	CHECK_RC(auth_client_check(t, id, secret, &who), STORE_NOTFOUND);
+	CHECK_RC(auth_client_check(t, id2, secret2, &who), STORE_OK);
+
+	/* an org's credentials; the other app's secret does not open this one */
+	CHECK_RC(auth_client_get(t, AUTH_ORG, &org.uuid, id, secret), STORE_OK);
+	CHECK(strncmp(id, "b3U6", 4) == 0);
+	CHECK_RC(auth_client_check(t, id, secret, &who), STORE_OK);
+	CHECK(who.kind == AUTH_ORG && memcmp(who.scope.b, org.uuid.b, 16) == 0);
+	CHECK_RC(auth_client_get(t, AUTH_APP, &app2.uuid, id, secret), STORE_OK);
+	CHECK_RC(auth_client_check(t, id2, secret, &who), STORE_NOTFOUND);
+
+	CHECK(auth_secret_eq("abc", "abc") && !auth_secret_eq("abc", "abd") &&
+	      !auth_secret_eq("abc", "abcd") && auth_secret_eq("", ""));
+}
+
+static void
+test_passwords(void)
+{
+	store_id u = make(&app, "user", "{\"username\":\"pat\",\"email\":\"pat@x.org\"}");
+	auth_subject who;
+	store_err err = { 0 };
+	json_t *user = NULL, *out = NULL;
+
+	CHECK_RC(store_secret_set(t, &app, &u, "password", "s3cret!"), STORE_OK);
+	CHECK_RC(auth_password_user(t, &app, "pat", "password", "s3cret!", &who, &user, &err),
+	         STORE_OK);
+	CHECK(who.kind == AUTH_APPUSER && memcmp(who.id.b, u.b, 16) == 0);
+	CHECK_STR(json_string_value(json_object_get(user, "username")), "pat");
+	json_decref(user);
+	CHECK_RC(auth_password_user(t, &app, "PAT@x.org", "password", "s3cret!", &who, NULL, &err),
+	         STORE_OK);
+	CHECK_RC(auth_password_user(t, &app, "pat", "password", "wrong", &who, NULL, &err),
+	         STORE_NOTFOUND);
+	CHECK_STR(err.msg, "invalid username or password");
+	CHECK_RC(auth_password_user(t, &app, "nobody", "password", "s3cret!", &who, NULL, &err),
+	         STORE_NOTFOUND);
+	CHECK_RC(auth_password_user(t, &app2, "pat", "password", "s3cret!", &who, NULL, &err),
+	         STORE_NOTFOUND);
+	CHECK_RC(auth_password_user(t, &app, "pat", "pin", "s3cret!", &who, NULL, &err),
+	         STORE_NOTFOUND);
+	json_t *body = json_pack("{s:b}", "activated", 0);
+	CHECK_RC(store_entity_update(t, &app, &u, body, &out, &err), STORE_OK);
+	json_decref(body);
+	json_decref(out);
+	CHECK_RC(auth_password_user(t, &app, "pat", "password", "s3cret!", &who, NULL, &err),
+	         STORE_CONFLICT);
+	CHECK_STR(err.msg, "user not activated");
+
+	/* admins: users of the management space, admins of their orgs only */
+	json_t *admin = json_pack("{s:s, s:s, s:s}", "username", "boss", "email", "boss@x.org",
+	                          "password", "hunter22");
+	CHECK_RC(store_admin_create(t, &org, admin, &out, &err), STORE_OK);
+	json_decref(admin);
+	json_decref(out);
+	CHECK_RC(auth_password_admin(t, "boss", "hunter22", &who, NULL, &err), STORE_OK);
+	CHECK(who.kind == AUTH_ADMIN);
+	CHECK_RC(auth_admin_of(t, &org.uuid, &who.id), STORE_OK);
+	CHECK_RC(auth_admin_of(t, &org2.uuid, &who.id), STORE_NOTFOUND);
+	CHECK_RC(auth_password_admin(t, "boss", "hunter2", &who, NULL, &err), STORE_NOTFOUND);
+	CHECK_RC(auth_password_admin(t, "pat", "s3cret!", &who, NULL, &err), STORE_NOTFOUND);
+}
+
+static void
+test_decisions(void)
+{
+	store_id u = make(&app, "user", "{\"username\":\"fred\"}");
+	store_id g = make(&app, "group", "{\"path\":\"cats/owners\"}");
+	store_id r = make(&app, "role", "{\"name\":\"catkeeper\"}");
+	store_id r2 = make(&app, "role", "{\"name\":\"dogkeeper\"}");
+	auth_subject anon = { .kind = AUTH_ANON };
+	auth_subject fred = { .kind = AUTH_APPUSER, .scope = app.uuid, .id = u };
+	auth_subject elsewhere = { .kind = AUTH_APPUSER, .scope = app2.uuid, .id = u };
+	auth_subject su = { .kind = AUTH_SUPERUSER };
+	auth_subject org_c = { .kind = AUTH_ORG, .scope = org.uuid, .id = org.uuid };
+	auth_subject org2_c = { .kind = AUTH_ORG, .scope = org2.uuid, .id = org2.uuid };
+	auth_subject app_c = { .kind = AUTH_APP, .scope = app.uuid, .id = app.uuid };
+	auth_subject app2_c = { .kind = AUTH_APP, .scope = app2.uuid, .id = app2.uuid };
+	char path[80], uuid[37];
+	store_id_format(&u, uuid);
+
+	/* the default roles as created: guest may only sign up and register
+	** devices; default (any signed-in user) may do anything */
+	CHECK(check(&anon, "POST", "/users") == AUTH_ALLOW);
+	CHECK(check(&anon, "POST", "/devices") == AUTH_ALLOW);
+	CHECK(check(&anon, "PUT", "/devices/d1") == AUTH_ALLOW);
+	CHECK(check(&anon, "GET", "/users") == AUTH_DENY);
+	CHECK(check(&anon, "GET", "/cats") == AUTH_DENY);
+	CHECK(check(&fred, "DELETE", "/cats/tom") == AUTH_ALLOW);
+	store_id def = role("default");
+	CHECK_RC(store_dict_remove(t, &app, &def, "permissions", "get,put,post,delete:/**"),
+	         STORE_OK);
+	CHECK(check(&fred, "DELETE", "/cats/tom") == AUTH_DENY);
+	CHECK(check(&fred, "GET", "/cats/tom") == AUTH_DENY);
+
+	/* an open app: guest and default may do anything */
+	auth_verdict v;
+	auth_subject anon2 = anon;
+	CHECK_RC(auth_check(t, &app2, &anon2, "DELETE", "/cats/tom", &v), STORE_OK);
+	CHECK(v == AUTH_DENY);
+	CHECK_RC(store_app_open(t, &app2), STORE_OK);
+	CHECK_RC(auth_check(t, &app2, &anon2, "DELETE", "/cats/tom", &v), STORE_OK);
+	CHECK(v == AUTH_ALLOW);
+
+	/* implicit: the user's own entity, by me, name or uuid; not delete */
+	CHECK(check(&fred, "GET", "/users/me") == AUTH_ALLOW);
+	snprintf(path, sizeof path, "/users/%s", uuid);
+	CHECK(check(&fred, "GET", path) == AUTH_ALLOW);
+	CHECK(check(&fred, "GET", "/users/FRED") == AUTH_ALLOW);
+	CHECK(check(&fred, "DELETE", "/users/me") == AUTH_DENY);
+	CHECK(check(&fred, "GET", "/users/other") == AUTH_DENY);
+
+	/* a direct grant, with ${user} */
+	CHECK_RC(store_dict_add(t, &app, &u, "permissions", "put:/users/${user}/**"), STORE_OK);
+	CHECK(check(&fred, "PUT", "/users/fred/likes/x") == AUTH_ALLOW);
+	CHECK(check(&fred, "PUT", "/users/bob/likes/x") == AUTH_DENY);
+
+	/* the user's role */
+	CHECK_RC(store_dict_add(t, &app, &r2, "permissions", "get:/dogs/**"), STORE_OK);
+	CHECK(check(&fred, "GET", "/dogs/rex") == AUTH_DENY);
+	CHECK_RC(store_coll_add(t, &app, &u, "user", "roles", &r2), STORE_OK);
+	CHECK(check(&fred, "GET", "/dogs/rex") == AUTH_ALLOW);
+
+	/* a group's role, and a group's own grant */
+	CHECK_RC(store_dict_add(t, &app, &r, "permissions", "get,post:/cats/*"), STORE_OK);
+	CHECK_RC(store_coll_add(t, &app, &g, "group", "roles", &r), STORE_OK);
+	CHECK(check(&fred, "GET", "/cats/tom") == AUTH_DENY);
+	CHECK_RC(store_coll_add(t, &app, &g, "group", "users", &u), STORE_OK);
+	CHECK(check(&fred, "GET", "/cats/tom") == AUTH_ALLOW);
+	CHECK(check(&fred, "POST", "/cats/tom") == AUTH_ALLOW);
+	CHECK(check(&fred, "PUT", "/cats/tom") == AUTH_DENY);
+	CHECK(check(&fred, "DELETE", "/cats/tom") == AUTH_DENY);
+	CHECK_RC(store_dict_add(t, &app, &g, "permissions", "delete:/cats/*"), STORE_OK);
+	CHECK(check(&fred, "DELETE", "/cats/tom") == AUTH_ALLOW);
+	/* the same user id presented for another app reaches nothing here */
+	CHECK(check(&elsewhere, "GET", "/cats/tom") == AUTH_DENY);
+	CHECK(check(&elsewhere, "GET", "/users/me") == AUTH_DENY);
+
+	/* credentials and the superuser bypass permissions in their scope only */
+	CHECK(check(&su, "DELETE", "/anything") == AUTH_ALLOW);
+	CHECK(check(&org_c, "DELETE", "/anything") == AUTH_ALLOW);
+	CHECK(check(&org2_c, "GET", "/anything") == AUTH_DENY);
+	CHECK(check(&app_c, "DELETE", "/anything") == AUTH_ALLOW);
+	CHECK(check(&app2_c, "GET", "/anything") == AUTH_DENY);
+	CHECK_RC(auth_check_org(t, &org, &org_c, &v), STORE_OK);
+	CHECK(v == AUTH_ALLOW);
+	CHECK_RC(auth_check_org(t, &org, &org2_c, &v), STORE_OK);
+	CHECK(v == AUTH_DENY);
+	CHECK_RC(auth_check_org(t, &org, &app_c, &v), STORE_OK);
+	CHECK(v == AUTH_DENY);
+	CHECK_RC(auth_check_org(t, &org, &anon, &v), STORE_OK);
+	CHECK(v == AUTH_DENY);
+
+	/* a deleted user's token reaches nothing */
+	CHECK_RC(store_entity_delete(t, &app, &u, NULL, NULL), STORE_OK);
+	CHECK(check(&fred, "GET", "/users/me") == AUTH_DENY);
+
+	/* no guest role: anonymous requests are refused as such */
+	store_id guest = role("guest");
+	CHECK_RC(store_entity_delete(t, &app, &guest, NULL, NULL), STORE_OK);
+	CHECK(check(&anon, "POST", "/users") == AUTH_NO_GUEST);
+}
+
+int
+main(void)
+{
+	store_err err = { 0 };
+	char *dir = fixture_open(&db, &t, &app);
+	CHECK_RC(store_org_get(t, S("org1"), &org), STORE_OK);
+	CHECK_RC(store_app_create(t, &org, S("app2"), &app2, &err), STORE_OK);
+	CHECK_RC(store_org_create(t, S("org2"), &org2, &err), STORE_OK);
+	test_tokens();
+	test_expiry();
+	test_clients();
+	test_passwords();
+	test_decisions();
+	fixture_close(dir, db, t);
+	printf("test_auth: %d checks\n", check_count);
+	return 0;
+}
