@@ -483,6 +483,27 @@ auth_admin_get(store_txn *t, const store_id *id, json_t **user)
 }
 
 store_rc
+auth_admin_orgs(store_txn *t, const store_id *id, json_t **out)
+{
+	store_id orgs[AUTH_MAX_ROLES];
+	store_pos last;
+	size_t n;
+	store_rc rc = store_edge_list(t, store_mgmt_app, id, STORE_EDGE_MEMBER_OF, "admins",
+	                              NULL, AUTH_MAX_ROLES, orgs, &n, &last);
+	*out = json_object();
+	for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+		store_org org;
+		char uuid[37];
+		store_id_format(&orgs[i], uuid);
+		rc = store_org_get(t, (store_slice){ uuid, 36 }, &org);
+		if (rc == STORE_OK)
+			json_object_set_new(*out, org.name, json_pack("{s:s, s:s}", "uuid", uuid,
+			                                              "name", org.name));
+	}
+	return rc;
+}
+
+store_rc
 auth_admin_of(store_txn *t, const store_id *org, const store_id *id)
 {
 	return store_edge_has(t, store_mgmt_app, org, STORE_EDGE_COLLECTION, "admins", id);

@@ -119,6 +119,8 @@ store_rc auth_password_admin(store_txn *t, const char *name, const char *passwor
                              auth_subject *who, json_t **user, store_err *err);
 /* The admin user entity of who (an AUTH_ADMIN subject); new reference. */
 store_rc auth_admin_get(store_txn *t, const store_id *id, json_t **user);
+/* {name: {uuid, name}, ...} of the orgs admin id administers; new. */
+store_rc auth_admin_orgs(store_txn *t, const store_id *id, json_t **out);
 /* STORE_OK when admin id is an admin of org, else STORE_NOTFOUND. */
 store_rc auth_admin_of(store_txn *t, const store_id *org, const store_id *id);
 

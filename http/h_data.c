@@ -498,7 +498,7 @@ h_item_put(http_req *r)
 	store_err err = { 0 };
 	store_rc rc;
 
-	if (r->w.me) {
+	if (r->w.me && !r->w.found) {
 		http_not_found(r, "service_resource_not_found");
 		return;
 	}

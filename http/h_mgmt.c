@@ -1,6 +1,7 @@
 /*
 ** h_mgmt.c: /management handlers (organizations and applications) and the
-** status endpoint.  The router has already checked the superuser.
+** status endpoint.  The router has already authorized the caller (the
+** superuser creates orgs; admins and org credentials manage their org).
 */
 #include "http/http_int.h"
 
@@ -83,6 +84,7 @@ h_org_create(http_req *r)
 	json_decref(body);
 	if (rc == STORE_OK)
 		rc = store_app_create(r->txn, &org, (store_slice){ "sandbox", 7 }, &app, &err);
+	if (rc == STORE_OK) rc = store_app_open(r->txn, &app);   /* sandbox is open */
 	if (rc == STORE_OK) rc = store_app_list(r->txn, &org, &apps);
 	if (rc) {
 		json_decref(owner);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "core/auth.h"
 #include "core/mem.h"
 #include "core/store.h"
 #include "http/http.h"
@@ -118,6 +119,8 @@ typedef struct http_req {
 	const store_slice *rest;        /* segments after the route's prefix */
 	size_t       nrest;
 	walk         w;                 /* what the path names (app routes) */
+	auth_subject who;               /* who is asking (h_auth.c) */
+	const char  *token;             /* the access token presented, or NULL */
 
 	/* a queue (queue.c): the writer, or the slow readers */
 	struct http_req *next;
@@ -209,6 +212,10 @@ size_t      http_limit(const http_req *r);
 int         http_param_secret(const char *name);
 /* Cuts s to max bytes (whole UTF-8 sequences) and blanks control bytes. */
 void        http_text_clean(char *s, size_t max);
+/* server.c: decodes "a=1&b=2" (a form body) into out[*n..max); 0, or 1
+** with the error set (too many, a bad escape or invalid UTF-8). */
+int         http_parse_form(http_req *r, const char *s, http_param *out, size_t max,
+                            size_t *n);
 void        http_finish(http_req *r, int64_t now_ms);
 char       *http_sprintf(http_req *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -233,6 +240,28 @@ void h_app_get(http_req *r);
 void h_app_put(http_req *r);
 void h_app_unsupported(http_req *r);
 void h_resource(http_req *r);
+
+/* h_auth.c: credentials, permissions, tokens and credentials endpoints */
+enum { AUTH_NEED_ANY, AUTH_NEED_NONE, AUTH_NEED_SUPER, AUTH_NEED_ORG, AUTH_NEED_APP_ADMIN,
+       AUTH_NEED_USER, AUTH_NEED_ADMIN };
+/* Who is asking (r->who) and may they use this route?  need is one of
+** AUTH_NEED_*; ANY = the permission of the request's path in the app.
+** 0 with the 401 set. */
+int  http_authorize(http_req *r, int need, const store_slice *rest, size_t nrest);
+/* 1 when name and password are the configured superuser's (constant time). */
+int  http_superuser_match(http_req *r, const char *name, const char *password);
+/* The request's HTTP Basic name and password (arena copies), or 0. */
+int  http_basic_credentials(http_req *r, char **user, char **pass);
+void h_mgmt_token(http_req *r);
+void h_org_credentials(http_req *r);
+void h_mgmt_me(http_req *r);
+void h_app_token(http_req *r);
+void h_app_credentials(http_req *r);
+void h_user_revoke(http_req *r);
+void h_user_revoke_all(http_req *r);
+void h_user_password(http_req *r);
+void h_user_deactivate(http_req *r);
+void h_user_token(http_req *r);
 
 /* walk.c */
 int  http_walk(http_req *r, const store_slice *segs, size_t n, walk *w);

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/random.h>
 
 static void
 usage(FILE *f)
@@ -57,7 +58,8 @@ number_opt(const char *opt, const char *v, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-/* Creates org and app if they do not exist yet. */
+/* Creates org and app if they do not exist yet; a new app is open (its
+** guest and default roles may do anything) until an admin closes it. */
 static int
 bootstrap(store *s, const char *spec)
 {
@@ -78,7 +80,11 @@ bootstrap(store *s, const char *spec)
 	if (rc == STORE_NOTFOUND) rc = store_org_create(t, o, &org, &err);
 	if (rc) goto fail;
 	rc = store_app_get(t, &org, a, &app);
-	if (rc == STORE_NOTFOUND) rc = store_app_create(t, &org, a, &app, &err);
+	if (rc == STORE_NOTFOUND) {
+		/* a development app: open, like Usergrid's sandbox */
+		rc = store_app_create(t, &org, a, &app, &err);
+		if (rc == STORE_OK) rc = store_app_open(t, &app);
+	}
 	if (rc) goto fail;
 	rc = store_txn_commit(t);
 	t = NULL;
@@ -90,12 +96,48 @@ fail:
 	return -1;
 }
 
+/* A superuser for a development start that was given none:
+** "superuser:" and 24 random characters. */
+static char *
+new_superuser(void)
+{
+	static const char abc[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	unsigned char raw[24];
+	char *su = malloc(10 + sizeof raw + 1);
+	if (!su || getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) abort();
+	strcpy(su, "superuser:");
+	for (size_t i = 0; i < sizeof raw; i++) su[10 + i] = abc[raw[i] % (sizeof abc - 1)];
+	su[10 + sizeof raw] = '\0';
+	return su;
+}
+
+/* What a development start needs to know: the app is open, how to close
+** it, the superuser, and how to get a token. */
+static void
+print_start(const char *boot, unsigned port, const char *su, const char *generated)
+{
+	const char *colon = strchr(su, ':');
+	int ulen = (int)(colon - su);
+	printf("\n%s is an OPEN development app: anyone may read and write it without a token.\n"
+	       "Close it (guest may then only sign up; signed-in users keep default access):\n"
+	       "  curl -u '%.*s:%s' -X DELETE 'http://localhost:%u/%s/roles/guest/permissions?permission=get,post,put,delete:/**'\n"
+	       "Superuser%s: %.*s (password %s)\n"
+	       "Get a token:\n"
+	       "  curl -X POST http://localhost:%u/management/token "
+	       "-d '{\"grant_type\":\"password\",\"username\":\"%.*s\",\"password\":\"%s\"}'\n\n",
+	       boot, ulen, su, generated ? colon + 1 : "PASSWORD", port, boot, generated ? " (generated for this start)" : "", ulen, su,
+	       generated ? colon + 1 : "as given", port, ulen, su,
+	       generated ? colon + 1 : "PASSWORD");
+	fflush(stdout);
+}
+
 static int
 serve(int argc, char **argv)
 {
 	http_config cfg = { .port = 8080 };
 	store_options opt = { 0 };
 	const char *data = NULL, *boot = NULL;
+	char *generated = NULL;
 	store *s = NULL;
 	http_server *srv = NULL;
 	store_err err = { 0 };
@@ -160,6 +202,7 @@ serve(int argc, char **argv)
 		fprintf(stderr, "ugstore: %s\n", err.msg);
 		return 1;
 	}
+	if (boot && !cfg.superuser) cfg.superuser = generated = new_superuser();
 	if (boot && bootstrap(s, boot) != 0) {
 		store_close(s);
 		return 1;
@@ -176,11 +219,13 @@ serve(int argc, char **argv)
 	}
 	printf("ugstore listening on %s:%u (data %s)\n", cfg.bind ? cfg.bind : "127.0.0.1",
 	       http_server_port(srv), data);
+	if (boot) print_start(boot, http_server_port(srv), cfg.superuser, generated);
 	fflush(stdout);
 	sigwait(&sigs, &sig);
 	fprintf(stderr, "ugstore: signal %d, shutting down\n", sig);
 	http_server_stop(srv);
 	store_close(s);
+	free(generated);
 	return 0;
 }
 

@@ -17,7 +17,8 @@
 static const char *const secret_params[] = {
 	"client_id", "client_secret", "password", "username", "access_token",
 	"client_credentials", "fb_access_token", "fq_access_token",
-	"ping_access_token", "token",
+	"ping_access_token", "token", "pin", "oldpassword", "newpassword",
+	"secret", "refresh_token", "code",
 };
 
 char *

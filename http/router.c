@@ -6,8 +6,9 @@
 ** follow the /{org}/{app} prefix (resolved here in every form of spec 1.1).
 ** A pattern segment is a literal (alternatives separated by '|', compared
 ** without case), "{x}" (captures one segment) or "**" (the rest, possibly
-** empty).  The dispatcher owns the 404/405 answers, the superuser check for
-** management routes, and the request's one transaction: read-only for GET
+** empty).  The dispatcher owns the 404/405 answers, the authorization of
+** every route (h_auth.c: who may, by the route's need and, for data, the
+** caller's permissions on the path), and the request's one transaction: read-only for GET
 ** (and for the F_OWN writes, which make their own); for writes, a nested
 ** transaction in the writer's batch (writer.c), committed only when the
 ** handler succeeded.
@@ -28,37 +29,51 @@
 #include <string.h>
 #include <strings.h>
 
-/* F_MGMT: superuser only.  F_OWN: a write that runs on its worker, outside
-** the writer's batches (a backup reads the whole store in its own read
-** transaction; in a batch it would hold every other write back). */
-enum { F_MGMT = 1, F_OWN = 2 };
+/* F_OWN: a write that runs on its worker, outside the writer's batches (a
+** backup reads the whole store in its own read transaction; in a batch it
+** would hold every other write back). */
+enum { F_OWN = 1 };
 
 typedef struct {
 	int          methods;
 	const char  *pattern;
 	http_handler handler;
-	int          flags;
+	int          need;         /* AUTH_NEED_*: who may (h_auth.c) */
+	int          flags;        /* F_OWN */
 } route;
 
 #define ORGS "orgs|organizations|o"
 #define APPS "apps|applications|a"
+#define ORG  "management/" ORGS "/{org}"
 
 static const route mgmt_routes[] = {
-	{ M_POST,  "management/" ORGS,                       h_org_create,   F_MGMT },
-	{ M_GET,   "management/" ORGS "/{org}",              h_org_get,      F_MGMT },
-	{ M_GET,   "management/" ORGS "/{org}/" APPS,        h_apps_list,    F_MGMT },
-	{ M_POST,  "management/" ORGS "/{org}/" APPS,        h_app_create,   F_MGMT },
-	{ M_GET,   "management/" ORGS "/{org}/" APPS "/{app}", h_mgmt_app_get, F_MGMT },
-	{ M_POST,  "management/backup",                      h_backup,       F_MGMT | F_OWN },
-	{ M_GET,   "status",                                 h_status,       0 },
+	{ M_GET | M_POST, "management/token",        h_mgmt_token,      AUTH_NEED_NONE, 0 },
+	{ M_GET,   "management/me",                  h_mgmt_me,         AUTH_NEED_ADMIN, 0 },
+	{ M_POST,  "management/" ORGS,               h_org_create,      AUTH_NEED_SUPER, 0 },
+	{ M_GET,   ORG,                              h_org_get,         AUTH_NEED_ORG, 0 },
+	{ M_GET | M_POST, ORG "/credentials",        h_org_credentials, AUTH_NEED_ORG, 0 },
+	{ M_GET,   ORG "/" APPS,                     h_apps_list,       AUTH_NEED_ORG, 0 },
+	{ M_POST,  ORG "/" APPS,                     h_app_create,      AUTH_NEED_ORG, 0 },
+	{ M_GET,   ORG "/" APPS "/{app}",            h_mgmt_app_get,    AUTH_NEED_ORG, 0 },
+	{ M_POST,  "management/backup",              h_backup,          AUTH_NEED_SUPER, F_OWN },
+	{ M_GET,   "status",                         h_status,          AUTH_NEED_NONE, 0 },
 };
 
+/* Application routes; the rest of the path is walked by h_resource and
+** allowed by the permissions of the caller (AUTH_NEED_ANY). */
 static const route app_routes[] = {
-	{ M_GET,    "",              h_app_get,         0 },
-	{ M_PUT,    "",              h_app_put,         0 },
-	{ M_POST | M_DELETE, "",     h_app_unsupported, 0 },
-	{ M_GET | M_POST | M_PUT | M_DELETE, "counters", h_counters, 0 },
-	{ M_GET | M_POST | M_PUT | M_DELETE, "**", h_resource, 0 },
+	{ M_GET | M_POST, "token",                   h_app_token,       AUTH_NEED_NONE, 0 },
+	{ M_GET | M_POST, "credentials",             h_app_credentials, AUTH_NEED_APP_ADMIN, 0 },
+	{ M_PUT | M_POST, "users/{u}/revoketokens",  h_user_revoke_all, AUTH_NEED_USER, 0 },
+	{ M_PUT | M_POST, "users/{u}/revoketoken",   h_user_revoke,     AUTH_NEED_USER, 0 },
+	{ M_PUT | M_POST, "users/{u}/password",      h_user_password,   AUTH_NEED_USER, 0 },
+	{ M_POST,  "users/{u}/deactivate",           h_user_deactivate, AUTH_NEED_APP_ADMIN, 0 },
+	{ M_GET,   "users/{u}/token",                h_user_token,      AUTH_NEED_USER, 0 },
+	{ M_GET,    "",              h_app_get,         AUTH_NEED_ANY, 0 },
+	{ M_PUT,    "",              h_app_put,         AUTH_NEED_APP_ADMIN, 0 },
+	{ M_POST | M_DELETE, "",     h_app_unsupported, AUTH_NEED_ANY, 0 },
+	{ M_GET | M_POST | M_PUT | M_DELETE, "counters", h_counters, AUTH_NEED_ANY, 0 },
+	{ M_GET | M_POST | M_PUT | M_DELETE, "**", h_resource, AUTH_NEED_ANY, 0 },
 };
 
 /* What h_resource does with a walked path: by shape, context and method.
@@ -211,71 +226,6 @@ h_resource(http_req *r)
 	           "%s is not supported on %s (allowed: %s)", r->action, r->w.path, list);
 }
 
-/* Decodes standard base64 with its padding (RFC 4648, section 4) of
-** s[0..n) into a new arena buffer: core's base64url codec, as the two
-** alphabets differ in two digits only.  1 and *out, *out_n, or 0 unless
-** the text is exact. */
-static int
-base64_decode(http_req *r, const char *s, size_t n, unsigned char **out, size_t *out_n)
-{
-	size_t pad = 0;
-	char *url;
-	if (n % 4) return 0;
-	while (pad < 2 && n > pad && s[n - 1 - pad] == '=') pad++;
-	url = arena_alloc(r->a, n + 1);
-	for (size_t i = 0; i < n - pad; i++) {
-		if (s[i] == '-' || s[i] == '_') return 0;
-		url[i] = s[i] == '+' ? '-' : s[i] == '/' ? '_' : s[i];
-	}
-	*out = arena_alloc(r->a, n / 4 * 3 + 1);
-	return store_b64_decode(url, n - pad, *out, n / 4 * 3 + 1, out_n);
-}
-
-/* a == b in a time that does not depend on where they differ. */
-static int
-same_secret(const unsigned char *a, size_t an, const char *b, size_t bn)
-{
-	unsigned char diff = an != bn;
-	for (size_t i = 0; i < an && i < bn; i++) diff |= (unsigned char)(a[i] ^ (unsigned char)b[i]);
-	return diff == 0;
-}
-
-/* The superuser check of management routes: HTTP Basic credentials (the
-** scheme in any case, blanks around the token) read strictly: exact
-** base64, the name up to the first ':', the password to the end, no NUL
-** anywhere; both compared whole. */
-static int
-superuser_ok(http_req *r)
-{
-	const char *su = r->srv->cfg.superuser, *h, *colon = su ? strchr(su, ':') : NULL;
-	unsigned char *cred = NULL, *sep;
-	size_t n = 0;
-	int decoded = 0;
-
-	if (!colon) {
-		http_error(r, 401, "unauthorized",
-		           "management requires a superuser and none is configured");
-		return 0;
-	}
-	h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
-	if (h && strncasecmp(h, "Basic ", 6) == 0) {     /* schemes ignore case */
-		size_t len;
-		for (h += 6; *h == ' ' || *h == '\t'; h++)
-			;
-		for (len = strlen(h); len && (h[len - 1] == ' ' || h[len - 1] == '\t'); len--)
-			;
-		decoded = base64_decode(r, h, len, &cred, &n);
-	}
-	if (!decoded || memchr(cred, '\0', n) || !(sep = memchr(cred, ':', n)) ||
-	    !same_secret(cred, (size_t)(sep - cred), su, (size_t)(colon - su)) ||
-	    !same_secret(sep + 1, (size_t)(cred + n - sep - 1), colon + 1, strlen(colon + 1))) {
-		http_error(r, 401, "unauthorized",
-		           "Subject does not have permission to access this resource");
-		return 0;
-	}
-	return 1;
-}
-
 /* Resolves /{org}/{app}, /{orgUUID}/{appUUID}, /{appUUID},
 ** /organizations|orgs|o/{org}/..., /{org}/applications|apps|a/{app}.
 ** Returns the number of segments consumed, or 0 with r->resp set. */
@@ -424,6 +374,10 @@ http_dispatch(http_req *r)
 {
 	int write = r->method & (M_POST | M_PUT | M_DELETE);
 
+	/* a GET of .../token issues one: a write */
+	if (r->nseg && r->seg[r->nseg - 1].n == 5 &&
+	    strncasecmp(r->seg[r->nseg - 1].p, "token", 5) == 0)
+		write = 1;
 	if (r->method == M_OPTIONS) {
 		http_reply(r, json_object());
 		r->envelope = 0;
@@ -479,7 +433,7 @@ http_route(http_req *r)
 			return;
 		}
 		rt = lookup(r, mgmt_routes, NROUTES(mgmt_routes), r->seg, r->nseg);
-		if (rt && (rt->flags & F_MGMT) && !superuser_ok(r)) rt = NULL;
+		if (rt && !http_authorize(r, rt->need, NULL, 0)) rt = NULL;
 	} else {
 		size_t used = resolve_app(r);
 		if (used && r->matrix_seg && r->matrix_seg != used + 1) {
@@ -490,6 +444,7 @@ http_route(http_req *r)
 		if (used)
 			rt = lookup(r, app_routes, NROUTES(app_routes), r->seg + used,
 			            r->nseg - used);
+		if (rt && !http_authorize(r, rt->need, r->seg + used, r->nseg - used)) rt = NULL;
 	}
 	if (rt) rt->handler(r);
 }

@@ -191,6 +191,12 @@ parse_target(http_req *r)
 	                   HTTP_MAX_PARAMS, "query") ? 400 : 0;
 }
 
+int
+http_parse_form(http_req *r, const char *s, http_param *out, size_t max, size_t *n)
+{
+	return parse_pairs(r, s, s + strlen(s), '&', 1, out, n, max, "form");
+}
+
 /* Significant digits that print every real of v back to the same double:
 ** the fewest that do (at most 17), so 52.52 goes out as 52.52, as clients
 ** wrote it, and no value loses precision. */

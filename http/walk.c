@@ -97,8 +97,13 @@ resolve_item(http_req *r, walk *w, const store_slice *segs, size_t n, size_t *i)
 		rc = store_group_resolve(r->txn, &r->app, segs + *i, n - *i, &w->item, &used);
 	} else if (strcmp(w->item_type, "user") == 0 && seg_is(segs[*i], "me") &&
 	           memcmp(segs[*i].p, "me", 2) == 0) {
-		w->me = 1;                 /* needs a token: the auth layer's */
+		w->me = 1;                 /* the caller, when a user of this app */
 		rc = STORE_NOTFOUND;
+		if (r->who.kind == AUTH_APPUSER &&
+		    memcmp(r->who.scope.b, r->app.uuid.b, 16) == 0) {
+			w->item = r->who.id;
+			rc = store_entity_get(r->txn, &r->app, &w->item, &w->entity);
+		}
 	} else if (w->item_type[0]) {
 		rc = store_entity_load(r->txn, &r->app, w->item_type, segs[*i], &w->item, &w->entity);
 	} else {

@@ -109,7 +109,7 @@ def test_envelope_params_and_url_tolerance():
         st, doc = s.app("GET", path)
         eq(st, 200, "GET %s" % path)
         eq(doc["path"], "/things", "path for %s" % path)
-    st, doc = s.app("GET", "/things?foo=bar&foo=baz&flag&access_token=secret&_=123")
+    st, doc = s.app("GET", "/things?foo=bar&foo=baz&flag&client_secret=secret&password=pw&_=123")
     eq(st, 200, "params")
     eq(doc["params"], {"foo": ["bar", "baz"], "flag": [""], "_": ["123"]}, "params echo")
     eq(doc["count"], len(doc["entities"]), "count")
@@ -267,7 +267,9 @@ def test_application_entity():
            "things")
         eq(colls["groups"]["count"], 1, "groups")
         eq(colls["roles"]["count"], 3, "default roles")
-        st, doc = s.app("PUT", "", {"accesstokenttl": 0, "name": "hijack"})
+        st, doc = s.app("PUT", "", {"accesstokenttl": 0})
+        eq((st, doc["error"]), (401, "unauthorized"), "app put needs an admin")
+        st, doc = s.app("PUT", "", {"accesstokenttl": 0, "name": "hijack"}, headers=SU)
         eq((st, doc["entities"][0]["accesstokenttl"], doc["entities"][0]["name"]),
            (200, 0, "test-org/test-app"), "app put")
         st, doc = s.app("DELETE", "")
@@ -339,8 +341,10 @@ def test_management():
         eq(st, 404, "unknown org")
         st, doc, _, _ = s.request("DELETE", "/management/orgs", headers=SU)
         eq(st, 405, "delete orgs")
-        # The new app serves data right away.
+        # The new app serves data right away, to its admins: it starts closed.
         st, doc, _, _ = s.request("POST", "/acme/shop/products", {"name": "anvil"})
+        eq((st, doc["error"]), (401, "unauthorized"), "a new app is closed")
+        st, doc, _, _ = s.request("POST", "/acme/shop/products", {"name": "anvil"}, headers=SU)
         eq((st, doc["applicationName"]), (200, "shop"), "new app works")
 
 
