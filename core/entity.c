@@ -139,6 +139,11 @@ validate(const store_type_info *ti, const char *type, json_t *e, store_err *err)
 			                  ti->unique[i], type);
 		json_object_set_new(e, key, scalar_string(v));
 	}
+	if (strcmp(type, "user") == 0) {   /* /users/me is the caller (spec 1.5) */
+		const char *name = json_string_value(json_get_ci(e, "username", NULL));
+		if (name && strcasecmp(name, "me") == 0)
+			return store_fail(err, STORE_INVALID, "Username 'me' is reserved");
+	}
 	if (strcmp(type, "group") == 0) {
 		group_path_normalize(e);
 		json_t *path = json_get_ci(e, "path", NULL);

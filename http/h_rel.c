@@ -394,10 +394,10 @@ h_dict_post(http_req *r)
 		rc = store_coll_add(r->txn, &r->app, &r->w.owner, r->w.owner_type, "roles", &role);
 	} else {
 		const char *perm = json_string_value(json_object_get(body, "permission"));
-		if (!perm || !*perm || strlen(perm) > 400) {
+		if (!perm || !*perm || strlen(perm) > 400 || !auth_perm_valid(perm)) {
 			json_decref(body);
 			http_error(r, 400, "illegal_argument",
-			           "You must supply a 'permission' property (at most 400 bytes)");
+			           "You must supply a 'permission' property, verbs:path (at most 400 bytes)");
 			return;
 		}
 		rc = store_dict_add(r->txn, &r->app, &r->w.owner, r->w.dict, perm);

@@ -390,3 +390,18 @@ def test_secrets_stay_out_of_params_and_logs():
     check("get /test-org/test-app/things" in log, "the access log is on: %r" % log[:300])
     for secret_text in (pw, t, secret, "hush"):
         check(secret_text not in log, "%r reached the log" % secret_text)
+
+
+def test_reserved_me_and_bad_grants():
+    s = srv()
+    st, doc = s.app("POST", "/users", {"username": "me"})
+    eq((st, doc["error"], doc["error_description"]),
+       (400, "illegal_argument", "Username 'me' is reserved"), "me reserved")
+    s.app("POST", "/users", {"username": "mel"})
+    eq(s.app("PUT", "/users/mel", {"username": "ME"})[0], 400, "nor by rename")
+    for bad in ("nocolon", "get:", "get: , ", "get:" + "/a" * 70):
+        st, doc = s.app("POST", "/roles/guest/permissions", {"permission": bad})
+        eq((st, doc["error"]), (400, "illegal_argument"), "bad grant %r" % bad)
+    # without a token, me is nobody
+    st, doc = s.app("GET", "/users/me")
+    eq(st, 404, "anonymous /users/me")
