@@ -279,6 +279,9 @@ set_secrets(store_txn *t, const store_app *app, const store_id *id, json_t *body
 			                  "the %s must be a string of 1 to %d bytes", secret_kinds[i],
 			                  STORE_SECRET_MAX);
 		store_rc rc = store_secret_set(t, app, id, secret_kinds[i], json_string_value(v));
+		if (rc == STORE_POLICY)
+			return store_fail(err, rc, "Password must be at least %d characters long",
+			                  STORE_PASSWORD_MIN);
 		if (rc) return rc;
 	}
 	return STORE_OK;

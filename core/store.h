@@ -44,6 +44,7 @@ typedef enum {
 	STORE_IO,         /* disk or environment failure */
 	STORE_CORRUPT,    /* stored data failed to decode */
 	STORE_STOPPED,    /* the caller's progress handler stopped the work */
+	STORE_POLICY,     /* a password breaks the password policy */
 	STORE_RC_COUNT
 } store_rc;
 
@@ -498,9 +499,11 @@ store_rc store_index_count(store_txn *t, const store_app *app,
 /* ---- credentials ---------------------------------------------------------- */
 
 #define STORE_SECRET_MAX 256     /* bytes of a password or pin */
+#define STORE_PASSWORD_MIN 8     /* the password policy: at least this many bytes */
 
 /* Stores a salted slow hash (yescrypt) of secret as the entity's `kind`
-** credential ("password", "pin"); the plain text is never stored. */
+** credential ("password", "pin"); the plain text is never stored.  A
+** password shorter than STORE_PASSWORD_MIN is STORE_POLICY. */
 store_rc store_secret_set(store_txn *t, const store_app *app,
                           const store_id *id, const char *kind,
                           const char *secret);

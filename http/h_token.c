@@ -381,6 +381,9 @@ h_user_password(http_req *r)
 	if (rc == STORE_INVALID)
 		http_error(r, 400, "illegal_argument", "the password is longer than %d bytes",
 		           STORE_SECRET_MAX);
+	else if (rc == STORE_POLICY)
+		http_error(r, 400, "error_password_policy_violation",
+		           "Password must be at least %d characters long", STORE_PASSWORD_MIN);
 	else if (rc) http_store_error(r, rc, NULL, NULL);
 	else reply_action(r, "set user password");
 }

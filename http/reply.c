@@ -101,6 +101,9 @@ http_store_error(http_req *r, store_rc rc, const store_err *err,
 	case STORE_TOOBIG:
 		http_error(r, 413, "request_entity_too_large", "%s", msg);
 		break;
+	case STORE_POLICY:
+		http_error(r, 400, "error_password_policy_violation", "%s", msg);
+		break;
 	case STORE_FULL:
 		http_error(r, 507, "storage_full", "%s", msg);
 		break;

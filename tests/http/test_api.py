@@ -169,7 +169,7 @@ def test_custom_collections_and_items():
 def test_users_basics():
     s = srv()
     st, doc = s.app("POST", "/users", {"username": "john.doe", "email": "john.doe@mail.com",
-                                       "password": "s3cret", "pin": "1234", "name": "John Doe"})
+                                       "password": "s3cret-pw", "pin": "1234", "name": "John Doe"})
     eq(st, 200, "create user")
     u = doc["entities"][0]
     check("password" not in u and "pin" not in u, "secrets never echoed")
@@ -307,7 +307,7 @@ def test_management():
         eq(st, 401, "wrong password")
         st, doc, _, _ = s.request("POST", "/management/orgs",
                                   {"organization": "acme", "username": "boss",
-                                   "email": "boss@acme.com", "password": "pw1234"}, headers=SU)
+                                   "email": "boss@acme.com", "password": "pw123456"}, headers=SU)
         eq((st, doc["action"], doc["status"]), (200, "new organization", "ok"), "org create")
         eq(doc["data"]["organization"]["name"], "acme", "org name")
         owner = doc["data"]["owner"]

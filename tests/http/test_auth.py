@@ -166,19 +166,22 @@ def test_password_change_and_deactivation():
     s = srv()
     uid, pw = make_user(s, APP, "pete")
     t = user_token(s, APP, "pete", pw)
-    st, doc = s.app("PUT", "/users/pete/password", {"oldpassword": "wrong", "newpassword": "n3w-pw"},
+    st, doc = s.app("PUT", "/users/pete/password", {"oldpassword": "wrong", "newpassword": "n3w-pass-w0rd"},
                     headers=bearer(t))
     eq(st, 400, "wrong old password")
-    st, doc = s.app("PUT", "/users/pete/password", {"newpassword": "n3w-pw"}, headers=bearer(t))
+    st, doc = s.app("PUT", "/users/pete/password", {"newpassword": "n3w-pass-w0rd"}, headers=bearer(t))
     eq(st, 400, "a user must give the old password")
-    st, doc = s.app("POST", "/users/pete/password", {"oldpassword": pw, "newpassword": "n3w-pw"},
+    st, doc = s.app("PUT", "/users/pete/password", {"oldpassword": pw, "newpassword": "short"},
+                    headers=bearer(t))
+    eq((st, doc["error"]), (400, "error_password_policy_violation"), "too short")
+    st, doc = s.app("POST", "/users/pete/password", {"oldpassword": pw, "newpassword": "n3w-pass-w0rd"},
                     headers=bearer(t))
     eq(st, 200, "change")
     eq(s.app("GET", "/users/me", headers=bearer(t))[0], 401, "a change revokes the tokens")
     st, _ = post_token(s, APP + "/token", {"grant_type": "password", "username": "pete",
                                            "password": pw})
     eq(st, 400, "old password refused")
-    t = user_token(s, APP, "pete", "n3w-pw")
+    t = user_token(s, APP, "pete", "n3w-pass-w0rd")
     make_user(s, APP, "other")
     st, doc = s.app("PUT", "/users/other/password", {"newpassword": "x" * 8}, headers=bearer(t))
     eq(st, 401, "not another user's password")
@@ -399,6 +402,9 @@ def test_reserved_me_and_bad_grants():
        (400, "illegal_argument", "Username 'me' is reserved"), "me reserved")
     s.app("POST", "/users", {"username": "mel"})
     eq(s.app("PUT", "/users/mel", {"username": "ME"})[0], 400, "nor by rename")
+    st, doc = s.app("POST", "/users", {"username": "shorty", "password": "1234567"})
+    eq((st, doc["error"]), (400, "error_password_policy_violation"), "password policy")
+    eq(s.app("GET", "/users/shorty")[0], 404, "no user left behind")
     for bad in ("nocolon", "get:", "get: , ", "get:" + "/a" * 70):
         st, doc = s.app("POST", "/roles/guest/permissions", {"permission": bad})
         eq((st, doc["error"]), (400, "illegal_argument"), "bad grant %r" % bad)

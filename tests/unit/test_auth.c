@@ -183,28 +183,30 @@ test_passwords(void)
 	store_err err = { 0 };
 	json_t *user = NULL, *out = NULL;
 
-	CHECK_RC(store_secret_set(t, &app, &u, "password", "s3cret!"), STORE_OK);
-	CHECK_RC(auth_password_user(t, &app, "pat", "password", "s3cret!", &who, &user, &err),
+	CHECK_RC(store_secret_set(t, &app, &u, "password", "s3cret!"), STORE_POLICY);
+	CHECK_RC(store_secret_set(t, &app, &u, "pin", "1234"), STORE_OK);
+	CHECK_RC(store_secret_set(t, &app, &u, "password", "s3cret!!"), STORE_OK);
+	CHECK_RC(auth_password_user(t, &app, "pat", "password", "s3cret!!", &who, &user, &err),
 	         STORE_OK);
 	CHECK(who.kind == AUTH_APPUSER && memcmp(who.id.b, u.b, 16) == 0);
 	CHECK_STR(json_string_value(json_object_get(user, "username")), "pat");
 	json_decref(user);
-	CHECK_RC(auth_password_user(t, &app, "PAT@x.org", "password", "s3cret!", &who, NULL, &err),
+	CHECK_RC(auth_password_user(t, &app, "PAT@x.org", "password", "s3cret!!", &who, NULL, &err),
 	         STORE_OK);
 	CHECK_RC(auth_password_user(t, &app, "pat", "password", "wrong", &who, NULL, &err),
 	         STORE_NOTFOUND);
 	CHECK_STR(err.msg, "invalid username or password");
-	CHECK_RC(auth_password_user(t, &app, "nobody", "password", "s3cret!", &who, NULL, &err),
+	CHECK_RC(auth_password_user(t, &app, "nobody", "password", "s3cret!!", &who, NULL, &err),
 	         STORE_NOTFOUND);
-	CHECK_RC(auth_password_user(t, &app2, "pat", "password", "s3cret!", &who, NULL, &err),
+	CHECK_RC(auth_password_user(t, &app2, "pat", "password", "s3cret!!", &who, NULL, &err),
 	         STORE_NOTFOUND);
-	CHECK_RC(auth_password_user(t, &app, "pat", "pin", "s3cret!", &who, NULL, &err),
+	CHECK_RC(auth_password_user(t, &app, "pat", "pin", "s3cret!!", &who, NULL, &err),
 	         STORE_NOTFOUND);
 	json_t *body = json_pack("{s:b}", "activated", 0);
 	CHECK_RC(store_entity_update(t, &app, &u, body, &out, &err), STORE_OK);
 	json_decref(body);
 	json_decref(out);
-	CHECK_RC(auth_password_user(t, &app, "pat", "password", "s3cret!", &who, NULL, &err),
+	CHECK_RC(auth_password_user(t, &app, "pat", "password", "s3cret!!", &who, NULL, &err),
 	         STORE_CONFLICT);
 	CHECK_STR(err.msg, "user not activated");
 
@@ -219,7 +221,7 @@ test_passwords(void)
 	CHECK_RC(auth_admin_of(t, &org.uuid, &who.id), STORE_OK);
 	CHECK_RC(auth_admin_of(t, &org2.uuid, &who.id), STORE_NOTFOUND);
 	CHECK_RC(auth_password_admin(t, "boss", "hunter2", &who, NULL, &err), STORE_NOTFOUND);
-	CHECK_RC(auth_password_admin(t, "pat", "s3cret!", &who, NULL, &err), STORE_NOTFOUND);
+	CHECK_RC(auth_password_admin(t, "pat", "s3cret!!", &who, NULL, &err), STORE_NOTFOUND);
 }
 
 static void
