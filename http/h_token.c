@@ -160,6 +160,7 @@ h_mgmt_token(http_req *r)
 	store_rc rc;
 
 	if (!grant_read(r, &g) || !ttl_or_reply(r, g.ttl, &ttl)) return;
+	if (!http_rate_ok(r, g.username ? g.username : g.client_id)) return;
 	if (strcmp(g.grant_type, "password") == 0) {
 		if (!g.username || !g.password) {
 			grant_error(r, "invalid_request", "username and password are required");
@@ -204,6 +205,7 @@ h_app_token(http_req *r)
 	store_rc rc;
 
 	if (!grant_read(r, &g) || !ttl_or_reply(r, g.ttl, &ttl)) return;
+	if (!http_rate_ok(r, g.username ? g.username : g.client_id)) return;
 	int pin = strcmp(g.grant_type, "pin") == 0;
 	if (pin || strcmp(g.grant_type, "password") == 0) {
 		const char *secret = pin ? g.pin : g.password;

@@ -22,6 +22,8 @@ typedef struct {
 	int         quiet;         /* 1 = no log (access lines, libmicrohttpd) */
 	const char *backup_dir;    /* folder of POST /management/backup, or NULL */
 	unsigned    query_budget_ms;  /* a query's time budget; 0 = HTTP_QUERY_BUDGET_MS */
+	unsigned    token_burst;   /* token requests per address or name; 0 = default */
+	unsigned    token_refill_ms; /* one more every this many ms; 0 = default */
 } http_config;
 
 /* Starts listening; the server keeps using s until http_server_stop. */

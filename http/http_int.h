@@ -10,6 +10,7 @@
 #define UG_HTTP_INT_H
 
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -32,6 +33,26 @@ typedef struct {
 
 typedef struct http_queue http_queue;
 
+/* ratelimit.c: token buckets of the token endpoints */
+typedef struct {
+	uint64_t key;                 /* hash of kind and key; 0 = free */
+	int64_t  at_ms;               /* last refill */
+	double   tokens;
+} http_bucket;
+
+typedef struct {
+	unsigned burst, refill_ms;
+} http_rate;
+
+typedef struct {
+	pthread_mutex_t mu;
+	http_rate       rate[2];      /* per client address, per name */
+	http_bucket     b[HTTP_RATE_SLOTS];
+} http_ratelimit;
+
+void http_ratelimit_init(http_ratelimit *rl, unsigned burst, unsigned refill_ms);
+void http_ratelimit_destroy(http_ratelimit *rl);
+
 struct http_server {
 	struct MHD_Daemon *d[HTTP_MAX_WORKERS];   /* one per worker thread */
 	unsigned     nd;
@@ -41,6 +62,7 @@ struct http_server {
 	unsigned     port;
 	http_queue  *writer;                      /* every write (writer.c) */
 	http_queue  *slow;                        /* reads past the inline budget */
+	http_ratelimit token_rate;                /* the token endpoints' */
 };
 
 /* What a path under /{org}/{app} names (spec 1.2), found by http_walk():
@@ -145,6 +167,7 @@ typedef struct http_req {
 		size_t      n;
 		const char *type, *etag, *range;
 	} bin;
+	unsigned     retry_after;       /* Retry-After seconds for 429, or 0 */
 } http_req;
 
 typedef void (*http_handler)(http_req *r);
@@ -252,6 +275,9 @@ int  http_authorize(http_req *r, int need, const store_slice *rest, size_t nrest
 int  http_superuser_match(http_req *r, const char *name, const char *password);
 /* The request's HTTP Basic name and password (arena copies), or 0. */
 int  http_basic_credentials(http_req *r, char **user, char **pass);
+/* ratelimit.c: takes one attempt from the buckets of the client address
+** and of name (may be NULL); 0 with 429 set when either is empty. */
+int  http_rate_ok(http_req *r, const char *name);
 void h_mgmt_token(http_req *r);
 void h_org_credentials(http_req *r);
 void h_mgmt_me(http_req *r);

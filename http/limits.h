@@ -20,6 +20,12 @@
 #define HTTP_MAX_MATRIX_EDGES  100000     /* edges a matrix relation listing reads */
 #define HTTP_MAX_ECHO        200         /* bytes of user input echoed in errors */
 #define HTTP_MAX_WORKERS     64          /* worker threads (--threads) */
+#define HTTP_TOKEN_NAME_BURST     10     /* token requests per username or client id ... */
+#define HTTP_TOKEN_NAME_REFILL_MS 3000   /* ... regaining one every 3 s */
+#define HTTP_TOKEN_ADDR_BURST     60     /* token requests per client address ... */
+#define HTTP_TOKEN_ADDR_REFILL_MS 250    /* ... regaining one every 250 ms */
+#define HTTP_RATE_SLOTS      4096        /* rate-limit buckets (fixed memory) */
+#define HTTP_RATE_PROBES     4           /* slots a key may live in */
 
 /* Queries (docs/security.md, "Limits on queries").  A read's query runs on
 ** its worker for HTTP_INLINE_QUERY_MS at most; past that it is redone on

@@ -348,6 +348,11 @@ send_reply(http_req *r)
 	if (r->bin.range) MHD_add_response_header(resp, "Content-Range", r->bin.range);
 	MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
 	if (r->allow) MHD_add_response_header(resp, "Allow", r->allow);
+	if (r->retry_after) {
+		char s[16];
+		snprintf(s, sizeof s, "%u", r->retry_after);
+		MHD_add_response_header(resp, "Retry-After", s);
+	}
 	if (__atomic_load_n(&r->srv->stopping, __ATOMIC_RELAXED))
 		MHD_add_response_header(resp, "Connection", "close");
 	if (r->method == M_OPTIONS) {
@@ -570,6 +575,7 @@ http_server_start(store *s, const http_config *cfg, http_server **out)
 
 	srv->s = s;
 	srv->cfg = *cfg;
+	http_ratelimit_init(&srv->token_rate, cfg->token_burst, cfg->token_refill_ms);
 	if (!srv->cfg.max_body) srv->cfg.max_body = HTTP_MAX_BODY;
 	if (!srv->cfg.query_budget_ms) srv->cfg.query_budget_ms = HTTP_QUERY_BUDGET_MS;
 	if (!srv->cfg.max_asset) srv->cfg.max_asset = HTTP_MAX_ASSET;
@@ -612,6 +618,7 @@ fail:
 	for (unsigned i = 0; i < srv->nd; i++) MHD_stop_daemon(srv->d[i]);
 	http_queue_stop(srv->writer);
 	http_queue_stop(srv->slow);
+	http_ratelimit_destroy(&srv->token_rate);
 	free(srv);
 	return -1;
 }
@@ -651,5 +658,6 @@ http_server_stop(http_server *srv)
 	for (unsigned i = 0; i < srv->nd; i++) MHD_stop_daemon(srv->d[i]);
 	http_queue_stop(srv->writer);
 	http_queue_stop(srv->slow);
+	http_ratelimit_destroy(&srv->token_rate);
 	free(srv);
 }

@@ -411,3 +411,24 @@ def test_reserved_me_and_bad_grants():
     # without a token, me is nobody
     st, doc = s.app("GET", "/users/me")
     eq(st, 404, "anonymous /users/me")
+
+
+def test_token_rate_limit():
+    with Server(args=["--token-rate", "3/400"]) as s:
+        make_user(s, APP, "rita")
+        guess = {"grant_type": "password", "username": "rita", "password": "guess-guess"}
+        for i in range(3):
+            eq(post_token(s, APP + "/token", guess)[0], 400, "attempt %d" % i)
+        st, doc, hdrs, _ = s.request("POST", APP + "/token", guess)
+        eq((st, doc["error"]), (429, "too_many_requests"), "throttled")
+        check(int(hdrs["retry-after"]) >= 1, "Retry-After")
+        st, doc = post_token(s, APP + "/token", dict(guess, password="pw-rita-1"))
+        eq(st, 429, "even the right password waits")
+        time.sleep(0.9)
+        st, doc = post_token(s, APP + "/token", dict(guess, password="pw-rita-1"))
+        eq(st, 200, "allowed again")
+        codes = [post_token(s, "/management/token", {"grant_type": "password",
+                                                     "username": "u%d" % i,
+                                                     "password": "y" * 8})[0]
+                 for i in range(4)]
+        eq(codes[-1], 429, "new names, same address: throttled %r" % codes)
