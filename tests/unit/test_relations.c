@@ -225,8 +225,8 @@ test_dicts_and_secrets(void)
 	CHECK(json_array_size(list) == 0);
 	json_decref(list);
 
-	store_id u = make("user", "{\"username\":\"pw\",\"password\":\"s3cret!\"}");
-	CHECK_RC(store_secret_check(t, &app, &u, "password", "s3cret!"), STORE_OK);
+	store_id u = make("user", "{\"username\":\"pw\",\"password\":\"s3cret!!\"}");
+	CHECK_RC(store_secret_check(t, &app, &u, "password", "s3cret!!"), STORE_OK);
 	CHECK_RC(store_secret_check(t, &app, &u, "password", "wrong"), STORE_NOTFOUND);
 	CHECK_RC(store_secret_check(t, &app, &u, "pin", "1234"), STORE_NOTFOUND);
 	json_t *e = NULL;
@@ -234,7 +234,7 @@ test_dicts_and_secrets(void)
 	CHECK(json_object_get(e, "password") == NULL);
 	json_decref(e);
 	CHECK_RC(store_entity_delete(t, &app, &u, NULL, NULL), STORE_OK);
-	CHECK_RC(store_secret_check(t, &app, &u, "password", "s3cret!"), STORE_NOTFOUND);
+	CHECK_RC(store_secret_check(t, &app, &u, "password", "s3cret!!"), STORE_NOTFOUND);
 
 	/* Gravatar from the trimmed, lower-cased e-mail. */
 	store_id g = make("user", "{\"username\":\"grav\",\"email\":\" John.Doe@Mail.com \"}");

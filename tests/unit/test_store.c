@@ -186,7 +186,7 @@ test_types(void)
 	e = create(t, "user", "{\"email\":\"x@y.z\"}", STORE_REQUIRED);
 	e = create(t, "user", "{\"username\":\"me\"}", STORE_INVALID);
 	e = create(t, "user", "{\"username\":\"john.doe\",\"email\":\"John@Mail.com\","
-	           "\"password\":\"secret\",\"pin\":\"1234\"}", STORE_OK);
+	           "\"password\":\"secret-pw\",\"pin\":\"1234\"}", STORE_OK);
 	CHECK(json_object_get(e, "password") == NULL);
 	CHECK(json_object_get(e, "pin") == NULL);
 	CHECK(json_is_true(json_object_get(e, "activated")));
