@@ -10,8 +10,11 @@
 */
 #include "core/auth.h"
 #include "core/store_int.h"
+#include "core/mem.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <strings.h>
 #include <nettle/base64.h>
 #include <nettle/hmac.h>
 #include <nettle/sha2.h>
@@ -511,88 +514,114 @@ auth_admin_of(store_txn *t, const store_id *org, const store_id *id)
 
 /* ---- decisions ---------------------------------------------------------------------- */
 
+/* The request being decided.  The user's username is read only when a
+** permission can name the user (${user}, me), so most checks never parse
+** the user entity. */
 typedef struct {
-	const char     *method, *path;
-	const auth_user *user;
+	const char *method, *path;
+	auth_user   user;             /* uuid always, username on demand */
+	const char *raw;              /* the user entity's JSON text, or NULL */
+	size_t      nraw;
+	char       *username;         /* parsed from raw on demand (malloc) */
+	int         allowed;
 } request;
 
-/* 1 when one of the entity's permissions allows the request. */
-static store_rc
-grants_allow(store_txn *t, const store_app *app, const store_id *id,
-             const request *q, int *allowed)
+static void
+need_username(request *q)
 {
-	json_t *perms = NULL, *v;
-	size_t i;
-	store_rc rc = store_dict_list(t, app, id, "permissions", &perms);
-	if (rc) return rc;
-	json_array_foreach(perms, i, v)
-		if (auth_perm_allows(json_string_value(v), q->method, q->path, q->user)) {
-			*allowed = 1;
-			break;
-		}
-	json_decref(perms);
-	return STORE_OK;
+	json_t *e;
+	if (q->user.username || !q->raw) return;
+	if ((e = json_loadb(q->raw, q->nraw, 0, NULL)) != NULL) {
+		const char *u = json_string_value(json_get_ci(e, "username", NULL));
+		q->username = u ? xstrdup(u) : NULL;
+		json_decref(e);
+	}
+	q->user.username = q->username ? q->username : "";
+}
+
+/* dict_each callback: stops at the first permission that allows q. */
+static int
+grant_allows(void *ctx, const char *value, size_t n)
+{
+	request *q = ctx;
+	char perm[AUTH_PERM_MAX + 1];
+	if (n > AUTH_PERM_MAX) return 0;
+	memcpy(perm, value, n);
+	perm[n] = '\0';
+	if (q->raw && (strstr(perm, "${user}") || strcasestr(perm, "me")))
+		need_username(q);
+	q->allowed = auth_perm_allows(perm, q->method, q->path, q->raw ? &q->user : NULL);
+	return q->allowed;
+}
+
+static store_rc
+grants_allow(store_txn *t, const store_app *app, const store_id *id, request *q)
+{
+	return dict_each(t, app, id, "permissions", grant_allows, q);
 }
 
 /* The named role's permissions; STORE_NOTFOUND when there is no such role. */
 static store_rc
-role_allows(store_txn *t, const store_app *app, const char *role, const request *q,
-            int *allowed)
+role_allows(store_txn *t, const store_app *app, const char *role, request *q)
 {
 	store_id id;
 	store_rc rc = store_entity_find(t, app, "role", (store_slice){ role, strlen(role) }, &id);
 	if (rc) return rc;
-	return grants_allow(t, app, &id, q, allowed);
+	return grants_allow(t, app, &id, q);
 }
 
 /* The roles in owner's collection `roles`. */
 static store_rc
-roles_allow(store_txn *t, const store_app *app, const store_id *owner, const request *q,
-            int *allowed)
+roles_allow(store_txn *t, const store_app *app, const store_id *owner, request *q)
 {
 	store_id ids[AUTH_MAX_ROLES];
 	store_pos last;
 	size_t n;
 	store_rc rc = store_edge_list(t, app, owner, STORE_EDGE_COLLECTION, "roles", NULL,
 	                              AUTH_MAX_ROLES, ids, &n, &last);
-	for (size_t i = 0; rc == STORE_OK && i < n && !*allowed; i++)
-		rc = grants_allow(t, app, &ids[i], q, allowed);
+	for (size_t i = 0; rc == STORE_OK && i < n && !q->allowed; i++)
+		rc = grants_allow(t, app, &ids[i], q);
 	return rc;
 }
 
 /* Cheapest source first: the implicit grant, the default role, the user's
 ** own grants, the user's roles, each group's grants and roles. */
 static store_rc
-user_allows(store_txn *t, const store_app *app, const store_id *uid, const request *q0,
-            int *allowed)
+user_allows(store_txn *t, const store_app *app, const store_id *uid, request *q)
 {
-	json_t *e = NULL;
 	char uuid[37];
-	store_rc rc = store_entity_get(t, app, uid, &e);
-	if (rc) return rc == STORE_NOTFOUND ? STORE_OK : rc;   /* deleted: nothing */
-	store_id_format(uid, uuid);
-	auth_user u = { json_string_value(json_get_ci(e, "username", NULL)), uuid };
-	request q = { q0->method, q0->path, &u };
+	keybuf k;
+	void *raw;
+	store_rc rc;
 
-	*allowed = auth_perm_allows("get:/users/me", q.method, q.path, &u);
-	if (!*allowed) {
-		rc = role_allows(t, app, "default", &q, allowed);
+	key_entity(&k, app, uid);
+	rc = kv_get(t, DBI_ENTITIES, &k, &raw, &q->nraw);
+	if (rc) return rc == STORE_NOTFOUND ? STORE_OK : rc;   /* deleted: nothing */
+	q->raw = raw;
+	store_id_format(uid, uuid);
+	q->user.uuid = uuid;
+	if (strncasecmp(q->path, "/users/", 7) == 0) need_username(q);
+	q->allowed = auth_perm_allows("get:/users/me", q->method, q->path, &q->user);
+	if (!q->allowed) {
+		rc = role_allows(t, app, "default", q);
 		if (rc == STORE_NOTFOUND) rc = STORE_OK;
 	}
-	if (rc == STORE_OK && !*allowed) rc = grants_allow(t, app, uid, &q, allowed);
-	if (rc == STORE_OK && !*allowed) rc = roles_allow(t, app, uid, &q, allowed);
-	if (rc == STORE_OK && !*allowed) {
+	if (rc == STORE_OK && !q->allowed) rc = grants_allow(t, app, uid, q);
+	if (rc == STORE_OK && !q->allowed) rc = roles_allow(t, app, uid, q);
+	if (rc == STORE_OK && !q->allowed) {
 		store_id groups[AUTH_MAX_ROLES];
 		store_pos last;
 		size_t n;
 		rc = store_edge_list(t, app, uid, STORE_EDGE_COLLECTION, "groups", NULL,
 		                     AUTH_MAX_ROLES, groups, &n, &last);
-		for (size_t i = 0; rc == STORE_OK && i < n && !*allowed; i++) {
-			rc = grants_allow(t, app, &groups[i], &q, allowed);
-			if (rc == STORE_OK && !*allowed) rc = roles_allow(t, app, &groups[i], &q, allowed);
+		for (size_t i = 0; rc == STORE_OK && i < n && !q->allowed; i++) {
+			rc = grants_allow(t, app, &groups[i], q);
+			if (rc == STORE_OK && !q->allowed) rc = roles_allow(t, app, &groups[i], q);
 		}
 	}
-	json_decref(e);
+	free(q->username);
+	q->username = NULL;
+	q->user.username = NULL;
 	return rc;
 }
 
@@ -606,7 +635,7 @@ store_rc
 auth_check(store_txn *t, const store_app *app, const auth_subject *who,
            const char *method, const char *path, auth_verdict *v)
 {
-	request q = { method, path, NULL };
+	request q = { .method = method, .path = path };
 	int allowed = 0;
 	store_rc rc = STORE_OK;
 
@@ -620,11 +649,12 @@ auth_check(store_txn *t, const store_app *app, const auth_subject *who,
 	case AUTH_ORG: allowed = same_id(&who->scope, &app->org); break;
 	case AUTH_APP: allowed = same_id(&who->scope, &app->uuid); break;
 	case AUTH_APPUSER:
-		if (same_id(&who->scope, &app->uuid))
-			rc = user_allows(t, app, &who->id, &q, &allowed);
+		if (same_id(&who->scope, &app->uuid)) rc = user_allows(t, app, &who->id, &q);
+		allowed = q.allowed;
 		break;
 	case AUTH_ANON:
-		rc = role_allows(t, app, "guest", &q, &allowed);
+		rc = role_allows(t, app, "guest", &q);
+		allowed = q.allowed;
 		if (rc == STORE_NOTFOUND) {
 			*v = AUTH_NO_GUEST;
 			return STORE_OK;

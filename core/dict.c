@@ -36,36 +36,43 @@ store_dict_remove(store_txn *t, const store_app *app, const store_id *id,
 	return kv_del(t, DBI_DICTS, &k);
 }
 
-/* Appends the value of every key under prefix to the array out. */
-static store_rc
-scan_prefix(store_txn *t, const keybuf *prefix, json_t *out)
+store_rc
+dict_each(store_txn *t, const store_app *app, const store_id *id, const char *dict,
+          int (*fn)(void *ctx, const char *value, size_t n), void *ctx)
 {
 	MDB_cursor *c = NULL;
-	MDB_val mk = { prefix->n, (void *)prefix->b }, mv;
+	keybuf prefix;
+	MDB_val mk, mv;
 	int mrc;
 
+	key_dict(&prefix, app, id, dict);
+	mk = (MDB_val){ prefix.n, prefix.b };
 	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_DICTS], &c)) != 0)
 		return store_mdb_rc(mrc);
 	for (mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE); mrc == 0;
 	     mrc = mdb_cursor_get(c, &mk, &mv, MDB_NEXT)) {
-		if (mk.mv_size < prefix->n || memcmp(mk.mv_data, prefix->b, prefix->n) != 0)
+		if (mk.mv_size < prefix.n || memcmp(mk.mv_data, prefix.b, prefix.n) != 0)
 			break;
-		json_array_append_new(out, json_stringn((const char *)mk.mv_data + prefix->n,
-		                                        mk.mv_size - prefix->n));
+		if (fn(ctx, (const char *)mk.mv_data + prefix.n, mk.mv_size - prefix.n)) break;
 	}
 	mdb_cursor_close(c);
 	return mrc == 0 || mrc == MDB_NOTFOUND ? STORE_OK : store_mdb_rc(mrc);
+}
+
+static int
+append_value(void *out, const char *value, size_t n)
+{
+	json_array_append_new(out, json_stringn(value, n));
+	return 0;
 }
 
 store_rc
 store_dict_list(store_txn *t, const store_app *app, const store_id *id,
                 const char *dict, json_t **out)
 {
-	keybuf k;
 	store_rc rc;
-	key_dict(&k, app, id, dict);
 	*out = json_array();
-	if ((rc = scan_prefix(t, &k, *out))) {
+	if ((rc = dict_each(t, app, id, dict, append_value, *out))) {
 		json_decref(*out);
 		*out = NULL;
 	}

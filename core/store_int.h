@@ -162,6 +162,12 @@ void key_edge(keybuf *k, const store_app *app, const store_id *owner,
 void key_count(keybuf *k, const store_app *app, const store_id *owner,
                store_edge_kind kind, const char *name);
 
+/* Calls fn with each value of the entity's dictionary, in order, until fn
+** returns non-zero (dict.c); the value is not NUL-terminated. */
+store_rc dict_each(store_txn *t, const store_app *app, const store_id *id,
+                   const char *dict, int (*fn)(void *ctx, const char *value, size_t n),
+                   void *ctx);
+
 /* An edges or edge_at key decoded (after its app). */
 typedef struct {
 	store_id        owner, target;

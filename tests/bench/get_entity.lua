@@ -4,7 +4,7 @@
 
 dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "common.lua")
 
-local uuids, i = {}, 0
+uuids, i = {}, 0          -- globals: get_entity_token.lua reuses them
 
 function init(args)
    for line in io.lines(args[1]) do

@@ -11,6 +11,9 @@
 #   get-entity   GET  /my-org/my-app/things/{uuid}   (cycling the seeded uuids)
 #   get-page     GET  /my-org/my-app/things?limit=10
 #   post-entity  POST /my-org/my-app/things          (small JSON, unique name)
+#   get-entity-token  get-entity with a user's Bearer token whose get
+#                permission comes from a role of the user's group (the
+#                default role deleted), to compare with anonymous get-entity
 #
 # then the same three loads against the ceiling, which answers everything
 # with a fixed ~700-byte JSON body.  Prints one table (req/s for both, the
@@ -167,7 +170,8 @@ echo "bench: $cores cores, server threads ${THREADS:-$cores}, wrk -t$WRK_THREADS
 echo "bench: data in $DATA ($(df -T "$WORK" 2>/dev/null | awk 'NR == 2 { print $2 }') filesystem)"
 
 # --- ugstore -----------------------------------------------------------------
-set -- serve --port 0 --data "$DATA" --bootstrap my-org/my-app --quiet
+SU=bench:bench-superuser-pw
+set -- serve --port 0 --data "$DATA" --bootstrap my-org/my-app --quiet --superuser "$SU"
 [ -n "$THREADS" ] && set -- "$@" --threads "$THREADS"
 start ugstore "$BIN" "$@"
 UG_PID=$PID
@@ -212,6 +216,29 @@ echo "bench: ugstore"
 load ugstore get-entity get_entity "$URL" "$WORK/uuids"
 load ugstore get-page get_page "$URL"
 load ugstore post-entity post_entity "$URL" "r$$"
+
+# A user whose only way to read things is a role of their group.
+setup() {
+	code=$(curl -s -o "$WORK/setup.out" -w '%{http_code}' -u "$SU" -X "$1" "$BASE$2" ${3:+-d "$3"})
+	[ "$code" = 200 ] || fail "setup $1 $2 answered $code: $(head -c 300 "$WORK/setup.out")"
+}
+setup DELETE /roles/default
+setup POST /roles '{"name":"reader"}'
+setup POST /roles/reader/permissions '{"permission":"get:/things/*"}'
+setup POST /groups '{"path":"readers"}'
+setup POST /groups/readers/roles/reader
+setup POST /users '{"username":"bencher","password":"bench-user-pw"}'
+setup POST /groups/readers/users/bencher
+TOKEN=$(curl -s -X POST "$BASE/token" \
+	-d '{"grant_type":"password","username":"bencher","password":"bench-user-pw"}' |
+	sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+[ -n "$TOKEN" ] || fail "no token for the bench user"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL/$(head -n 1 "$WORK/uuids")")
+[ "$code" = 200 ] || fail "GET with the user's token answered $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H "Authorization: Bearer $TOKEN" \
+	-d '{}' "$URL/$(head -n 1 "$WORK/uuids")")
+[ "$code" = 401 ] || fail "PUT with the user's token answered $code, want 401"
+load ugstore get-entity-token get_entity_token "$URL" "$WORK/uuids" "$TOKEN"
 stop "$UG_PID" ugstore
 UG_PID=
 
@@ -245,19 +272,25 @@ echo
 awk '
 	{ k = $1 " " $2; rps[k] = $3; p50[k] = $4; p99[k] = $5; busy[k] = $7 }
 	END {
-		printf "| %-11s | %13s | %13s | %6s | %7s | %7s | %14s |\n", "load",
+		printf "| %-16s | %13s | %13s | %6s | %7s | %7s | %14s |\n", "load",
 		       "ugstore req/s", "ceiling req/s", "ratio", "p50 ms", "p99 ms",
 		       "busiest thread"
-		printf "|%s|%s|%s|%s|%s|%s|%s|\n", "-------------", "--------------:",
+		printf "|%s|%s|%s|%s|%s|%s|%s|\n", "------------------", "--------------:",
 		       "--------------:", "-------:", "--------:", "--------:",
 		       "---------------:"
-		n = split("get-entity get-page post-entity", names, " ")
+		n = split("get-entity get-entity-token get-page post-entity", names, " ")
 		for (i = 1; i <= n; i++) {
 			u = "ugstore " names[i]; c = "ceiling " names[i]
-			printf "| %-11s | %13.0f | %13.0f | %6.3f | %7.2f | %7.2f | %14s |\n",
+			if (names[i] == "get-entity-token") c = "ceiling get-entity"
+			printf "| %-16s | %13.0f | %13.0f | %6.3f | %7.2f | %7.2f | %14s |\n",
 			       names[i], rps[u], rps[c], (rps[c] > 0 ? rps[u] / rps[c] : 0),
 			       p50[u] / 1000, p99[u] / 1000, busy[u] " / " busy[c]
 		}
+		a = rps["ugstore get-entity"]; t = rps["ugstore get-entity-token"]
+		d = (a > 0) ? 100 * (a - t) / a : 0
+		if (a > 0)
+			printf "\nget-entity with a token whose permission comes from a group'"'"'s role: %.1f%% %s than anonymous\n",
+			       (d >= 0 ? d : -d), (d >= 0 ? "slower" : "faster")
 	}' "$LOG/results"
 echo
 echo "data directory after the run: $du_k KiB on disk ($SEED seeded + $posted posted entities;${files%,})"

@@ -277,6 +277,11 @@ test_decisions(void)
 	CHECK_RC(store_dict_add(t, &app, &u, "permissions", "put:/users/${user}/**"), STORE_OK);
 	CHECK(check(&fred, "PUT", "/users/fred/likes/x") == AUTH_ALLOW);
 	CHECK(check(&fred, "PUT", "/users/bob/likes/x") == AUTH_DENY);
+	/* the username is read on demand: a grant naming "ME" in capitals too */
+	CHECK(check(&fred, "GET", "/likes/fred") == AUTH_DENY);
+	CHECK_RC(store_dict_add(t, &app, &u, "permissions", "get:/likes/ME"), STORE_OK);
+	CHECK(check(&fred, "GET", "/likes/fred") == AUTH_ALLOW);
+	CHECK(check(&fred, "GET", "/likes/bob") == AUTH_DENY);
 
 	/* the user's role */
 	CHECK_RC(store_dict_add(t, &app, &r2, "permissions", "get:/dogs/**"), STORE_OK);
