@@ -4,7 +4,8 @@
 const usergrid = require('usergrid');
 const assert = require('assert');
 const [base, org, app] = process.argv.slice(2);
-const client = new usergrid.client({ orgName: org, appName: app, URI: base, logging: false });
+const client = new usergrid.client({ orgName: org, appName: app, URI: base, logging: false,
+                                    authType: usergrid.AUTH_APP_USER });
 
 function call(name, fn) {
   return new Promise((resolve, reject) => {
@@ -43,6 +44,31 @@ function call(name, fn) {
 
   const [user] = await call('signup', cb => client.signup('marty', 'mysecret', 'marty@example.org', 'Marty', cb));
   assert.strictEqual(user.get('username'), 'marty');
+  // login: a wrong password is refused, the right one gives a token that
+  // /users/me answers for; logout forgets it, revoketokens kills it
+  let refused = false;
+  try { await call('login (wrong password)', cb => client.login('marty', 'not-his-password', cb)); } catch (e) { refused = true; }
+  assert.ok(refused, 'a wrong password is refused');
+  assert.ok(!client.isLoggedIn(), 'no token after a refused login');
+  const [login, me0] = await call('login', cb => client.login('marty', 'mysecret', cb));
+  assert.ok(login.access_token && login.expires_in > 0, 'a token');
+  assert.strictEqual(me0.get('username'), 'marty');
+  assert.ok(client.isLoggedIn(), 'logged in');
+  const [, me] = await call('getLoggedInUser', cb => client.getLoggedInUser((err, data, u) => cb(err, data, u)));
+  assert.strictEqual(me.get('username'), 'marty');
+  const token = client.getToken();
+  client.logout();
+  assert.ok(!client.isLoggedIn(), 'logged out');
+  let noUser = false;
+  await new Promise(resolve => client.getLoggedInUser(err => { noUser = !!err; resolve(); }));
+  assert.ok(noUser, 'no user after logout');
+  client.setToken(token);
+  await call('revoketokens', cb => client.request({ method: 'PUT', endpoint: 'users/me/revoketokens' }, cb));
+  let revoked = false;
+  await new Promise(resolve => client.getLoggedInUser(err => { revoked = !!err; resolve(); }));
+  assert.ok(revoked, 'a revoked token gets no user');
+  client.logout();
+
   const [group] = await call('createGroup', cb => client.createGroup({ path: 'peeps/inner' }, cb));
   await call('group.add', cb => group.add({ user: user }, cb));
   const [, members] = await call('group.fetch', cb => group.fetch(cb));

@@ -1,7 +1,8 @@
 """The published Usergrid Node.js SDK (npm usergrid@0.10.11), installed at
 run time into build/sdk (kept between runs) and driven unmodified against
 a real server: entities, collections and paging, users, groups,
-connections, activities and feeds."""
+connections, activities and feeds, and logging in (a wrong password refused,
+/users/me, logout, revoked tokens)."""
 import os
 import subprocess
 
