@@ -280,8 +280,8 @@ set_secrets(store_txn *t, const store_app *app, const store_id *id, json_t *body
 			                  STORE_SECRET_MAX);
 		store_rc rc = store_secret_set(t, app, id, secret_kinds[i], json_string_value(v));
 		if (rc == STORE_POLICY)
-			return store_fail(err, rc, "Password must be at least %d characters long",
-			                  STORE_PASSWORD_MIN);
+			return store_fail(err, rc, "Password must be at least %u characters long",
+			                  t->s->password_min);
 		if (rc) return rc;
 	}
 	return STORE_OK;

@@ -26,7 +26,7 @@ store_secret_set(store_txn *t, const store_app *app, const store_id *id,
 	keybuf k;
 
 	if (strlen(secret) > STORE_SECRET_MAX) return STORE_INVALID;
-	if (strcmp(kind, "password") == 0 && strlen(secret) < STORE_PASSWORD_MIN)
+	if (strcmp(kind, "password") == 0 && strlen(secret) < t->s->password_min)
 		return STORE_POLICY;
 	if (!crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof salt)) return STORE_IO;
 	cd = calloc(1, sizeof *cd);

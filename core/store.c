@@ -173,6 +173,7 @@ store_open_format(const char *dir, const store_options *opt, unsigned *format,
 	unsigned flags = MDB_NOTLS;
 
 	*out = NULL;
+	s->password_min = opt && opt->password_min ? opt->password_min : STORE_PASSWORD_MIN;
 	if (opt && opt->existing) {
 		char path[4096];
 		struct stat st;
@@ -243,6 +244,12 @@ store_say(const store_sink *out, const char *fmt, ...)
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
 	out->say(out->ctx, line);
+}
+
+unsigned
+store_password_min(const store *s)
+{
+	return s->password_min;
 }
 
 void

@@ -64,6 +64,7 @@ typedef struct {
 	int      no_sync;      /* 1 = do not fsync on commit (benchmarks only) */
 	int      existing;     /* 1 = the directory must already hold a store */
 	int      any_format;   /* 1 = open a store of any format (backups) */
+	unsigned password_min; /* shortest password; 0 = STORE_PASSWORD_MIN */
 } store_options;
 
 /* Opens (creating when missing) the store in dir.  A store of another
@@ -82,6 +83,9 @@ store_rc store_txn_begin(store *s, int flags, store_txn **out);
 store_rc store_txn_begin_child(store_txn *parent, store_txn **out);
 store_rc store_txn_commit(store_txn *t);              /* frees t, even on error */
 void     store_txn_abort(store_txn *t);               /* frees t; NULL-safe */
+
+/* The shortest password the store accepts (the password policy). */
+unsigned store_password_min(const store *s);
 
 /* ---- identifiers and time --------------------------------------------- */
 
@@ -499,11 +503,12 @@ store_rc store_index_count(store_txn *t, const store_app *app,
 /* ---- credentials ---------------------------------------------------------- */
 
 #define STORE_SECRET_MAX 256     /* bytes of a password or pin */
-#define STORE_PASSWORD_MIN 8     /* the password policy: at least this many bytes */
+#define STORE_PASSWORD_MIN 8     /* the default password policy: at least this many bytes */
 
 /* Stores a salted slow hash (yescrypt) of secret as the entity's `kind`
 ** credential ("password", "pin"); the plain text is never stored.  A
-** password shorter than STORE_PASSWORD_MIN is STORE_POLICY. */
+** password shorter than the policy's minimum (store_options.password_min)
+** is STORE_POLICY. */
 store_rc store_secret_set(store_txn *t, const store_app *app,
                           const store_id *id, const char *kind,
                           const char *secret);

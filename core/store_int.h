@@ -15,6 +15,7 @@ struct store {
 	MDB_dbi  dbi[DBI_COUNT];
 	_Atomic uint64_t last_time;   /* edge clock, microseconds */
 	unsigned char auth_key[32];   /* derives client secrets (auth.c) */
+	unsigned password_min;        /* the password policy */
 };
 
 struct store_txn {

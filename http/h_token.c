@@ -181,7 +181,7 @@ h_mgmt_token(http_req *r)
 		if (!g.client_id || !g.client_secret ||
 		    auth_client_check(r->txn, g.client_id, g.client_secret, &who) != STORE_OK ||
 		    who.kind != AUTH_ORG) {
-			grant_error(r, "invalid_grant", "invalid client credentials");
+			grant_error(r, "invalid_grant", "invalid username or password");
 			return;
 		}
 		store_id_format(&who.scope, id);
@@ -227,7 +227,7 @@ h_app_token(http_req *r)
 		if (!g.client_id || !g.client_secret ||
 		    auth_client_check(r->txn, g.client_id, g.client_secret, &who) != STORE_OK ||
 		    who.kind != AUTH_APP || memcmp(who.scope.b, r->app.uuid.b, 16) != 0) {
-			grant_error(r, "invalid_grant", "invalid client credentials");
+			grant_error(r, "invalid_grant", "invalid username or password");
 			return;
 		}
 		if ((rc = store_app_json(r->txn, &r->app, &rec))) http_store_error(r, rc, NULL, NULL);
@@ -288,7 +288,8 @@ h_org_credentials(http_req *r)
 }
 
 /* The user of route capture 0 ("me" is the caller); an app user may only
-** name themself.  0 with a reply set. */
+** name themself (the router has checked the path's permission).  0 with a
+** reply set. */
 static int
 target_user(http_req *r, auth_subject *user)
 {
@@ -329,6 +330,7 @@ h_user_revoke_all(http_req *r)
 	else reply_action(r, "revoked user tokens");
 }
 
+/* Knowing the token is the right to revoke it: no other credential. */
 void
 h_user_revoke(http_req *r)
 {
@@ -365,8 +367,10 @@ h_user_password(http_req *r)
 		http_error(r, 400, "illegal_argument", "newpassword is required");
 		return;
 	}
-	/* the user themself proves the old password; admins need not */
-	if (r->who.kind == AUTH_APPUSER || old) {
+	/* a user (or a guest allowed the path) proves the old password; admins
+	** need not */
+	int admin = r->who.kind != AUTH_APPUSER && r->who.kind != AUTH_ANON;
+	if (!admin || old) {
 		rc = old ? store_secret_check(r->txn, &r->app, &user.id, "password", old)
 		         : STORE_NOTFOUND;
 		if (rc == STORE_NOTFOUND) {
@@ -385,7 +389,8 @@ h_user_password(http_req *r)
 		           STORE_SECRET_MAX);
 	else if (rc == STORE_POLICY)
 		http_error(r, 400, "error_password_policy_violation",
-		           "Password must be at least %d characters long", STORE_PASSWORD_MIN);
+		           "Password must be at least %u characters long",
+		           store_password_min(r->srv->s));
 	else if (rc) http_store_error(r, rc, NULL, NULL);
 	else reply_action(r, "set user password");
 }

@@ -5,7 +5,7 @@
 **                 [--superuser NAME:PASSWORD] [--bootstrap ORG/APP]
 **                 [--base-url URL] [--max-body BYTES] [--max-asset BYTES]
 **                 [--map-size MIB] [--query-budget-ms MS] [--no-sync] [--quiet]
-**                 [--token-rate BURST/MS] [--backup-dir DIR]
+**                 [--token-rate BURST/MS] [--password-min N] [--backup-dir DIR]
 **   ugstore upgrade --data DIR [--dry-run]
 **   ugstore backup --data DIR --to FILE
 **   ugstore restore --from FILE --data DIR [--force]
@@ -37,7 +37,7 @@ usage(FILE *f)
 	      "                     [--superuser NAME:PASSWORD] [--bootstrap ORG/APP]\n"
 	      "                     [--base-url URL] [--max-body BYTES] [--max-asset BYTES]\n"
 	      "                     [--map-size MIB] [--query-budget-ms MS] [--no-sync] [--quiet]\n"
-	      "                     [--token-rate BURST/MS] [--backup-dir DIR]\n"
+	      "                     [--token-rate BURST/MS] [--password-min N] [--backup-dir DIR]\n"
 	      "       ugstore upgrade --data DIR [--dry-run]\n"
 	      "       ugstore backup --data DIR --to FILE\n"
 	      "       ugstore restore --from FILE --data DIR [--force]\n"
@@ -182,6 +182,10 @@ serve(int argc, char **argv)
 		} else if (strcmp(a, "--token-rate") == 0 && v) {
 			if (sscanf(v, "%u/%u", &cfg.token_burst, &cfg.token_refill_ms) != 2 ||
 			    !cfg.token_burst || !cfg.token_refill_ms) { usage(stderr); return 2; }
+		}
+		else if (strcmp(a, "--password-min") == 0 && v) {
+			if (!number_opt(a, v, STORE_SECRET_MAX, &n)) return 2;
+			opt.password_min = (unsigned)n;
 		}
 		else if (strcmp(a, "--no-sync") == 0) { opt.no_sync = 1; takes = 0; }
 		else if (strcmp(a, "--quiet") == 0) { cfg.quiet = 1; takes = 0; }

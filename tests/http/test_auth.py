@@ -160,6 +160,13 @@ def test_bad_expired_and_revoked_tokens():
     st, doc = s.app("POST", "/users/me/revoketokens", headers=bearer(t2))
     eq(st, 200, "revoke all")
     eq(s.app("GET", "/users/me", headers=bearer(t2))[0], 401, "all revoked")
+    # knowing a token is enough to revoke it (an SDK's logout sends no other
+    # credential); it must be that user's
+    t3 = user_token(s, APP, "tess", pw)
+    make_user(s, APP, "tom")
+    eq(s.app("PUT", "/users/tom/revoketoken?token=" + t3)[0], 404, "not tom's token")
+    eq(s.app("PUT", "/users/tess/revoketoken?token=" + t3)[0], 200, "logout without a header")
+    eq(s.app("GET", "/users/me", headers=bearer(t3))[0], 401, "logged out")
 
 
 def test_password_change_and_deactivation():
@@ -411,6 +418,14 @@ def test_reserved_me_and_bad_grants():
     # without a token, me is nobody
     st, doc = s.app("GET", "/users/me")
     eq(st, 404, "anonymous /users/me")
+
+
+def test_password_min_setting():
+    with Server(args=["--password-min", "12"]) as s:
+        st, doc = s.app("POST", "/users", {"username": "w", "password": "eleven-char"})
+        eq((st, doc["error"]), (400, "error_password_policy_violation"), "under 12")
+        eq(doc["error_description"], "Password must be at least 12 characters long", "message")
+        eq(s.app("POST", "/users", {"username": "w", "password": "twelve-chars"})[0], 200, "12")
 
 
 def test_token_rate_limit():
