@@ -257,7 +257,7 @@ auth_token_issue(store_txn *t, const auth_subject *who, char out[AUTH_TOKEN_LEN 
 		key_expiry(&k, who->expires, h);
 		if ((rc = kv_put(t, DBI_TOKENS, &k, "", 0))) return rc;
 	}
-	return auth_token_purge(t, store_now_ms(), AUTH_PURGE_STEP, NULL);
+	return auth_token_purge(t, store_now_ms() - AUTH_PURGE_GRACE_MS, AUTH_PURGE_STEP, NULL);
 }
 
 /* The hash of a presented token; 0 when it cannot be one. */
@@ -483,6 +483,54 @@ store_rc
 auth_admin_get(store_txn *t, const store_id *id, json_t **user)
 {
 	return store_entity_get(t, store_mgmt_app, id, user);
+}
+
+store_rc
+auth_admin_find(store_txn *t, store_slice ident, store_id *id, json_t **user)
+{
+	return store_entity_load(t, store_mgmt_app, "user", ident, id, user);
+}
+
+store_rc
+auth_admin_add(store_txn *t, const store_org *org, const store_id *id)
+{
+	return store_edge_put(t, store_mgmt_app, &org->uuid, STORE_EDGE_COLLECTION, "admins",
+	                      id, NULL);
+}
+
+store_rc
+auth_admin_remove(store_txn *t, const store_org *org, const store_id *id)
+{
+	return store_edge_del(t, store_mgmt_app, &org->uuid, STORE_EDGE_COLLECTION, "admins",
+	                      id);
+}
+
+store_rc
+auth_admin_list(store_txn *t, const store_org *org, json_t **out)
+{
+	store_id ids[AUTH_MAX_ROLES];
+	store_pos last;
+	size_t n;
+	store_rc rc = store_edge_list(t, store_mgmt_app, &org->uuid, STORE_EDGE_COLLECTION,
+	                              "admins", NULL, AUTH_MAX_ROLES, ids, &n, &last);
+	*out = json_array();
+	for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+		json_t *e = NULL;
+		rc = store_entity_get(t, store_mgmt_app, &ids[i], &e);
+		if (rc == STORE_OK) json_array_append_new(*out, e);
+	}
+	return rc;
+}
+
+store_rc
+auth_admin_password(store_txn *t, const store_id *id, const char *old, const char *password)
+{
+	auth_subject who = { .kind = AUTH_ADMIN, .id = *id };
+	store_rc rc = STORE_OK;
+	if (old) rc = store_secret_check(t, store_mgmt_app, id, "password", old);
+	if (rc == STORE_OK) rc = store_secret_set(t, store_mgmt_app, id, "password", password);
+	if (rc == STORE_OK) rc = auth_token_revoke_all(t, &who);
+	return rc;
 }
 
 store_rc

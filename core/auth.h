@@ -66,10 +66,13 @@ typedef struct {
 #define AUTH_TOKEN_LEN      43                 /* base64url, no padding */
 #define AUTH_TOKEN_MAX      128                /* longer presented text: bad */
 #define AUTH_TTL_DEFAULT_MS (7LL * 24 * 3600 * 1000)
-#define AUTH_PURGE_STEP     32                 /* expired tokens purged per issue */
+#define AUTH_PURGE_STEP     32                 /* expired tokens purged per issue ... */
+#define AUTH_PURGE_GRACE_MS (24LL * 3600 * 1000) /* ... a day after they expired, so
+                                                ** clients hear "expired" meanwhile */
 
 /* Issues a token for who, expiring at who->expires (0 = never); purges up
-** to AUTH_PURGE_STEP expired tokens on the way.  out gets the token text. */
+** to AUTH_PURGE_STEP tokens that expired over AUTH_PURGE_GRACE_MS ago on
+** the way.  out gets the token text. */
 store_rc auth_token_issue(store_txn *t, const auth_subject *who,
                           char out[AUTH_TOKEN_LEN + 1]);
 /* The subject of a token; STORE_NOTFOUND for an unknown or malformed one.
@@ -119,6 +122,18 @@ store_rc auth_password_admin(store_txn *t, const char *name, const char *passwor
                              auth_subject *who, json_t **user, store_err *err);
 /* The admin user entity of who (an AUTH_ADMIN subject); new reference. */
 store_rc auth_admin_get(store_txn *t, const store_id *id, json_t **user);
+/* Finds an admin by username, email or uuid. */
+store_rc auth_admin_find(store_txn *t, store_slice ident, store_id *id, json_t **user);
+/* Makes an existing admin an admin of org too (again: no change), or no
+** longer one (STORE_NOTFOUND when it was not). */
+store_rc auth_admin_add(store_txn *t, const store_org *org, const store_id *id);
+store_rc auth_admin_remove(store_txn *t, const store_org *org, const store_id *id);
+/* The admins of org as an array of user entities; new. */
+store_rc auth_admin_list(store_txn *t, const store_org *org, json_t **out);
+/* Sets an admin's password; old (may be NULL: the superuser's reset) must
+** match when given (else STORE_NOTFOUND).  Revokes the admin's tokens. */
+store_rc auth_admin_password(store_txn *t, const store_id *id, const char *old,
+                             const char *password);
 /* {name: {uuid, name}, ...} of the orgs admin id administers; new. */
 store_rc auth_admin_orgs(store_txn *t, const store_id *id, json_t **out);
 /* STORE_OK when admin id is an admin of org, else STORE_NOTFOUND. */

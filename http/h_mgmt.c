@@ -241,3 +241,123 @@ h_backup(http_req *r)
 	                                           (json_int_t)size));
 	http_reply(r, env);
 }
+/* ---- an org's admins; an admin's own record and password ------------------ */
+
+void
+h_org_admins(http_req *r)
+{
+	store_org org;
+	json_t *list = NULL;
+	if (!org_or_reply(r, &org)) return;
+	store_rc rc = auth_admin_list(r->txn, &org, &list);
+	if (rc) {
+		json_decref(list);
+		http_store_error(r, rc, NULL, NULL);
+		return;
+	}
+	json_t *env = http_envelope(r, NULL);
+	json_object_set_new(env, "action", json_string("get organization users"));
+	json_object_set_new(env, "data", json_pack("{s:o}", "users", list));
+	http_reply(r, env);
+}
+
+static void
+reply_admin(http_req *r, const char *action, json_t *user)
+{
+	json_t *env = http_envelope(r, NULL);
+	json_object_set_new(env, "action", json_string(action));
+	json_object_set_new(env, "data", json_pack("{s:o}", "user", user));
+	http_reply(r, env);
+}
+
+/* POST a new admin of the org ({username, email, name, password}). */
+void
+h_org_admin_create(http_req *r)
+{
+	store_org org;
+	store_err err = { 0 };
+	json_t *body, *user = NULL;
+	if (!org_or_reply(r, &org) || !(body = object_body_or_reply(r))) return;
+	store_rc rc = store_admin_create(r->txn, &org, body, &user, &err);
+	json_decref(body);
+	if (rc) http_store_error(r, rc, &err, NULL);
+	else reply_admin(r, "create user", user);
+}
+
+/* PUT an existing admin into the org; DELETE takes them out. */
+void
+h_org_admin_put(http_req *r)
+{
+	store_org org;
+	store_id id;
+	json_t *user = NULL;
+	if (!org_or_reply(r, &org)) return;
+	store_rc rc = auth_admin_find(r->txn, r->cap[1], &id, &user);
+	if (rc == STORE_OK)
+		rc = r->method == M_DELETE ? auth_admin_remove(r->txn, &org, &id)
+		                           : auth_admin_add(r->txn, &org, &id);
+	if (rc) {
+		json_decref(user);
+		http_store_error(r, rc, NULL, "service_resource_not_found");
+		return;
+	}
+	reply_admin(r, r->method == M_DELETE ? "remove user from organization"
+	                                     : "add user to organization", user);
+}
+
+/* The admin of route capture 0, when the caller is that admin or the
+** superuser; 0 with a reply set. */
+static int
+admin_self_or_reply(http_req *r, store_id *id, json_t **user)
+{
+	store_rc rc = auth_admin_find(r->txn, r->cap[0], id, user);
+	if (rc == STORE_OK && r->who.kind != AUTH_SUPERUSER &&
+	    memcmp(r->who.id.b, id->b, 16) != 0)
+		rc = STORE_CONFLICT;
+	if (rc == STORE_OK) return 1;
+	json_decref(*user);
+	*user = NULL;
+	if (rc == STORE_CONFLICT || rc == STORE_NOTFOUND)   /* nothing about others */
+		http_error(r, 401, "unauthorized", "No admin user access authorized");
+	else
+		http_store_error(r, rc, NULL, NULL);
+	return 0;
+}
+
+void
+h_admin_get(http_req *r)
+{
+	store_id id;
+	json_t *user = NULL, *orgs = NULL;
+	if (!admin_self_or_reply(r, &id, &user)) return;
+	if (auth_admin_orgs(r->txn, &id, &orgs) == STORE_OK)
+		json_object_set_new(user, "organizations", orgs);
+	reply_admin(r, "get admin user", user);
+}
+
+void
+h_admin_password(http_req *r)
+{
+	store_id id;
+	json_t *user = NULL, *body;
+	if (!admin_self_or_reply(r, &id, &user)) return;
+	json_decref(user);
+	if (!(body = object_body_or_reply(r))) return;
+	const char *old = json_string_value(json_object_get(body, "oldpassword"));
+	const char *new = json_string_value(json_object_get(body, "newpassword"));
+	store_rc rc = STORE_INVALID;
+	if (new && (old || r->who.kind == AUTH_SUPERUSER))
+		rc = auth_admin_password(r->txn, &id, old, new);
+	json_decref(body);
+	if (rc == STORE_OK) {
+		json_t *env = http_envelope(r, NULL);
+		json_object_set_new(env, "action", json_string("set user password"));
+		http_reply(r, env);
+	} else if (rc == STORE_INVALID) {
+		http_error(r, 400, "illegal_argument", "newpassword (and oldpassword) are required");
+	} else if (rc == STORE_NOTFOUND) {
+		http_error(r, 400, "auth_invalid_username_or_password", "the old password is wrong");
+	} else {
+		http_store_error(r, rc, NULL, NULL);
+	}
+}

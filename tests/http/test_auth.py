@@ -447,3 +447,60 @@ def test_token_rate_limit():
                                                      "password": "y" * 8})[0]
                  for i in range(4)]
         eq(codes[-1], 429, "new names, same address: throttled %r" % codes)
+
+
+def admin_token(s, username, password):
+    st, doc = post_token(s, "/management/token", {"grant_type": "password",
+                                                  "username": username, "password": password})
+    eq(st, 200, "admin token for %s: %r" % (username, doc))
+    return bearer(doc["access_token"])
+
+
+def test_org_admins_and_admin_passwords():
+    with Server() as s:
+        closed_app(s, "acme", "shop", owner="ann-admin")
+        closed_app(s, "beta", "shop", owner="cat-admin")
+        ann = admin_token(s, "ann-admin", "pw-ann-admin")
+        cat = admin_token(s, "cat-admin", "pw-cat-admin")
+        st, doc, _, _ = s.request("POST", "/management/orgs/acme/users",
+                                  {"username": "bob-admin", "email": "bob@acme.org",
+                                   "password": "pw-bob-admin"}, headers=ann)
+        eq((st, doc["data"]["user"]["username"]), (200, "bob-admin"), "an admin adds an admin")
+        check("password" not in doc["data"]["user"], "no password echoed")
+        bob = admin_token(s, "bob-admin", "pw-bob-admin")
+        eq(s.request("GET", "/management/orgs/acme/apps", headers=bob)[0], 200, "bob in acme")
+        eq(s.request("GET", "/management/orgs/beta/apps", headers=bob)[0], 401, "not in beta")
+        eq(s.request("PUT", "/management/orgs/acme/users/bob-admin", headers=cat)[0], 401,
+           "cat cannot touch acme")
+        st, doc, _, _ = s.request("PUT", "/management/orgs/acme/users/cat-admin@x.org", headers=ann)
+        eq((st, doc["data"]["user"]["username"]), (200, "cat-admin"), "existing admin added")
+        eq(s.request("GET", "/acme/shop/things", headers=cat)[0], 200, "cat now reaches acme")
+        st, doc, _, _ = s.request("GET", "/management/orgs/acme/users", headers=ann)
+        eq(sorted(u["username"] for u in doc["data"]["users"]),
+           ["ann-admin", "bob-admin", "cat-admin"], "acme's admins")
+        eq(s.request("DELETE", "/management/orgs/acme/users/cat-admin", headers=ann)[0], 200,
+           "removed")
+        eq(s.request("GET", "/acme/shop/things", headers=cat)[0], 401, "cat out of acme again")
+        # an admin's own record and password
+        st, doc, _, _ = s.request("GET", "/management/users/bob-admin", headers=bob)
+        eq((st, sorted(doc["data"]["user"]["organizations"])), (200, ["acme"]), "own record")
+        eq(s.request("GET", "/management/users/ann-admin", headers=bob)[0], 401, "not another's")
+        st, doc, _, _ = s.request("PUT", "/management/users/bob-admin/password",
+                                  {"oldpassword": "wrong-password", "newpassword": "n3w-bob-pw"},
+                                  headers=bob)
+        eq(st, 400, "wrong old password")
+        st, doc, _, _ = s.request("PUT", "/management/users/bob-admin/password",
+                                  {"oldpassword": "pw-bob-admin", "newpassword": "n3w-bob-pw"},
+                                  headers=bob)
+        eq(st, 200, "changed")
+        eq(s.request("GET", "/management/me", headers=bob)[0], 401, "its tokens revoked")
+        st, _ = post_token(s, "/management/token", {"grant_type": "password",
+                                                    "username": "bob-admin",
+                                                    "password": "pw-bob-admin"})
+        eq(st, 400, "old password refused")
+        bob = admin_token(s, "bob-admin", "n3w-bob-pw")
+        eq(s.request("PUT", "/management/users/ann-admin/password",
+                     {"newpassword": "taken-over!"}, headers=bob)[0], 401, "not another's password")
+        eq(s.request("PUT", "/management/users/bob-admin/password",
+                     {"newpassword": "reset-by-su"}, headers=SU)[0], 200, "the superuser resets")
+        admin_token(s, "bob-admin", "reset-by-su")

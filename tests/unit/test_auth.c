@@ -83,16 +83,20 @@ test_tokens(void)
 	CHECK_RC(auth_token_lookup(t, tok3, &got), STORE_OK);
 
 	/* expired tokens are still found (the caller says "expired") until a
-	** purge, which goes in expiry order and stops at max or at now */
-	who.expires = now - 2000;
-	CHECK_RC(auth_token_issue(t, &who, tok), STORE_OK);   /* purges nothing older */
+	** purge, which goes in expiry order and stops at max or at now; issuing
+	** purges those expired over a day ago */
+	who.expires = now - AUTH_PURGE_GRACE_MS - 2000;
+	CHECK_RC(auth_token_issue(t, &who, tok), STORE_OK);
 	who.expires = now - 1000;
 	CHECK_RC(auth_token_issue(t, &who, tok2), STORE_OK);
 	who.expires = 0;                                     /* never expires */
 	char forever[AUTH_TOKEN_LEN + 1];
 	CHECK_RC(auth_token_issue(t, &who, forever), STORE_OK);
-	/* the issues above purged the expired ones already (in bounded steps) */
-	CHECK_RC(auth_token_lookup(t, tok, &got), STORE_NOTFOUND);
+	CHECK_RC(auth_token_lookup(t, tok, &got), STORE_NOTFOUND);   /* purged */
+	CHECK_RC(auth_token_lookup(t, tok2, &got), STORE_OK);         /* still expired */
+	CHECK(got.expires == now - 1000);
+	CHECK_RC(auth_token_purge(t, now, 10, &n), STORE_OK);
+	CHECK(n == 1);
 	CHECK_RC(auth_token_lookup(t, tok2, &got), STORE_NOTFOUND);
 	CHECK_RC(auth_token_lookup(t, forever, &got), STORE_OK);
 	CHECK(got.expires == 0);
