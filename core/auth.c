@@ -13,6 +13,7 @@
 #include "core/mem.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
 #include <nettle/base64.h>
@@ -572,6 +573,9 @@ typedef struct {
 	size_t      nraw;
 	char       *username;         /* parsed from raw on demand (malloc) */
 	int         allowed;
+	/* auth_explain only: every source read and its permissions */
+	json_t     *trace;            /* array of {source, permissions}, or NULL */
+	char        via[160];         /* "group g": whose roles are being read */
 } request;
 
 static void
@@ -599,12 +603,39 @@ grant_allows(void *ctx, const char *value, size_t n)
 	if (q->raw && (strstr(perm, "${user}") || strcasestr(perm, "me")))
 		need_username(q);
 	q->allowed = auth_perm_allows(perm, q->method, q->path, q->raw ? &q->user : NULL);
+	if (q->trace) {
+		json_t *src = json_array_get(q->trace, json_array_size(q->trace) - 1);
+		json_array_append_new(json_object_get(src, "permissions"), json_string(perm));
+		if (q->allowed) json_object_set_new(src, "allowed_by", json_string(perm));
+	}
 	return q->allowed;
+}
+
+/* auth_explain: starts a source in the trace ("role r", "group g", ...). */
+static void
+trace_source(store_txn *t, const store_app *app, const store_id *id, request *q)
+{
+	json_t *e = NULL;
+	char label[400];
+	if (!q->trace) return;
+	if (store_entity_get(t, app, id, &e) == STORE_OK) {
+		const char *type = json_string_value(json_object_get(e, "type"));
+		const char *name = json_string_value(json_get_ci(e, "name", NULL));
+		if (!name) name = json_string_value(json_get_ci(e, "path", NULL));
+		if (!name) name = json_string_value(json_get_ci(e, "username", NULL));
+		snprintf(label, sizeof label, "%s %s%s%s", type ? type : "entity", name ? name : "?",
+		         q->via[0] ? " of " : "", q->via);
+	} else {
+		snprintf(label, sizeof label, "a deleted entity");
+	}
+	json_decref(e);
+	json_array_append_new(q->trace, json_pack("{s:s, s:[]}", "source", label, "permissions"));
 }
 
 static store_rc
 grants_allow(store_txn *t, const store_app *app, const store_id *id, request *q)
 {
+	trace_source(t, app, id, q);
 	return dict_each(t, app, id, "permissions", grant_allows, q);
 }
 
@@ -650,6 +681,12 @@ user_allows(store_txn *t, const store_app *app, const store_id *uid, request *q)
 	q->user.uuid = uuid;
 	if (strncasecmp(q->path, "/users/", 7) == 0) need_username(q);
 	q->allowed = auth_perm_allows("get:/users/me", q->method, q->path, &q->user);
+	if (q->trace) {
+		json_t *src = json_pack("{s:s, s:[s]}", "source", "implicit: a user may read themself",
+		                        "permissions", "get:/users/me");
+		if (q->allowed) json_object_set_new(src, "allowed_by", json_string("get:/users/me"));
+		json_array_append_new(q->trace, src);
+	}
 	if (!q->allowed) {
 		rc = role_allows(t, app, "default", q);
 		if (rc == STORE_NOTFOUND) rc = STORE_OK;
@@ -664,7 +701,13 @@ user_allows(store_txn *t, const store_app *app, const store_id *uid, request *q)
 		                     AUTH_MAX_ROLES, groups, &n, &last);
 		for (size_t i = 0; rc == STORE_OK && i < n && !q->allowed; i++) {
 			rc = grants_allow(t, app, &groups[i], q);
+			if (q->trace) {   /* the roles below are the group's */
+				json_t *src = json_array_get(q->trace, json_array_size(q->trace) - 1);
+				snprintf(q->via, sizeof q->via, "%s",
+				         json_string_value(json_object_get(src, "source")));
+			}
 			if (rc == STORE_OK && !q->allowed) rc = roles_allow(t, app, &groups[i], q);
+			q->via[0] = '\0';
 		}
 	}
 	free(q->username);
@@ -728,4 +771,55 @@ auth_check_org(store_txn *t, const store_org *org, const auth_subject *who,
 	}
 	*v = allowed ? AUTH_ALLOW : AUTH_DENY;
 	return rc;
+}
+
+/* The source and permission that allowed, from the trace. */
+static void
+explain_reason(request *q, int no_guest, char *out, size_t cap)
+{
+	size_t i;
+	json_t *src;
+	if (no_guest) {
+		snprintf(out, cap, "anonymous, and the application has no guest role");
+		return;
+	}
+	json_array_foreach(q->trace, i, src) {
+		const char *by = json_string_value(json_object_get(src, "allowed_by"));
+		if (by) {
+			snprintf(out, cap, "allowed by \"%s\" of %s", by,
+			         json_string_value(json_object_get(src, "source")));
+			return;
+		}
+	}
+	snprintf(out, cap, "denied: no permission of the %zu sources checked allows %s %s",
+	         json_array_size(q->trace), q->method, q->path);
+}
+
+store_rc
+auth_explain(store_txn *t, const store_app *app, const store_id *user, const char *method,
+             const char *path, json_t **out)
+{
+	request q = { .method = method, .path = path, .trace = json_array() };
+	char reason[AUTH_PERM_MAX + 400];
+	int no_guest = 0;
+	store_rc rc;
+
+	if (user) {
+		rc = user_allows(t, app, user, &q);
+	} else {
+		rc = role_allows(t, app, "guest", &q);
+		if (rc == STORE_NOTFOUND) {
+			no_guest = 1;
+			rc = STORE_OK;
+		}
+	}
+	if (rc) {
+		json_decref(q.trace);
+		return rc;
+	}
+	explain_reason(&q, no_guest, reason, sizeof reason);
+	*out = json_pack("{s:s, s:s, s:s, s:b, s:s, s:o}", "method", method, "path", path,
+	                 "subject", user ? "user" : "guest (anonymous)", "allowed", q.allowed,
+	                 "reason", reason, "checked", q.trace);
+	return STORE_OK;
 }

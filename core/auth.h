@@ -157,6 +157,11 @@ typedef enum {
 ** /users/{uuid}.  Anonymous: the guest role.  Anything else: deny. */
 store_rc auth_check(store_txn *t, const store_app *app, const auth_subject *who,
                     const char *method, const char *path, auth_verdict *v);
+/* Why an app user (user; NULL = anonymous) may or may not do method on
+** path: {method, path, subject, allowed, reason, checked: [{source,
+** permissions, allowed_by?}]} in the order auth_check reads them. */
+store_rc auth_explain(store_txn *t, const store_app *app, const store_id *user,
+                      const char *method, const char *path, json_t **out);
 /* May who manage org (admin routes)?  Superuser, its admins, its credentials. */
 store_rc auth_check_org(store_txn *t, const store_org *org, const auth_subject *who,
                         auth_verdict *v);

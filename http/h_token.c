@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct {
 	const char *grant_type, *username, *password, *pin;
@@ -429,4 +430,38 @@ h_user_token(http_req *r)
 	json_t *shown = http_render_entity(r, r->txn, e, "/users");
 	json_decref(e);
 	token_reply(r, &r->app, &user, ttl, "user", shown);
+}
+
+/* GET /auth/explain?method=M&path=P[&user=U] (admins): which grant of which
+** role allows the request, or every source read when none does. */
+void
+h_auth_explain(http_req *r)
+{
+	const char *method = http_param_get(r, "method"), *path = http_param_get(r, "path");
+	const char *user = http_param_get(r, "user");
+	static const char *const methods[] = { "get", "put", "post", "delete" };
+	store_id id;
+	json_t *why = NULL;
+	int known = 0;
+
+	if (!method || !*method) method = "get";
+	for (size_t i = 0; i < 4; i++) known |= strcasecmp(method, methods[i]) == 0;
+	if (!known || !path || path[0] != '/') {
+		http_error(r, 400, "illegal_argument",
+		           "explain needs path=/... and method=get, put, post or delete");
+		return;
+	}
+	store_rc rc = STORE_OK;
+	if (user && *user)
+		rc = store_entity_find(r->txn, &r->app, "user", (store_slice){ user, strlen(user) }, &id);
+	if (rc == STORE_OK)
+		rc = auth_explain(r->txn, &r->app, user && *user ? &id : NULL, method, path, &why);
+	if (rc) {
+		http_store_error(r, rc, NULL, NULL);
+		return;
+	}
+	json_t *env = http_envelope(r, "/auth/explain");
+	json_object_set_new(env, "action", json_string("explain"));
+	json_object_set_new(env, "data", why);
+	http_reply(r, env);
 }

@@ -293,6 +293,7 @@ void h_user_revoke_all(http_req *r);
 void h_user_password(http_req *r);
 void h_user_deactivate(http_req *r);
 void h_user_token(http_req *r);
+void h_auth_explain(http_req *r);
 
 /* walk.c */
 int  http_walk(http_req *r, const store_slice *segs, size_t n, walk *w);

@@ -69,6 +69,7 @@ static const route mgmt_routes[] = {
 static const route app_routes[] = {
 	{ M_GET | M_POST, "token",                   h_app_token,       AUTH_NEED_NONE, 0 },
 	{ M_GET | M_POST, "credentials",             h_app_credentials, AUTH_NEED_APP_ADMIN, 0 },
+	{ M_GET,   "auth/explain",                   h_auth_explain,    AUTH_NEED_APP_ADMIN, 0 },
 	{ M_PUT | M_POST, "users/{u}/revoketokens",  h_user_revoke_all, AUTH_NEED_ANY, 0 },
 	{ M_PUT | M_POST, "users/{u}/revoketoken",   h_user_revoke,     AUTH_NEED_NONE, 0 },
 	{ M_PUT | M_POST, "users/{u}/password",      h_user_password,   AUTH_NEED_ANY, 0 },

@@ -295,6 +295,23 @@ def test_narrowed_role_user_paths_and_group_roles():
         s.request("POST", app + "/groups/club/users/carl", headers=SU)
         eq(s.request("GET", app + "/books/dune", headers=h)[0], 200, "through the group's role")
         eq(s.request("PUT", app + "/books/dune", {"a": 1}, headers=h)[0], 401, "get only")
+        # explain says which grant of which role of which group allowed it
+        st, doc, _, _ = s.request("GET", app + "/auth/explain?method=GET&path=/books/dune&user=carl",
+                                  headers=SU)
+        why = doc["data"]
+        eq((st, why["allowed"], why["reason"]),
+           (200, True, 'allowed by "get:/books/**" of role readers of group club'), "explain")
+        eq(why["checked"][0]["source"], "implicit: a user may read themself", "first source")
+        st, doc, _, _ = s.request("GET", app + "/auth/explain?method=put&path=/books/dune&user=carl",
+                                  headers=SU)
+        check(not doc["data"]["allowed"] and doc["data"]["reason"].startswith("denied"),
+              "explain a refusal: %r" % doc["data"])
+        check(any(c["source"] == "role catrole" for c in doc["data"]["checked"]), "roles listed")
+        st, doc, _, _ = s.request("GET", app + "/auth/explain?path=/users", headers=SU)
+        eq((doc["data"]["subject"], doc["data"]["allowed"]), ("guest (anonymous)", False),
+           "guest may not list users")
+        eq(s.request("GET", app + "/auth/explain?path=/x", headers=h)[0], 401, "admins only")
+        eq(s.request("GET", app + "/auth/explain?path=x", headers=SU)[0], 400, "bad path")
         # revoking a grant takes effect
         st, doc, _, _ = s.request("DELETE", app + "/roles/catrole/permissions?permission="
                                   + urllib.parse.quote("get,post:/cats/*"), headers=SU)
