@@ -127,6 +127,35 @@ token_reply(http_req *r, const store_app *app, auth_subject *who, int64_t ttl,
 	r->envelope = 0;
 }
 
+/* A grant whose credentials are verified: the worker's read-only pass
+** keeps it for the writer, which issues the token. */
+static void
+grant_done(http_req *r, const store_app *app, const auth_subject *who, int64_t ttl,
+           const char *key, json_t *what)
+{
+	auth_subject w = *who;
+	if (r->preparing) {
+		r->grant.ready = 1;
+		r->grant.who = *who;
+		r->grant.key = key;
+		r->grant.what = what;
+		r->grant.ttl = ttl;
+		return;
+	}
+	token_reply(r, app, &w, ttl, key, what);
+}
+
+/* The writer's pass of a grant verified by the worker: 1 when it issued. */
+static int
+grant_issue(http_req *r, const store_app *app)
+{
+	if (!r->grant.ready) return 0;
+	json_t *what = r->grant.what;
+	r->grant.what = NULL;
+	token_reply(r, app, &r->grant.who, r->grant.ttl, r->grant.key, what);
+	return 1;
+}
+
 static void
 password_error(http_req *r, store_rc rc, const store_err *err)
 {
@@ -160,7 +189,7 @@ h_mgmt_token(http_req *r)
 	store_err err = { 0 };
 	store_rc rc;
 
-	if (!grant_read(r, &g) || !ttl_or_reply(r, g.ttl, &ttl)) return;
+	if (grant_issue(r, NULL) || !grant_read(r, &g) || !ttl_or_reply(r, g.ttl, &ttl)) return;
 	if (!http_rate_ok(r, g.username ? g.username : g.client_id)) return;
 	if (strcmp(g.grant_type, "password") == 0) {
 		if (!g.username || !g.password) {
@@ -174,7 +203,7 @@ h_mgmt_token(http_req *r)
 			password_error(r, rc, &err);
 			return;
 		}
-		token_reply(r, NULL, &who, ttl, "user", admin_json(r, &who));
+		grant_done(r, NULL, &who, ttl, "user", admin_json(r, &who));
 	} else if (strcmp(g.grant_type, "client_credentials") == 0) {
 		store_org org;
 		json_t *rec = NULL;
@@ -189,7 +218,7 @@ h_mgmt_token(http_req *r)
 		if ((rc = store_org_get(r->txn, (store_slice){ id, 36 }, &org)) == STORE_OK)
 			rc = store_org_json(r->txn, &org, &rec);
 		if (rc) http_store_error(r, rc, NULL, NULL);
-		else token_reply(r, NULL, &who, ttl, "organization", rec);
+		else grant_done(r, NULL, &who, ttl, "organization", rec);
 	} else {
 		grant_error(r, "unsupported_grant_type", "unsupported grant_type");
 	}
@@ -205,7 +234,7 @@ h_app_token(http_req *r)
 	json_t *user = NULL, *rec = NULL;
 	store_rc rc;
 
-	if (!grant_read(r, &g) || !ttl_or_reply(r, g.ttl, &ttl)) return;
+	if (grant_issue(r, &r->app) || !grant_read(r, &g) || !ttl_or_reply(r, g.ttl, &ttl)) return;
 	if (!http_rate_ok(r, g.username ? g.username : g.client_id)) return;
 	int pin = strcmp(g.grant_type, "pin") == 0;
 	if (pin || strcmp(g.grant_type, "password") == 0) {
@@ -223,7 +252,7 @@ h_app_token(http_req *r)
 		}
 		json_t *shown = http_render_entity(r, r->txn, user, "/users");
 		json_decref(user);
-		token_reply(r, &r->app, &who, ttl, "user", shown);
+		grant_done(r, &r->app, &who, ttl, "user", shown);
 	} else if (strcmp(g.grant_type, "client_credentials") == 0) {
 		if (!g.client_id || !g.client_secret ||
 		    auth_client_check(r->txn, g.client_id, g.client_secret, &who) != STORE_OK ||
@@ -232,7 +261,7 @@ h_app_token(http_req *r)
 			return;
 		}
 		if ((rc = store_app_json(r->txn, &r->app, &rec))) http_store_error(r, rc, NULL, NULL);
-		else token_reply(r, &r->app, &who, ttl, "application", rec);
+		else grant_done(r, &r->app, &who, ttl, "application", rec);
 	} else {
 		grant_error(r, "unsupported_grant_type", "unsupported grant_type");
 	}

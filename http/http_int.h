@@ -143,6 +143,16 @@ typedef struct http_req {
 	walk         w;                 /* what the path names (app routes) */
 	auth_subject who;               /* who is asking (h_auth.c) */
 	const char  *token;             /* the access token presented, or NULL */
+	/* a token grant verified on the worker before the writer issues it, so
+	** no password hash runs on the writer thread (h_token.c) */
+	int          preparing;         /* 1 = the worker's read-only pass */
+	struct {
+		int          ready;         /* credentials verified */
+		auth_subject who;
+		const char  *key;           /* "user", "application", "organization" */
+		json_t      *what;          /* the reply's subject object */
+		int64_t      ttl;
+	} grant;
 
 	/* a queue (queue.c): the writer, or the slow readers */
 	struct http_req *next;
@@ -188,6 +198,9 @@ enum {
 int  http_dispatch(http_req *r);
 /* Routes and handles r in r->txn (the route tables and the handlers). */
 void http_route(http_req *r);
+/* The worker's read-only pass of a token grant (r->preparing): verifies
+** the credentials, or sets the error reply. */
+void http_route_prepare(http_req *r);
 
 /* queue.c: requests run off their worker thread.  run gets up to `batch`
 ** requests linked by `next`; when it returns, each gets `done` and its

@@ -380,10 +380,6 @@ http_dispatch(http_req *r)
 {
 	int write = r->method & (M_POST | M_PUT | M_DELETE);
 
-	/* a GET of .../token issues one: a write */
-	if (r->nseg && r->seg[r->nseg - 1].n == 5 &&
-	    strncasecmp(r->seg[r->nseg - 1].p, "token", 5) == 0)
-		write = 1;
 	if (r->method == M_OPTIONS) {
 		http_reply(r, json_object());
 		r->envelope = 0;
@@ -400,9 +396,25 @@ http_dispatch(http_req *r)
 		h_status(r);
 		return 0;
 	}
+	/* a GET of .../token issues one: a write; a grant's credentials are
+	** checked first, here, in a read transaction (no password hash on the
+	** writer thread), and a verified grant's body is done with */
+	if ((r->method & (M_GET | M_POST)) && r->seg[r->nseg - 1].n == 5 &&
+	    strncasecmp(r->seg[r->nseg - 1].p, "token", 5) == 0) {
+		store_rc rc;
+		write = 1;
+		if ((rc = store_txn_begin(r->srv->s, STORE_TXN_READ, &r->txn))) {
+			http_store_error(r, rc, NULL, NULL);
+			return 0;
+		}
+		http_route_prepare(r);
+		store_txn_abort(r->txn);
+		r->txn = NULL;
+		if (r->resp) return 0;          /* refused: nothing to write */
+	}
 	if (write && !runs_own(r)) {
 		/* what a body costs is known before the writer takes it */
-		if (!http_body_or_reply(r)) return 0;
+		if (!r->grant.ready && !http_body_or_reply(r)) return 0;
 		/* the writer thread runs http_route in a transaction of its batch */
 		r->stage = STAGE_WRITE;
 		if (http_queue_submit(r->srv->writer, r)) {
@@ -429,6 +441,16 @@ http_dispatch(http_req *r)
 	return 0;
 }
 
+/* Only the token grants have a read-only pass; other routes that end in
+** "token" do all their work in the writer. */
+void
+http_route_prepare(http_req *r)
+{
+	r->preparing = 1;
+	http_route(r);
+	r->preparing = 0;
+}
+
 void
 http_route(http_req *r)
 {
@@ -452,5 +474,6 @@ http_route(http_req *r)
 			            r->nseg - used);
 		if (rt && !http_authorize(r, rt->need, r->seg + used, r->nseg - used)) rt = NULL;
 	}
-	if (rt) rt->handler(r);
+	if (rt && (!r->preparing || rt->handler == h_app_token || rt->handler == h_mgmt_token))
+		rt->handler(r);
 }

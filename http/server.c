@@ -523,6 +523,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	store_txn_abort(r->txn);
 	json_decref(r->w.entity);
 	json_decref(r->json);
+	json_decref(r->grant.what);
 	json_decref(r->resp);
 	free(r->bin.data);
 	free(r->body);
