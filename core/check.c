@@ -21,9 +21,11 @@
 **   index         no entry that its entity does not have: per application the
 **                 entries are counted, and only when there are more than the
 **                 entities account for is each one looked at
-**   secrets       a salted hash ('$...') of a live entity
+**   secrets       a salted hash ('$...') of a live entity; a client
+**                 secret's generation (8 bytes) under an org's or app's uuid
 **   dicts         an entry of a live entity
-**   meta          the format; path flags of known applications
+**   meta          the format; path flags of known applications; the auth key
+**   tokens        each key the shape auth.c writes, a record of a known kind
 **
 ** A fault with a derivable fix records it; with repair the fixes are
 ** applied after the pass, in its write transaction, and the store is
@@ -31,6 +33,7 @@
 ** count), up to MAX_ROUNDS passes.
 */
 #include "core/store_int.h"
+#include "core/auth.h"
 #include "core/mem.h"
 
 #include <stdarg.h>
@@ -829,6 +832,12 @@ check_secret(checker *c, const MDB_val *k, const MDB_val *v)
 {
 	const unsigned char *b = k->mv_data, *h = v->mv_data;
 	char t1[512], ids[37];
+	if (k->mv_size == 38 && memcmp(b + 32, "client", 6) == 0 && memcmp(b, b + 16, 16) == 0) {
+		if (v->mv_size != 8)
+			fault(c, "secrets", "a client secret generation of %s is not 8 bytes",
+			      uuid_text(ids, b));
+		return;
+	}
 	if (k->mv_size <= 32 || !secret_kind_known((const char *)b + 32, k->mv_size - 32)) {
 		c->unknown[DBI_SECRETS]++;     /* a credential of a kind added later */
 		return;
@@ -896,6 +905,10 @@ check_meta(checker *c, const MDB_val *k, const MDB_val *v)
 	const unsigned char *b = k->mv_data;
 	char t1[512];
 	if (k->mv_size == 6 && memcmp(b, "schema", 6) == 0) return;   /* read at open */
+	if (k->mv_size == 7 && memcmp(b, "authkey", 7) == 0) {
+		if (v->mv_size != 32) fault(c, "meta", "the auth key is not 32 bytes");
+		return;
+	}
 	if (k->mv_size > 18 && b[0] == 'p') {
 		MDB_val app = { k->mv_size - 1, (void *)(b + 1) };
 		const unsigned char *f = v->mv_data;
@@ -906,6 +919,24 @@ check_meta(checker *c, const MDB_val *k, const MDB_val *v)
 		return;
 	}
 	c->unknown[DBI_META]++;
+}
+
+/* A token key (auth.c, keys.h): 'h' hash -> record, 'e' expiry hash, 's'
+** kind scope subject hash. */
+static void
+check_token(checker *c, const MDB_val *k, const MDB_val *v)
+{
+	const unsigned char *b = k->mv_data, *r = v->mv_data;
+	char t1[512];
+	int ok;
+	switch (k->mv_size ? b[0] : 0) {
+	case 'h': ok = k->mv_size == 33 && v->mv_size == 49 && r[0] >= AUTH_SUPERUSER &&
+	               r[0] <= AUTH_APP; break;
+	case 'e': ok = k->mv_size == 41 && v->mv_size == 0; break;
+	case 's': ok = k->mv_size == 66 && v->mv_size == 0; break;
+	default:  ok = 0;
+	}
+	if (!ok) fault(c, "tokens", "a malformed token key %s", text(t1, b, k->mv_size));
 }
 
 /* ---- the pass -------------------------------------------------------------------------- */
@@ -928,6 +959,7 @@ static const struct {
 	{ DBI_META,     check_meta },
 	{ DBI_ASSETS,   check_asset },
 	{ DBI_COUNTERS, check_counter },
+	{ DBI_TOKENS,   check_token },
 };
 
 #define NFAMILIES (sizeof families / sizeof *families)

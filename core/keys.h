@@ -32,7 +32,8 @@
 **             'e' expires(8), sha256(token)                    empty
 **             's' kind(1), scope, subject, sha256(token)       empty
 **
-** This layout is format STORE_FORMAT (store.h); a change to it raises the
+** This layout is format STORE_FORMAT (store.h; 3 added tokens, the auth key
+** and client secret generations); a change to it raises the
 ** format and adds a step to upgrade.c.
 ** kind: 'c' collection (owner's collection `name` holds target), 'm' its
 ** reverse (owner is a member of target's `name`), 'o' outgoing connection

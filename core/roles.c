@@ -53,3 +53,55 @@ store_app_open(store_txn *t, const store_app *app)
 	}
 	return STORE_OK;
 }
+
+static int
+count_value(void *n, const char *value, size_t len)
+{
+	(void)value;
+	(void)len;
+	++*(size_t *)n;
+	return 0;
+}
+
+/* Format 2 -> 3: the default roles of every application get their
+** permissions where they have none (an application made before roles had
+** permissions would lock its users out). */
+store_rc
+roles_upgrade_permissions(store_txn *t)
+{
+	MDB_cursor *c = NULL;
+	MDB_val mk = { 1, "u" }, mv;
+	store_rc rc = STORE_OK;
+	int mrc;
+	store_id ids[4096];
+	size_t napps = 0;
+
+	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_APPS], &c)) != 0) return store_mdb_rc(mrc);
+	for (mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE); mrc == 0 && napps < 4096;
+	     mrc = mdb_cursor_get(c, &mk, &mv, MDB_NEXT)) {
+		if (mk.mv_size != 17 || ((const char *)mk.mv_data)[0] != 'u') break;
+		memcpy(ids[napps++].b, (const char *)mk.mv_data + 1, 16);
+	}
+	mdb_cursor_close(c);
+	for (size_t i = 0; rc == STORE_OK && i < napps; i++) {
+		char uuid[37];
+		store_app app;
+		store_id_format(&ids[i], uuid);
+		if ((rc = store_app_get(t, NULL, (store_slice){ uuid, 36 }, &app))) break;
+		for (size_t r = 0; rc == STORE_OK && r < sizeof default_roles / sizeof *default_roles;
+		     r++) {
+			const char *name = default_roles[r].name;
+			store_id role;
+			size_t n = 0;
+			rc = store_entity_find(t, &app, "role", (store_slice){ name, strlen(name) }, &role);
+			if (rc == STORE_NOTFOUND) {      /* deleted on purpose */
+				rc = STORE_OK;
+				continue;
+			}
+			if (rc == STORE_OK) rc = dict_each(t, &app, &role, "permissions", count_value, &n);
+			for (size_t k = 0; rc == STORE_OK && n == 0 && default_roles[r].perms[k]; k++)
+				rc = store_dict_add(t, &app, &role, "permissions", default_roles[r].perms[k]);
+		}
+	}
+	return rc;
+}

@@ -147,6 +147,8 @@ int secret_kind_known(const char *kind, size_t n);
 
 /* Creates the default roles of a new application. */
 store_rc roles_create_defaults(store_txn *t, const store_app *app);
+/* The upgrade to format 3: default roles without permissions get them. */
+store_rc roles_upgrade_permissions(store_txn *t);
 
 /* The keys other files build too (check.c): see keys.h for each layout. */
 void key_org_name(keybuf *k, store_slice name);          /* orgs 'n' */

@@ -18,6 +18,10 @@ static const upgrade_step steps[STORE_FORMAT] = {
 	        NULL },
 	[1] = { "the counters and assets databases (created empty when the store opens)",
 	        NULL },
+	[2] = { "give the default roles of every application their permissions where they have "
+	        "none (default: get,put,post,delete:/**; guest: post:/users, post:/devices, "
+	        "put:/devices/*); tokens and the auth key are made at open",
+	        roles_upgrade_permissions },
 };
 
 store_rc

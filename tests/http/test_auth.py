@@ -521,3 +521,28 @@ def test_org_admins_and_admin_passwords():
         eq(s.request("PUT", "/management/users/bob-admin/password",
                      {"newpassword": "reset-by-su"}, headers=SU)[0], 200, "the superuser resets")
         admin_token(s, "bob-admin", "reset-by-su")
+
+
+def test_check_knows_tokens_and_client_secrets():
+    """`ugstore check` reads what authentication stores (tokens, client
+    secret generations, the auth key) as known families: no note, no fault."""
+    import subprocess
+    import tempfile
+    from harness import BIN
+    data = tempfile.mkdtemp(prefix="ugstore-authcheck-")
+    try:
+        with Server(data=data) as s:
+            make_user(s, APP, "cheq")
+            user_token(s, APP, "cheq", "pw-cheq-1")
+            post_token(s, "/management/token", {"grant_type": "password", "username": "super",
+                                                "password": "super-secret"})
+            eq(s.request("POST", APP + "/credentials", headers=SU)[0], 200, "new secret")
+            eq(s.request("POST", "/management/orgs/test-org/credentials", headers=SU)[0], 200,
+               "new org secret")
+        p = subprocess.run([BIN, "check", "--data", data], capture_output=True, text=True,
+                           timeout=120)
+        eq(p.returncode, 0, "check: " + p.stdout + p.stderr)
+        check("note:" not in p.stdout, "nothing unknown: " + p.stdout)
+    finally:
+        import shutil
+        shutil.rmtree(data, ignore_errors=True)

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import tempfile
 
-from harness import BIN, Server, check, eq
+from harness import BIN, SU, Server, check, eq
 from lmdbdump import Dump
 
 FORMAT_KEY = b"schema"
@@ -63,9 +63,9 @@ def _serve_refused(data):
 def test_new_store_records_its_format():
     with _workdir("ugstore-fmt-") as work:
         data = _seeded_store(work)
-        eq(dict(map(tuple, Dump(data).db("meta"))).get(FORMAT_KEY), b"2", "format")
+        eq(dict(map(tuple, Dump(data).db("meta"))).get(FORMAT_KEY), b"3", "format")
         rc, out, _ = ugstore("upgrade", "--data", data)
-        eq(rc, 0, "upgrade at format 2")
+        eq(rc, 0, "upgrade at format 3")
         check("nothing to do" in out, out)
 
 
@@ -81,7 +81,8 @@ def test_upgrade_a_store_that_records_no_format():
         rc, out, _ = ugstore("upgrade", "--data", old)
         eq(rc, 0, "upgrade")
         check("upgrading format 0 -> 1" in out and "upgrading format 1 -> 2" in out and
-              "now at format 2" in out, out)
+              "upgrading format 2 -> 3" in out and
+              "now at format 3" in out, out)
         with Server(data=old) as s:
             st, doc = s.app("GET", "/users/ann")
             eq(st, 200, "ann after the upgrade")
@@ -94,7 +95,7 @@ def test_upgrade_format_1_adds_counters_and_assets():
     is refused until upgraded, then counts events and keeps binary data."""
     with _workdir("ugstore-fmt-") as work:
         old = _with_format(_seeded_store(work), b"1", work + "/v1")
-        check("older than this ugstore's (2)" in _serve_refused(old), "format 1 refused")
+        check("older than this ugstore's (3)" in _serve_refused(old), "format 1 refused")
         rc, out, _ = ugstore("upgrade", "--data", old)
         check(rc == 0 and "upgrading format 1 -> 2" in out and "0 -> 1" not in out, out)
         with Server(data=old) as s:
@@ -106,11 +107,34 @@ def test_upgrade_format_1_adds_counters_and_assets():
             eq(st, 200, "data on ann")
 
 
+def test_upgrade_gives_old_default_roles_their_permissions():
+    """Format 2 stores made roles without permissions: the upgrade to 3
+    gives them Usergrid's, so signed-in users are not locked out."""
+    with _workdir("ugstore-fmt-") as work:
+        data = _seeded_store(work)
+        d = Dump(data)
+        d.db("dicts")[:] = []                 # every role without permissions
+        d.db("meta")[:] = [kv for kv in d.db("meta") if kv[0] != FORMAT_KEY] + \
+            [[FORMAT_KEY, b"2"]]
+        d.write(work + "/old")
+        check("ugstore upgrade" in _serve_refused(work + "/old"), "format 2 is refused")
+        rc, out, _ = ugstore("upgrade", "--data", work + "/old")
+        check(rc == 0 and "upgrading format 1 -> 2" in out, out)
+        with Server(data=work + "/old") as s:
+            st, doc = s.app("GET", "/roles/guest/permissions", headers=SU)
+            eq(doc["data"], ["post:/devices", "post:/users", "put:/devices/*"], "guest")
+            st, doc = s.app("GET", "/roles/default/permissions", headers=SU)
+            eq(doc["data"], ["get,put,post,delete:/**"], "default")
+            eq(s.app("POST", "/users", {"username": "newbie", "password": "n3wbie-pw"})[0],
+               200, "guest may sign up")
+            eq(s.app("GET", "/users")[0], 401, "the app is closed now: no blanket grant")
+
+
 def test_newer_format_is_refused():
     with _workdir("ugstore-fmt-") as work:
-        new = _with_format(_seeded_store(work), b"3", work + "/new")
+        new = _with_format(_seeded_store(work), b"4", work + "/new")
         err = _serve_refused(new)
-        check("holds format 3, newer" in err and "use a newer ugstore" in err, err)
+        check("holds format 4, newer" in err and "use a newer ugstore" in err, err)
         rc, _, err = ugstore("upgrade", "--data", new)
         check(rc == 1 and "newer" in err, err)
 
@@ -401,7 +425,7 @@ def test_check_leaves_what_it_cannot_derive_and_unknown_families():
         # a database of a family this check does not know yet is named, not a fault
         d = Dump(s.data)
         name, header, _ = d.sections[0]
-        d.sections.append(["tokens", [h.replace("database=" + name, "database=tokens")
+        d.sections.append(["futures", [h.replace("database=" + name, "database=futures")
                                       for h in header], [[b"k", b"v"]]])
         # and keys of kinds it does not know in databases it does
         d.db("secrets").append([_b(ids["app"]) + _b(ids["bob"]) + b"token", b"opaque"])
@@ -410,7 +434,7 @@ def test_check_leaves_what_it_cannot_derive_and_unknown_families():
         d.write(work + "/new")
         rc, out, _ = ugstore("check", "--data", work + "/new")
         eq(rc, 0, "an unknown database\n" + out)
-        check("note: database tokens is not known to this check" in out, out)
+        check("note: database futures is not known to this check" in out, out)
         for line in ("note: secrets: 1 keys of kinds", "note: meta: 1 keys of kinds",
                      "note: orgs: 1 keys of kinds"):
             check(line in out, out)
@@ -447,7 +471,7 @@ def test_export_import_round_trip_is_exact_and_idempotent():
                      {"name": "sushi", "rating": 3}):
             eq(s.app("POST", "/restaurants", body)[0], 200, "restaurant")
         eq(s.app("POST", "/users/ann/likes/restaurants/pizza")[0], 200, "like")
-        eq(s.app("PUT", "", {"motto": "exported"})[0], 200, "app property")
+        eq(s.app("PUT", "", {"motto": "exported"}, headers=SU)[0], 200, "app property")
         photo = b"\xff\xd8\xff" + bytes(range(256)) * 3 + b"\x00\x01"
         for name, data in (("pizza", photo), ("sushi", b"gone with its entity")):
             st, _, _, _ = s.request("PUT", "/test-org/test-app/restaurants/" + name, raw=data,
