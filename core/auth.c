@@ -68,16 +68,19 @@ auth_key_load(store *s)
 	return store_txn_commit(t);
 }
 
-/* URL-safe base64 of p[0..n) without padding into out (NUL-terminated). */
+/* URL-safe base64 of p[0..n) (n <= 32) without padding into out, which
+** holds the unpadded text and its NUL (the padding never reaches out). */
 static void
 b64url(const unsigned char *p, size_t n, char *out)
 {
 	struct base64_encode_ctx e;
+	char buf[BASE64_ENCODE_LENGTH(32) + BASE64_ENCODE_FINAL_LENGTH + 1];
 	size_t len;
 	base64url_encode_init(&e);
-	len = base64_encode_update(&e, out, n, p);
-	len += base64_encode_final(&e, out + len);
-	while (len && out[len - 1] == '=') len--;
+	len = base64_encode_update(&e, buf, n, p);
+	len += base64_encode_final(&e, buf + len);
+	while (len && buf[len - 1] == '=') len--;
+	memcpy(out, buf, len);
 	out[len] = '\0';
 }
 
