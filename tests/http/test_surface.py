@@ -57,6 +57,8 @@ def test_default_collections_of_a_fresh_app():
                               headers=SU)
     eq(st, 200, "app create")
     st, doc, _, _ = s.request("GET", "/test-org/fresh")
+    eq(st, 401, "a new app is closed to anonymous reads")
+    st, doc, _, _ = s.request("GET", "/test-org/fresh", headers=SU)
     eq(st, 200, "app get")
     colls = doc["entities"][0]["metadata"]["collections"]
     for name in DEFAULT_COLLECTIONS:
@@ -65,7 +67,8 @@ def test_default_collections_of_a_fresh_app():
     eq(colls["activities"]["type"], "activity", "activities' type")
     check(colls["roles"]["count"] > 0, "the default roles are counted")
     st, _, _, _ = s.request("POST", "/test-org/fresh/users", {"username": "u1"})
-    st, doc, _, _ = s.request("GET", "/test-org/fresh")
+    eq(st, 200, "a guest may sign up")
+    st, doc, _, _ = s.request("GET", "/test-org/fresh", headers=SU)
     eq(doc["entities"][0]["metadata"]["collections"]["users"]["count"], 1, "count after a post")
 
 

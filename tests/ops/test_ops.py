@@ -119,7 +119,7 @@ def test_upgrade_gives_old_default_roles_their_permissions():
         d.write(work + "/old")
         check("ugstore upgrade" in _serve_refused(work + "/old"), "format 2 is refused")
         rc, out, _ = ugstore("upgrade", "--data", work + "/old")
-        check(rc == 0 and "upgrading format 1 -> 2" in out, out)
+        check(rc == 0 and "upgrading format 2 -> 3" in out, out)
         with Server(data=work + "/old") as s:
             st, doc = s.app("GET", "/roles/guest/permissions", headers=SU)
             eq(doc["data"], ["post:/devices", "post:/users", "put:/devices/*"], "guest")
