@@ -95,12 +95,15 @@ $(FUZZ_DIR)/obj/%.o: %.c
 	clang $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 
 $(FUZZ_DIR)/fuzz_ql: tests/fuzz/fuzz_ql.c $(FUZZ_QL_SRC)
+	@mkdir -p $(dir $@)
 	clang $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lm
 
 $(FUZZ_DIR)/fuzz_perm: tests/fuzz/fuzz_perm.c core/perm.c
+	@mkdir -p $(dir $@)
 	clang $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_server.h $(FUZZ_LIB_OBJ)
+	@mkdir -p $(dir $@)
 	clang $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(LDLIBS)
 
 fuzz:
