@@ -2,7 +2,7 @@
 ** fuzz_server.h: what the HTTP-level fuzz targets share.  One real server
 ** runs in the fuzzing process (http_server_start, one worker, the writer
 ** thread) on a fresh store in a temporary directory, with the
-** organization org1, its application app1 and the superuser
+** organization org1, its application app1 (open, as --bootstrap makes it) and the superuser
 ** fuzz:fuzz-secret.  An input is sent as it is on a new loopback connection,
 ** followed by a request that closes the connection, so the exchange ends
 ** without a timeout however the input left the parser; then the replies
@@ -77,6 +77,7 @@ fz_start(void)
 	REQUIRE(store_txn_begin(fz_store, STORE_TXN_WRITE, &t) == STORE_OK);
 	REQUIRE(store_org_create(t, (store_slice){ "org1", 4 }, &org, &err) == STORE_OK);
 	REQUIRE(store_app_create(t, &org, (store_slice){ "app1", 4 }, &app, &err) == STORE_OK);
+	REQUIRE(store_app_open(t, &app) == STORE_OK);   /* open, like --bootstrap */
 	REQUIRE(store_txn_commit(t) == STORE_OK);
 	REQUIRE(http_server_start(fz_store, &cfg, &fz_srv) == 0);
 	atexit(fz_stop);
