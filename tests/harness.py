@@ -199,6 +199,11 @@ class Failure(AssertionError):
     pass
 
 
+class Skip(Exception):
+    """Raised by a test that cannot run on this machine; the message says
+    why.  The runner counts it apart, neither passed nor failed."""
+
+
 def check(cond, msg="check failed"):
     if not cond:
         raise Failure(msg)

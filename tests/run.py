@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Runs every ugstore test suite and ends with `N passed, M failed`.
+"""Runs every ugstore test suite and ends with `N passed, M failed`
+(`, K skipped` when a test could not run on this machine).
 
 1. C unit tests: every executable in --unit-dir (each a test; exit 0 = pass).
 2. Python suites: every test_* function in tests/http/*.py, tests/ops/*.py,
    tests/crash/*.py and tests/sdk/*.py, each against real servers started
    by tests/harness.py (the SDK suite installs the published npm SDK).
+
+--fail-fast stops at the first failure (tests/mutants/run.py uses it).
 """
 import argparse
 import glob
@@ -18,17 +21,29 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", default="./ugstore")
-    ap.add_argument("--unit-dir", default="build/rel/tests")
-    ap.add_argument("-k", default="", help="run only tests whose name contains this")
-    args = ap.parse_args()
-    os.environ["UGSTORE_BIN"] = os.path.abspath(args.bin)
-    sys.path.insert(0, HERE)
-    passed = failed = 0
-    failures = []
+class Stop(Exception):
+    """The first failure under --fail-fast."""
 
+
+class Tally:
+    def __init__(self, fail_fast):
+        self.fail_fast = fail_fast
+        self.passed = self.failed = self.skipped = 0
+        self.failures = []
+
+    def record(self, name, ok, detail, seconds=None):
+        took = "" if seconds is None else " (%.2fs)" % seconds
+        print("%s %s%s" % ("PASS" if ok else "FAIL", name, took), flush=True)
+        if ok:
+            self.passed += 1
+            return
+        self.failed += 1
+        self.failures.append((name, detail))
+        if self.fail_fast:
+            raise Stop
+
+
+def unit_tests(args, tally):
     for exe in sorted(glob.glob(os.path.join(args.unit_dir, "test_*"))):
         if exe.endswith(".d") or not os.access(exe, os.X_OK):
             continue
@@ -37,14 +52,11 @@ def main():
             continue
         t0 = time.time()
         p = subprocess.run([exe], capture_output=True, text=True)
-        ok = p.returncode == 0
-        print("%s %s (%.2fs)" % ("PASS" if ok else "FAIL", name, time.time() - t0), flush=True)
-        if ok:
-            passed += 1
-        else:
-            failed += 1
-            failures.append((name, p.stdout + p.stderr))
+        tally.record(name, p.returncode == 0, p.stdout + p.stderr, time.time() - t0)
 
+
+def python_tests(args, tally):
+    from harness import Skip
     for path in sorted(glob.glob(os.path.join(HERE, "http", "test_*.py")) +
                        glob.glob(os.path.join(HERE, "ops", "test_*.py")) +
                        glob.glob(os.path.join(HERE, "crash", "test_*.py")) +
@@ -64,29 +76,42 @@ def main():
             try:
                 getattr(mod, fname)()
                 ok, detail = True, ""
+            except Skip as e:
+                tally.skipped += 1
+                print("SKIP %s: %s" % (name, e), flush=True)
+                continue
             except Exception:
                 ok, detail = False, traceback.format_exc()
-            print("%s %s (%.2fs)" % ("PASS" if ok else "FAIL", name, time.time() - t0), flush=True)
-            if ok:
-                passed += 1
-            else:
-                failed += 1
-                failures.append((name, detail))
+            tally.record(name, ok, detail, time.time() - t0)
         if ran and hasattr(mod, "teardown"):
-            name = "%s/%s.teardown" % (suite, modname)
             try:
                 mod.teardown()
-                passed += 1
-                print("PASS %s" % name, flush=True)
+                ok, detail = True, ""
             except Exception:
-                failed += 1
-                failures.append((name, traceback.format_exc()))
-                print("FAIL %s" % name, flush=True)
+                ok, detail = False, traceback.format_exc()
+            tally.record("%s/%s.teardown" % (suite, modname), ok, detail)
 
-    for name, detail in failures:
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default="./ugstore")
+    ap.add_argument("--unit-dir", default="build/rel/tests")
+    ap.add_argument("-k", default="", help="run only tests whose name contains this")
+    ap.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
+    args = ap.parse_args()
+    os.environ["UGSTORE_BIN"] = os.path.abspath(args.bin)
+    sys.path.insert(0, HERE)
+    tally = Tally(args.fail_fast)
+    try:
+        unit_tests(args, tally)
+        python_tests(args, tally)
+    except Stop:
+        print("stopped at the first failure")
+    for name, detail in tally.failures:
         print("\n=== %s\n%s" % (name, detail.rstrip()))
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed or passed == 0 else 0
+    print("%d passed, %d failed" % (tally.passed, tally.failed) +
+          (", %d skipped" % tally.skipped if tally.skipped else ""))
+    return 1 if tally.failed or tally.passed == 0 else 0
 
 
 if __name__ == "__main__":
