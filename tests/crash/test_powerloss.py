@@ -10,6 +10,7 @@ and after a restart every acknowledged write must be there.  The same run
 with --no-sync must lose writes, which shows the test can fail.
 
 Skipped only where /dev/fuse is missing or mounting is not permitted."""
+import http.client
 import os
 import random
 import shutil
@@ -158,7 +159,7 @@ class Writer(threading.Thread):
             for op, method, path, body in self.steps(i, prev):
                 try:
                     st, doc = self.s.app(method, path, body, timeout=10)
-                except OSError:
+                except (OSError, http.client.HTTPException):
                     self.unsure = op            # the server is gone
                     return
                 if st != 200:

@@ -545,3 +545,16 @@ def test_startup_and_parameter_errors():
     eq((st, doc["error"]), (400, "illegal_argument"), "any-verb listing with ql")
     st, doc = s.app("GET", "/users/verbless/connecting?cursor=AQAAAA")
     eq((st, doc["error"]), (400, "illegal_argument"), "any-verb listing with a bad cursor")
+
+
+def test_command_line_settings_are_enforced():
+    """--max-body and --base-url change what the server does."""
+    with Server(args=["--max-body", "1000", "--base-url", "http://api.example.test/base"]) as s:
+        st, doc = s.app("POST", "/notes", {"text": "x" * 900})
+        eq(st, 200, "a body under --max-body")
+        check(doc["uri"].startswith("http://api.example.test/base/test-org/test-app/notes"),
+              "uri from --base-url: %r" % doc["uri"])
+        st, doc = s.app("POST", "/notes", {"text": "x" * 1100})
+        eq((st, doc["error"]), (413, "request_entity_too_large"), "a body over --max-body")
+        st, doc = s.app("GET", "/notes")
+        eq(len(doc["entities"]), 1, "the refused body wrote nothing")
