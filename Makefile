@@ -32,7 +32,7 @@ DEPS      := $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
 BIN := $(if $(filter 1,$(SANITIZE)),$(BUILD)/ugstore,ugstore)
 
-.PHONY: all deps run test asan unit http-test crash-test bench fuzz clean
+.PHONY: all deps run test asan unit http-test crash-test bench fuzz mutate clean
 
 all: $(BIN)
 
@@ -59,9 +59,11 @@ run: deps $(BIN)
 	./$(BIN) serve --port $(PORT) --data $(DATA) --bootstrap my-org/my-app
 
 # Every suite; the last line is the runner's "N passed, M failed".
+# TESTFLAGS passes options to tests/run.py (-k NAME, --fail-fast).
+TESTFLAGS ?=
 test: deps
 	@$(MAKE) --no-print-directory $(BIN) $(UNIT_BIN)
-	@python3 tests/run.py --bin ./$(BIN) --unit-dir $(BUILD)/tests
+	@python3 tests/run.py --bin ./$(BIN) --unit-dir $(BUILD)/tests $(TESTFLAGS)
 
 # The suites under ASan+UBSan; then the ql and perm fuzz targets for 20 s, and
 # the seeds of the http and json targets once each (their inputs change a
@@ -110,6 +112,11 @@ fuzz:
 	@sh tests/deps.sh clang
 	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 	@for t in $(FUZZ_TARGETS); do sh tests/fuzz/run.sh $$t $(FUZZ_SECONDS) $(FUZZ_FLAGS) || exit 1; done
+
+# Deliberate bugs (tests/mutants/*.patch), one at a time on a scratch copy
+# of the tree: each must make `make test` fail.  Minutes long; not in CI.
+mutate: deps
+	@python3 tests/mutants/run.py
 
 clean:
 	rm -rf build ugstore
