@@ -53,8 +53,10 @@ class Mount:
             self.err.seek(0)
             why = self.err.read().strip()
             os.rmdir(self.point)
-            if any(w in why for w in ("ermission", "not permitted", "device not found")):
-                raise Skip("mounting FUSE is not permitted here: " + why)
+            said = [w for w in why.splitlines() if w.startswith("fuse:")] or [why]
+            if any(w in said[0] for w in ("ermission", "not permitted", "device not found",
+                                          "fusermount")):
+                raise Skip("mounting FUSE is not permitted here (%s)" % said[0])
             raise Failure("powerfs did not mount: %r %s" % (line, why))
 
     def command(self, cmd):
