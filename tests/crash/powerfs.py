@@ -17,6 +17,11 @@ End of input or SIGTERM unmounts.  "ready" is printed once mounted.
 
 Only data is modelled: create, unlink, rename, mkdir and truncate are
 durable at once (truncate first makes the file's pending writes durable).
+Linux follows a write through an O_DSYNC descriptor on a FUSE mount with an
+fsync of the whole file, so there the file's earlier pending writes become
+durable too: laxer than a disk, which is harmless for LMDB, whose commit
+fdatasyncs the data pages before it writes the meta page through its
+O_DSYNC descriptor.
 The kernel caches pages of the mount, so after a crash unmount and mount
 again before reading.
 """
