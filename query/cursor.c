@@ -3,7 +3,8 @@
 ** resume is in the token, so paging needs no server memory.  Layout:
 ** kind (1 byte) | payload, base64url without padding.  Kinds:
 **   1  a position in an edge listing (STORE_POS_SIZE bytes)
-**   2  an offset into a sorted result (8 bytes)
+**   2  an offset into a listing computed whole (the matrix union of
+**      http/h_matrix.c); no query plan makes or reads one
 **   3  a phase byte and a position in a property index (up to
 **      STORE_IXPOS_MAX bytes)
 **   4  the (time, uuid) of the last entity of a page listed newest first

@@ -18,7 +18,8 @@
 #define QUERY_CURSOR_MAX     (4 * (QUERY_CURSOR_RAW_MAX + 1) / 3 + 4)
 enum {
 	QUERY_CURSOR_EDGE = 1,    /* edge listing position */
-	QUERY_CURSOR_OFFSET,      /* offset into a sorted result */
+	QUERY_CURSOR_OFFSET,      /* offset into a listing computed whole (no
+	                          ** query plan makes or reads one) */
 	QUERY_CURSOR_INDEX,       /* phase + property index position */
 	QUERY_CURSOR_TIME,        /* (time, uuid) of the last entity listed */
 	QUERY_CURSOR_VERB,        /* verb\0 + edge listing position */
@@ -42,7 +43,7 @@ size_t query_cursor_decode_raw(const char *text, size_t n, int kind, void *data,
 void query_cursor_encode(const store_pos *pos, char out[QUERY_CURSOR_MAX]);
 /* Decodes a position token; returns 1 on success, 0 for a malformed one. */
 int  query_cursor_decode(const char *text, size_t n, store_pos *pos);
-/* The same for an offset into a sorted result. */
+/* The same for an offset into a listing computed whole. */
 void query_cursor_encode_offset(uint64_t offset, char out[QUERY_CURSOR_MAX]);
 int  query_cursor_decode_offset(const char *text, size_t n, uint64_t *offset);
 
@@ -82,7 +83,7 @@ int    query_eval(const ql_node *n, json_t *e, query_progress *p);
 int    query_location_distance(json_t *e, const char *prop, double lat,
                                double lon, double *meters);
 
-/* ---- execution (exec.c) ------------------------------------------------- */
+/* ---- execution (plan.c, source.c, sort.c, exec.c) ------------------------ */
 
 /* Where a query runs: the edges owner has of kind/name (a root collection
 ** is the application's), restricted to entities of `type` unless "". */
@@ -113,12 +114,14 @@ typedef struct {
 /*
 ** Runs q over scope: one page of at most `limit` matches after `cursor`
 ** (NULL or "" for the first page).  Without `order by` (or `within`) the
-** scan lists newest first and stops at `limit`; with them the matches are
-** sorted (order by keys, ties newest first; `within` alone: nearest first).
-** Returns STORE_INVALID for a malformed cursor, STORE_TOOBIG when more than
-** QUERY_MAX_SORT entities would have to be sorted, STORE_STOPPED when the
-** scope's progress handler stopped it.  On success the caller
-** owns res->entities and res->distance (query_result_clear).
+** matches list newest first; with them they are sorted (order by keys, a
+** missing key last, ties by time in the first key's direction; `within`
+** alone: nearest first).  The cursor must be one the plan reads: one
+** made by a page of the same query.  Returns STORE_INVALID for any other
+** cursor, STORE_TOOBIG when more than QUERY_MAX_SORT entities would have
+** to be sorted, STORE_STOPPED when the scope's progress handler stopped
+** it.  On success the caller owns res->entities and res->distance
+** (query_result_clear).
 */
 store_rc query_run(store_txn *t, const store_app *app, const query_scope *scope,
                    const ql_query *q, size_t limit, const char *cursor,

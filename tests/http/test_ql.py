@@ -1,6 +1,7 @@
 """HTTP suite for the query language: the examples of spec 6.9 over their
 data sets, errors, paging by cursor, projections, sub-collections and
 connections, PUT and DELETE with ql, and within."""
+import base64
 import urllib.parse
 
 from harness import Server, Shared, check, eq
@@ -354,6 +355,13 @@ def test_plan_edge_cases():
         s.app("POST", "/switch", {"g": 1, "n": i})
     st, doc = q(s, "switch", "g = 1 order by n", 5, doc["cursor"])
     eq((st, [e["n"] for e in doc["entities"]]), (200, [5, 6, 7, 8, 9]), "plan switch")
+    # A result sorted in memory pages by keyset only: an offset into it
+    # (cursor kind 2, which no page makes) is no cursor.
+    st, doc = q(s, "switch", "g = 1 order by n", 10, extra="&explain=true")
+    check(doc["explain"]["plan"].startswith("sort in memory"), doc["explain"]["plan"])
+    offset = base64.urlsafe_b64encode(bytes([2] + [0] * 7 + [10])).decode().rstrip("=")
+    st, doc = q(s, "switch", "g = 1 order by n", 10, offset)
+    eq((st, doc.get("error")), (400, "illegal_argument"), "offset cursor")
     # DIRECT names an entity once however often it is listed.
     st, doc = s.app("POST", "/directs", {"name": "d1"})
     u = doc["entities"][0]["uuid"]

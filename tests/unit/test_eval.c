@@ -3,7 +3,8 @@
 ** `contains` words against a plain backtracking matcher on every short
 ** pattern and value over a small alphabet, their cost on hostile input
 ** (linear, counted by the progress meter), and a progress handler that
-** stops an evaluation.
+** stops an evaluation.  The semantics themselves are cases of
+** tests/exec/eval.txt (entity, predicate -> match).
 */
 #include "tests/unit/check.h"
 
@@ -175,9 +176,49 @@ test_progress_stops(void)
 	arena_destroy(a);
 }
 
+/* tests/exec/eval.txt: "%%ENTITY json" sets the entity of the cases after
+** it; a case is "QUERY ⇒ 1" (matches) or "QUERY ⇒ 0".  Every failing
+** case is printed. */
+static void
+test_eval_data_file(void)
+{
+	const char *path = "tests/exec/eval.txt";
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	int lineno = 0, cases = 0, failures = 0;
+	json_t *e = NULL;
+	arena *a = arena_create();
+
+	CHECK(f != NULL);
+	while (data_line(f, &line, &cap, &lineno)) {
+		if (strncmp(line, "%%ENTITY ", 9) == 0) {
+			json_decref(e);
+			e = json_loads(line + 9, 0, NULL);
+			CHECK(e != NULL);
+			continue;
+		}
+		const char *want;
+		line[data_split(path, lineno, line, &want)] = '\0';
+		int got = eval_text(a, line, e, NULL);
+		cases++;
+		if (got != atoi(want)) {
+			failures++;
+			fprintf(stderr, "%s:%d: %s: want %s, have %d\n", path, lineno, line, want, got);
+		}
+	}
+	printf("%s: %d cases, %d failed\n", path, cases, failures);
+	CHECK(failures == 0);
+	json_decref(e);
+	free(line);
+	fclose(f);
+	arena_destroy(a);
+}
+
 int
 main(void)
 {
+	test_eval_data_file();
 	test_glob_matches_reference();
 	test_contains_words();
 	test_hostile_wildcards_are_linear();

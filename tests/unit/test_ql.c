@@ -135,31 +135,19 @@ run_file(const char *path)
 	int tokens_mode = 0, lineno = 0, file_cases = 0;
 	char *line = NULL;
 	size_t cap = 0;
-	ssize_t got;
 
-	while ((got = getline(&line, &cap, f)) != -1) {
-		lineno++;
-		size_t len = (size_t)got;
-		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--;
-		line[len] = '\0';
-		if (len == 0 || line[0] == '#') continue;
+	while (data_line(f, &line, &cap, &lineno)) {
 		if (strcmp(line, "%%MODE tokens") == 0) { tokens_mode = 1; continue; }
 		if (strcmp(line, "%%MODE parse") == 0) { tokens_mode = 0; continue; }
 
-		const char *s = line;
+		const char *s = line, *want;
 		int esc = 0, gen = 0;
 		if (strncmp(s, "%%ESC ", 6) == 0) { esc = 1; s += 6; }
 		else if (strncmp(s, "%%GEN ", 6) == 0) { gen = 1; s += 6; }
-		const char *arrow = strstr(s, ARROW);
-		if (!arrow) {
-			fprintf(stderr, "%s:%d: no \"%s\" in the line\n", path, lineno, ARROW);
-			exit(1);
-		}
-		const char *want = arrow + strlen(ARROW);
+		size_t qn = data_split(path, lineno, s, &want);
 
 		/* An exact-size copy, so that ASan sees any read past the end. */
 		buf q = { 0 };
-		size_t qn = (size_t)(arrow - s);
 		if (esc) unescape(s, qn, &q);
 		else if (gen) generate(s, qn, &q);
 		else buf_put(&q, s, qn);
