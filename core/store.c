@@ -28,7 +28,6 @@ static const char *const rc_text[STORE_RC_COUNT] = {
 	[STORE_NOMEM]    = "out of memory",
 	[STORE_IO]       = "storage I/O error",
 	[STORE_CORRUPT]  = "stored data is corrupt",
-	[STORE_STOPPED]  = "stopped before it was done",
 	[STORE_POLICY]   = "the password breaks the password policy",
 };
 

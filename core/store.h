@@ -43,7 +43,6 @@ typedef enum {
 	STORE_NOMEM,
 	STORE_IO,         /* disk or environment failure */
 	STORE_CORRUPT,    /* stored data failed to decode */
-	STORE_STOPPED,    /* the caller's progress handler stopped the work */
 	STORE_POLICY,     /* a password breaks the password policy */
 	STORE_RC_COUNT
 } store_rc;

@@ -207,21 +207,12 @@ reply_query(http_req *r, const query_scope *sc, const ql_query *q, size_t limit,
 {
 	query_result res;
 	const char *explain = http_param_get(r, "explain");
-	store_rc rc = query_run(r->txn, &r->app, sc, q, limit, http_param_get(r, "cursor"), &res);
+	query_rc rc = query_run(r->txn, &r->app, sc, q, limit, http_param_get(r, "cursor"), &res);
 	size_t i;
 	json_t *e;
 
-	if (rc == STORE_INVALID) {
-		http_error(r, 400, "illegal_argument", "the cursor is not valid for this query");
-		return;
-	}
-	if (rc == STORE_TOOBIG) {
-		http_error(r, 400, "illegal_argument",
-		           "the query would sort more than %d entities; narrow it", QUERY_MAX_SORT);
-		return;
-	}
 	if (rc) {
-		http_store_error(r, rc, NULL, NULL);
+		http_query_error(r, rc, &res);
 		return;
 	}
 	json_t *env = http_envelope(r, r->w.path), *list = json_object_get(env, "entities");
@@ -377,12 +368,13 @@ apply_to_matches(http_req *r, const ql_query *q, size_t limit, json_t *body)
 	query_scope sc = { r->app.uuid, STORE_EDGE_COLLECTION, r->w.name, r->w.item_type, 1,
 	                   http_progress(r) };
 	query_result res;
-	store_rc rc = query_run(r->txn, &r->app, &sc, q, limit, NULL, &res);
+	query_rc qrc = query_run(r->txn, &r->app, &sc, q, limit, NULL, &res);
+	store_rc rc;
 	size_t i;
 	json_t *e;
 
-	if (rc) {
-		http_store_error(r, rc, NULL, NULL);
+	if (qrc) {
+		http_query_error(r, qrc, &res);
 		return;
 	}
 	if (body && json_array_size(res.entities) == 0) {

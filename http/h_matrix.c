@@ -148,14 +148,9 @@ run_matrix_query(http_req *r, json_t **matches)
 	if (!http_walk(r, r->rest, 1, &root)) return 0;
 	query_scope sc = { r->app.uuid, STORE_EDGE_COLLECTION, root.name, root.item_type, 1,
 	                    http_progress(r) };
-	store_rc rc = query_run(r->txn, &r->app, &sc, q, (size_t)limit, NULL, &res);
-	if (rc == STORE_TOOBIG) {
-		http_error(r, 400, "illegal_argument",
-		           "the query would sort more than %d entities; narrow it", QUERY_MAX_SORT);
-		return 0;
-	}
+	query_rc rc = query_run(r->txn, &r->app, &sc, q, (size_t)limit, NULL, &res);
 	if (rc) {
-		http_store_error(r, rc, NULL, NULL);
+		http_query_error(r, rc, &res);
 		return 0;
 	}
 	*matches = res.entities;
@@ -195,7 +190,7 @@ reply_page(http_req *r, const id_set *set, const char *type, const ql_query *fil
 		if (match < 0) {
 			json_decref(e);
 			json_decref(env);
-			http_store_error(r, STORE_STOPPED, NULL, NULL);
+			http_query_error(r, QUERY_STOPPED, NULL);
 			return;
 		}
 		if (match && seen++ >= skip) {

@@ -231,6 +231,9 @@ void        http_error(http_req *r, unsigned status, const char *code,
                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void        http_store_error(http_req *r, store_rc rc, const store_err *err,
                              const char *notfound_code);
+/* A query's failure (rc not QUERY_OK): the same reply for every method
+** (res may be NULL unless rc is QUERY_STORE). */
+void        http_query_error(http_req *r, query_rc rc, const query_result *res);
 json_t     *http_envelope(http_req *r, const char *path);
 void        http_reply(http_req *r, json_t *resp_take);
 /* http_reply(env) when rc is STORE_OK, else rc's error (env is taken). */

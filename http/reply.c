@@ -107,21 +107,51 @@ http_store_error(http_req *r, store_rc rc, const store_err *err,
 	case STORE_FULL:
 		http_error(r, 507, "storage_full", "%s", msg);
 		break;
-	case STORE_STOPPED:             /* a query's progress handler (router.c) */
+	default:
+		http_error(r, 500, "internal_error", "%s", msg);
+		break;
+	}
+}
+
+/* What a query's outcome answers, whichever method ran the query. */
+static const struct {
+	unsigned    status;
+	const char *code;
+} query_replies[QUERY_RC_COUNT] = {
+	[QUERY_BADCURSOR] = { 400, "illegal_argument" },
+	[QUERY_TOOBIG]    = { 400, "illegal_argument" },
+	[QUERY_STOPPED]   = { 503, "service_unavailable" },
+};
+
+void
+http_query_error(http_req *r, query_rc rc, const query_result *res)
+{
+	unsigned status = query_replies[rc].status;
+	const char *code = query_replies[rc].code;
+	switch (rc) {
+	case QUERY_STORE:
+		http_store_error(r, res->store, NULL, NULL);
+		break;
+	case QUERY_TOOBIG:
+		http_error(r, status, code, "the query would sort more than %d entities; narrow it",
+		           QUERY_MAX_SORT);
+		break;
+	case QUERY_STOPPED:             /* the progress handler (router.c) said why */
 		if (r->stop == STOP_BUDGET)
-			http_error(r, 503, "query_timeout",
+			http_error(r, status, "query_timeout",
 			           "the query ran past its budget of %u ms after %llu units of work "
 			           "(an entity read or a KiB matched each); narrow it with an "
 			           "indexed term or a smaller limit",
 			           r->srv->cfg.query_budget_ms,
 			           (unsigned long long)r->progress.work);
 		else
-			http_error(r, 503, "service_unavailable", "the query was stopped: %s",
+			http_error(r, status, code, "the query was stopped: %s",
 			           r->stop == STOP_SHUTDOWN ? "the server is shutting down"
 			                                    : "its client went away");
 		break;
 	default:
-		http_error(r, 500, "internal_error", "%s", msg);
+		http_error(r, status ? status : 500, code ? code : "internal_error", "%s",
+		           query_strerror(rc));
 		break;
 	}
 }

@@ -14,13 +14,29 @@
 ** stopped in.  DIRECT names are looked up, not driven.
 **
 ** Every entity read is a unit of the scope's progress meter; once its
-** handler says stop, the query ends with STORE_STOPPED.
+** handler says stop, the query ends with QUERY_STOPPED.  A storage failure
+** ends it with QUERY_STORE and the store's code beside it.
 */
 #include "query/exec_int.h"
 #include "core/mem.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+static const char *const rc_text[QUERY_RC_COUNT] = {
+	[QUERY_OK]        = "ok",
+	[QUERY_BADCURSOR] = "the cursor is not valid for this query",
+	[QUERY_TOOBIG]    = "the query would sort too many entities",
+	[QUERY_STOPPED]   = "the query was stopped",
+	[QUERY_STORE]     = "the store failed",
+};
+
+const char *
+query_strerror(query_rc rc)
+{
+	if ((unsigned)rc >= QUERY_RC_COUNT) return "unknown error";
+	return rc_text[rc];
+}
 
 void
 query_result_clear(query_result *res)
@@ -57,21 +73,30 @@ typedef struct {
 	unsigned char      group[STORE_IXPOS_MAX];
 	int                have_group;
 	int                full;     /* the page is full */
+	store_rc           store;    /* QUERY_STORE: why */
 } run;
+
+/* The outcome of a store call: QUERY_STORE, rc kept, when it failed. */
+static query_rc
+stored(run *d, store_rc rc)
+{
+	if (rc) d->store = rc;
+	return rc ? QUERY_STORE : QUERY_OK;
+}
 
 /* Reads an entity of the scope; *e is NULL when it is gone or of another
 ** type.  Each read is a unit of the scope's progress meter. */
-static store_rc
-load(const run *d, const store_id *id, json_t **e)
+static query_rc
+load(run *d, const store_id *id, json_t **e)
 {
 	const char *want = d->sc->type;
-	if (query_charge(d->sc->progress, 1, 0)) return STORE_STOPPED;
+	if (query_charge(d->sc->progress, 1, 0)) return QUERY_STOPPED;
 	store_rc rc = store_entity_get(d->t, d->app, id, e);
 	if (rc == STORE_NOTFOUND) {
 		*e = NULL;
-		return STORE_OK;
+		return QUERY_OK;
 	}
-	if (rc) return rc;
+	if (rc) return stored(d, rc);
 	if (want && want[0]) {
 		const char *type = json_string_value(json_object_get(*e, "type"));
 		if (!type || strcmp(type, want) != 0) {
@@ -79,21 +104,21 @@ load(const run *d, const store_id *id, json_t **e)
 			*e = NULL;
 		}
 	}
-	return STORE_OK;
+	return QUERY_OK;
 }
 
 /* Loads id; *e is the entity when it is in scope and matches, else NULL. */
-static store_rc
-load_match(const run *d, const store_id *id, json_t **e)
+static query_rc
+load_match(run *d, const store_id *id, json_t **e)
 {
-	store_rc rc = load(d, id, e);
+	query_rc rc = load(d, id, e);
 	if (rc || !*e) return rc;
 	int r = query_eval(d->q->where, *e, d->sc->progress);
 	if (r != 1) {
 		json_decref(*e);
 		*e = NULL;
 	}
-	return r < 0 ? STORE_STOPPED : STORE_OK;
+	return r < 0 ? QUERY_STOPPED : QUERY_OK;
 }
 
 static int
@@ -267,13 +292,13 @@ next_group(run *d, const src_item *it)
 
 /* ---- the drive loop ------------------------------------------------------------- */
 
-static store_rc
+static query_rc
 drive(run *d, source *s)
 {
 	src_item it;
 	int got;
-	store_rc rc;
-	while (!(rc = source_next(s, &it, &got)) && got) {
+	query_rc rc;
+	while (!(rc = stored(d, source_next(s, &it, &got))) && got) {
 		json_t *e;
 		if (d->p->kind == PLAN_GROUPS && d->phase == 0) next_group(d, &it);
 		if (d->full || (rc = load_match(d, &it.id, &e))) break;
@@ -291,14 +316,14 @@ drive(run *d, source *s)
 }
 
 /* Runs the plan's phases from the cursor's. */
-static store_rc
+static query_rc
 run_phases(run *d)
 {
-	store_rc rc = STORE_OK;
+	query_rc rc = QUERY_OK;
 	int last = two_phases(d->p) ? 1 : 0;
 	for (d->phase = d->from.phase; d->phase <= last && !d->full && !rc; d->phase++) {
 		source s;
-		rc = source_open(d, &s);
+		rc = stored(d, source_open(d, &s));
 		if (!rc) rc = drive(d, &s);
 		source_close(&s);
 		if (!rc && !d->full && (d->p->kind == PLAN_SORT || d->p->kind == PLAN_GROUPS))
@@ -308,7 +333,7 @@ run_phases(run *d)
 }
 
 /* DIRECT: the named entities of the scope, each once, the where unused. */
-static store_rc
+static query_rc
 run_direct(run *d)
 {
 	const ql_query *q = d->q;
@@ -316,6 +341,7 @@ run_direct(run *d)
 	store_id *seen = xmalloc((q->ndirect ? q->ndirect : 1) * sizeof *seen);
 	size_t nseen = 0;
 	store_rc rc = STORE_OK;
+	query_rc qrc = QUERY_OK;
 
 	for (size_t i = 0; i < q->ndirect && json_array_size(d->res->entities) < d->limit; i++) {
 		store_id id;
@@ -334,7 +360,7 @@ run_direct(run *d)
 			rc = STORE_OK;
 			continue;
 		}
-		if (rc || (rc = load(d, &id, &e))) break;
+		if (rc || (qrc = load(d, &id, &e))) break;
 		if (!e) continue;
 		size_t k = 0;      /* an id named twice (by uuid or by name) is listed once */
 		while (k < nseen && memcmp(seen[k].b, id.b, 16) != 0) k++;
@@ -346,10 +372,10 @@ run_direct(run *d)
 		json_array_append_new(d->res->entities, e);
 	}
 	free(seen);
-	return rc;
+	return qrc ? qrc : stored(d, rc);
 }
 
-store_rc
+query_rc
 query_run(store_txn *t, const store_app *app, const query_scope *scope,
           const ql_query *q, size_t limit, const char *cursor, query_result *res)
 {
@@ -357,26 +383,27 @@ query_run(store_txn *t, const store_app *app, const query_scope *scope,
 	plan p;
 	run *d = xcalloc(1, sizeof *d);
 	int kind = cursor && *cursor ? query_cursor_kind(cursor) : 0;
-	store_rc rc;
+	query_rc rc;
 
 	memset(res, 0, sizeof *res);
 	res->entities = json_array();
 	*d = (run){ .t = t, .app = app, .sc = scope, .q = q, .p = &p, .limit = limit, .res = res };
 	plan_terms(q, scope->type, scope->root, f);
-	if ((rc = plan_count(t, app, q, f))) goto done;
+	if ((rc = stored(d, plan_count(t, app, q, f)))) goto done;
 	query_plan(q, f, kind, limit, &p);
 	sorter_init(&d->sort, q, p.within);
 	plan_describe(&p, q, res->plan, sizeof res->plan);
 	if (cursor && *cursor && (!PLAN_ACCEPTS(&p, kind) || !decode_cursor(d, cursor, kind)))
-		rc = STORE_INVALID;
+		rc = QUERY_BADCURSOR;
 	else if (p.kind == PLAN_DIRECT)
 		rc = run_direct(d);
 	else if (p.kind != PLAN_EMPTY)
 		rc = run_phases(d);
 done:
+	if (rc) query_result_clear(res);
+	res->store = d->store;
 	sorter_clear(&d->sort);
 	free(d);
 	free(f);
-	if (rc) query_result_clear(res);
 	return rc;
 }

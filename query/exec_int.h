@@ -189,8 +189,8 @@ void     sorter_clear(sorter *s);
 int      sorter_after(sorter *s, store_txn *t, const store_app *app, const char *cursor);
 /* The first key of the cursor's entity (NULL: it has none). */
 json_t  *sorter_after_key(const sorter *s);
-/* Adds e (taken); STORE_TOOBIG past QUERY_MAX_SORT. */
-store_rc sorter_add(sorter *s, json_t *e, uint64_t time, const store_id *id);
+/* Adds e (taken); QUERY_TOOBIG past QUERY_MAX_SORT. */
+query_rc sorter_add(sorter *s, json_t *e, uint64_t time, const store_id *id);
 /* Sorts what was added, appends to res what comes after the cursor until
 ** the page is full (then with a keyset cursor), and empties s.  Returns 1
 ** when the page filled up. */

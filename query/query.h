@@ -12,6 +12,20 @@
 #include "core/store.h"
 #include "query/ql.h"
 
+/* What a query can answer besides a page (query_strerror names each).
+** They are query/'s own: a storage failure is QUERY_STORE, its store_rc in
+** query_result.store, so no storage code reads as a query's outcome. */
+typedef enum {
+	QUERY_OK = 0,
+	QUERY_BADCURSOR,   /* a cursor this query's plan cannot read */
+	QUERY_TOOBIG,      /* more than QUERY_MAX_SORT entities to sort in memory */
+	QUERY_STOPPED,     /* the progress handler said stop */
+	QUERY_STORE,       /* the store failed (query_result.store) */
+	QUERY_RC_COUNT
+} query_rc;
+
+const char *query_strerror(query_rc rc);
+
 /* A cursor is an opaque URL-safe token for where a listing stopped: a
 ** kind byte and the driving scan's position, base64url without padding. */
 #define QUERY_CURSOR_RAW_MAX (STORE_IXPOS_MAX + 1)
@@ -53,7 +67,7 @@ int  query_cursor_decode_offset(const char *text, size_t n, uint64_t *offset);
 ** its virtual machine: the executor charges one unit per entity it reads
 ** and the evaluator one per QUERY_UNIT_BYTES bytes it scans, and every
 ** QUERY_CHECK_EVERY units the handler is asked whether to go on.  Once it
-** answers nonzero the query stops with STORE_STOPPED; the handler's owner
+** answers nonzero the query stops with QUERY_STOPPED; the handler's owner
 ** knows why (a time budget, a client that went away).  Matching costs at
 ** most O(value + literal) bytes per term, so no single step between two
 ** calls can run long. */
@@ -109,6 +123,7 @@ typedef struct {
 	int     has_cursor;
 	char    cursor[QUERY_CURSOR_MAX];
 	char    plan[200];    /* how the result was found */
+	store_rc store;       /* QUERY_STORE: the store's failure */
 } query_result;
 
 /*
@@ -117,13 +132,14 @@ typedef struct {
 ** matches list newest first; with them they are sorted (order by keys, a
 ** missing key last, ties by time in the first key's direction; `within`
 ** alone: nearest first).  The cursor must be one the plan reads: one
-** made by a page of the same query.  Returns STORE_INVALID for any other
-** cursor, STORE_TOOBIG when more than QUERY_MAX_SORT entities would have
-** to be sorted, STORE_STOPPED when the scope's progress handler stopped
-** it.  On success the caller owns res->entities and res->distance
-** (query_result_clear).
+** made by a page of the same query.  Returns QUERY_BADCURSOR for any
+** other cursor, QUERY_TOOBIG when more than QUERY_MAX_SORT entities would
+** have to be sorted, QUERY_STOPPED when the scope's progress handler
+** stopped it, QUERY_STORE (with res->store) when the store failed.  On
+** success the caller owns res->entities and res->distance
+** (query_result_clear); on failure res holds nothing else.
 */
-store_rc query_run(store_txn *t, const store_app *app, const query_scope *scope,
+query_rc query_run(store_txn *t, const store_app *app, const query_scope *scope,
                    const ql_query *q, size_t limit, const char *cursor,
                    query_result *res);
 void     query_result_clear(query_result *res);

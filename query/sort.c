@@ -165,12 +165,12 @@ sorter_clear(sorter *s)
 	memset(s, 0, sizeof *s);
 }
 
-store_rc
+query_rc
 sorter_add(sorter *s, json_t *e, uint64_t time, const store_id *id)
 {
 	if (s->n == QUERY_MAX_SORT) {
 		json_decref(e);
-		return STORE_TOOBIG;
+		return QUERY_TOOBIG;
 	}
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 64;
@@ -181,7 +181,7 @@ sorter_add(sorter *s, json_t *e, uint64_t time, const store_id *id)
 	if (s->within)
 		query_location_distance(e, s->within->u.within.prop, s->within->u.within.lat,
 		                        s->within->u.within.lon, &m->distance);
-	return STORE_OK;
+	return QUERY_OK;
 }
 
 /* The keyset cursor: [key..., distance, time, "uuid"] of the last match,

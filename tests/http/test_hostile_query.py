@@ -93,6 +93,24 @@ def test_budget_stops_a_query_with_503():
         eq(len(doc["entities"]), 1, "its match")
 
 
+def test_sort_cap_answers_alike_for_every_method():
+    # 100,001 entities with one first key: sorting them by a second key
+    # passes QUERY_MAX_SORT (100,000), and a GET, a PUT and a DELETE with
+    # that query all answer the same 400, changing nothing.
+    with Server(args=["--query-budget-ms", "60000"]) as s:
+        for k in range(101):
+            st, doc = s.app("POST", "/things", [{"g": 1} for _ in range(1000)], timeout=120)
+            eq(st, 200, "load %d" % k)
+        s.app("POST", "/things", {"g": 1, "last": True})
+        path = "/things?limit=5&ql=" + urllib.parse.quote_plus("order by g, x")
+        for method, body in (("GET", None), ("PUT", {"x": 1}), ("DELETE", None)):
+            st, doc = s.app(method, path, body, timeout=120)
+            eq((st, doc.get("error")), (400, "illegal_argument"), method)
+            check("sort more than 100000" in doc["error_description"], doc["error_description"])
+        st, doc = s.app("GET", "/things?limit=1")
+        check("x" not in doc["entities"][0], "the refused PUT changed nothing")
+
+
 def test_budget_option_is_checked():
     for bad in ("0", "-5", "abc", "", "3600001"):
         p = subprocess.run([BIN, "serve", "--port", "0", "--data", tempfile.gettempdir(),
