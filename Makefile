@@ -89,7 +89,7 @@ FUZZ_TARGETS ?= ql perm http json
 FUZZ_DIR     := build/fuzz
 FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                 -fno-sanitize-recover=undefined
-FUZZ_QL_SRC  := query/lex.c query/parse.c query/print.c core/mem.c
+FUZZ_QL_SRC  := query/lex.c query/parse.c query/print.c core/mem.c core/text.c
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 
 $(FUZZ_DIR)/obj/%.o: %.c

@@ -31,7 +31,6 @@
 #include <stdlib.h>
 #include <strings.h>
 
-#define MAX_WORD 64              /* bytes of one indexed word */
 #define TAIL     24              /* time + uuid */
 
 /* A growing list of keys: each entry is a 2-byte length and the bytes. */
@@ -102,20 +101,6 @@ enc_long(int64_t l)
 	return (uint64_t)l ^ (1ULL << 63);
 }
 
-/* FNV-1a over the lower-cased value. */
-static uint64_t
-hash_lc(const char *s, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
-		h ^= c;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 /* How a value is written: as an index entry (a cut string gets 0x00 and
 ** its hash), as a range bound (a cut string becomes its cut prefix: every
 ** entry it could stand for is in range, the predicate re-checks), or as a
@@ -127,25 +112,9 @@ enum { AS_ENTRY, AS_BOUND, AS_PREFIX };
 static int
 put_string(keybuf *k, const char *s, size_t n, int mode)
 {
-	size_t room = k->n + TAIL + 1 <= KEY_MAX ? KEY_MAX - k->n - TAIL - 1 : 0;
-	size_t take = n;
-	int cut = 0;
-	if (take > room) {
-		if (room < 9) {
-			k->overflow = 1;
-			return 1;
-		}
-		take = room - 8;
-		cut = 1;
-	}
-	char *lc = xmalloc(take ? take : 1);
-	lc_copy(lc, s, take);
-	key_put(k, lc, take);
-	free(lc);
-	if (mode == AS_PREFIX || (mode == AS_BOUND && cut)) return cut;
-	key_u8(k, 0);
-	if (cut) key_u64(k, hash_lc(s, n));
-	return cut;
+	/* the value's room before the TAIL, and its terminator's byte */
+	size_t space = (k->n + TAIL + 1 <= KEY_MAX ? KEY_MAX - k->n - TAIL - 1 : 0) + 1;
+	return key_lc_cut(k, s, n, space, mode == AS_PREFIX ? 2 : 1, mode == AS_ENTRY);
 }
 
 /* Appends tag and value; returns 1 when a string was cut. */
@@ -249,23 +218,30 @@ emit(walker *w, const store_ix_value *v)
 	if (w->flags && cut && v->tag == STORE_IX_STRING) flag(w, STORE_IXF_LONG);
 }
 
-static int
-word_byte(unsigned char c)
+int
+store_word_byte(unsigned char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	       c >= 0x80;
 }
 
-/* The next word of s[0..n) at or after *i: its start and length (cut to
-** MAX_WORD); 0 when there is none.  What a word is for `contains`. */
+int
+store_word_next(const char *s, size_t n, size_t *i, size_t *start, size_t *len)
+{
+	while (*i < n && !store_word_byte((unsigned char)s[*i])) (*i)++;
+	*start = *i;
+	while (*i < n && store_word_byte((unsigned char)s[*i])) (*i)++;
+	*len = *i - *start;
+	return *i > *start;
+}
+
+/* The next word as the index keeps it: cut to STORE_WORD_MAX bytes. */
 static int
 next_word(const char *s, size_t n, size_t *i, size_t *start, size_t *len)
 {
-	while (*i < n && !word_byte((unsigned char)s[*i])) (*i)++;
-	*start = *i;
-	while (*i < n && word_byte((unsigned char)s[*i])) (*i)++;
-	*len = *i - *start > MAX_WORD ? MAX_WORD : *i - *start;
-	return *i > *start;
+	int got = store_word_next(s, n, i, start, len);
+	if (*len > STORE_WORD_MAX) *len = STORE_WORD_MAX;
+	return got;
 }
 
 static void

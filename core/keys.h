@@ -132,5 +132,17 @@ key_str(keybuf *k, const char *s)
 /* Appends the lower-cased bytes of v as the last component, cutting it
 ** and adding a hash of the whole value when it would not fit. */
 void key_lc_tail(keybuf *k, const char *v, size_t n);
+/*
+** The one rule for a value that may not fit its key: appends v[0..n)
+** lower-cased in at most `space` bytes.  term 1: an uncut value is
+** followed by 0x00; term 2: room is kept for that 0x00 but it is not
+** written (a prefix); term 0: neither.  A value that does not fit is cut:
+** its first space - KEY_HASH_TAIL bytes, then, when `whole`, 0x00 and the
+** 64-bit hash of the whole lower-cased value, so a cut value takes exactly
+** `space` bytes.  Returns 1 when it was cut (overflow set when even its
+** hash does not fit).  key_lc_tail is the rule with the rest of the key as
+** space and no terminator.
+*/
+int  key_lc_cut(keybuf *k, const char *v, size_t n, size_t space, int term, int whole);
 
 #endif

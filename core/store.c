@@ -7,6 +7,7 @@
 */
 #include "core/store_int.h"
 #include "core/mem.h"
+#include "core/text.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -385,34 +386,49 @@ kv_put_json(store_txn *t, int dbi, const keybuf *k, json_t *v)
 	return rc;
 }
 
-/* FNV-1a, for the tail of cut key values. */
+/* FNV-1a over the lower-cased value: the tail of a cut key value. */
 static uint64_t
-hash64(const unsigned char *p, size_t n)
+hash_lc(const char *s, size_t n)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+		h ^= c;
 		h *= 0x100000001b3ULL;
 	}
 	return h;
 }
 
+int
+key_lc_cut(keybuf *k, const char *v, size_t n, size_t space, int term, int whole)
+{
+	size_t take = n;
+	int cut = n + (term != 0) > space;
+	if (cut) {
+		if (space < KEY_HASH_TAIL + (term != 0)) {
+			k->overflow = 1;
+			return 1;
+		}
+		take = space - KEY_HASH_TAIL;
+	}
+	char *lc = xmalloc(take ? take : 1);
+	lc_copy(lc, v, take);
+	key_put(k, lc, take);
+	free(lc);
+	if (cut && whole) {
+		key_u8(k, 0);
+		key_u64(k, hash_lc(v, n));
+	} else if (!cut && term == 1) {
+		key_u8(k, 0);
+	}
+	return cut;
+}
+
 void
 key_lc_tail(keybuf *k, const char *v, size_t n)
 {
-	size_t room = KEY_MAX - k->n;
-	char *lc = xmalloc(n ? n : 1);
-	lc_copy(lc, v, n);
-	if (n <= room) {
-		key_put(k, lc, n);
-	} else if (room < KEY_HASH_TAIL) {
-		k->overflow = 1;
-	} else {
-		key_put(k, lc, room - KEY_HASH_TAIL);
-		key_u8(k, 0);
-		key_u64(k, hash64((const unsigned char *)lc, n));
-	}
-	free(lc);
+	key_lc_cut(k, v, n, KEY_MAX - k->n, 0, 1);
 }
 
 void
@@ -422,6 +438,36 @@ lc_copy(char *out, const char *s, size_t n)
 		char c = s[i];
 		out[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
 	}
+}
+
+size_t
+store_path_name(const char *path, const char **rest)
+{
+	const char *dot = strchr(path, '.');
+	size_t n = dot ? (size_t)(dot - path) : strlen(path);
+	*rest = dot ? dot + 1 : path + n;
+	return n;
+}
+
+int
+store_path_is(const char *key, const char *name, size_t n)
+{
+	return strlen(key) == n && strncasecmp(key, name, n) == 0;
+}
+
+json_t *
+store_path_child(json_t *v, const char *path, const char **key, const char **rest)
+{
+	size_t n = store_path_name(path, rest);
+	const char *k;
+	json_t *x, *found = NULL;
+	if (!json_is_object(v)) return NULL;
+	json_object_foreach(v, k, x)
+		if (store_path_is(k, path, n)) {
+			found = x;
+			if (key) *key = k;
+		}
+	return found;
 }
 
 int
@@ -478,15 +524,6 @@ json_get_ci(json_t *obj, const char *name, const char **key)
 
 /* ---- identifiers and clocks -------------------------------------------- */
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
-
 int
 store_id_parse(store_slice s, store_id *out)
 {
@@ -497,7 +534,7 @@ store_id_parse(store_slice s, store_id *out)
 	size_t j = 0;
 	for (size_t i = 0; i < 36; i++) {
 		if (i == 8 || i == 13 || i == 18 || i == 23) continue;
-		int hi = hexval((unsigned char)s.p[i]), lo = hexval((unsigned char)s.p[i + 1]);
+		int hi = text_hexval((unsigned char)s.p[i]), lo = text_hexval((unsigned char)s.p[i + 1]);
 		if (hi < 0 || lo < 0) return 0;
 		out->b[j++] = (unsigned char)(hi << 4 | lo);
 		i++;

@@ -433,6 +433,28 @@ typedef struct {
 	size_t       n;
 } store_ix_value;
 
+/* Dotted property paths (spec 6.5): names joined by '.', each naming a
+** property in any case.  store_path_name gives the length of path's first
+** name and sets *rest to what follows it ("" after the last);
+** store_path_is says whether property key spells name[0..n). */
+size_t  store_path_name(const char *path, const char **rest);
+int     store_path_is(const char *key, const char *name, size_t n);
+/* The property of object v that path's first name names (the last key
+** that spells it), or NULL; *key (may be NULL) gets its key and *rest the
+** path after the name. */
+json_t *store_path_child(json_t *v, const char *path, const char **key, const char **rest);
+
+/* The word rule of `contains` (spec 6.5), the one the index, the planner
+** and the evaluator share: a word is a run of ASCII letters and digits and
+** bytes of non-ASCII characters; any other byte separates words.  It does
+** not depend on the locale.  The index keeps a word's first STORE_WORD_MAX
+** bytes. */
+#define STORE_WORD_MAX 64
+int store_word_byte(unsigned char c);
+/* The next word of s[0..n) at or after *i (which moves past it): its start
+** and whole length; 0 when there is none. */
+int store_word_next(const char *s, size_t n, size_t *i, size_t *start, size_t *len);
+
 /* The coordinates of a location object: numeric latitude and longitude
 ** (or lat and lon), names in any case.  Returns 1 when v is one. */
 int store_location_of(json_t *v, double *lat, double *lon);

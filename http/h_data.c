@@ -158,23 +158,13 @@ project(json_t *e, const ql_query *q)
 		json_t *v = e, *dst = out;
 		char part[STORE_NAME_MAX + 1];
 		while (v && *path) {
-			const char *dot = strchr(path, '.');
-			size_t n = dot ? (size_t)(dot - path) : strlen(path);
-			const char *key, *found = NULL;
-			json_t *x, *next = NULL;
-			if (!json_is_object(v) || n > STORE_NAME_MAX) {
-				v = NULL;
-				break;
-			}
-			json_object_foreach(v, key, x)
-				if (strlen(key) == n && strncasecmp(key, path, n) == 0) {
-					next = x;
-					found = key;
-				}
-			v = next;
+			const char *found = NULL, *rest;
+			v = store_path_child(v, path, &found, &rest);
+			if (v && strlen(found) > STORE_NAME_MAX) v = NULL;
 			if (!v) break;
+			int dot = path[strlen(found)] == '.';
 			if (q->select == QL_SELECT_RENAME) {
-				path = dot ? dot + 1 : "";
+				path = rest;
 				continue;
 			}
 			snprintf(part, sizeof part, "%s", found);
@@ -192,7 +182,7 @@ project(json_t *e, const ql_query *q)
 			} else {
 				json_object_set(dst, part, v);
 			}
-			path = dot ? dot + 1 : "";
+			path = rest;
 		}
 		if (v && q->select == QL_SELECT_RENAME)
 			json_object_set(out, q->fields[i].target, v);

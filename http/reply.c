@@ -6,6 +6,7 @@
 ** their metadata block (spec 3.3) by http_render_entity().
 */
 #include "http/http_int.h"
+#include "core/text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -475,26 +476,6 @@ http_body_or_reply(http_req *r)
 	return 1;
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), 0 when invalid. */
-static size_t
-utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-	unsigned c = *p, cp, min;
-	size_t len;
-	if (c < 0x80) return 1;
-	if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; min = 0x80; }
-	else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; min = 0x800; }
-	else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; min = 0x10000; }
-	else return 0;
-	if ((size_t)(end - p) < len) return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xC0) != 0x80) return 0;
-		cp = (cp << 6) | (p[i] & 0x3F);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-	return len;
-}
-
 /* Replaces every byte that starts no valid UTF-8 sequence with '?' (echoed
 ** input cut in the middle of a character). */
 void
@@ -502,7 +483,7 @@ utf8_repair(char *s)
 {
 	unsigned char *p = (unsigned char *)s, *end = p + strlen(s);
 	while (p < end) {
-		size_t n = utf8_seq(p, end);
+		size_t n = text_utf8_len(p, (size_t)(end - p));
 		if (n == 0) *p++ = '?';
 		else p += n;
 	}
@@ -514,7 +495,7 @@ utf8_valid(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
 	while (p < end) {
-		size_t len = utf8_seq(p, end);
+		size_t len = text_utf8_len(p, (size_t)(end - p));
 		if (len == 0) return 0;
 		p += len;
 	}

@@ -16,6 +16,7 @@
 ** masked, no header is logged) nor a control byte from the request.
 */
 #include "http/http_int.h"
+#include "core/text.h"
 #include "query/query.h"
 
 #include <arpa/inet.h>
@@ -53,15 +54,6 @@ action_of(int m)
 	}
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes s[0..n) into a new arena string; in a query string
 ** (form) '+' is a space, as browsers and curl --data-urlencode send it
 ** (a literal plus travels as %2B).  Returns NULL for a bad escape, a NUL
@@ -75,8 +67,8 @@ decode(arena *a, const char *s, size_t n, size_t *out_n, int form)
 		if (s[i] == '%') {
 			int hi, lo;
 			if (i + 2 >= n) return NULL;
-			hi = hexval((unsigned char)s[i + 1]);
-			lo = hexval((unsigned char)s[i + 2]);
+			hi = text_hexval((unsigned char)s[i + 1]);
+			lo = text_hexval((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0) return NULL;
 			o[j++] = (char)(hi << 4 | lo);
 			i += 2;

@@ -10,7 +10,8 @@
 **     '*' in an `=` literal is a wildcard over the whole value), an
 **     integer literal with integers, a float with floats, a boolean with
 **     booleans, a UUID with strings holding that UUID;
-**   - `contains` matches word tokens (letters and digits, lower-cased);
+**   - `contains` matches words (store_word_next: the index's rule, ASCII
+**     letters and digits and non-ASCII bytes, compared lower-cased);
 **     every word of the literal must be a token of the value, and '*' in a
 **     word is a wildcard within the token;
 **   - `within` measures the great-circle distance to a location object
@@ -24,7 +25,6 @@
 #include "query/query.h"
 #include "core/mem.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,10 +45,11 @@ query_charge(query_progress *p, uint64_t units, size_t bytes)
 	return p->stopped;
 }
 
+/* ASCII lower case: names and values compare so whatever the locale. */
 static int
 lc(char c)
 {
-	return tolower((unsigned char)c);
+	return c >= 'A' && c <= 'Z' ? c + 32 : (unsigned char)c;
 }
 
 /* Visits each value at path under v; stops and returns fn's answer when it
@@ -70,13 +71,11 @@ visit(json_t *v, const char *path, visit_fn fn, const void *ctx, int in_array)
 	}
 	if (!*path) return fn(v, ctx);
 	if (!json_is_object(v)) return 0;
-	const char *dot = strchr(path, '.');
-	size_t n = dot ? (size_t)(dot - path) : strlen(path);
-	const char *key;
+	const char *key, *rest;
+	size_t n = store_path_name(path, &rest);
 	json_t *x;
-	json_object_foreach(v, key, x) {
-		int r = strlen(key) == n && strncasecmp(key, path, n) == 0
-		        ? visit(x, dot ? dot + 1 : "", fn, ctx, 0) : 0;
+	json_object_foreach(v, key, x) {          /* every key that spells the name */
+		int r = store_path_is(key, path, n) ? visit(x, rest, fn, ctx, 0) : 0;
 		if (r) return r;
 	}
 	return 0;
@@ -148,7 +147,7 @@ cmp_ci(const char *a, size_t an, const char *b, size_t bn)
 {
 	size_t n = an < bn ? an : bn;
 	for (size_t i = 0; i < n; i++) {
-		int x = tolower((unsigned char)a[i]), y = tolower((unsigned char)b[i]);
+		int x = lc(a[i]), y = lc(b[i]);
 		if (x != y) return x < y ? -1 : 1;
 	}
 	return an == bn ? 0 : an < bn ? -1 : 1;
@@ -213,25 +212,15 @@ match_cmp(json_t *v, const void *ctx)
 	return 0;
 }
 
-static int
-is_word(unsigned char c)
-{
-	return isalnum(c) || c >= 0x80;
-}
-
 /* Is pattern word p (may hold '*', never two in a row) a token of s?  A
 ** token shorter than the word's `fixed` bytes other than '*' cannot
 ** match and is skipped unread, so the whole scan is O(n + pn). */
 static int
 has_token(const char *s, size_t n, const char *p, size_t pn, size_t fixed)
 {
-	size_t i = 0;
-	while (i < n) {
-		while (i < n && !is_word((unsigned char)s[i])) i++;
-		size_t start = i;
-		while (i < n && is_word((unsigned char)s[i])) i++;
-		if (i - start >= fixed && i > start && glob(p, pn, s + start, i - start)) return 1;
-	}
+	size_t i = 0, start, len;
+	while (store_word_next(s, n, &i, &start, &len))
+		if (len >= fixed && glob(p, pn, s + start, len)) return 1;
 	return 0;
 }
 
@@ -252,8 +241,8 @@ match_contains(json_t *v, const void *ctx)
 	size_t n = json_string_length(v);
 	while (p < end) {
 		size_t wn = 0, fixed = 0;
-		while (p < end && !is_word((unsigned char)*p) && *p != '*') p++;
-		for (; p < end && (is_word((unsigned char)*p) || *p == '*'); p++) {
+		while (p < end && !store_word_byte((unsigned char)*p) && *p != '*') p++;
+		for (; p < end && (store_word_byte((unsigned char)*p) || *p == '*'); p++) {
 			if (*p == '*' && wn && word[wn - 1] == '*') continue;   /* "**" is "*" */
 			if (wn == sizeof word) return 0;     /* longer than any literal */
 			fixed += *p != '*';

@@ -63,7 +63,7 @@ is_alpha(int c)
 static int
 is_hex(int c)
 {
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+	return text_hexval(c) >= 0;
 }
 
 static int
@@ -309,33 +309,12 @@ ql_token(const char *zc, size_t n, int *type)
 
 	/* Nothing starts here.  Cover a whole UTF-8 character so that the
 	** message can show it. */
-	len = qlx_utf8_len(z, n);
+	len = text_utf8_len(z, n);
 	*type = QL_TK_ERR_CHAR;
 	return len ? len : 1;
 }
 
 /*------------------------------ helpers ------------------------------*/
-
-size_t
-qlx_utf8_len(const unsigned char *z, size_t n)
-{
-	if (n == 0) return 0;
-	unsigned c = z[0];
-	size_t len;
-	unsigned min, cp;
-	if (c < 0x80) return 1;
-	if (c >= 0xc2 && c <= 0xdf) { len = 2; cp = c & 0x1f; min = 0x80; }
-	else if (c >= 0xe0 && c <= 0xef) { len = 3; cp = c & 0x0f; min = 0x800; }
-	else if (c >= 0xf0 && c <= 0xf4) { len = 4; cp = c & 0x07; min = 0x10000; }
-	else return 0;
-	if (n < len) return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((z[i] & 0xc0) != 0x80) return 0;
-		cp = (cp << 6) | (z[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-	return len;
-}
 
 static unsigned
 hex4(const unsigned char *z)
@@ -343,7 +322,7 @@ hex4(const unsigned char *z)
 	unsigned v = 0;
 	for (int i = 0; i < 4; i++) {
 		int c = z[i];
-		v = v * 16 + (unsigned)(is_digit(c) ? c - '0' : lower(c) - 'a' + 10);
+		v = v * 16 + (unsigned)text_hexval(c);
 	}
 	return v;
 }
@@ -462,7 +441,7 @@ qlx_echo(char *out, size_t cap, const char *zc, size_t n, size_t max)
 			o += 3;
 			break;
 		}
-		size_t k = qlx_utf8_len(z + i, n - i);
+		size_t k = text_utf8_len(z + i, n - i);
 		if (k == 1 && (z[i] < 0x20 || z[i] == 0x7f)) k = 0;
 		if (k) {
 			if (o + k + 1 > cap) break;

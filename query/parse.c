@@ -266,14 +266,6 @@ mk_node(parser *p, ql_kind kind, size_t off)
 	return nd;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	return c - 'A' + 10;
-}
-
 /* 36 checked characters of a UUID token -> 16 bytes. */
 static void
 uuid_bytes(const char *z, unsigned char out[16])
@@ -281,8 +273,8 @@ uuid_bytes(const char *z, unsigned char out[16])
 	int k = 0;
 	for (int i = 0; i < 36; i += 2) {
 		if (z[i] == '-') i++;
-		out[k++] = (unsigned char)(hexval((unsigned char)z[i]) << 4 |
-		                           hexval((unsigned char)z[i + 1]));
+		out[k++] = (unsigned char)(text_hexval((unsigned char)z[i]) << 4 |
+		                           text_hexval((unsigned char)z[i + 1]));
 	}
 }
 

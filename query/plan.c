@@ -40,24 +40,18 @@
 
 /* ---- terms -------------------------------------------------------------------- */
 
-static int
-word_char(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c >= 0x80;
-}
-
 /* contains: the literal's first word, exact or with one trailing '*'. */
 static int
 contains_term(const ql_node *n, term *tm)
 {
 	const char *p = n->u.contains.val.u.s.lower, *end = p + n->u.contains.val.u.s.len;
-	while (p < end && !word_char((unsigned char)*p) && *p != '*') p++;
+	while (p < end && !store_word_byte((unsigned char)*p) && *p != '*') p++;
 	const char *s = p;
-	while (p < end && word_char((unsigned char)*p)) p++;
-	if (p == s || p - s > 64) return 0;
+	while (p < end && store_word_byte((unsigned char)*p)) p++;
+	if (p == s || p - s > STORE_WORD_MAX) return 0;
 	if (s > n->u.contains.val.u.s.lower && s[-1] == '*') return 0;
 	int star = p < end && *p == '*';
-	if (star && p + 1 < end && word_char((unsigned char)p[1])) return 0;
+	if (star && p + 1 < end && store_word_byte((unsigned char)p[1])) return 0;
 	tm->r.path = n->u.contains.prop;
 	tm->r.tag = STORE_IX_WORD;
 	tm->lo = (store_ix_value){ .tag = STORE_IX_WORD, .s = s, .n = (size_t)(p - s) };

@@ -81,7 +81,7 @@ put_string(out *o, const char *s, size_t n)
 			i++;
 			continue;
 		}
-		size_t k = qlx_utf8_len(z + i, n - i);
+		size_t k = text_utf8_len(z + i, n - i);
 		if (k) {
 			put(o, s + i, k);
 			i += k;

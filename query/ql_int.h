@@ -7,11 +7,8 @@
 
 #include <stddef.h>
 
+#include "core/text.h"   /* text_utf8_len, text_hexval: pure */
 #include "query/ql.h"
-
-/* Length of the valid UTF-8 sequence (1-4 bytes, shortest form, no
-** surrogates) at z[0..n), or 0 when z does not start one. */
-size_t qlx_utf8_len(const unsigned char *z, size_t n);
 
 /*
 ** Decodes the STRING token z[0..n) (quotes included, as ql_token accepted

@@ -27,15 +27,7 @@ sort_value(json_t *v, const char *path)
 	while (v) {
 		if (json_is_array(v)) v = json_array_get(v, 0);
 		if (!*path) return json_is_object(v) || json_is_array(v) ? NULL : v;
-		if (!json_is_object(v)) return NULL;
-		const char *dot = strchr(path, '.');
-		size_t n = dot ? (size_t)(dot - path) : strlen(path);
-		const char *key;
-		json_t *x, *next = NULL;
-		json_object_foreach(v, key, x)
-			if (strlen(key) == n && strncasecmp(key, path, n) == 0) next = x;
-		v = next;
-		path = dot ? dot + 1 : "";
+		v = store_path_child(v, path, NULL, &path);
 	}
 	return NULL;
 }

@@ -43,41 +43,6 @@ static int check_count;
 	} \
 } while (0)
 
-/* Data files hold one case a line, "INPUT ⇒ EXPECTED" (tests/query/,
-** tests/exec/).  data_line returns the next case line of f with its line
-** break cut, blank lines and '#' comments skipped, or NULL at the end;
-** *lineno counts the lines read.  The line lives in *buf (free it). */
-#define DATA_ARROW " \xe2\x87\x92 "   /* " ⇒ " */
-
-static inline char *
-data_line(FILE *f, char **buf, size_t *cap, int *lineno)
-{
-	ssize_t got;
-	while ((got = getline(buf, cap, f)) != -1) {
-		size_t len = (size_t)got;
-		(*lineno)++;
-		while (len && ((*buf)[len - 1] == '\n' || (*buf)[len - 1] == '\r')) len--;
-		(*buf)[len] = '\0';
-		if (len && (*buf)[0] != '#') return *buf;
-	}
-	return NULL;
-}
-
-/* Splits a case line at its arrow: *want is what follows it, and the
-** input ends where the arrow starts (returns its length; exits without
-** an arrow). */
-static inline size_t
-data_split(const char *path, int lineno, const char *line, const char **want)
-{
-	const char *arrow = strstr(line, DATA_ARROW);
-	if (!arrow) {
-		fprintf(stderr, "%s:%d: no \"%s\" in the line\n", path, lineno, DATA_ARROW);
-		exit(1);
-	}
-	*want = arrow + strlen(DATA_ARROW);
-	return (size_t)(arrow - line);
-}
-
 /* A fresh directory under $TMPDIR, removed by tmpdir_remove. */
 static inline char *
 tmpdir_new(void)

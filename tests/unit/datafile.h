@@ -1,6 +1,7 @@
 /*
 ** datafile.h: what the data-file driven unit tests share (test_ql.c over
-** tests/query/ *.txt, test_perm.c over tests/auth/ *.txt): a growing byte
+** tests/query/ *.txt, test_perm.c over tests/auth/ *.txt, test_plan.c and
+** test_eval.c over tests/exec/ *.txt): the case-line reader, a growing byte
 ** buffer and the two line forms %%ESC (\n \t \r \f \\ \xNN) and %%GEN
 ** ({{N*text}} expands to text N times).
 */
@@ -10,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/text.h"
 
 #define ARROW " \xe2\x87\x92 "   /* " ⇒ " */
 
@@ -32,15 +35,6 @@ buf_put(buf *b, const char *s, size_t n)
 	b->p[b->n] = '\0';
 }
 
-static inline int
-hexdig(int c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
-
 /* %%ESC: \n \t \r \f \\ \xNN; anything else after '\' stays as is. */
 static inline void
 unescape(const char *s, size_t n, buf *out)
@@ -56,9 +50,9 @@ unescape(const char *s, size_t n, buf *out)
 				i++;
 				continue;
 			}
-			if (e == 'x' && i + 3 < n && hexdig(s[i + 2]) >= 0 &&
-			    hexdig(s[i + 3]) >= 0) {
-				char b = (char)(hexdig(s[i + 2]) * 16 + hexdig(s[i + 3]));
+			if (e == 'x' && i + 3 < n && text_hexval(s[i + 2]) >= 0 &&
+			    text_hexval(s[i + 3]) >= 0) {
+				char b = (char)(text_hexval(s[i + 2]) * 16 + text_hexval(s[i + 3]));
 				buf_put(out, &b, 1);
 				i += 3;
 				continue;
@@ -91,6 +85,39 @@ generate(const char *s, size_t n, buf *out)
 			buf_put(out, star + 1, (size_t)(close - star - 1));
 		i = (size_t)(close + 2 - s);
 	}
+}
+
+/* A data file holds one case a line, "INPUT ⇒ EXPECTED".  data_line
+** returns the next case line of f with its line break cut, blank lines and
+** '#' comments skipped, or NULL at the end; *lineno counts the lines
+** read.  The line lives in *line (free it). */
+static inline char *
+data_line(FILE *f, char **line, size_t *cap, int *lineno)
+{
+	ssize_t got;
+	while ((got = getline(line, cap, f)) != -1) {
+		size_t len = (size_t)got;
+		(*lineno)++;
+		while (len && ((*line)[len - 1] == '\n' || (*line)[len - 1] == '\r')) len--;
+		(*line)[len] = '\0';
+		if (len && (*line)[0] != '#') return *line;
+	}
+	return NULL;
+}
+
+/* Splits a case line at its arrow: *want is what follows it, and the
+** input ends where the arrow starts (returns its length; exits without
+** an arrow). */
+static inline size_t
+data_split(const char *path, int lineno, const char *line, const char **want)
+{
+	const char *arrow = strstr(line, ARROW);
+	if (!arrow) {
+		fprintf(stderr, "%s:%d: no \"%s\" in the line\n", path, lineno, ARROW);
+		exit(1);
+	}
+	*want = arrow + strlen(ARROW);
+	return (size_t)(arrow - line);
 }
 
 #endif

@@ -7,6 +7,7 @@
 ** tests/exec/eval.txt (entity, predicate -> match).
 */
 #include "tests/unit/check.h"
+#include "tests/unit/datafile.h"
 
 #include <ctype.h>
 #include <time.h>

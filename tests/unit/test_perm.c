@@ -57,32 +57,21 @@ run_file(const char *path)
 	FILE *f = fopen(path, "r");
 	char *line = NULL, where[600];
 	size_t cap = 0;
-	ssize_t got;
 	int lineno = 0;
 
 	if (!f) {
 		perror(path);
 		exit(1);
 	}
-	while ((got = getline(&line, &cap, f)) != -1) {
-		size_t len = (size_t)got;
-		lineno++;
-		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--;
-		line[len] = '\0';
-		if (len == 0 || line[0] == '#') continue;
-		const char *s = line;
+	while (data_line(f, &line, &cap, &lineno)) {
+		const char *s = line, *want;
 		int gen = strncmp(s, "%%GEN ", 6) == 0;
 		if (gen) s += 6;
-		const char *arrow = strstr(s, ARROW);
+		size_t n = data_split(path, lineno, s, &want);
 		snprintf(where, sizeof where, "%s:%d", path, lineno);
-		if (!arrow) {
-			fprintf(stderr, "%s: no arrow in the line\n", where);
-			exit(1);
-		}
-		const char *want = arrow + strlen(ARROW);
 		buf c = { 0 };
-		if (gen) generate(s, (size_t)(arrow - s), &c);
-		else buf_put(&c, s, (size_t)(arrow - s));
+		if (gen) generate(s, n, &c);
+		else buf_put(&c, s, n);
 		long long ns;
 		int allowed = run_case(c.p, where, &ns);
 		cases++;

@@ -20,6 +20,7 @@
 ** in brackets, e.g. "[index]".
 */
 #include "tests/unit/check.h"
+#include "tests/unit/datafile.h"
 
 #include "core/mem.h"
 #include "query/exec_int.h"

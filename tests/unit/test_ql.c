@@ -28,7 +28,7 @@
 #include <stdint.h>
 
 #include "query/ql.h"
-#include "query/ql_int.h"   /* qlx_utf8_len */
+#include "query/ql_int.h"   /* text_utf8_len */
 #include "tests/unit/datafile.h"
 
 
@@ -46,7 +46,7 @@ put_visible(buf *out, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n;) {
 		const unsigned char *z = (const unsigned char *)s + i;
-		size_t k = qlx_utf8_len(z, n - i);
+		size_t k = text_utf8_len(z, n - i);
 		if (k == 1 && (z[0] < 0x20 || z[0] == 0x7f)) k = 0;
 		if (k) {
 			buf_put(out, s + i, k);
