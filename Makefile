@@ -73,6 +73,11 @@ asan:
 	@$(MAKE) --no-print-directory fuzz FUZZ_TARGETS="ql perm" FUZZ_SECONDS=20
 	@$(MAKE) --no-print-directory fuzz FUZZ_TARGETS="http json" FUZZ_SECONDS=0 FUZZ_FLAGS=-runs=0
 
+# The bench's loader: core's write path, linked like the server.
+build/rel/bench/load_q: tests/bench/load_q.c build/rel/libugstore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) -O2 -o $@ $< build/rel/libugstore.a $(LDLIBS)
+
 bench: deps $(BIN)
 	@sh tests/bench/run.sh ./$(BIN)
 	@sh tests/bench/query.sh ./$(BIN)

@@ -1,17 +1,14 @@
 # loaded.sh: sourced by query.sh and slow.sh.  With BIN (the server, made
 # absolute here), N (entities) and WHAT (a title) set, it builds
-# tests/bench/load_q.c, loads N entities into bench/q/items in a fresh
+# tests/bench/load_q.c (the Makefile links it like the server), loads N entities into bench/q/items in a fresh
 # data directory, starts ugstore on it with its defaults, and sets PID,
 # DATA and BASE (the collection's URL); the server and the data go away
 # when the script exits.
 
 case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
 cd "$(dirname "$0")/../.."
-OUT=$(pwd)/build/bench
-mkdir -p "$OUT"
 
-cc -O2 -std=c11 -D_GNU_SOURCE -I. -o "$OUT/load_q" tests/bench/load_q.c build/rel/libugstore.a \
-   -llmdb -ljansson -luuid -lcrypt -lpthread -lm
+make --no-print-directory -s build/rel/bench/load_q
 
 DATA=$(mktemp -d /tmp/ugstore-qbench-XXXXXX)
 PID=
@@ -22,7 +19,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 echo "== $WHAT: $N entities in one collection"
-"$OUT/load_q" "$DATA/db" bench/q items "$N"
+build/rel/bench/load_q "$DATA/db" bench/q items "$N"
 "$BIN" serve --port 0 --data "$DATA/db" --quiet > "$DATA/out" 2> "$DATA/err" &
 PID=$!
 for _ in $(seq 50); do grep -q listening "$DATA/out" 2>/dev/null && break; sleep 0.1; done
