@@ -513,9 +513,16 @@ check_unique(checker *c, const MDB_val *k, const MDB_val *v)
 	uuid_text(ids, id.b);
 	json_t *e = entity_of(c, &a->app, &id, &rc);
 	const char *etype = json_string_value(json_object_get(e, "type"));
-	const char *val = json_string_value(json_get_ci(e, prop, NULL));
+	/* a collection's settings claim numbers and booleans as JSON text, and
+	** the holder of a `single` value under '.' and its name (settings.c) */
+	json_t *pv = json_get_ci(e, prop[0] == '.' ? prop + 1 : prop, NULL);
+	char *dumped = json_is_number(pv) || json_is_boolean(pv)
+	               ? json_dumps(pv, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+	const char *val = prop[0] == '.' ? (pv ? "" : NULL)
+	                  : dumped ? dumped : json_string_value(pv);
 	keybuf want;
 	if (val && etype && strcmp(etype, type) == 0) key_unique(&want, &a->app, type, prop, val);
+	free(dumped);
 	if (rc == STORE_NOTFOUND) {
 		fault(c, "unique", "%s %s \"%s\" is claimed by %s, which does not exist", type, prop,
 		      text(t1, z2 + 1, (size_t)(end - z2 - 1)), ids);
@@ -907,6 +914,15 @@ check_meta(checker *c, const MDB_val *k, const MDB_val *v)
 	if (k->mv_size == 6 && memcmp(b, "schema", 6) == 0) return;   /* read at open */
 	if (k->mv_size == 7 && memcmp(b, "authkey", 7) == 0) {
 		if (v->mv_size != 32) fault(c, "meta", "the auth key is not 32 bytes");
+		return;
+	}
+	if (k->mv_size > 18 && b[0] == 'C') {     /* a collection's settings (settings.c) */
+		MDB_val app = { 16, (void *)(b + 1) };
+		json_t *rec = json_loadb(v->mv_data, v->mv_size, 0, NULL);
+		if (!app_of(c, "meta", &app)) { json_decref(rec); return; }
+		if (!json_is_object(json_object_get(rec, "data")) || b[k->mv_size - 1] != 0)
+			fault(c, "meta", "malformed collection settings %s", text(t1, b, k->mv_size));
+		json_decref(rec);
 		return;
 	}
 	if (k->mv_size > 18 && b[0] == 'p') {

@@ -383,6 +383,10 @@ edges_remove_all(store_txn *t, const store_app *app, const store_id *id)
 		if (mrc == MDB_NOTFOUND || rc) break;
 		if (mrc != 0) return store_mdb_rc(mrc);
 		if ((rc = store_edge_del(t, app, id, e.kind, e.name, &e.target))) break;
+		/* the other end lost a member: its counts follow */
+		if ((e.kind == STORE_EDGE_MEMBER_OF || e.kind == STORE_EDGE_IN) &&
+		    (rc = settings_counts_refresh(t, app, &e.target)))
+			break;
 	}
 	return rc;
 }

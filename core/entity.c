@@ -156,6 +156,9 @@ validate(const store_type_info *ti, const char *type, json_t *e, store_err *err)
 			                  "and no segment of it may be empty, '.' or '..'");
 	} else if (ti->alias) {
 		json_t *name = json_get_ci(e, ti->alias, NULL);
+		if (json_is_string(name) && strcasecmp(json_string_value(name), "_settings") == 0)
+			return store_fail(err, STORE_INVALID, "'_settings' is reserved: it names a "
+			                  "collection's settings");
 		if (json_is_string(name) &&
 		    !store_segment_ok((store_slice){ json_string_value(name), json_string_length(name) }))
 			return store_fail(err, STORE_INVALID,
@@ -246,23 +249,44 @@ unique_release(store_txn *t, const store_app *app, const char *type,
 	return kv_del(t, DBI_UNIQUE, &k);
 }
 
-/* Claims the unique values new has and old had not, releases the others.
-** old may be NULL (create) and new may be NULL (delete). */
+/* A unique property's value as the text its key holds: strings as they
+** are, other scalars as JSON; NULL for none (objects and arrays). */
+static char *
+unique_text(json_t *e, const char *prop)
+{
+	json_t *v = e ? json_get_ci(e, prop, NULL) : NULL;
+	if (json_is_string(v)) return xstrdup(json_string_value(v));
+	if (!v || json_is_null(v) || json_is_object(v) || json_is_array(v)) return NULL;
+	return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+}
+
+store_rc
+unique_props(store_txn *t, const store_app *app, const char *type,
+             const char *const *props, size_t n, json_t *old, json_t *new,
+             const store_id *id, store_err *err)
+{
+	store_rc rc = STORE_OK;
+	for (size_t i = 0; i < n && props[i] && rc == STORE_OK; i++) {
+		char *o = unique_text(old, props[i]), *v = unique_text(new, props[i]);
+		if (!(o && v && strcasecmp(o, v) == 0)) {
+			if (o) rc = unique_release(t, app, type, props[i], o, id);
+			if (v && rc == STORE_OK) rc = unique_claim(t, app, type, props[i], v, id, err);
+		}
+		free(o);
+		free(v);
+	}
+	return rc;
+}
+
+/* Claims the unique values of the type's schema that new has and old had
+** not, releases the others.  old may be NULL (create) and new may be NULL
+** (delete). */
 static store_rc
 unique_update(store_txn *t, const store_app *app, const store_type_info *ti,
               const char *type, json_t *old, json_t *new, const store_id *id,
               store_err *err)
 {
-	store_rc rc;
-	for (int i = 0; ti->unique[i]; i++) {
-		const char *prop = ti->unique[i];
-		const char *o = old ? json_string_value(json_get_ci(old, prop, NULL)) : NULL;
-		const char *n = new ? json_string_value(json_get_ci(new, prop, NULL)) : NULL;
-		if (o && n && strcasecmp(o, n) == 0) continue;
-		if (o && (rc = unique_release(t, app, type, prop, o, id))) return rc;
-		if (n && (rc = unique_claim(t, app, type, prop, n, id, err))) return rc;
-	}
-	return STORE_OK;
+	return unique_props(t, app, type, ti->unique, 4, old, new, id, err);
 }
 
 /* A user's password and pin from the body become hashed credentials. */
@@ -385,6 +409,7 @@ store_entity_create(store_txn *t, const store_app *app, const char *type,
 			json_object_set_new(e, "published", json_integer(now));
 		}
 	}
+	if ((rc = settings_write(t, app, type, NULL, e, &id, err))) goto done;
 	if ((rc = validate(ti, type, e, err))) goto done;
 	if (strcmp(type, "event") == 0 && (rc = store_counters_event(t, app, e, err)))
 		goto done;
@@ -501,6 +526,7 @@ entity_replace(store_txn *t, const store_app *app, const store_id *id, json_t *o
 
 	if (!type) return STORE_CORRUPT;
 	ti = store_type_info_of(type);
+	if ((rc = settings_write(t, app, type, old, e, id, err))) return rc;
 	if ((rc = validate(ti, type, e, err))) return rc;
 	if ((rc = unique_update(t, app, ti, type, old, e, id, err))) return rc;
 	if ((rc = entity_put(t, app, id, e))) return rc;
@@ -581,6 +607,7 @@ store_entity_delete(store_txn *t, const store_app *app, const store_id *id,
 	if ((rc = store_entity_get(t, app, id, &old))) return rc;
 	type = json_string_value(json_object_get(old, "type"));
 	if (!type) { rc = STORE_CORRUPT; goto done; }
+	if ((rc = settings_delete(t, app, type, old, id, err))) goto done;
 	if ((rc = unique_update(t, app, store_type_info_of(type), type, old, NULL, id, err)))
 		goto done;
 	uint64_t time;

@@ -53,6 +53,14 @@ entity_type(store_txn *t, const store_app *app, const store_id *id,
 	return s ? STORE_OK : STORE_CORRUPT;
 }
 
+/* Both ends' `counts` settings follow a membership change. */
+static store_rc
+counts_refresh(store_txn *t, const store_app *app, const store_id *owner, const store_id *item)
+{
+	store_rc rc = settings_counts_refresh(t, app, owner);
+	return rc ? rc : settings_counts_refresh(t, app, item);
+}
+
 store_rc
 store_coll_add(store_txn *t, const store_app *app, const store_id *owner,
                const char *owner_type, const char *coll, const store_id *item)
@@ -67,10 +75,11 @@ store_coll_add(store_txn *t, const store_app *app, const store_id *owner,
 	if (strcmp(type, ti->coll_types[i]) != 0) return STORE_NOTFOUND;
 	if ((rc = store_edge_put(t, app, owner, STORE_EDGE_COLLECTION, coll, item, NULL)))
 		return rc;
-	if (ti->coll_linked[i])
-		rc = store_edge_put(t, app, item, STORE_EDGE_COLLECTION, ti->coll_linked[i],
-		                    owner, NULL);
-	return rc;
+	if (ti->coll_linked[i] &&
+	    (rc = store_edge_put(t, app, item, STORE_EDGE_COLLECTION, ti->coll_linked[i],
+	                         owner, NULL)))
+		return rc;
+	return counts_refresh(t, app, owner, item);
 }
 
 store_rc
@@ -89,7 +98,7 @@ store_coll_remove(store_txn *t, const store_app *app, const store_id *owner,
 		/* a missing reverse never blocks removing the membership itself */
 		if (rc == STORE_NOTFOUND) rc = STORE_OK;
 	}
-	return rc;
+	return rc ? rc : counts_refresh(t, app, owner, item);
 }
 
 /* Words that end the name segments of a group path (spec 4). */

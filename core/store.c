@@ -66,8 +66,15 @@ store_fail(store_err *err, store_rc rc, const char *fmt, ...)
 		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
 		va_end(ap);
 		err->rc = rc;
+		err->code = NULL;
 	}
 	return rc;
+}
+
+void
+store_txn_actor(store_txn *t, const store_actor *a)
+{
+	t->actor = a ? *a : (store_actor){ 0 };
 }
 
 const char *const store_dbi_names[DBI_COUNT] = {
@@ -273,6 +280,8 @@ store_txn_begin(store *s, int flags, store_txn **out)
 	}
 	t->s = s;
 	t->write = write;
+	t->actor = (store_actor){ 0 };
+	t->settings_scan = 0;
 	*out = t;
 	return STORE_OK;
 }
@@ -289,6 +298,8 @@ store_txn_begin_child(store_txn *parent, store_txn **out)
 	}
 	t->s = parent->s;
 	t->write = parent->write;
+	t->actor = parent->actor;
+	t->settings_scan = parent->settings_scan;
 	*out = t;
 	return STORE_OK;
 }

@@ -53,6 +53,7 @@ const char *store_strerror(store_rc rc);
 typedef struct {
 	store_rc rc;
 	char msg[320];
+	const char *code;  /* a more precise error code than rc's, or NULL */
 } store_err;
 
 /* ---- environment and transactions ------------------------------------ */
@@ -82,6 +83,15 @@ store_rc store_txn_begin(store *s, int flags, store_txn **out);
 store_rc store_txn_begin_child(store_txn *parent, store_txn **out);
 store_rc store_txn_commit(store_txn *t);              /* frees t, even on error */
 void     store_txn_abort(store_txn *t);               /* frees t; NULL-safe */
+
+/* Who makes the writes of a transaction, for the `audit` setting: a user
+** of the application (admin = 0) or an org admin (admin = 1); set = 0 for
+** anonymous and credential requests.  Nested transactions inherit it. */
+typedef struct {
+	int      set, admin;
+	store_id user;
+} store_actor;
+void store_txn_actor(store_txn *t, const store_actor *a);
 
 /* The shortest password the store accepts (the password policy). */
 unsigned store_password_min(const store *s);
@@ -245,6 +255,24 @@ store_rc store_entity_touch(store_txn *t, const store_app *app,
 ** not NULL, receives the entity as it was. */
 store_rc store_entity_delete(store_txn *t, const store_app *app,
                              const store_id *id, json_t **out, store_err *err);
+
+/* ---- collection settings (settings.c) ----------------------------------
+** A collection's rules, kept in the store (docs/api.md, "Collection
+** settings"): unique, required, types, readonly, single, counts,
+** deleteOnlyWhenEmpty, audit, and Usergrid's fields.  Each is checked in
+** the transaction of the write it governs. */
+
+/* {"data": settings, "lastUpdated": ms, "lastUpdateBy": who} of the
+** collection of type (data {} when none were set); new reference. */
+store_rc store_settings_get(store_txn *t, const store_app *app, const char *type,
+                            json_t **out);
+/* Replaces (merge = 0) or merges into the settings; body NULL resets them.
+** A bad document is STORE_INVALID naming the key; settings the stored
+** entities break are STORE_CONFLICT (code settings_conflict) naming one,
+** and nothing changes.  *out (may be NULL) as store_settings_get. */
+store_rc store_settings_set(store_txn *t, const store_app *app, const char *type,
+                            json_t *body, int merge, const char *by, json_t **out,
+                            store_err *err);
 
 /* ---- edges: collections and connections -------------------------------- */
 

@@ -22,6 +22,8 @@ struct store_txn {
 	store   *s;
 	MDB_txn *txn;
 	int      write;
+	store_actor actor;      /* who makes the request (audit) */
+	int      settings_scan; /* rewriting a collection for new settings */
 };
 
 /* The name of each database (store.c). */
@@ -107,6 +109,23 @@ store_rc index_verify(store_txn *t, const store_app *app, json_t *e, const store
 /* 1 when key[0..n) is one of the index keys of entity e at `time`. */
 int index_has_key(const store_app *app, json_t *e, const store_id *id, uint64_t time,
                   const void *key, size_t n);
+/* Collection settings (settings.c).  settings_write applies the rules of
+** e's collection to e, the new state of entity id (old: its stored
+** state, NULL on create), before it is written: readonly values kept,
+** counts computed, audit metadata, types, required, unique values and the
+** single holder; settings_delete checks and releases what a delete ends.
+** settings_counts_refresh rewrites an entity whose counts may have changed
+** (NOTFOUND-safe: a missing entity is left alone). */
+store_rc settings_write(store_txn *t, const store_app *app, const char *type, json_t *old,
+                        json_t *e, const store_id *id, store_err *err);
+store_rc settings_delete(store_txn *t, const store_app *app, const char *type, json_t *old,
+                         const store_id *id, store_err *err);
+store_rc settings_counts_refresh(store_txn *t, const store_app *app, const store_id *id);
+/* Claims the unique values of props that new has and old had not and
+** releases the others (entity.c); old or new may be NULL. */
+store_rc unique_props(store_txn *t, const store_app *app, const char *type,
+                      const char *const *props, size_t n, json_t *old, json_t *new,
+                      const store_id *id, store_err *err);
 /* The root-collection edge time of an entity. */
 /* Writes e, a changed copy of the stored entity old, in its place: the
 ** type rules, unique values, the entity and its index entries. */

@@ -223,3 +223,15 @@ http_authorize(http_req *r, int need, const store_slice *rest, size_t nrest)
 	unauthorized(r, "Subject does not have permission to access this resource");
 	return 0;
 }
+
+void
+http_actor(http_req *r)
+{
+	store_actor a = { 0 };
+	if (r->who.kind == AUTH_APPUSER || r->who.kind == AUTH_ADMIN) {
+		a.set = 1;
+		a.admin = r->who.kind == AUTH_ADMIN;
+		a.user = r->who.id;
+	}
+	store_txn_actor(r->txn, &a);
+}

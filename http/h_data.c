@@ -594,3 +594,50 @@ h_app_unsupported(http_req *r)
 	http_error(r, 405, "unsupported_service_operation",
 	           "%s is not supported on an application", r->action);
 }
+
+/* Who changed a collection's settings, as `lastUpdateBy` shows it. */
+static const char *
+settings_by(http_req *r)
+{
+	static const char *const kinds[] = {
+		[AUTH_ANON] = "anonymous", [AUTH_SUPERUSER] = "superuser", [AUTH_ADMIN] = "admin",
+		[AUTH_APPUSER] = "user", [AUTH_ORG] = "organization", [AUTH_APP] = "application",
+	};
+	if (r->who.kind != AUTH_ADMIN && r->who.kind != AUTH_APPUSER) return kinds[r->who.kind];
+	char id[37];
+	store_id_format(&r->who.id, id);
+	return http_sprintf(r, "%s %s", kinds[r->who.kind], id);
+}
+
+/* GET, POST, PUT, DELETE /{collection}/_settings (docs/api.md). */
+void
+h_settings(http_req *r)
+{
+	char type[STORE_NAME_MAX + 1];
+	json_t *body = NULL, *rec = NULL;
+	store_err err = { 0 };
+	store_rc rc = store_type_from_collection(r->cap[0], type);
+	if (rc) {
+		http_error(r, 404, "service_resource_not_found", "no collection named so");
+		return;
+	}
+	if (r->method == M_POST || r->method == M_PUT) {
+		if (!(body = http_body_object_or_reply(r, 0))) return;
+		const char *all = http_param_get(r, "replace_all");
+		rc = store_settings_set(r->txn, &r->app, type, body, all && strcmp(all, "false") == 0,
+		                        settings_by(r), &rec, &err);
+	} else if (r->method == M_DELETE) {
+		rc = store_settings_set(r->txn, &r->app, type, NULL, 0, settings_by(r), &rec, &err);
+	} else {
+		rc = store_settings_get(r->txn, &r->app, type, &rec);
+	}
+	json_decref(body);
+	if (rc) {
+		http_store_error(r, rc, &err, NULL);
+		return;
+	}
+	json_t *env = http_envelope(r, "");
+	json_object_update(env, rec);
+	json_decref(rec);
+	http_reply(r, env);
+}

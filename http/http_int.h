@@ -269,6 +269,7 @@ int         http_body_or_reply(http_req *r);
 
 /* handlers */
 void h_status(http_req *r);
+void h_settings(http_req *r);   /* /{collection}/_settings (h_data.c) */
 void h_org_create(http_req *r);
 void h_org_get(http_req *r);
 void h_apps_list(http_req *r);
@@ -292,6 +293,8 @@ enum { AUTH_NEED_ANY, AUTH_NEED_NONE, AUTH_NEED_SUPER, AUTH_NEED_ORG, AUTH_NEED_
 ** AUTH_NEED_*; ANY = the permission of the request's path in the app.
 ** 0 with the 401 set. */
 int  http_authorize(http_req *r, int need, const store_slice *rest, size_t nrest);
+/* Hands who is asking to core as the transaction's actor (audit). */
+void http_actor(http_req *r);
 /* 1 when name and password are the configured superuser's (constant time). */
 int  http_superuser_match(http_req *r, const char *name, const char *password);
 /* The request's HTTP Basic name and password (arena copies), or 0. */

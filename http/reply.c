@@ -83,6 +83,10 @@ http_store_error(http_req *r, store_rc rc, const store_err *err,
                  const char *notfound_code)
 {
 	const char *msg = err && err->msg[0] ? err->msg : store_strerror(rc);
+	if (err && err->msg[0] && err->code && rc == STORE_CONFLICT) {
+		http_error(r, 409, err->code, "%s", msg);
+		return;
+	}
 	switch (rc) {
 	case STORE_NOTFOUND:
 		http_error(r, 404, notfound_code ? notfound_code : "entity_not_found", "%s", msg);
@@ -328,7 +332,8 @@ add_verbs(json_t *md, store_txn *t, http_req *r, const store_id *id,
 json_t *
 http_render_entity(http_req *r, store_txn *t, json_t *e, const char *base_path)
 {
-	json_t *out = json_copy(e), *md = json_object();
+	json_t *md = json_object_get(e, "metadata");   /* the audit fields, if kept */
+	json_t *out = json_copy(e);
 	const char *type = json_string_value(json_object_get(e, "type"));
 	const char *uuid = json_string_value(json_object_get(e, "uuid"));
 	const char *path = http_sprintf(r, "%s/%s", base_path, uuid ? uuid : "");
@@ -336,6 +341,7 @@ http_render_entity(http_req *r, store_txn *t, json_t *e, const char *base_path)
 	int want_out = 1, want_in = 1;
 	store_id id;
 
+	md = json_is_object(md) ? json_copy(md) : json_object();
 	if (r->method == M_GET && conn) {
 		if (strcmp(conn, "none") == 0) want_out = want_in = 0;
 		else if (strcmp(conn, "in") == 0) want_out = 0;
@@ -448,8 +454,11 @@ http_body_or_reply(http_req *r)
 	if (r->asset_body && !http_asset_body_or_reply(r)) return 0;
 	body = http_body_json(r, &present);
 	if (present && !body) return 0;
+	/* a settings document names dotted paths; entities may not */
+	int settings = r->nseg && r->seg[r->nseg - 1].n == 9 &&
+	               memcmp(r->seg[r->nseg - 1].p, "_settings", 9) == 0;
 	if (json_is_object(body)) {
-		rc = store_entity_check(body, 1, &total, &err);
+		rc = store_entity_check(body, !settings, &total, &err);
 	} else if (json_is_array(body)) {
 		/* an item that breaks a rule fails alone (the batch lists it);
 		** what all of them would cost is bounded here */

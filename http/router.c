@@ -32,14 +32,14 @@
 /* F_OWN: a write that runs on its worker, outside the writer's batches (a
 ** backup reads the whole store in its own read transaction; in a batch it
 ** would hold every other write back). */
-enum { F_OWN = 1 };
+enum { F_OWN = 1, F_PARENT = 2 };
 
 typedef struct {
 	int          methods;
 	const char  *pattern;
 	http_handler handler;
 	int          need;         /* AUTH_NEED_*: who may (h_auth.c) */
-	int          flags;        /* F_OWN */
+	int          flags;        /* F_OWN; F_PARENT: permissions of the path less its last segment */
 } route;
 
 #define ORGS "orgs|organizations|o"
@@ -79,6 +79,8 @@ static const route app_routes[] = {
 	{ M_PUT,    "",              h_app_put,         AUTH_NEED_APP_ADMIN, 0 },
 	{ M_POST | M_DELETE, "",     h_app_unsupported, AUTH_NEED_ANY, 0 },
 	{ M_GET | M_POST | M_PUT | M_DELETE, "counters", h_counters, AUTH_NEED_ANY, 0 },
+	{ M_GET,   "{c}/_settings",                  h_settings,        AUTH_NEED_ANY, F_PARENT },
+	{ M_POST | M_PUT | M_DELETE, "{c}/_settings", h_settings,       AUTH_NEED_APP_ADMIN, 0 },
 	{ M_GET | M_POST | M_PUT | M_DELETE, "**", h_resource, AUTH_NEED_ANY, 0 },
 };
 
@@ -472,8 +474,11 @@ http_route(http_req *r)
 		if (used)
 			rt = lookup(r, app_routes, NROUTES(app_routes), r->seg + used,
 			            r->nseg - used);
-		if (rt && !http_authorize(r, rt->need, r->seg + used, r->nseg - used)) rt = NULL;
+		if (rt && !http_authorize(r, rt->need, r->seg + used,
+		                          r->nseg - used - ((rt->flags & F_PARENT) ? 1 : 0)))
+			rt = NULL;
 	}
+	if (rt && r->txn) http_actor(r);
 	if (rt && (!r->preparing || rt->handler == h_app_token || rt->handler == h_mgmt_token))
 		rt->handler(r);
 }
