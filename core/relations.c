@@ -101,6 +101,22 @@ store_coll_remove(store_txn *t, const store_app *app, const store_id *owner,
 	return rc ? rc : counts_refresh(t, app, owner, item);
 }
 
+store_rc
+store_connect(store_txn *t, const store_app *app, const store_id *owner, const char *verb,
+              const store_id *target, int *created)
+{
+	store_rc rc = store_edge_put(t, app, owner, STORE_EDGE_OUT, verb, target, created);
+	return rc ? rc : counts_refresh(t, app, owner, target);
+}
+
+store_rc
+store_disconnect(store_txn *t, const store_app *app, const store_id *owner, const char *verb,
+                 const store_id *target)
+{
+	store_rc rc = store_edge_del(t, app, owner, STORE_EDGE_OUT, verb, target);
+	return rc ? rc : counts_refresh(t, app, owner, target);
+}
+
 /* Words that end the name segments of a group path (spec 4). */
 static int
 ends_group_path(store_slice s)
@@ -294,7 +310,7 @@ store_follow(store_txn *t, const store_app *app, const store_id *follower,
 	store_rc rc = entity_type(t, app, leader, type);
 	if (rc) return rc;
 	if (strcmp(type, "user") != 0) return STORE_NOTFOUND;   /* users follow users */
-	rc = store_edge_put(t, app, follower, STORE_EDGE_OUT, "following", leader, &created);
+	rc = store_connect(t, app, follower, "following", leader, &created);
 	if (rc || !created) return rc;
 	copy_ctx c = { t, app, leader, follower };
 	return for_each_edge(t, app, leader, STORE_EDGE_COLLECTION, "activities",

@@ -395,6 +395,13 @@ const char *store_coll_item_type(const char *owner_type, const char *coll);
 store_rc store_coll_add(store_txn *t, const store_app *app,
                         const store_id *owner, const char *owner_type,
                         const char *coll, const store_id *item);
+/* owner -verb-> target, and the reverse; both ends' `counts` settings
+** follow (settings.c).  *created (may be NULL) as store_edge_put. */
+store_rc store_connect(store_txn *t, const store_app *app, const store_id *owner,
+                       const char *verb, const store_id *target, int *created);
+/* Removes the connection both ways (STORE_NOTFOUND if there is none). */
+store_rc store_disconnect(store_txn *t, const store_app *app, const store_id *owner,
+                          const char *verb, const store_id *target);
 /* Removes the membership both ways; STORE_NOTFOUND if item is no member. */
 store_rc store_coll_remove(store_txn *t, const store_app *app,
                            const store_id *owner, const char *owner_type,

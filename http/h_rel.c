@@ -207,8 +207,7 @@ conn_connect(http_req *r, const store_id *target)
 {
 	if (strcmp(r->w.name, "following") == 0 && strcmp(r->w.owner_type, "user") == 0)
 		return store_follow(r->txn, &r->app, &r->w.owner, target);   /* users only */
-	return store_edge_put(r->txn, &r->app, &r->w.owner, STORE_EDGE_OUT, r->w.name,
-	                      target, NULL);
+	return store_connect(r->txn, &r->app, &r->w.owner, r->w.name, target, NULL);
 }
 
 void
@@ -282,8 +281,7 @@ h_conn_remove(http_req *r)
 	if (!found_or_reply(r)) return;
 	rc = store_entity_get(r->txn, &r->app, &r->w.item, &e);
 	if (rc == STORE_OK)
-		rc = store_edge_del(r->txn, &r->app, &r->w.owner, STORE_EDGE_OUT, r->w.name,
-		                    &r->w.item);
+		rc = store_disconnect(r->txn, &r->app, &r->w.owner, r->w.name, &r->w.item);
 	if (rc == STORE_NOTFOUND) http_not_found(r, "service_resource_not_found");
 	else http_reply_entity(r, rc, e, NULL);
 	json_decref(e);
