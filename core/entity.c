@@ -660,6 +660,7 @@ store_entity_import(store_txn *t, const store_app *app, json_t *e, uint64_t time
 	*changed = 1;
 	store_collection_of(type, coll);
 	if ((rc = unique_update(t, app, store_type_info_of(type), type, old, e, &id, err)) ||
+	    (rc = settings_claims(t, app, type, old, e, &id, err)) ||
 	    (rc = entity_put(t, app, &id, e)) ||
 	    (rc = edge_put_at(t, app, &app->uuid, STORE_EDGE_COLLECTION, coll, &id, time, NULL)))
 		goto done;

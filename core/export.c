@@ -4,6 +4,7 @@
 ** Records, one JSON object a line, each naming its kind in "record":
 **
 **   {"record":"application","application":{the application record}}
+**   {"record":"settings","type":T,"settings":{"data":{...},"lastUpdated":ms,...}}
 **   {"record":"entity","time":T,"entity":{the entity, uuid and timestamps}}
 **   {"record":"edge","owner":U,"kind":"collection"|"connection","name":N,
 **    "target":U,"time":T}
@@ -16,7 +17,9 @@
 ** T is the edge time (microseconds) that orders listings: an entity's in
 ** its root collection, an edge's own.  Edges are written from their
 ** owner's end (the reverse end follows on import); root-collection edges
-** come with their entities.  An export is read in one transaction; an
+** come with their entities.  A collection's settings come before the
+** entities, so each imported entity claims its unique values and single
+** holdings under them.  An export is read in one transaction; an
 ** import writes each record only where the store differs from it.
 */
 #include "core/store_int.h"
@@ -49,22 +52,34 @@ emit(exporter *x, json_t *rec)
 
 typedef void record_fn(exporter *x, const MDB_val *k, const MDB_val *v);
 
-/* Calls fn on every key of dbi of the application's. */
+/* Calls fn on every key of dbi of the application's: the keys that begin
+** with its uuid, or with lead and its uuid (lead >= 0). */
 static store_rc
-each(exporter *x, int dbi, record_fn *fn)
+each_under(exporter *x, int dbi, int lead, record_fn *fn)
 {
 	MDB_cursor *c;
-	MDB_val k = { 16, (void *)x->app->uuid.b }, v;
+	unsigned char pre[17];
+	size_t n = lead >= 0;
+	if (lead >= 0) pre[0] = (unsigned char)lead;
+	memcpy(pre + n, x->app->uuid.b, 16);
+	n += 16;
+	MDB_val k = { n, pre }, v;
 	int mrc = mdb_cursor_open(x->t->txn, x->t->s->dbi[dbi], &c);
 	if (mrc) return store_mdb_rc(mrc);
 	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0 && x->rc == STORE_OK;
 	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size < 16 || memcmp(k.mv_data, x->app->uuid.b, 16) != 0) break;
+		if (k.mv_size < n || memcmp(k.mv_data, pre, n) != 0) break;
 		fn(x, &k, &v);
 	}
 	mdb_cursor_close(c);
 	if (x->rc) return x->rc;
 	return mrc == 0 || mrc == MDB_NOTFOUND ? STORE_OK : store_mdb_rc(mrc);
+}
+
+static store_rc
+each(exporter *x, int dbi, record_fn *fn)
+{
+	return each_under(x, dbi, -1, fn);
 }
 
 static void
@@ -73,6 +88,20 @@ id_text(char buf[37], const unsigned char *b)
 	store_id id;
 	memcpy(id.b, b, 16);
 	store_id_format(&id, buf);
+}
+
+/* A collection's settings: meta ('C', app, type\0) (settings.c). */
+static void
+export_settings(exporter *x, const MDB_val *k, const MDB_val *v)
+{
+	const char *type = (const char *)k->mv_data + 17;
+	json_t *rec = json_loadb(v->mv_data, v->mv_size, 0, NULL);
+	if (k->mv_size < 19 || type[k->mv_size - 18] != '\0' || !json_is_object(rec)) {
+		x->rc = STORE_CORRUPT;
+		json_decref(rec);
+		return;
+	}
+	emit(x, json_pack("{s:s, s:s, s:o}", "record", "settings", "type", type, "settings", rec));
 }
 
 static void
@@ -192,6 +221,7 @@ store_export(store *s, store_slice org_name, store_slice app_name, const store_s
 	if ((rc = store_app_json(x.t, &app, &rec))) goto done;
 	emit(&x, json_pack("{s:s, s:o}", "record", "application", "application", rec));
 	x.total = entity_total(x.t, &app);
+	rc = each_under(&x, DBI_META, 'C', export_settings);
 	for (size_t i = 0; i < sizeof dbis / sizeof *dbis && rc == STORE_OK; i++)
 		rc = each(&x, dbis[i], parts[i]);
 	if (rc == STORE_OK && x.rc) rc = x.rc;
@@ -258,6 +288,9 @@ store_import_record(store_txn *t, store_import_state *st, json_t *rec, store_err
 		st->have_app = rc == STORE_OK;
 	} else if (!st->have_app) {
 		return store_fail(err, STORE_INVALID, "the first record must be the application");
+	} else if (strcmp(kind, "settings") == 0) {
+		rc = settings_import(t, &st->app, json_string_value(json_object_get(rec, "type")),
+		                     json_object_get(rec, "settings"), &changed, err);
 	} else if (strcmp(kind, "entity") == 0) {
 		json_int_t time = json_integer_value(json_object_get(rec, "time"));
 		rc = store_entity_import(t, &st->app, json_object_get(rec, "entity"),

@@ -456,6 +456,42 @@ settings_counts_refresh(store_txn *t, const store_app *app, const store_id *id)
 	return rc;
 }
 
+store_rc
+settings_claims(store_txn *t, const store_app *app, const char *type, json_t *old, json_t *e,
+                const store_id *id, store_err *err)
+{
+	json_t *rec = NULL, *data;
+	store_rc rc = settings_record(t, app, type, &rec);
+	if (rc || !rec) return rc;
+	data = json_object_get(rec, "data");
+	int scan = t->settings_scan;
+	t->settings_scan = 1;           /* a second holder is a conflict, not a change */
+	if ((rc = apply_unique(t, app, type, data, old, e, id, err)) == STORE_OK)
+		rc = apply_single(t, app, type, data, e, id, err);
+	t->settings_scan = scan;
+	json_decref(rec);
+	return rc;
+}
+
+store_rc
+settings_import(store_txn *t, const store_app *app, const char *type, json_t *rec,
+                int *changed, store_err *err)
+{
+	json_t *have = NULL;
+	keybuf k;
+	store_rc rc;
+	*changed = 0;
+	if (!type || !*type || strlen(type) > STORE_NAME_MAX || !json_is_object(rec) ||
+	    check_doc(json_object_get(rec, "data"), err))
+		return store_fail(err, STORE_INVALID, "a malformed settings record");
+	if ((rc = settings_record(t, app, type, &have))) return rc;
+	*changed = !json_equal(have, rec);
+	json_decref(have);
+	if (!*changed) return STORE_OK;
+	key_settings(&k, app, type);
+	return kv_put_json(t, DBI_META, &k, rec);
+}
+
 /* ---- reading and changing the settings ----------------------------------- */
 
 store_rc

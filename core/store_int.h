@@ -121,6 +121,14 @@ store_rc settings_write(store_txn *t, const store_app *app, const char *type, js
 store_rc settings_delete(store_txn *t, const store_app *app, const char *type, json_t *old,
                          const store_id *id, store_err *err);
 store_rc settings_counts_refresh(store_txn *t, const store_app *app, const store_id *id);
+/* An imported entity's claims under its collection's settings (unique
+** values, single holdings), as its write made them; no rule is applied. */
+store_rc settings_claims(store_txn *t, const store_app *app, const char *type, json_t *old,
+                         json_t *e, const store_id *id, store_err *err);
+/* An exported settings record {"data":...,"lastUpdated":...} of type's
+** collection, stored as it is (*changed 0 when it already was). */
+store_rc settings_import(store_txn *t, const store_app *app, const char *type, json_t *rec,
+                         int *changed, store_err *err);
 /* Claims the unique values of props that new has and old had not and
 ** releases the others (entity.c); old or new may be NULL. */
 store_rc unique_props(store_txn *t, const store_app *app, const char *type,

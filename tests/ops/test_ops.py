@@ -454,7 +454,8 @@ def _app_keys(data, app):
     d, a = Dump(data), _b(app)
     got = {name: sorted(map(tuple, (kv for kv in d.db(name) if kv[0].startswith(a))))
            for name in APP_DBS}
-    got["meta"] = sorted(map(tuple, (kv for kv in d.db("meta") if kv[0].startswith(b"p" + a))))
+    got["meta"] = sorted(map(tuple, (kv for kv in d.db("meta")
+                                     if kv[0].startswith(b"p" + a) or kv[0].startswith(b"C" + a))))
     return got
 
 
@@ -466,8 +467,12 @@ def _records(path):
 def test_export_import_round_trip_is_exact_and_idempotent():
     with _workdir("ugstore-export-") as work, Server() as s:
         ids = _seed_relations(s)
+        eq(s.app("PUT", "/restaurants/_settings", {"unique": ["code"], "single": {"open": True},
+                                                   "types": {"rating": "number"}},
+                 headers=SU)[0], 200, "settings")
         for body in ({"name": "pizza", "menu": {"items": ["a", "b"], "open": True},
-                      "location": {"latitude": 48.1, "longitude": 11.5}, "rating": 4.5},
+                      "location": {"latitude": 48.1, "longitude": 11.5}, "rating": 4.5,
+                      "code": "P1", "open": True},
                      {"name": "sushi", "rating": 3}):
             eq(s.app("POST", "/restaurants", body)[0], 200, "restaurant")
         eq(s.app("POST", "/users/ann/likes/restaurants/pizza")[0], 200, "like")
@@ -487,7 +492,8 @@ def test_export_import_round_trip_is_exact_and_idempotent():
         eq(recs[0]["record"], "application", "first record")
         eq(recs[0]["application"]["motto"], "exported", "app property exported")
         kinds = {r["record"] for r in recs}
-        eq(kinds, {"application", "entity", "edge", "dictionary", "credential", "asset", "counter"},
+        eq(kinds, {"application", "settings", "entity", "edge", "dictionary", "credential", "asset",
+                   "counter"},
            "record kinds")
         eq(len([r for r in recs if r["record"] == "asset"]), 1, "the deleted entity's data is gone")
         cred = [r for r in recs if r["record"] == "credential"][0]
@@ -521,6 +527,13 @@ def test_export_import_round_trip_is_exact_and_idempotent():
             st, _, _, got = b.request("GET", "/test-org/test-app/restaurants/pizza",
                                       headers={"Accept": "application/octet-stream"})
             eq((st, got), (200, photo), "binary data in the copy")
+            st, doc = b.app("GET", "/restaurants/_settings")
+            eq(doc["data"]["unique"], ["code"], "settings in the copy")
+            st, doc = b.app("POST", "/restaurants", {"name": "pasta", "code": "p1"})
+            eq((st, doc["error"]), (400, "duplicate_unique_property_exists"), "unique in the copy")
+            st, doc = b.app("POST", "/restaurants", {"name": "tapas", "open": True})
+            check("open" not in b.app("GET", "/restaurants/pizza")[1]["entities"][0],
+                  "single holder in the copy")
             st, doc = b.app("GET", "/counters?counter=visits&resolution=day")
             eq(doc["counters"][0]["values"], [{"timestamp": 1700000000000 // 86400000 * 86400000,
                                                "value": 2}], "counters in the copy")
