@@ -413,29 +413,37 @@ root_time(checker *c, const store_app *app, const char *type, const store_id *id
 	return rc;
 }
 
+/* The schema's unique properties and the collection's settings' ones. */
 static void
 check_unique_claims(checker *c, const store_app *app, json_t *e, const char *type,
                     const store_id *id, const char *ids)
 {
 	const store_type_info *ti = store_type_info_of(type);
-	for (int i = 0; i < 4 && ti->unique[i]; i++) {
-		const char *val = json_string_value(json_get_ci(e, ti->unique[i], NULL));
+	const char *names[4 + 64];
+	json_t *rec = NULL;
+	size_t n = 0, more = 0;
+	while (n < 4 && ti->unique[n]) names[n] = ti->unique[n], n++;
+	if (settings_unique(c->t, app, type, &rec, names + n, 64, &more) == STORE_OK) n += more;
+	for (size_t i = 0; i < n; i++) {
+		char *val = unique_text(e, names[i]);
 		keybuf k;
 		void *have;
 		size_t hn;
 		char other[37];
 		if (!val) continue;
-		key_unique(&k, app, type, ti->unique[i], val);
+		key_unique(&k, app, type, names[i], val);
 		store_rc rc = kv_get(c->t, DBI_UNIQUE, &k, &have, &hn);
 		if (rc == STORE_NOTFOUND) {
 			fault(c, "unique", "%s %s: its %s \"%.100s\" is not claimed", type, ids,
-			      ti->unique[i], val);
+			      names[i], val);
 			fix_put(c, DBI_UNIQUE, &k, id->b, 16);
 		} else if (rc == STORE_OK && (hn != 16 || memcmp(have, id->b, 16) != 0)) {
 			fault(c, "unique", "%s %s: its %s \"%.100s\" is claimed by %s", type, ids,
-			      ti->unique[i], val, hn == 16 ? uuid_text(other, have) : "a malformed value");
+			      names[i], val, hn == 16 ? uuid_text(other, have) : "a malformed value");
 		}
+		free(val);
 	}
+	json_decref(rec);
 }
 
 static void

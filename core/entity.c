@@ -251,7 +251,7 @@ unique_release(store_txn *t, const store_app *app, const char *type,
 
 /* A unique property's value as the text its key holds: strings as they
 ** are, other scalars as JSON; NULL for none (objects and arrays). */
-static char *
+char *
 unique_text(json_t *e, const char *prop)
 {
 	json_t *v = e ? json_get_ci(e, prop, NULL) : NULL;

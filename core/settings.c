@@ -232,6 +232,16 @@ unique_names(json_t *data, const store_type_info *ti, const char **names, size_t
 
 #define UNIQUE_MAX 64
 
+store_rc
+settings_unique(store_txn *t, const store_app *app, const char *type, json_t **rec,
+                const char **names, size_t cap, size_t *n)
+{
+	store_rc rc = settings_record(t, app, type, rec);
+	*n = rc == STORE_OK && *rec
+	     ? unique_names(json_object_get(*rec, "data"), store_type_info_of(type), names, cap) : 0;
+	return rc;
+}
+
 static store_rc
 apply_unique(store_txn *t, const store_app *app, const char *type, json_t *data, json_t *old,
              json_t *e, const store_id *id, store_err *err)

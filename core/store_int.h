@@ -129,6 +129,14 @@ store_rc settings_claims(store_txn *t, const store_app *app, const char *type, j
 ** collection, stored as it is (*changed 0 when it already was). */
 store_rc settings_import(store_txn *t, const store_app *app, const char *type, json_t *rec,
                          int *changed, store_err *err);
+/* The settings' unique property names of type's collection beyond the
+** schema's, at most cap, into names (pointers into *rec: json_decref it
+** after use; NULL when the collection has no settings). */
+store_rc settings_unique(store_txn *t, const store_app *app, const char *type, json_t **rec,
+                         const char **names, size_t cap, size_t *n);
+/* A unique property's value as its claim's key holds it: strings as they
+** are, numbers and booleans as JSON; NULL for none (free() it). */
+char *unique_text(json_t *e, const char *prop);
 /* Claims the unique values of props that new has and old had not and
 ** releases the others (entity.c); old or new may be NULL. */
 store_rc unique_props(store_txn *t, const store_app *app, const char *type,

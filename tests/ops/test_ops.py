@@ -281,6 +281,9 @@ def _seed_relations(s):
                                                "content": "hi"}),
             ("POST", "/roles/guest/permissions", {"permission": "get:/**"})):
         eq(s.app(method, path, body)[0], 200, path)
+    eq(s.app("PUT", "/teams/_settings", {"unique": ["handle"]}, headers=SU)[0], 200, "settings")
+    st, doc = s.app("POST", "/teams", {"name": "t1", "handle": "Blue"})
+    ids["t1"] = doc["entities"][0]["uuid"]
     return ids
 
 
@@ -339,6 +342,11 @@ def _unclaimed_unique(d, ids):
     return ['unique: user %s: its username "bob" is not claimed' % ids["bob"]]
 
 
+def _unclaimed_settings_unique(d, ids):
+    d.db("unique").remove([_b(ids["app"]) + b"team\x00handle\x00blue", _b(ids["t1"])])
+    return ['unique: team %s: its handle "Blue" is not claimed' % ids["t1"]]
+
+
 def _orphan_secret(d, ids):
     d.db("secrets").append([_b(ids["app"]) + b"\x42" * 16 + b"password", b"$y$j9T$abc$def"])
     return ["secrets: an entry of 42424242-4242-4242-4242-424242424242, which does not exist"]
@@ -380,7 +388,7 @@ def _drop_org_name(d, ids):
 
 
 CASES = [_drop_org_name, _drop_index_word, _change_index_value, _drop_edge_end, _change_count,
-         _dangling_unique, _unclaimed_unique, _orphan_secret, _orphan_asset, _drop_entity,
+         _dangling_unique, _unclaimed_unique, _unclaimed_settings_unique, _orphan_secret, _orphan_asset, _drop_entity,
          _drop_root_edge]
 
 
