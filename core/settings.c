@@ -24,7 +24,8 @@
 **
 ** Changing the settings rewrites every entity of the collection under the
 ** new ones in the same transaction; an entity that breaks them fails the
-** change (settings_conflict, naming it) and nothing is kept.
+** change (settings_conflict, naming it) and nothing is kept.  That write
+** is bounded (STORE_SETTINGS_REWRITE_MAX); a reset rewrites nothing.
 */
 #include "core/store_int.h"
 #include "core/mem.h"
@@ -535,7 +536,8 @@ release_all(store_txn *t, const store_app *app, const char *type, json_t *data)
 	return rc;
 }
 
-/* Rewrites every entity of the collection under the stored settings. */
+/* Rewrites every entity of the collection under the stored settings, if
+** there are at most settings_rewrite_max (store.h). */
 static store_rc
 rewrite_all(store_txn *t, const store_app *app, const char *type, store_err *err)
 {
@@ -543,8 +545,15 @@ rewrite_all(store_txn *t, const store_app *app, const char *type, store_err *err
 	store_id ids[SETTINGS_SCAN_STEP];
 	store_pos pos = { .set = 0 };
 	size_t n;
-	store_rc rc;
+	uint64_t size = 0;
 	store_collection_of(type, coll);
+	store_rc rc = store_edge_count(t, app, &app->uuid, STORE_EDGE_COLLECTION, coll, &size);
+	if (rc && rc != STORE_NOTFOUND) return rc;
+	if (size > t->s->settings_rewrite_max)
+		return store_fail(err, STORE_INVALID, "%s holds %llu entities; settings are checked "
+		                  "against at most %llu in one write (STORE_SETTINGS_REWRITE_MAX, "
+		                  "--settings-rewrite-max)", coll, (unsigned long long)size,
+		                  (unsigned long long)t->s->settings_rewrite_max);
 	do {
 		rc = store_edge_list(t, app, &app->uuid, STORE_EDGE_COLLECTION, coll, &pos,
 		                     SETTINGS_SCAN_STEP, ids, &n, &pos);
@@ -588,7 +597,7 @@ store_settings_set(store_txn *t, const store_app *app, const char *type, json_t 
 	key_settings(&k, app, type);
 	if (body) rc = kv_put_json(t, DBI_META, &k, rec);
 	else rc = kv_del(t, DBI_META, &k);
-	if (rc) goto done;
+	if (rc || !body) goto done;      /* a reset has nothing to check */
 	t->settings_scan = 1;
 	rc = rewrite_all(t, app, type, err);
 	t->settings_scan = 0;

@@ -181,6 +181,8 @@ store_open_format(const char *dir, const store_options *opt, unsigned *format,
 
 	*out = NULL;
 	s->password_min = opt && opt->password_min ? opt->password_min : STORE_PASSWORD_MIN;
+	s->settings_rewrite_max = opt && opt->settings_rewrite_max ? opt->settings_rewrite_max
+	                                                           : STORE_SETTINGS_REWRITE_MAX;
 	if (opt && opt->existing) {
 		char path[4096];
 		struct stat st;

@@ -16,6 +16,7 @@ struct store {
 	_Atomic uint64_t last_time;   /* edge clock, microseconds */
 	unsigned char auth_key[32];   /* derives client secrets (auth.c) */
 	unsigned password_min;        /* the password policy */
+	uint64_t settings_rewrite_max; /* entities a settings change may rewrite */
 };
 
 struct store_txn {

@@ -6,6 +6,7 @@
 **                 [--base-url URL] [--max-body BYTES] [--max-asset BYTES]
 **                 [--map-size MIB] [--query-budget-ms MS] [--no-sync] [--quiet]
 **                 [--token-rate BURST/MS] [--password-min N] [--backup-dir DIR]
+**                 [--settings-rewrite-max N]
 **   ugstore upgrade --data DIR [--dry-run]
 **   ugstore backup --data DIR --to FILE
 **   ugstore restore --from FILE --data DIR [--force]
@@ -38,6 +39,7 @@ usage(FILE *f)
 	      "                     [--base-url URL] [--max-body BYTES] [--max-asset BYTES]\n"
 	      "                     [--map-size MIB] [--query-budget-ms MS] [--no-sync] [--quiet]\n"
 	      "                     [--token-rate BURST/MS] [--password-min N] [--backup-dir DIR]\n"
+	      "                     [--settings-rewrite-max N]\n"
 	      "       ugstore upgrade --data DIR [--dry-run]\n"
 	      "       ugstore backup --data DIR --to FILE\n"
 	      "       ugstore restore --from FILE --data DIR [--force]\n"
@@ -186,6 +188,10 @@ serve(int argc, char **argv)
 		else if (strcmp(a, "--password-min") == 0 && v) {
 			if (!number_opt(a, v, STORE_SECRET_MAX, &n)) return 2;
 			opt.password_min = (unsigned)n;
+		}
+		else if (strcmp(a, "--settings-rewrite-max") == 0 && v) {
+			if (!number_opt(a, v, UINT32_MAX, &n)) return 2;
+			opt.settings_rewrite_max = (uint64_t)n;
 		}
 		else if (strcmp(a, "--no-sync") == 0) { opt.no_sync = 1; takes = 0; }
 		else if (strcmp(a, "--quiet") == 0) { cfg.quiet = 1; takes = 0; }

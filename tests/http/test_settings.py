@@ -2,7 +2,7 @@
 (FOLIO, Marketplace, Slack) kept by the store, and their races."""
 import threading
 
-from harness import SU, Shared, check, eq
+from harness import SU, Server, Shared, check, eq
 
 srv = Shared()
 teardown = srv.close
@@ -261,3 +261,18 @@ def test_delete_races_membership():
             members = s.app("GET", "/groups/%s/users" % path)[1]["entities"]
             check(len(members) > 0, "refused only with a member")
     s.app("DELETE", "/groups/_settings", headers=SU)
+
+
+def test_settings_change_is_bounded():
+    """A settings change rewrites the collection in one write: bounded by
+    --settings-rewrite-max; a reset rewrites nothing and always works."""
+    with Server(args=("--settings-rewrite-max", "3")) as s:
+        s.app("POST", "/bounded", [{"name": "b%d" % i} for i in range(3)])
+        eq(s.app("PUT", "/bounded/_settings", {"required": ["name"]}, headers=SU)[0], 200, "at the bound")
+        s.app("POST", "/bounded", {"name": "b3"})
+        st, doc = s.app("PUT", "/bounded/_settings", {"unique": ["name"]}, headers=SU)
+        eq((st, doc["error"]), (400, "illegal_argument"), "past the bound")
+        check("STORE_SETTINGS_REWRITE_MAX" in doc["error_description"], doc["error_description"])
+        eq(s.app("GET", "/bounded/_settings")[1]["data"], {"required": ["name"]}, "unchanged")
+        eq(s.app("DELETE", "/bounded/_settings", headers=SU)[0], 200, "a reset works")
+        eq(s.app("GET", "/bounded/_settings")[1]["data"], {}, "reset")
