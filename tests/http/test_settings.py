@@ -192,6 +192,8 @@ def test_slack_003():
     eq(doc["entities"][0]["uuid"], e["uuid"], "order by user_count")
     eq(s.app("DELETE", "/slackgroups/%s/users/users/sl-u1" % e["uuid"])[0], 200, "disconnect")
     eq(s.app("GET", "/slackgroups/%s" % e["uuid"])[1]["entities"][0]["user_count"], 1, "follows")
+    eq(s.app("DELETE", "/users/sl-u2")[0], 200, "a connected user deleted")
+    eq(s.app("GET", "/slackgroups/%s" % e["uuid"])[1]["entities"][0]["user_count"], 0, "follows")
     s.app("POST", "/slackgroups", {"name": "Off", "handle": "off", "date_delete": 1446670400})
     st, doc = s.app("GET", "/slackgroups?ql=date_delete%20%3E%200")
     eq([x["handle"] for x in doc["entities"]], ["off"], "disabled groups")
