@@ -16,6 +16,7 @@
 **             'u' app uuid                                     app record (JSON)
 **   entities  app, entity uuid                                 entity (JSON text)
 **   unique    app, type\0, property\0, lc(value)               entity uuid (16)
+**             app, type\0, '.' property\0                       single holder (16)
 **   edges     app, owner, kind(1), name\0, ~time(8), target    empty
 **   edge_at   app, owner, kind(1), name\0, target              time (8, BE)
 **   counts    app, owner, kind(1), name                        count (8, BE)
@@ -24,6 +25,7 @@
 **   dicts     app, entity uuid, dictionary\0, value            empty
 **   meta      "schema"                                         format (decimal text)
 **             'p' app, type\0, path                           path flags (1)
+**             'C' app, type\0                                 collection settings (JSON)
 **             "authkey"                                        32 random bytes
 **   assets    app, entity uuid                                 the entity's binary data (asset.c)
 **   counters  app, 'n', lc(name)                               empty   (counter.c)
@@ -42,6 +44,13 @@
 ** microsecond clock; it is stored bit-inverted so a forward scan lists the
 ** newest edge first.  A value that would push a key past LMDB's 511-byte
 ** limit is cut and followed by a 64-bit hash of the whole value.
+**
+** unique: the schema's unique properties and those of a collection's
+** `unique` setting (numbers and booleans as their JSON text); a property
+** name with a leading '.' (no property has one) keys the one holder of the
+** collection's `single` value of that property (settings.c).  meta 'C':
+** {"data": settings, "lastUpdated": ms, "lastUpdateBy": who}; absent =
+** no settings, so stores of format 3 without them need no upgrade step.
 **
 ** tokens: an access token is kept only as its SHA-256; the record is
 ** kind(1), scope(16), subject(16), expires ms(8, 0 = never), created
@@ -127,6 +136,16 @@ static inline void
 key_str(keybuf *k, const char *s)
 {
 	key_put(k, s, strlen(s) + 1);
+}
+
+/* meta: the settings of the collection of type (settings.c). */
+static inline void
+key_settings(keybuf *k, const store_app *app, const char *type)
+{
+	key_init(k);
+	key_u8(k, 'C');
+	key_id(k, &app->uuid);
+	key_str(k, type);
 }
 
 /* Appends the lower-cased bytes of v as the last component, cutting it

@@ -41,15 +41,6 @@ static const char *const type_names[] = {
 	"string", "integer", "number", "boolean", "object", "array",
 };
 
-static void
-key_settings(keybuf *k, const store_app *app, const char *type)
-{
-	key_init(k);
-	key_u8(k, 'C');
-	key_id(k, &app->uuid);
-	key_str(k, type);
-}
-
 /* The stored record, or NULL when the collection has none. */
 static store_rc
 settings_record(store_txn *t, const store_app *app, const char *type, json_t **out)

@@ -210,6 +210,10 @@ def test_audit_user_token():
         st, doc = s.app("POST", "/token", {"grant_type": "password", "username": name, "password": pw})
         eq(st, 200, "token: %r" % (doc,))
         tok[name] = {"Authorization": "Bearer " + doc["access_token"]}
+    for who in (tok["aud-ann"], {}):
+        st, doc = s.app("PUT", "/auditgroups/_settings", {"audit": True}, headers=who)
+        check(st in (401, 403), "only admins change settings: %r %r" % (st, doc))
+    eq(s.app("GET", "/auditgroups/_settings", headers=tok["aud-ann"])[0], 200, "a reader reads them")
     s.app("PUT", "/auditgroups/_settings", {"audit": True}, headers=SU)
     st, doc = s.app("POST", "/auditgroups", {"group": "g1"}, headers=tok["aud-ann"])
     eq(st, 200, "create: %r" % (doc,))
