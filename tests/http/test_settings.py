@@ -247,7 +247,8 @@ def test_delete_races_membership():
     s.app("PUT", "/groups/_settings", {"deleteOnlyWhenEmpty": ["users"]}, headers=SU)
     for i in range(8):
         s.app("POST", "/users", {"username": "dr-u%d" % i})
-    for rnd in range(5):
+    outcomes = set()
+    for rnd in range(8):
         path = "dr-g%d" % rnd
         s.app("POST", "/groups", {"path": path})
 
@@ -257,8 +258,10 @@ def test_delete_races_membership():
             return s.app("POST", "/groups/%s/users/dr-u%d" % (path, i))[0]
         got = race(s, 8, go)
         st, doc = s.app("GET", "/groups/" + path)
+        outcomes.add(got[0])
         if got[0] == 200:
             eq(st, 404, "deleted group is gone")
+            check(200 not in got[1:], "deleted although a member was added first: %r" % (got,))
             for i in range(1, 8):
                 st, doc = s.app("GET", "/users/dr-u%d/groups" % i)
                 check(path not in [g.get("path") for g in doc["entities"]], "no member of a deleted group")
@@ -266,6 +269,7 @@ def test_delete_races_membership():
             eq(got[0], 409, "delete refused: %r" % (got,))
             members = s.app("GET", "/groups/%s/users" % path)[1]["entities"]
             check(len(members) > 0, "refused only with a member")
+    check(outcomes <= {200, 409}, repr(outcomes))
     s.app("DELETE", "/groups/_settings", headers=SU)
 
 
