@@ -587,7 +587,7 @@ store_rc store_secret_check(store_txn *t, const store_app *app,
 /* The on-disk format this build reads and writes (core/keys.h), recorded in
 ** the store.  A store that records none was made before formats were
 ** numbered: format 0, whose layout is format 1's. */
-#define STORE_FORMAT 3
+#define STORE_FORMAT 4
 
 /* Where reports go, one line (no newline) per call. */
 typedef struct {

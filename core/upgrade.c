@@ -22,6 +22,9 @@ static const upgrade_step steps[STORE_FORMAT] = {
 	        "none (default: get,put,post,delete:/**; guest: post:/users, post:/devices, "
 	        "put:/devices/*); tokens and the auth key are made at open",
 	        roles_upgrade_permissions },
+	[3] = { "collection settings (kept in meta; an older ugstore, which would not keep "
+	        "their rules, refuses the store from now on)",
+	        NULL },
 };
 
 store_rc

@@ -12,6 +12,7 @@ from harness import BIN, SU, Server, check, eq
 from lmdbdump import Dump
 
 FORMAT_KEY = b"schema"
+FORMAT = 4             # core/store.h STORE_FORMAT
 
 
 @contextlib.contextmanager
@@ -63,9 +64,9 @@ def _serve_refused(data):
 def test_new_store_records_its_format():
     with _workdir("ugstore-fmt-") as work:
         data = _seeded_store(work)
-        eq(dict(map(tuple, Dump(data).db("meta"))).get(FORMAT_KEY), b"3", "format")
+        eq(dict(map(tuple, Dump(data).db("meta"))).get(FORMAT_KEY), b"%d" % FORMAT, "format")
         rc, out, _ = ugstore("upgrade", "--data", data)
-        eq(rc, 0, "upgrade at format 3")
+        eq(rc, 0, "upgrade at format %d" % FORMAT)
         check("nothing to do" in out, out)
 
 
@@ -81,8 +82,8 @@ def test_upgrade_a_store_that_records_no_format():
         rc, out, _ = ugstore("upgrade", "--data", old)
         eq(rc, 0, "upgrade")
         check("upgrading format 0 -> 1" in out and "upgrading format 1 -> 2" in out and
-              "upgrading format 2 -> 3" in out and
-              "now at format 3" in out, out)
+              "upgrading format 2 -> 3" in out and "upgrading format 3 -> 4" in out and
+              "now at format %d" % FORMAT in out, out)
         with Server(data=old) as s:
             st, doc = s.app("GET", "/users/ann")
             eq(st, 200, "ann after the upgrade")
@@ -95,7 +96,7 @@ def test_upgrade_format_1_adds_counters_and_assets():
     is refused until upgraded, then counts events and keeps binary data."""
     with _workdir("ugstore-fmt-") as work:
         old = _with_format(_seeded_store(work), b"1", work + "/v1")
-        check("older than this ugstore's (3)" in _serve_refused(old), "format 1 refused")
+        check("older than this ugstore's (%d)" % FORMAT in _serve_refused(old), "format 1 refused")
         rc, out, _ = ugstore("upgrade", "--data", old)
         check(rc == 0 and "upgrading format 1 -> 2" in out and "0 -> 1" not in out, out)
         with Server(data=old) as s:
@@ -132,9 +133,10 @@ def test_upgrade_gives_old_default_roles_their_permissions():
 
 def test_newer_format_is_refused():
     with _workdir("ugstore-fmt-") as work:
-        new = _with_format(_seeded_store(work), b"4", work + "/new")
+        new = _with_format(_seeded_store(work), b"%d" % (FORMAT + 1), work + "/new")
         err = _serve_refused(new)
-        check("holds format 4, newer" in err and "use a newer ugstore" in err, err)
+        check("holds format %d, newer" % (FORMAT + 1) in err and "use a newer ugstore" in err,
+              err)
         rc, _, err = ugstore("upgrade", "--data", new)
         check(rc == 1 and "newer" in err, err)
 
