@@ -35,7 +35,7 @@
 **             's' kind(1), scope, subject, sha256(token)       empty
 **
 ** This layout is format STORE_FORMAT (store.h; 3 added tokens, the auth key
-** and client secret generations); a change to it raises the
+** and client secret generations, 4 collection settings); a change to it raises the
 ** format and adds a step to upgrade.c.
 ** kind: 'c' collection (owner's collection `name` holds target), 'm' its
 ** reverse (owner is a member of target's `name`), 'o' outgoing connection
@@ -50,7 +50,8 @@
 ** name with a leading '.' (no property has one) keys the one holder of the
 ** collection's `single` value of that property (settings.c).  meta 'C':
 ** {"data": settings, "lastUpdated": ms, "lastUpdateBy": who}; absent =
-** no settings, so stores of format 3 without them need no upgrade step.
+** no settings (format 4 is recorded so that an older ugstore, which would
+** ignore the rules, refuses a store that may hold them).
 **
 ** tokens: an access token is kept only as its SHA-256; the record is
 ** kind(1), scope(16), subject(16), expires ms(8, 0 = never), created
