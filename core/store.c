@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <uuid/uuid.h>
@@ -284,6 +285,7 @@ store_txn_begin(store *s, int flags, store_txn **out)
 	t->write = write;
 	t->actor = (store_actor){ 0 };
 	t->settings_scan = 0;
+	t->child = 0;
 	*out = t;
 	return STORE_OK;
 }
@@ -302,6 +304,7 @@ store_txn_begin_child(store_txn *parent, store_txn **out)
 	t->write = parent->write;
 	t->actor = parent->actor;
 	t->settings_scan = parent->settings_scan;
+	t->child = 1;
 	*out = t;
 	return STORE_OK;
 }
@@ -310,8 +313,57 @@ store_rc
 store_txn_commit(store_txn *t)
 {
 	int mrc = mdb_txn_commit(t->txn);
+	/* a top-level write (a child's commit only merges into its parent) */
+	if (mrc == 0 && t->write && !t->child)
+		atomic_store_explicit(&t->s->last_commit_ms, store_now_ms(), memory_order_relaxed);
 	free(t);
 	return store_mdb_rc(mrc);
+}
+
+/* Counts the lines mdb_reader_list gives: a header, then one per reader. */
+static int
+count_reader(const char *msg, void *ctx)
+{
+	unsigned *n = ctx;
+	if (msg[0] != '(') (*n)++;            /* "(no active readers)" */
+	return 0;
+}
+
+store_rc
+store_stats_get(store *s, store_stats *out)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	MDB_txn *txn = NULL;
+	char path[4096];
+	const char *dir = NULL;
+	struct stat fst;
+	int mrc;
+
+	memset(out, 0, sizeof *out);
+	if ((mrc = mdb_env_info(s->env, &info)) != 0 || (mrc = mdb_env_stat(s->env, &st)) != 0)
+		return store_mdb_rc(mrc);
+	out->map_size = info.me_mapsize;
+	out->page_size = st.ms_psize;
+	out->pages_used = (uint64_t)info.me_last_pgno + 1;
+	out->readers_max = info.me_maxreaders;
+	out->last_txn = info.me_last_txnid;
+	out->last_commit_ms = atomic_load_explicit(&s->last_commit_ms, memory_order_relaxed);
+	mdb_reader_list(s->env, count_reader, &out->readers);
+	if (out->readers) out->readers--;     /* the header line */
+	if ((mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0) return store_mdb_rc(mrc);
+	for (int i = 0; i < DBI_COUNT; i++) {
+		if (mdb_stat(txn, s->dbi[i], &st) != 0) continue;
+		out->pages_branch += st.ms_branch_pages;
+		out->pages_leaf += st.ms_leaf_pages;
+		out->pages_overflow += st.ms_overflow_pages;
+	}
+	mdb_txn_abort(txn);
+	if (mdb_env_get_path(s->env, &dir) == 0 && dir) {
+		snprintf(path, sizeof path, "%s/data.mdb", dir);
+		if (stat(path, &fst) == 0) out->file_size = (uint64_t)fst.st_size;
+	}
+	return STORE_OK;
 }
 
 void

@@ -76,6 +76,22 @@ store_rc store_open(const char *dir, const store_options *opt, store **out,
                     store_err *err);
 void     store_close(store *s);                       /* NULL-safe */
 
+/* What the store is using, read without blocking writers (for /status and
+** /metrics).  Pages are the environment's pages (page_size bytes each). */
+typedef struct {
+	uint64_t map_size;        /* bytes of address space reserved */
+	uint64_t page_size;
+	uint64_t pages_used;      /* pages the data file holds up to its last page */
+	uint64_t pages_branch, pages_leaf, pages_overflow;  /* over every database */
+	uint64_t file_size;       /* bytes of data.mdb on disk */
+	unsigned readers_max;     /* reader slots */
+	unsigned readers;         /* live read transactions */
+	uint64_t last_txn;        /* id of the last committed transaction */
+	int64_t  last_commit_ms;  /* time of this process's last write commit, 0 none */
+} store_stats;
+
+store_rc store_stats_get(store *s, store_stats *out);
+
 enum { STORE_TXN_READ = 0, STORE_TXN_WRITE = 1 };
 store_rc store_txn_begin(store *s, int flags, store_txn **out);
 /* A nested write transaction: its changes join the parent's on commit and

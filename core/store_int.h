@@ -17,6 +17,7 @@ struct store {
 	unsigned char auth_key[32];   /* derives client secrets (auth.c) */
 	unsigned password_min;        /* the password policy */
 	uint64_t settings_rewrite_max; /* entities a settings change may rewrite */
+	_Atomic int64_t  last_commit_ms;  /* the last write commit (store_stats) */
 };
 
 struct store_txn {
@@ -25,6 +26,7 @@ struct store_txn {
 	int      write;
 	store_actor actor;      /* who makes the request (audit) */
 	int      settings_scan; /* rewriting a collection for new settings */
+	int      child;     /* a nested transaction */
 };
 
 /* The name of each database (store.c). */

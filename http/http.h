@@ -9,6 +9,8 @@
 
 #include "core/store.h"
 
+#define UGSTORE_VERSION "0.14.0"
+
 typedef struct http_server http_server;
 
 typedef struct {
@@ -24,6 +26,8 @@ typedef struct {
 	unsigned    query_budget_ms;  /* a query's time budget; 0 = HTTP_QUERY_BUDGET_MS */
 	unsigned    token_burst;   /* token requests per address or name; 0 = default */
 	unsigned    token_refill_ms; /* one more every this many ms; 0 = default */
+	int         public_status; /* 1 = /status and /metrics need no credentials
+	                           ** from any address (else: loopback or superuser) */
 } http_config;
 
 /* Starts listening; the server keeps using s until http_server_stop. */

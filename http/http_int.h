@@ -32,6 +32,19 @@ typedef struct {
 } http_param;
 
 typedef struct http_queue http_queue;
+typedef struct http_metrics http_metrics;
+
+/* Route templates: how metrics and the access log name a request's route
+** (metrics.c names them).  Set by the router as it matches. */
+enum {
+	ROUTE_UNMATCHED, ROUTE_ROOT, ROUTE_STATUS, ROUTE_METRICS, ROUTE_MGMT_TOKEN,
+	ROUTE_MGMT_ME, ROUTE_ORG_CREDENTIALS, ROUTE_ORG_ADMINS, ROUTE_ORG_ADMIN, ROUTE_ADMIN,
+	ROUTE_ADMIN_PASSWORD, ROUTE_APP_TOKEN, ROUTE_APP_CREDENTIALS, ROUTE_AUTH_EXPLAIN,
+	ROUTE_USER_ACTION, ROUTE_ORGS, ROUTE_ORG,
+	ROUTE_APPS, ROUTE_MGMT_APP, ROUTE_BACKUP, ROUTE_APP, ROUTE_COUNTERS, ROUTE_SETTINGS,
+	ROUTE_COLLECTION, ROUTE_ENTITY, ROUTE_RELATION, ROUTE_RELATED, ROUTE_DICTIONARY,
+	ROUTE_MATRIX, ROUTE_COUNT
+};
 
 /* ratelimit.c: token buckets of the token endpoints */
 typedef struct {
@@ -63,6 +76,8 @@ struct http_server {
 	http_queue  *writer;                      /* every write (writer.c) */
 	http_queue  *slow;                        /* reads past the inline budget */
 	http_ratelimit token_rate;                /* the token endpoints' */
+	http_metrics *metrics;                    /* counters (metrics.c) */
+	struct timespec started;                  /* CLOCK_MONOTONIC at start */
 };
 
 /* What a path under /{org}/{app} names (spec 1.2), found by http_walk():
@@ -102,6 +117,7 @@ typedef struct http_req {
 	struct timespec t0;
 	int          started;
 	int          method;            /* one M_* bit */
+	int          route;             /* ROUTE_*, as far as the router got */
 	const char  *action;            /* "get", "post", ... */
 
 	char        *raw_uri;           /* as received */
@@ -171,6 +187,7 @@ typedef struct http_req {
 	json_t      *resp;
 	int          envelope;          /* 1 = fill timestamp and duration */
 	const char  *allow;             /* Allow header for 405 */
+	size_t       resp_bytes;        /* bytes of the body sent */
 	/* a binary reply (h_asset.c) instead of r->resp's JSON when type is set */
 	struct {
 		char       *data;           /* malloc'd; NULL for 304 */
@@ -220,7 +237,22 @@ void        http_queue_stop(http_queue *q);
 
 /* writer.c: group commit.  Every write request runs on one writer thread,
 ** in a nested transaction of a batch that one synced commit ends. */
-http_queue *http_writer_start(store *s);
+http_queue *http_writer_start(http_server *srv);
+
+/* metrics.c: lock-free counters of requests, commits and refusals. */
+http_metrics *http_metrics_create(void);
+void        http_metrics_destroy(http_metrics *m);      /* NULL-safe */
+/* Counts r's reply (r->route, r->method, r->status): bytes of body, us
+** since it arrived. */
+void        http_metrics_request(http_metrics *m, const http_req *r, uint64_t bytes,
+                                 uint64_t us);
+/* Counts one group commit of `requests` requests whose commit took sync_us. */
+void        http_metrics_batch(http_metrics *m, size_t requests, uint64_t sync_us,
+                               int failed);
+void        http_metrics_slow_query(http_metrics *m);
+const char *http_route_name(int route);
+/* 1 when r may read /status and /metrics without credentials. */
+int         http_status_allowed(http_req *r);
 /* router.c: the slow readers, and the query progress meter of r (its
 ** handler applies the budget of r's stage). */
 http_queue *http_slow_start(unsigned threads);
@@ -270,6 +302,8 @@ int         http_body_or_reply(http_req *r);
 /* handlers */
 void h_status(http_req *r);
 void h_settings(http_req *r);   /* /{collection}/_settings (h_data.c) */
+void h_status_full(http_req *r);
+void h_metrics(http_req *r);
 void h_org_create(http_req *r);
 void h_org_get(http_req *r);
 void h_apps_list(http_req *r);

@@ -7,6 +7,7 @@
 **                 [--map-size MIB] [--query-budget-ms MS] [--no-sync] [--quiet]
 **                 [--token-rate BURST/MS] [--password-min N] [--backup-dir DIR]
 **                 [--settings-rewrite-max N]
+**                 [--public-status]
 **   ugstore upgrade --data DIR [--dry-run]
 **   ugstore backup --data DIR --to FILE
 **   ugstore restore --from FILE --data DIR [--force]
@@ -40,6 +41,7 @@ usage(FILE *f)
 	      "                     [--map-size MIB] [--query-budget-ms MS] [--no-sync] [--quiet]\n"
 	      "                     [--token-rate BURST/MS] [--password-min N] [--backup-dir DIR]\n"
 	      "                     [--settings-rewrite-max N]\n"
+	      "                     [--public-status]\n"
 	      "       ugstore upgrade --data DIR [--dry-run]\n"
 	      "       ugstore backup --data DIR --to FILE\n"
 	      "       ugstore restore --from FILE --data DIR [--force]\n"
@@ -195,6 +197,7 @@ serve(int argc, char **argv)
 		}
 		else if (strcmp(a, "--no-sync") == 0) { opt.no_sync = 1; takes = 0; }
 		else if (strcmp(a, "--quiet") == 0) { cfg.quiet = 1; takes = 0; }
+		else if (strcmp(a, "--public-status") == 0) { cfg.public_status = 1; takes = 0; }
 		else { usage(stderr); return 2; }
 		i += takes;
 	}

@@ -31,15 +31,18 @@
 
 /* F_OWN: a write that runs on its worker, outside the writer's batches (a
 ** backup reads the whole store in its own read transaction; in a batch it
-** would hold every other write back). */
-enum { F_OWN = 1, F_PARENT = 2 };
+** would hold every other write back).  F_PARENT: the permissions of the path
+** less its last segment.  F_LOCAL: no credentials needed from loopback (or
+** from anywhere with --public-status), else `need` applies. */
+enum { F_OWN = 1, F_PARENT = 2, F_LOCAL = 4 };
 
 typedef struct {
 	int          methods;
 	const char  *pattern;
 	http_handler handler;
 	int          need;         /* AUTH_NEED_*: who may (h_auth.c) */
-	int          flags;        /* F_OWN; F_PARENT: permissions of the path less its last segment */
+	int          flags;        /* F_OWN, F_PARENT, F_LOCAL */
+	int          id;           /* ROUTE_*: its template in metrics and the log */
 } route;
 
 #define ORGS "orgs|organizations|o"
@@ -47,41 +50,65 @@ typedef struct {
 #define ORG  "management/" ORGS "/{org}"
 
 static const route mgmt_routes[] = {
-	{ M_GET | M_POST, "management/token",        h_mgmt_token,      AUTH_NEED_NONE, 0 },
-	{ M_GET,   "management/me",                  h_mgmt_me,         AUTH_NEED_ADMIN, 0 },
-	{ M_POST,  "management/" ORGS,               h_org_create,      AUTH_NEED_SUPER, 0 },
-	{ M_GET,   ORG,                              h_org_get,         AUTH_NEED_ORG, 0 },
-	{ M_GET | M_POST, ORG "/credentials",        h_org_credentials, AUTH_NEED_ORG, 0 },
-	{ M_GET,   ORG "/users",                     h_org_admins,      AUTH_NEED_ORG, 0 },
-	{ M_POST,  ORG "/users",                     h_org_admin_create, AUTH_NEED_ORG, 0 },
-	{ M_PUT | M_DELETE, ORG "/users/{u}",        h_org_admin_put,   AUTH_NEED_ORG, 0 },
-	{ M_GET,   "management/users/{u}",           h_admin_get,       AUTH_NEED_ADMIN, 0 },
-	{ M_PUT | M_POST, "management/users/{u}/password", h_admin_password, AUTH_NEED_ADMIN, 0 },
-	{ M_GET,   ORG "/" APPS,                     h_apps_list,       AUTH_NEED_ORG, 0 },
-	{ M_POST,  ORG "/" APPS,                     h_app_create,      AUTH_NEED_ORG, 0 },
-	{ M_GET,   ORG "/" APPS "/{app}",            h_mgmt_app_get,    AUTH_NEED_ORG, 0 },
-	{ M_POST,  "management/backup",              h_backup,          AUTH_NEED_SUPER, F_OWN },
-	{ M_GET,   "status",                         h_status,          AUTH_NEED_NONE, 0 },
+	{ M_GET | M_POST, "management/token",        h_mgmt_token,      AUTH_NEED_NONE, 0,
+	  ROUTE_MGMT_TOKEN },
+	{ M_GET,   "management/me",                  h_mgmt_me,         AUTH_NEED_ADMIN, 0,
+	  ROUTE_MGMT_ME },
+	{ M_POST,  "management/" ORGS,               h_org_create,      AUTH_NEED_SUPER, 0, ROUTE_ORGS },
+	{ M_GET,   ORG,                              h_org_get,         AUTH_NEED_ORG, 0, ROUTE_ORG },
+	{ M_GET | M_POST, ORG "/credentials",        h_org_credentials, AUTH_NEED_ORG, 0,
+	  ROUTE_ORG_CREDENTIALS },
+	{ M_GET,   ORG "/users",                     h_org_admins,      AUTH_NEED_ORG, 0,
+	  ROUTE_ORG_ADMINS },
+	{ M_POST,  ORG "/users",                     h_org_admin_create, AUTH_NEED_ORG, 0,
+	  ROUTE_ORG_ADMINS },
+	{ M_PUT | M_DELETE, ORG "/users/{u}",        h_org_admin_put,   AUTH_NEED_ORG, 0,
+	  ROUTE_ORG_ADMIN },
+	{ M_GET,   "management/users/{u}",           h_admin_get,       AUTH_NEED_ADMIN, 0,
+	  ROUTE_ADMIN },
+	{ M_PUT | M_POST, "management/users/{u}/password", h_admin_password, AUTH_NEED_ADMIN, 0,
+	  ROUTE_ADMIN_PASSWORD },
+	{ M_GET,   ORG "/" APPS,                     h_apps_list,       AUTH_NEED_ORG, 0, ROUTE_APPS },
+	{ M_POST,  ORG "/" APPS,                     h_app_create,      AUTH_NEED_ORG, 0, ROUTE_APPS },
+	{ M_GET,   ORG "/" APPS "/{app}",            h_mgmt_app_get,    AUTH_NEED_ORG, 0,
+	  ROUTE_MGMT_APP },
+	{ M_POST,  "management/backup",              h_backup,          AUTH_NEED_SUPER, F_OWN,
+	  ROUTE_BACKUP },
+	{ M_GET,   "status",                         h_status_full,     AUTH_NEED_SUPER, F_LOCAL,
+	  ROUTE_STATUS },
+	{ M_GET,   "metrics",                        h_metrics,         AUTH_NEED_SUPER, F_LOCAL,
+	  ROUTE_METRICS },
 };
 
 /* Application routes; the rest of the path is walked by h_resource and
 ** allowed by the permissions of the caller (AUTH_NEED_ANY). */
 static const route app_routes[] = {
-	{ M_GET | M_POST, "token",                   h_app_token,       AUTH_NEED_NONE, 0 },
-	{ M_GET | M_POST, "credentials",             h_app_credentials, AUTH_NEED_APP_ADMIN, 0 },
-	{ M_GET,   "auth/explain",                   h_auth_explain,    AUTH_NEED_APP_ADMIN, 0 },
-	{ M_PUT | M_POST, "users/{u}/revoketokens",  h_user_revoke_all, AUTH_NEED_ANY, 0 },
-	{ M_PUT | M_POST, "users/{u}/revoketoken",   h_user_revoke,     AUTH_NEED_NONE, 0 },
-	{ M_PUT | M_POST, "users/{u}/password",      h_user_password,   AUTH_NEED_ANY, 0 },
-	{ M_POST,  "users/{u}/deactivate",           h_user_deactivate, AUTH_NEED_APP_ADMIN, 0 },
-	{ M_GET,   "users/{u}/token",                h_user_token,      AUTH_NEED_USER, 0 },
-	{ M_GET,    "",              h_app_get,         AUTH_NEED_ANY, 0 },
-	{ M_PUT,    "",              h_app_put,         AUTH_NEED_APP_ADMIN, 0 },
-	{ M_POST | M_DELETE, "",     h_app_unsupported, AUTH_NEED_ANY, 0 },
-	{ M_GET | M_POST | M_PUT | M_DELETE, "counters", h_counters, AUTH_NEED_ANY, 0 },
-	{ M_GET,   "{c}/_settings",                  h_settings,        AUTH_NEED_ANY, F_PARENT },
-	{ M_POST | M_PUT | M_DELETE, "{c}/_settings", h_settings,       AUTH_NEED_APP_ADMIN, 0 },
-	{ M_GET | M_POST | M_PUT | M_DELETE, "**", h_resource, AUTH_NEED_ANY, 0 },
+	{ M_GET | M_POST, "token",                   h_app_token,       AUTH_NEED_NONE, 0,
+	  ROUTE_APP_TOKEN },
+	{ M_GET | M_POST, "credentials",             h_app_credentials, AUTH_NEED_APP_ADMIN, 0,
+	  ROUTE_APP_CREDENTIALS },
+	{ M_GET,   "auth/explain",                   h_auth_explain,    AUTH_NEED_APP_ADMIN, 0,
+	  ROUTE_AUTH_EXPLAIN },
+	{ M_PUT | M_POST, "users/{u}/revoketokens",  h_user_revoke_all, AUTH_NEED_ANY, 0,
+	  ROUTE_USER_ACTION },
+	{ M_PUT | M_POST, "users/{u}/revoketoken",   h_user_revoke,     AUTH_NEED_NONE, 0,
+	  ROUTE_USER_ACTION },
+	{ M_PUT | M_POST, "users/{u}/password",      h_user_password,   AUTH_NEED_ANY, 0,
+	  ROUTE_USER_ACTION },
+	{ M_POST,  "users/{u}/deactivate",           h_user_deactivate, AUTH_NEED_APP_ADMIN, 0,
+	  ROUTE_USER_ACTION },
+	{ M_GET,   "users/{u}/token",                h_user_token,      AUTH_NEED_USER, 0,
+	  ROUTE_USER_ACTION },
+	{ M_GET,    "",              h_app_get,         AUTH_NEED_ANY, 0, ROUTE_APP },
+	{ M_PUT,    "",              h_app_put,         AUTH_NEED_APP_ADMIN, 0, ROUTE_APP },
+	{ M_POST | M_DELETE, "",     h_app_unsupported, AUTH_NEED_ANY, 0, ROUTE_APP },
+	{ M_GET | M_POST | M_PUT | M_DELETE, "counters", h_counters, AUTH_NEED_ANY, 0,
+	  ROUTE_COUNTERS },
+	{ M_GET,   "{c}/_settings",                  h_settings,        AUTH_NEED_ANY, F_PARENT,
+	  ROUTE_SETTINGS },
+	{ M_POST | M_PUT | M_DELETE, "{c}/_settings", h_settings,       AUTH_NEED_APP_ADMIN, 0,
+	  ROUTE_SETTINGS },
+	{ M_GET | M_POST | M_PUT | M_DELETE, "**", h_resource, AUTH_NEED_ANY, 0, ROUTE_UNMATCHED },
 };
 
 /* What h_resource does with a walked path: by shape, context and method.
@@ -190,6 +217,7 @@ lookup(http_req *r, const route *table, size_t ntable, const store_slice *segs,
 	int m = r->method == M_HEAD ? M_GET : r->method;
 	for (size_t i = 0; i < ntable; i++) {
 		if (!match(r, table[i].pattern, segs, n)) continue;
+		r->route = table[i].id;
 		if (table[i].methods & m) return &table[i];
 		allowed |= table[i].methods;
 	}
@@ -211,13 +239,20 @@ void
 h_resource(http_req *r)
 {
 	int allowed = 0, m = r->method == M_HEAD ? M_GET : r->method;
+	/* the template by depth until the walk says what the path names */
+	static const int by_depth[] = { ROUTE_APP, ROUTE_COLLECTION, ROUTE_ENTITY,
+	                                ROUTE_RELATION, ROUTE_RELATED };
+	r->route = r->nrest < 5 ? by_depth[r->nrest] : ROUTE_UNMATCHED;
 	if (r->matrix_seg) {            /* on the collection, not the last segment */
+		r->route = ROUTE_MATRIX;
 		if (m == M_GET) h_matrix_list(r);
 		else http_error(r, 400, "illegal_argument",
 		                "matrix parameters before the last segment are for GET only");
 		return;
 	}
-	if (!http_walk(r, r->rest, r->nrest, &r->w) || h_asset(r)) return;
+	if (!http_walk(r, r->rest, r->nrest, &r->w)) return;
+	if (r->w.shape == SHAPE_DICT) r->route = ROUTE_DICTIONARY;
+	if (h_asset(r)) return;
 	for (size_t i = 0; i < NROUTES(resource_routes); i++) {
 		const resource_route *rr = &resource_routes[i];
 		if (rr->shape != r->w.shape || !(rr->kinds & (1 << r->w.kind))) continue;
@@ -395,6 +430,7 @@ http_dispatch(http_req *r)
 	}
 	if (!http_params_or_reply(r)) return 0;
 	if (r->nseg == 0) {
+		r->route = ROUTE_ROOT;
 		h_status(r);
 		return 0;
 	}
@@ -457,13 +493,16 @@ void
 http_route(http_req *r)
 {
 	const route *rt = NULL;
-	if (literal_match("management|status", 17, r->seg[0])) {
+	static const char top[] = "management|status|metrics";
+	if (literal_match(top, sizeof top - 1, r->seg[0])) {
 		if (r->matrix_seg) {
 			http_error(r, 400, "illegal_argument", "matrix parameters are for application data");
 			return;
 		}
 		rt = lookup(r, mgmt_routes, NROUTES(mgmt_routes), r->seg, r->nseg);
-		if (rt && !http_authorize(r, rt->need, NULL, 0)) rt = NULL;
+		if (rt && !((rt->flags & F_LOCAL) && http_status_allowed(r)) &&
+		    !http_authorize(r, rt->need, NULL, 0))
+			rt = NULL;
 	} else {
 		size_t used = resolve_app(r);
 		if (used && r->matrix_seg && r->matrix_seg != used + 1) {

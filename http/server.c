@@ -305,8 +305,9 @@ json_response(http_req *r, int64_t now_ms)
 	char *text = json_dumps(r->resp, JSON_COMPACT |
 	                        JSON_REAL_PRECISION(real_digits(r->resp, 1)));
 	if (!text) text = xstrdup("{\"error\":\"internal\",\"error_description\":\"cannot encode the response\"}");
+	r->resp_bytes = strlen(text);
 	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+		MHD_create_response_from_buffer(r->resp_bytes, text, MHD_RESPMEM_MUST_FREE);
 	if (!resp) free(text);
 	else MHD_add_response_header(resp, "Content-Type", "application/json");
 	return resp;
@@ -321,6 +322,7 @@ binary_response(http_req *r)
 		                                r->bin.data ? MHD_RESPMEM_MUST_FREE
 		                                            : MHD_RESPMEM_PERSISTENT);
 	if (!resp) return NULL;
+	r->resp_bytes = r->bin.n;
 	r->bin.data = NULL;
 	MHD_add_response_header(resp, "Content-Type", r->bin.type);
 	MHD_add_response_header(resp, "Accept-Ranges", "bytes");
@@ -356,13 +358,14 @@ send_reply(http_req *r)
 	enum MHD_Result ret = MHD_queue_response(r->conn, r->status, resp);
 	MHD_destroy_response(resp);
 	r->replied = 1;
-	if (!r->srv->cfg.quiet) {
-		struct timespec t1;
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		double ms = (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 +
-		            (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;
-		log_line(r->srv, "%s %.200s %u %.1fms", r->action, log_target(r), r->status, ms);
-	}
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	uint64_t us = (uint64_t)((t1.tv_sec - r->t0.tv_sec) * 1000000 +
+	                         (t1.tv_nsec - r->t0.tv_nsec) / 1000);
+	http_metrics_request(r->srv->metrics, r, r->resp_bytes, us);
+	if (!r->srv->cfg.quiet)
+		log_line(r->srv, "%s %.200s %u %.1fms", r->action, log_target(r), r->status,
+		         (double)us / 1e3);
 	return ret;
 }
 
@@ -587,7 +590,9 @@ http_server_start(store *s, const http_config *cfg, http_server **out)
 		fprintf(stderr, "ugstore: port %u is in use\n", cfg->port);
 		goto fail;
 	}
-	if (!(srv->writer = http_writer_start(s)) ||
+	srv->metrics = http_metrics_create();
+	clock_gettime(CLOCK_MONOTONIC, &srv->started);
+	if (!(srv->writer = http_writer_start(srv)) ||
 	    !(srv->slow = http_slow_start(HTTP_SLOW_READERS))) {
 		fprintf(stderr, "ugstore: cannot start the writer and reader threads\n");
 		goto fail;
@@ -612,6 +617,7 @@ fail:
 	http_queue_stop(srv->writer);
 	http_queue_stop(srv->slow);
 	http_ratelimit_destroy(&srv->token_rate);
+	http_metrics_destroy(srv->metrics);
 	free(srv);
 	return -1;
 }
@@ -652,5 +658,6 @@ http_server_stop(http_server *srv)
 	http_queue_stop(srv->writer);
 	http_queue_stop(srv->slow);
 	http_ratelimit_destroy(&srv->token_rate);
+	http_metrics_destroy(srv->metrics);
 	free(srv);
 }

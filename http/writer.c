@@ -44,25 +44,39 @@ run_one(store_txn *batch, http_req *r)
 	}
 }
 
+static uint64_t
+since_us(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)((now.tv_sec - t0->tv_sec) * 1000000 + (now.tv_nsec - t0->tv_nsec) / 1000);
+}
+
 /* One batch: one transaction, a child per request, one synced commit. */
 static void
 run_batch(http_req *batch, void *ctx)
 {
-	store *s = ctx;
+	http_server *srv = ctx;
 	store_txn *t = NULL;
 	http_req *r;
-	store_rc rc = store_txn_begin(s, STORE_TXN_WRITE, &t);
-	for (r = batch; r; r = r->next) {
+	size_t n = 0;
+	struct timespec t0;
+	store_rc rc = store_txn_begin(srv->s, STORE_TXN_WRITE, &t);
+	for (r = batch; r; r = r->next, n++) {
 		if (rc) http_store_error(r, rc, NULL, NULL);
 		else run_one(t, r);
 	}
-	if (rc == STORE_OK && (rc = store_txn_commit(t)) != STORE_OK)
+	if (rc) return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = store_txn_commit(t);
+	http_metrics_batch(srv->metrics, n, since_us(&t0), rc != STORE_OK);
+	if (rc != STORE_OK)
 		for (r = batch; r; r = r->next)
 			if (r->status == 200) http_store_error(r, rc, NULL, NULL);
 }
 
 http_queue *
-http_writer_start(store *s)
+http_writer_start(http_server *srv)
 {
-	return http_queue_start(1, WRITER_BATCH, 0, 0, run_batch, s);
+	return http_queue_start(1, WRITER_BATCH, 0, 0, run_batch, srv);
 }
