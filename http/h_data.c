@@ -197,7 +197,7 @@ reply_query(http_req *r, const query_scope *sc, const ql_query *q, size_t limit,
 {
 	query_result res;
 	const char *explain = http_param_get(r, "explain");
-	query_rc rc = query_run(r->txn, &r->app, sc, q, limit, http_param_get(r, "cursor"), &res);
+	query_rc rc = http_query(r, sc, q, limit, http_param_get(r, "cursor"), &res);
 	size_t i;
 	json_t *e;
 
@@ -358,7 +358,7 @@ apply_to_matches(http_req *r, const ql_query *q, size_t limit, json_t *body)
 	query_scope sc = { r->app.uuid, STORE_EDGE_COLLECTION, r->w.name, r->w.item_type, 1,
 	                   http_progress(r) };
 	query_result res;
-	query_rc qrc = query_run(r->txn, &r->app, &sc, q, limit, NULL, &res);
+	query_rc qrc = http_query(r, &sc, q, limit, NULL, &res);
 	store_rc rc;
 	size_t i;
 	json_t *e;

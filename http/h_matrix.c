@@ -148,7 +148,7 @@ run_matrix_query(http_req *r, json_t **matches)
 	if (!http_walk(r, r->rest, 1, &root)) return 0;
 	query_scope sc = { r->app.uuid, STORE_EDGE_COLLECTION, root.name, root.item_type, 1,
 	                    http_progress(r) };
-	query_rc rc = query_run(r->txn, &r->app, &sc, q, (size_t)limit, NULL, &res);
+	query_rc rc = http_query(r, &sc, q, (size_t)limit, NULL, &res);
 	if (rc) {
 		http_query_error(r, rc, &res);
 		return 0;

@@ -118,6 +118,7 @@ typedef struct http_req {
 	int          started;
 	int          method;            /* one M_* bit */
 	int          route;             /* ROUTE_*, as far as the router got */
+	char         request_id[HTTP_MAX_REQUEST_ID + 1];   /* X-Request-Id (log.c) */
 	const char  *action;            /* "get", "post", ... */
 
 	char        *raw_uri;           /* as received */
@@ -251,6 +252,16 @@ void        http_metrics_batch(http_metrics *m, size_t requests, uint64_t sync_u
                                int failed);
 void        http_metrics_slow_query(http_metrics *m);
 const char *http_route_name(int route);
+const char *http_method_name(int method);     /* "GET", ..., "OTHER" */
+/* log.c: one JSON line per request (target: the masked one of server.c), r's request id (the
+** client's X-Request-Id when sane, else a new one), and the one way
+** handlers run a query: query_run in r->txn, with a slow-query line when it
+** takes --slow-query-ms or more. */
+void        http_log_access(const http_req *r, const char *target, uint64_t bytes,
+                            uint64_t us);
+void        http_request_id(http_req *r);
+query_rc    http_query(http_req *r, const query_scope *sc, const ql_query *q, size_t limit,
+                       const char *cursor, query_result *res);
 /* 1 when r may read /status and /metrics without credentials. */
 int         http_status_allowed(http_req *r);
 /* router.c: the slow readers, and the query progress meter of r (its

@@ -26,6 +26,7 @@
 #define HTTP_TOKEN_ADDR_REFILL_MS 250    /* ... regaining one every 250 ms */
 #define HTTP_RATE_SLOTS      4096        /* rate-limit buckets (fixed memory) */
 #define HTTP_RATE_PROBES     4           /* slots a key may live in */
+#define HTTP_MAX_REQUEST_ID  64          /* X-Request-Id bytes echoed (else one is made) */
 
 /* Queries (docs/security.md, "Limits on queries").  A read's query runs on
 ** its worker for HTTP_INLINE_QUERY_MS at most; past that it is redone on

@@ -8,6 +8,7 @@
 **                 [--token-rate BURST/MS] [--password-min N] [--backup-dir DIR]
 **                 [--settings-rewrite-max N]
 **                 [--public-status]
+**                 [--slow-query-ms MS]
 **   ugstore upgrade --data DIR [--dry-run]
 **   ugstore backup --data DIR --to FILE
 **   ugstore restore --from FILE --data DIR [--force]
@@ -42,6 +43,7 @@ usage(FILE *f)
 	      "                     [--token-rate BURST/MS] [--password-min N] [--backup-dir DIR]\n"
 	      "                     [--settings-rewrite-max N]\n"
 	      "                     [--public-status]\n"
+	      "                     [--slow-query-ms MS]\n"
 	      "       ugstore upgrade --data DIR [--dry-run]\n"
 	      "       ugstore backup --data DIR --to FILE\n"
 	      "       ugstore restore --from FILE --data DIR [--force]\n"
@@ -194,6 +196,10 @@ serve(int argc, char **argv)
 		else if (strcmp(a, "--settings-rewrite-max") == 0 && v) {
 			if (!number_opt(a, v, UINT32_MAX, &n)) return 2;
 			opt.settings_rewrite_max = (uint64_t)n;
+		}
+		else if (strcmp(a, "--slow-query-ms") == 0 && v) {
+			if (!number_opt(a, v, HTTP_MAX_BUDGET_MS, &n)) return 2;
+			cfg.slow_query_ms = (unsigned)n;
 		}
 		else if (strcmp(a, "--no-sync") == 0) { opt.no_sync = 1; takes = 0; }
 		else if (strcmp(a, "--quiet") == 0) { cfg.quiet = 1; takes = 0; }

@@ -147,6 +147,12 @@ method_index(int m)
 	}
 }
 
+const char *
+http_method_name(int m)
+{
+	return method_names[method_index(m)];
+}
+
 static size_t
 status_index(unsigned status)
 {

@@ -237,18 +237,6 @@ log_vline(const http_server *srv, const char *prefix, const char *fmt, va_list a
 	fprintf(stderr, "%s\n", line);
 }
 
-static void
-log_line(const http_server *srv, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void
-log_line(const http_server *srv, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	log_vline(srv, "", fmt, ap);
-	va_end(ap);
-}
-
 /* libmicrohttpd's messages (MHD_OPTION_EXTERNAL_LOGGER): the library's
 ** format strings carry at most the decoded path, never a header value. */
 static void
@@ -347,6 +335,7 @@ send_reply(http_req *r)
 		snprintf(s, sizeof s, "%u", r->retry_after);
 		MHD_add_response_header(resp, "Retry-After", s);
 	}
+	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
 	if (__atomic_load_n(&r->srv->stopping, __ATOMIC_RELAXED))
 		MHD_add_response_header(resp, "Connection", "close");
 	if (r->method == M_OPTIONS) {
@@ -363,9 +352,7 @@ send_reply(http_req *r)
 	uint64_t us = (uint64_t)((t1.tv_sec - r->t0.tv_sec) * 1000000 +
 	                         (t1.tv_nsec - r->t0.tv_nsec) / 1000);
 	http_metrics_request(r->srv->metrics, r, r->resp_bytes, us);
-	if (!r->srv->cfg.quiet)
-		log_line(r->srv, "%s %.200s %u %.1fms", r->action, log_target(r), r->status,
-		         (double)us / 1e3);
+	if (!r->srv->cfg.quiet) http_log_access(r, log_target(r), r->resp_bytes, us);
 	return ret;
 }
 
@@ -437,6 +424,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		r->conn = conn;
 		r->method = method_bit(method);
 		r->action = action_of(r->method);
+		http_request_id(r);
 		r->asset_body = http_is_asset_type(
 			MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"));
 		r->body_max = r->asset_body ? r->srv->cfg.max_asset : r->srv->cfg.max_body;

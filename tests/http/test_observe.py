@@ -245,3 +245,94 @@ def test_status_and_metrics_need_the_superuser_off_loopback():
     with Server(args=["--bind", "0.0.0.0", "--public-status"]) as s:
         for path in ("/status", "/metrics"):
             eq(get_from(addr, s.port, path)[0], 200, path + " when public")
+
+
+# ---- the access log, request ids, the slow-query log ----------------------
+
+def log_lines(s):
+    """The JSON lines the stopped server s wrote to stderr."""
+    out = []
+    for line in s.stderr.splitlines():
+        if line.startswith("{"):
+            out.append(json.loads(line))
+    return out
+
+
+def test_access_log_is_one_json_line_per_request_with_secrets_masked():
+    s = Server(quiet=False)
+    try:
+        eq(s.app("POST", "/logged", {"name": "hush-name"})[0], 200, "write")
+        st, _, hdrs, _ = s.request(
+            "GET", "/test-org/test-app/logged?access_token=SECRET-TOKEN-1&ql=" +
+            "select%20*%20where%20name%3D'hush-name'", headers={"X-Request-Id": "req-42.a:b"})
+        eq((st, hdrs["x-request-id"]), (200, "req-42.a:b"), "a sane id is echoed")
+        eq(s.app("GET", "/logged/hush-name?password=SECRET-PASS-2")[0], 200, "read")
+        eq(s.request("GET", "/nope-org/nope-app")[0], 404, "a miss")
+    finally:
+        s.stop()
+    s.close()
+    lines = [l for l in log_lines(s) if "slow_query" not in l]
+    eq(len(lines), 4, "one line per request: %r" % lines)
+    for l in lines:
+        eq(sorted(l), ["bytes", "duration_ms", "method", "request_id", "route", "status",
+                       "target", "time"], "the fields")
+        check(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", l["time"]), l["time"])
+        check(l["bytes"] > 0 and l["duration_ms"] >= 0, l)
+    eq([(l["method"], l["route"], l["status"]) for l in lines],
+       [("POST", "/{org}/{app}/{collection}", 200),
+        ("GET", "/{org}/{app}/{collection}", 200),
+        ("GET", "/{org}/{app}/{collection}/{entity}", 200),
+        ("GET", "unmatched", 404)], "method, route template, status")
+    eq(lines[1]["request_id"], "req-42.a:b", "the id in the log")
+    eq(lines[1]["target"], "/test-org/test-app/logged?access_token=***&ql=" +
+       "select%20*%20where%20name%3D'hush-name'", "the target, secrets masked")
+    for secret in ("SECRET-TOKEN-1", "SECRET-PASS-2"):
+        check(secret not in s.stderr, "%s leaked into the log:\n%s" % (secret, s.stderr))
+
+
+def test_request_ids_are_echoed_when_sane_or_made():
+    s = srv()
+    made = set()
+    for sent in (None, "", "has space", "x" * 65, "bad\u00e9", "semi;colon"):
+        headers = {} if sent is None else {"X-Request-Id": sent.encode("utf-8")}
+        st, _, hdrs, _ = s.request("GET", "/status", headers=headers)
+        rid = hdrs.get("x-request-id", "")
+        check(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", rid),
+              "%r got a new id, not %r" % (sent, rid))
+        made.add(rid)
+    eq(len(made), 6, "each made id is new")
+    st, doc, hdrs, _ = s.request("GET", "/test-org/test-app/nothing-here/x",
+                                 headers={"X-Request-Id": "y" * 64})
+    eq((st, hdrs["x-request-id"]), (404, "y" * 64), "an error echoes it too")
+
+
+def test_slow_query_log_names_the_query_and_its_plan():
+    s = Server(quiet=False, args=["--slow-query-ms", "1"])
+    try:
+        batch = [{"name": "n%04d" % i, "s": "word%d " % i * 40} for i in range(1000)]
+        eq(s.app("POST", "/slows", batch)[0], 200, "1000 entities")
+        st, _, hdrs, _ = s.request(
+            "GET", "/test-org/test-app/slows?limit=1000&ql=" +
+            "select%20*%20where%20not%20name%20%3D%20'nothing'")
+        eq(st, 200, "a scan")
+        rid = hdrs["x-request-id"]
+        fams = scrape(s)
+    finally:
+        s.stop()
+    s.close()
+    slow = [l for l in log_lines(s) if l.get("slow_query")]
+    eq(len(slow), 1, "one slow query: %r" % slow)
+    l = slow[0]
+    eq((l["collection"], l["request_id"], l["route"], l["result"]),
+       ("slows", rid, "/{org}/{app}/{collection}", "ok"), "what ran")
+    eq(l["ql"], "(select *) (where (not (= name 'nothing')))", "the canonical ql")
+    check(l["plan"].startswith("scan:") and l["duration_ms"] >= 1, l)
+    eq(value(fams, "ugstore_slow_queries_total"), 1, "counted")
+    # a threshold no query reaches logs nothing
+    s = Server(quiet=False, args=["--slow-query-ms", "600000"])
+    try:
+        eq(s.request("GET", "/test-org/test-app/slows?ql=select%20*")[0], 200, "quick")
+    finally:
+        s.stop()
+    s.close()
+    eq([l for l in log_lines(s) if l.get("slow_query")], [], "nothing slow")
