@@ -26,6 +26,8 @@ typedef struct {
 	unsigned    query_budget_ms;  /* a query's time budget; 0 = HTTP_QUERY_BUDGET_MS */
 	unsigned    token_burst;   /* token requests per address or name; 0 = default */
 	unsigned    token_refill_ms; /* one more every this many ms; 0 = default */
+	const char *cors_origins;  /* comma-separated origins that may send credentials;
+	                           ** NULL = any origin, without credentials */
 	unsigned    slow_query_ms; /* log queries that take this long; 0 = none */
 	int         public_status; /* 1 = /status and /metrics need no credentials
 	                           ** from any address (else: loopback or superuser) */

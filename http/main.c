@@ -9,6 +9,7 @@
 **                 [--settings-rewrite-max N]
 **                 [--public-status]
 **                 [--slow-query-ms MS]
+**                 [--cors-origin ORIGIN[,ORIGIN...]]
 **   ugstore upgrade --data DIR [--dry-run]
 **   ugstore backup --data DIR --to FILE
 **   ugstore restore --from FILE --data DIR [--force]
@@ -44,6 +45,7 @@ usage(FILE *f)
 	      "                     [--settings-rewrite-max N]\n"
 	      "                     [--public-status]\n"
 	      "                     [--slow-query-ms MS]\n"
+	      "                     [--cors-origin ORIGIN[,ORIGIN...]]\n"
 	      "       ugstore upgrade --data DIR [--dry-run]\n"
 	      "       ugstore backup --data DIR --to FILE\n"
 	      "       ugstore restore --from FILE --data DIR [--force]\n"
@@ -169,6 +171,7 @@ serve(int argc, char **argv)
 		else if (strcmp(a, "--bootstrap") == 0 && v) boot = v;
 		else if (strcmp(a, "--base-url") == 0 && v) cfg.base_url = v;
 		else if (strcmp(a, "--backup-dir") == 0 && v) cfg.backup_dir = v;
+		else if (strcmp(a, "--cors-origin") == 0 && v) cfg.cors_origins = v;
 		else if (strcmp(a, "--max-body") == 0 && v) {
 			if (!number_opt(a, v, SIZE_MAX, &n)) return 2;
 			cfg.max_body = (size_t)n;

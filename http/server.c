@@ -318,6 +318,64 @@ binary_response(http_req *r)
 	return resp;
 }
 
+/* 1 when origin (the request's Origin, or NULL) is one of the configured
+** comma-separated list ("*" in it: any origin). */
+static int
+origin_allowed(const char *list, const char *origin)
+{
+	size_t n = origin ? strlen(origin) : 0;
+	if (!n) return 0;
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ",");
+		const char *s = p, *e = p + len;
+		while (s < e && *s == ' ') s++;
+		while (e > s && e[-1] == ' ') e--;
+		if ((e - s == 1 && *s == '*') || ((size_t)(e - s) == n && strncmp(s, origin, n) == 0))
+			return 1;
+		p += len + (p[len] == ',');
+	}
+	return 0;
+}
+
+/* 1 when v is a list of header names a preflight may be granted as it is. */
+static int
+header_list_ok(const char *v)
+{
+	size_t n = v ? strlen(v) : 0;
+	return n > 0 && n <= HTTP_MAX_CORS_HEADERS &&
+	       strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_, ") == n;
+}
+
+/* CORS (the Fetch standard): without --cors-origin any origin may read
+** replies, without credentials ("*"); with it, an allowed Origin is echoed
+** and may send credentials, and any other gets no grant.  A preflight
+** (OPTIONS) also gets the methods, the headers it asked for and how long
+** to cache the answer. */
+static void
+cors_headers(http_req *r, struct MHD_Response *resp)
+{
+	const char *list = r->srv->cfg.cors_origins;
+	const char *origin = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Origin");
+	if (!list) {
+		MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+	} else {
+		MHD_add_response_header(resp, "Vary", "Origin");
+		if (!origin_allowed(list, origin)) return;
+		MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
+		MHD_add_response_header(resp, "Access-Control-Allow-Credentials", "true");
+	}
+	MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+	                        "X-Request-Id, ETag, Content-Range, Allow");
+	if (r->method != M_OPTIONS) return;
+	const char *asked = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+	                                                "Access-Control-Request-Headers");
+	MHD_add_response_header(resp, "Access-Control-Allow-Methods",
+	                        "GET, HEAD, POST, PUT, DELETE, OPTIONS");
+	MHD_add_response_header(resp, "Access-Control-Allow-Headers", header_list_ok(asked)
+	                        ? asked : "Authorization, Content-Type, X-Request-Id");
+	MHD_add_response_header(resp, "Access-Control-Max-Age", HTTP_CORS_MAX_AGE);
+}
+
 /* Serialises r->resp (or sends r->bin) and queues it. */
 static enum MHD_Result
 send_reply(http_req *r)
@@ -328,7 +386,7 @@ send_reply(http_req *r)
 	struct MHD_Response *resp = r->bin.type ? binary_response(r) : json_response(r, now_ms);
 	if (!resp) return MHD_NO;
 	if (r->bin.range) MHD_add_response_header(resp, "Content-Range", r->bin.range);
-	MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+	cors_headers(r, resp);
 	if (r->allow) MHD_add_response_header(resp, "Allow", r->allow);
 	if (r->retry_after) {
 		char s[16];
@@ -338,12 +396,6 @@ send_reply(http_req *r)
 	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
 	if (__atomic_load_n(&r->srv->stopping, __ATOMIC_RELAXED))
 		MHD_add_response_header(resp, "Connection", "close");
-	if (r->method == M_OPTIONS) {
-		MHD_add_response_header(resp, "Access-Control-Allow-Methods",
-		                        "GET, POST, PUT, DELETE, OPTIONS");
-		MHD_add_response_header(resp, "Access-Control-Allow-Headers",
-		                        "Authorization, Content-Type");
-	}
 	enum MHD_Result ret = MHD_queue_response(r->conn, r->status, resp);
 	MHD_destroy_response(resp);
 	r->replied = 1;
