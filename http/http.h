@@ -28,6 +28,8 @@ typedef struct {
 	unsigned    token_refill_ms; /* one more every this many ms; 0 = default */
 	const char *cors_origins;  /* comma-separated origins that may send credentials;
 	                           ** NULL = any origin, without credentials */
+	const char *tls_cert;      /* PEM certificate (chain) file: serve HTTPS; or NULL */
+	const char *tls_key;       /* its PEM private key file */
 	unsigned    slow_query_ms; /* log queries that take this long; 0 = none */
 	int         public_status; /* 1 = /status and /metrics need no credentials
 	                           ** from any address (else: loopback or superuser) */

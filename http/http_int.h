@@ -78,6 +78,7 @@ struct http_server {
 	http_ratelimit token_rate;                /* the token endpoints' */
 	http_metrics *metrics;                    /* counters (metrics.c) */
 	struct timespec started;                  /* CLOCK_MONOTONIC at start */
+	char        *tls_cert, *tls_key;          /* PEM text, or NULL: plain HTTP */
 };
 
 /* What a path under /{org}/{app} names (spec 1.2), found by http_walk():

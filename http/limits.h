@@ -28,6 +28,7 @@
 #define HTTP_RATE_PROBES     4           /* slots a key may live in */
 #define HTTP_CORS_MAX_AGE    "600"       /* seconds a browser may cache a preflight */
 #define HTTP_MAX_CORS_HEADERS 512        /* Access-Control-Request-Headers granted as sent */
+#define HTTP_MAX_PEM         (1 << 20)   /* bytes of a TLS certificate or key file */
 #define HTTP_MAX_REQUEST_ID  64          /* X-Request-Id bytes echoed (else one is made) */
 
 /* Queries (docs/security.md, "Limits on queries").  A read's query runs on

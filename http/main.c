@@ -10,6 +10,7 @@
 **                 [--public-status]
 **                 [--slow-query-ms MS]
 **                 [--cors-origin ORIGIN[,ORIGIN...]]
+**                 [--tls-cert FILE --tls-key FILE]
 **   ugstore upgrade --data DIR [--dry-run]
 **   ugstore backup --data DIR --to FILE
 **   ugstore restore --from FILE --data DIR [--force]
@@ -46,6 +47,7 @@ usage(FILE *f)
 	      "                     [--public-status]\n"
 	      "                     [--slow-query-ms MS]\n"
 	      "                     [--cors-origin ORIGIN[,ORIGIN...]]\n"
+	      "                     [--tls-cert FILE --tls-key FILE]\n"
 	      "       ugstore upgrade --data DIR [--dry-run]\n"
 	      "       ugstore backup --data DIR --to FILE\n"
 	      "       ugstore restore --from FILE --data DIR [--force]\n"
@@ -172,6 +174,8 @@ serve(int argc, char **argv)
 		else if (strcmp(a, "--base-url") == 0 && v) cfg.base_url = v;
 		else if (strcmp(a, "--backup-dir") == 0 && v) cfg.backup_dir = v;
 		else if (strcmp(a, "--cors-origin") == 0 && v) cfg.cors_origins = v;
+		else if (strcmp(a, "--tls-cert") == 0 && v) cfg.tls_cert = v;
+		else if (strcmp(a, "--tls-key") == 0 && v) cfg.tls_key = v;
 		else if (strcmp(a, "--max-body") == 0 && v) {
 			if (!number_opt(a, v, SIZE_MAX, &n)) return 2;
 			cfg.max_body = (size_t)n;
@@ -242,8 +246,8 @@ serve(int argc, char **argv)
 		store_close(s);
 		return 1;
 	}
-	printf("ugstore listening on %s:%u (data %s)\n", cfg.bind ? cfg.bind : "127.0.0.1",
-	       http_server_port(srv), data);
+	printf("ugstore listening on %s:%u (data %s%s)\n", cfg.bind ? cfg.bind : "127.0.0.1",
+	       http_server_port(srv), data, cfg.tls_cert ? ", https" : "");
 	if (boot) print_start(boot, http_server_port(srv), cfg.superuser, generated);
 	fflush(stdout);
 	sigwait(&sigs, &sig);

@@ -20,6 +20,7 @@
 #include "query/query.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -588,9 +589,16 @@ port_free(const struct sockaddr_in *addr)
 static struct MHD_Daemon *
 start_daemon(http_server *srv, struct sockaddr_in *addr)
 {
+	/* TLS (MHD's GnuTLS) when a certificate is configured */
+	struct MHD_OptionItem tls[] = {
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key },
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	if (!srv->tls_cert) tls[0].option = MHD_OPTION_END;
 	return MHD_start_daemon(
 		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
-		MHD_USE_ERROR_LOG,
+		MHD_USE_ERROR_LOG | (srv->tls_cert ? MHD_USE_TLS : 0),
 		ntohs(addr->sin_port), NULL, NULL, on_request, srv,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,   /* first, or MHD warns */
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)addr,
@@ -599,7 +607,65 @@ start_daemon(http_server *srv, struct sockaddr_in *addr)
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+		MHD_OPTION_ARRAY, tls,
 		MHD_OPTION_END);
+}
+
+/* The whole of a PEM file as a new NUL-terminated string, or NULL after a
+** message. */
+static char *
+read_pem(const char *what, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0;
+	if (!f) {
+		fprintf(stderr, "ugstore: cannot read the TLS %s %s: %s\n", what, path, strerror(errno));
+		return NULL;
+	}
+	buf = xmalloc(HTTP_MAX_PEM + 1);
+	n = fread(buf, 1, HTTP_MAX_PEM + 1, f);
+	fclose(f);
+	if (n == 0 || n > HTTP_MAX_PEM || memchr(buf, '\0', n) || !strstr(buf, "-----BEGIN ")) {
+		fprintf(stderr, "ugstore: the TLS %s %s is not a PEM file (of at most %d bytes)\n",
+		        what, path, HTTP_MAX_PEM);
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Frees the key material (wiped) and the server's own allocations. */
+static void
+server_free(http_server *srv)
+{
+	if (srv->tls_key) explicit_bzero(srv->tls_key, strlen(srv->tls_key));
+	free(srv->tls_key);
+	free(srv->tls_cert);
+	http_ratelimit_destroy(&srv->token_rate);
+	http_metrics_destroy(srv->metrics);
+	free(srv);
+}
+
+/* Loads the certificate and key when both are configured; 0 after a
+** message when they cannot be used. */
+static int
+tls_load(http_server *srv)
+{
+	const http_config *cfg = &srv->cfg;
+	if (!cfg->tls_cert && !cfg->tls_key) return 1;
+	if (!cfg->tls_cert || !cfg->tls_key) {
+		fprintf(stderr, "ugstore: TLS wants both --tls-cert and --tls-key\n");
+		return 0;
+	}
+	if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+		fprintf(stderr, "ugstore: this libmicrohttpd was built without TLS\n");
+		return 0;
+	}
+	srv->tls_cert = read_pem("certificate", cfg->tls_cert);
+	srv->tls_key = srv->tls_cert ? read_pem("key", cfg->tls_key) : NULL;
+	return srv->tls_key != NULL;
 }
 
 int
@@ -631,6 +697,7 @@ http_server_start(store *s, const http_config *cfg, http_server **out)
 		goto fail;
 	}
 	srv->metrics = http_metrics_create();
+	if (!tls_load(srv)) goto fail;
 	clock_gettime(CLOCK_MONOTONIC, &srv->started);
 	if (!(srv->writer = http_writer_start(srv)) ||
 	    !(srv->slow = http_slow_start(HTTP_SLOW_READERS))) {
@@ -639,7 +706,8 @@ http_server_start(store *s, const http_config *cfg, http_server **out)
 	}
 	for (unsigned i = 0; i < srv->cfg.threads; i++) {
 		if (!(srv->d[i] = start_daemon(srv, &addr))) {
-			fprintf(stderr, "ugstore: cannot listen on port %u\n", ntohs(addr.sin_port));
+			fprintf(stderr, "ugstore: cannot listen on port %u%s\n", ntohs(addr.sin_port),
+			        srv->tls_cert ? " (or the TLS certificate and key do not fit)" : "");
 			goto fail;
 		}
 		srv->nd++;
@@ -656,9 +724,7 @@ fail:
 	for (unsigned i = 0; i < srv->nd; i++) MHD_stop_daemon(srv->d[i]);
 	http_queue_stop(srv->writer);
 	http_queue_stop(srv->slow);
-	http_ratelimit_destroy(&srv->token_rate);
-	http_metrics_destroy(srv->metrics);
-	free(srv);
+	server_free(srv);
 	return -1;
 }
 
@@ -697,7 +763,5 @@ http_server_stop(http_server *srv)
 	for (unsigned i = 0; i < srv->nd; i++) MHD_stop_daemon(srv->d[i]);
 	http_queue_stop(srv->writer);
 	http_queue_stop(srv->slow);
-	http_ratelimit_destroy(&srv->token_rate);
-	http_metrics_destroy(srv->metrics);
-	free(srv);
+	server_free(srv);
 }

@@ -5,7 +5,7 @@ set -e
 need=""
 # Extra packages for one target come as arguments (make fuzz: clang).
 for p in build-essential liblmdb-dev libjansson-dev libmicrohttpd-dev uuid-dev \
-         libcrypt-dev nettle-dev python3 python3-fusepy curl wrk lmdb-utils "$@"; do
+         libcrypt-dev nettle-dev python3 python3-fusepy curl wrk lmdb-utils openssl "$@"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need="$need $p"
 done
 # The SDK suite needs Node.js and npm: Debian's when none is installed.
