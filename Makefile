@@ -1,6 +1,8 @@
 # ugstore: one plain Makefile.  `make` builds ./ugstore; `make test` runs every
 # suite; `make asan` runs the same suites under ASan+UBSan; `make run` starts
-# the server on ./data.  No recursion, no generator.
+# the server on ./data; `make install` installs the binary, a systemd unit
+# and a default config (DESTDIR and PREFIX respected).  No recursion, no
+# generator.
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -18,6 +20,13 @@ else
 endif
 
 PORT    ?= 8080
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+DOCDIR     ?= $(PREFIX)/share/doc/ugstore
+INSTALL_BIN ?= $(BIN)
 DATA    ?= ./data
 
 CORE_SRC  := $(wildcard core/*.c)
@@ -32,7 +41,7 @@ DEPS      := $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
 BIN := $(if $(filter 1,$(SANITIZE)),$(BUILD)/ugstore,ugstore)
 
-.PHONY: all deps run test asan unit http-test crash-test bench fuzz mutate clean
+.PHONY: all deps run test asan unit http-test crash-test bench fuzz mutate clean install
 
 all: $(BIN)
 
@@ -122,6 +131,18 @@ fuzz:
 # of the tree: each must make `make test` fail.  Minutes long; not in CI.
 mutate: deps
 	@python3 tests/mutants/run.py
+
+# The config is installed only when none is there: an edited one is kept.
+install: $(INSTALL_BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/ugstore \
+	  $(DESTDIR)$(DOCDIR)
+	install -m 755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/ugstore
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	  -e 's|@DOCDIR@|$(DOCDIR)|g' dist/ugstore.service.in > $(DESTDIR)$(UNITDIR)/ugstore.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/ugstore.service
+	test -e $(DESTDIR)$(SYSCONFDIR)/ugstore/ugstore.conf || \
+	  install -m 644 dist/ugstore.conf $(DESTDIR)$(SYSCONFDIR)/ugstore/ugstore.conf
+	install -m 644 docs/operations.md docs/api.md $(DESTDIR)$(DOCDIR)/
 
 clean:
 	rm -rf build ugstore

@@ -13,9 +13,11 @@
 ** 1 failed, 2 usage.  Long runs (export, import) show their progress on
 ** stderr when it is a terminal, and stay quiet otherwise.
 */
+#include "core/mem.h"
 #include "core/store.h"
 #include "http/cli.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -327,5 +329,64 @@ cli_import(int argc, char **argv)
 	else
 		printf("imported %" PRIu64 " records into %s/%s: %" PRIu64 " changed the store\n",
 		       st.records, st.app.org_name, st.app.name, st.changed);
+	return 0;
+}
+
+/* ---- the config file of serve ------------------------------------------- */
+
+static char *
+trim(char *s, char *end)
+{
+	while (s < end && (*s == ' ' || *s == '\t')) s++;
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r')) end--;
+	*end = '\0';
+	return s;
+}
+
+int
+cli_config_read(const char *path, char **text, cli_option **opts, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	size_t len = 0, cap = 0;
+	char *buf = NULL, chunk[4096];
+	unsigned line = 0;
+
+	*text = NULL;
+	*opts = NULL;
+	*n = 0;
+	if (!f) {
+		fprintf(stderr, "ugstore: cannot read the config file %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	for (size_t got; (got = fread(chunk, 1, sizeof chunk, f)) > 0;) {
+		if (len + got + 1 > cap) buf = xrealloc(buf, cap = 2 * (len + got + 1));
+		memcpy(buf + len, chunk, got);
+		len += got;
+	}
+	fclose(f);
+	buf = xrealloc(buf, len + 1);
+	buf[len] = '\0';
+	*text = buf;
+	if (memchr(buf, '\0', len)) {
+		fprintf(stderr, "ugstore: %s holds a NUL byte: not a config file\n", path);
+		return -1;
+	}
+	for (char *p = buf; p < buf + len;) {
+		char *nl = memchr(p, '\n', (size_t)(buf + len - p)), *end = nl ? nl : buf + len;
+		char *eq = memchr(p, '=', (size_t)(end - p)), *name;
+		line++;
+		name = trim(p, eq ? eq : end);
+		if (*name && *name != '#') {
+			if (!eq || strpbrk(name, " \t")) {
+				fprintf(stderr, "ugstore: %s:%u: want `name = value`\n", path, line);
+				free(*opts);
+				*opts = NULL;
+				return -1;
+			}
+			*opts = xrealloc(*opts, (*n + 1) * sizeof **opts);
+			(*opts)[(*n)++] = (cli_option){ name, trim(eq + 1, end), line };
+		}
+		p = end + 1;
+	}
 	return 0;
 }

@@ -39,6 +39,11 @@ typedef struct {
 int  http_server_start(store *s, const http_config *cfg, http_server **out);
 /* Stops accepting, lets in-flight requests finish, frees the server. */
 void http_server_stop(http_server *srv);
+/* Applies the settings of cfg that may change while serving: quiet,
+** public_status, slow_query_ms, query_budget_ms, max_body, max_asset and
+** cors_origins (whose text must stay valid until the server stops).  The
+** others need a restart. */
+void http_server_reload(http_server *srv, const http_config *cfg);
 /* The bound port (useful with port 0). */
 unsigned http_server_port(const http_server *srv);
 

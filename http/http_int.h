@@ -65,6 +65,9 @@ typedef struct {
 
 void http_ratelimit_init(http_ratelimit *rl, unsigned burst, unsigned refill_ms);
 void http_ratelimit_destroy(http_ratelimit *rl);
+/* A setting SIGHUP may change while requests read it (http_server_reload):
+** read it with SETTING(srv->cfg.x), once per use. */
+#define SETTING(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
 struct http_server {
 	struct MHD_Daemon *d[HTTP_MAX_WORKERS];   /* one per worker thread */

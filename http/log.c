@@ -88,7 +88,7 @@ http_query(http_req *r, const query_scope *sc, const ql_query *q, size_t limit,
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	query_rc rc = query_run(r->txn, &r->app, sc, q, limit, cursor, res);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	unsigned slow = __atomic_load_n(&r->srv->cfg.slow_query_ms, __ATOMIC_RELAXED);
+	unsigned slow = SETTING(r->srv->cfg.slow_query_ms);
 	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	/* a read stopped to be redone on a slow reader logs when it is redone */
 	if (!slow || ms < slow || (rc == QUERY_STOPPED && r->stop == STOP_SLOW)) return rc;

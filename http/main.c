@@ -10,7 +10,7 @@
 **                 [--public-status]
 **                 [--slow-query-ms MS]
 **                 [--cors-origin ORIGIN[,ORIGIN...]]
-**                 [--tls-cert FILE --tls-key FILE]
+**                 [--tls-cert FILE --tls-key FILE] [--config FILE]
 **   ugstore upgrade --data DIR [--dry-run]
 **   ugstore backup --data DIR --to FILE
 **   ugstore restore --from FILE --data DIR [--force]
@@ -20,8 +20,11 @@
 **
 ** serve opens the environment, optionally creates ORG/APP, starts the HTTP
 ** server and waits for SIGINT or SIGTERM; then it stops accepting, lets
-** in-flight requests finish and closes the environment cleanly.
+** in-flight requests finish and closes the environment cleanly.  Its
+** settings come from --config FILE (docs/operations.md), then the command
+** line; SIGHUP reads them again and applies what can change while serving.
 */
+#include "core/mem.h"
 #include "core/store.h"
 #include "http/cli.h"
 #include "http/http.h"
@@ -47,7 +50,7 @@ usage(FILE *f)
 	      "                     [--public-status]\n"
 	      "                     [--slow-query-ms MS]\n"
 	      "                     [--cors-origin ORIGIN[,ORIGIN...]]\n"
-	      "                     [--tls-cert FILE --tls-key FILE]\n"
+	      "                     [--tls-cert FILE --tls-key FILE] [--config FILE]\n"
 	      "       ugstore upgrade --data DIR [--dry-run]\n"
 	      "       ugstore backup --data DIR --to FILE\n"
 	      "       ugstore restore --from FILE --data DIR [--force]\n"
@@ -66,6 +69,13 @@ number_opt(const char *opt, const char *v, uint64_t max, uint64_t *out)
 	fprintf(stderr, "ugstore: %s wants a whole number up to %llu, not '%s'\n", opt,
 	        (unsigned long long)max, v);
 	return 0;
+}
+
+/* 1 when two optional strings are equal (both NULL too). */
+static int
+same(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
 /* Creates org and app if they do not exist yet; a new app is open (its
@@ -141,121 +151,258 @@ print_start(const char *boot, unsigned port, const char *su, const char *generat
 	fflush(stdout);
 }
 
+/* What serve is told: the server's settings and the store's. */
+typedef struct {
+	http_config      cfg;
+	store_options    opt;
+	const char      *data, *boot, *config;
+} serve_args;
+
+/* The options that take no value (serve_option sets them). */
+static int
+is_flag(const char *a)
+{
+	return strcmp(a, "--no-sync") == 0 || strcmp(a, "--quiet") == 0 ||
+	       strcmp(a, "--public-status") == 0;
+}
+
+/* Applies one option (a = "--name") with its value v (NULL when none
+** follows); *takes gets 1 when it used v.  Returns 0, or 2 after a message. */
+static int
+serve_option(serve_args *sa, const char *a, const char *v, int *takes)
+{
+	http_config *cfg = &sa->cfg;
+	uint64_t n;
+	*takes = 1;
+	if (strcmp(a, "--port") == 0 && v) {
+		if (!number_opt(a, v, 65535, &n)) return 2;
+		cfg->port = (unsigned)n;
+	}
+	else if (strcmp(a, "--data") == 0 && v) sa->data = v;
+	else if (strcmp(a, "--config") == 0 && v) sa->config = v;
+	else if (strcmp(a, "--threads") == 0 && v) {
+		if (!number_opt(a, v, UINT_MAX, &n)) return 2;
+		cfg->threads = (unsigned)n;
+	}
+	else if (strcmp(a, "--bind") == 0 && v) cfg->bind = v;
+	else if (strcmp(a, "--superuser") == 0 && v) cfg->superuser = v;
+	else if (strcmp(a, "--bootstrap") == 0 && v) sa->boot = v;
+	else if (strcmp(a, "--base-url") == 0 && v) cfg->base_url = v;
+	else if (strcmp(a, "--backup-dir") == 0 && v) cfg->backup_dir = v;
+	else if (strcmp(a, "--cors-origin") == 0 && v) cfg->cors_origins = v;
+	else if (strcmp(a, "--tls-cert") == 0 && v) cfg->tls_cert = v;
+	else if (strcmp(a, "--tls-key") == 0 && v) cfg->tls_key = v;
+	else if (strcmp(a, "--max-body") == 0 && v) {
+		if (!number_opt(a, v, SIZE_MAX, &n)) return 2;
+		cfg->max_body = (size_t)n;
+	} else if (strcmp(a, "--max-asset") == 0 && v) {
+		if (!number_opt(a, v, SIZE_MAX, &n)) return 2;
+		cfg->max_asset = (size_t)n;
+	} else if (strcmp(a, "--map-size") == 0 && v) {
+		if (!number_opt(a, v, SIZE_MAX >> 20, &n)) return 2;
+		sa->opt.map_size = (size_t)n << 20;
+	} else if (strcmp(a, "--query-budget-ms") == 0 && v) {
+		if (!number_opt(a, v, HTTP_MAX_BUDGET_MS, &n)) return 2;
+		if (n == 0) {
+			fprintf(stderr, "ugstore: --query-budget-ms wants at least 1\n");
+			return 2;
+		}
+		cfg->query_budget_ms = (unsigned)n;
+	}
+	else if (strcmp(a, "--token-rate") == 0 && v) {
+		if (sscanf(v, "%u/%u", &cfg->token_burst, &cfg->token_refill_ms) != 2 ||
+		    !cfg->token_burst || !cfg->token_refill_ms) {
+			fprintf(stderr, "ugstore: --token-rate wants BURST/MS, not '%s'\n", v);
+			return 2;
+		}
+	}
+	else if (strcmp(a, "--password-min") == 0 && v) {
+		if (!number_opt(a, v, STORE_SECRET_MAX, &n)) return 2;
+		sa->opt.password_min = (unsigned)n;
+	}
+	else if (strcmp(a, "--settings-rewrite-max") == 0 && v) {
+		if (!number_opt(a, v, UINT32_MAX, &n)) return 2;
+		sa->opt.settings_rewrite_max = (uint64_t)n;
+	}
+	else if (strcmp(a, "--slow-query-ms") == 0 && v) {
+		if (!number_opt(a, v, HTTP_MAX_BUDGET_MS, &n)) return 2;
+		cfg->slow_query_ms = (unsigned)n;
+	}
+	else if (strcmp(a, "--no-sync") == 0) { sa->opt.no_sync = 1; *takes = 0; }
+	else if (strcmp(a, "--quiet") == 0) { cfg->quiet = 1; *takes = 0; }
+	else if (strcmp(a, "--public-status") == 0) { cfg->public_status = 1; *takes = 0; }
+	else {
+		fprintf(stderr, "ugstore: unknown option %s%s\n", a, v ? "" : " (or its value is missing)");
+		return 2;
+	}
+	return 0;
+}
+
+static int
+serve_argv(serve_args *sa, int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		int takes, rc = serve_option(sa, argv[i], i + 1 < argc ? argv[i + 1] : NULL, &takes);
+		if (rc) return rc;
+		i += takes;
+	}
+	return 0;
+}
+
+/* Applies the config file `path` (config_file in cli.c reads it: a line
+** holds an option's name without "--", "=" and its value; a flag's value
+** is true or false); its text stays in *text for the strings it gives. */
+static int
+serve_file(serve_args *sa, const char *path, char **text)
+{
+	cli_option *opts = NULL;
+	size_t n = 0;
+	int rc = 0;
+	if (cli_config_read(path, text, &opts, &n) != 0) return 2;
+	for (size_t i = 0; i < n && !rc; i++) {
+		char name[80];
+		int takes, flag = strcmp(opts[i].value, "true") == 0;
+		int off = strcmp(opts[i].value, "false") == 0;
+		snprintf(name, sizeof name, "--%s", opts[i].name);
+		if (strcmp(name, "--config") == 0 || strcmp(name, "--bootstrap") == 0) {
+			fprintf(stderr, "ugstore: %s:%u: %s is for the command line\n", path, opts[i].line,
+			        opts[i].name);
+			rc = 2;
+			break;
+		}
+		if (off && is_flag(name)) continue;       /* a flag left off */
+		rc = serve_option(sa, name, flag && is_flag(name) ? NULL : opts[i].value, &takes);
+		if (!rc && takes == 0 && !flag) {
+			fprintf(stderr, "ugstore: %s:%u: %s wants true or false\n", path, opts[i].line,
+			        opts[i].name);
+			rc = 2;
+		}
+		if (rc) fprintf(stderr, "ugstore: (%s, line %u)\n", path, opts[i].line);
+	}
+	free(opts);
+	return rc;
+}
+
+/* The settings: the config file's (when --config is given), then the
+** command line's over them.  *text keeps the file's strings. */
+static int
+serve_settings(serve_args *sa, int argc, char **argv, char **text)
+{
+	int rc;
+	memset(sa, 0, sizeof *sa);
+	sa->cfg.port = 8080;
+	sa->cfg.superuser = getenv("UGSTORE_SUPERUSER");
+	*text = NULL;
+	if ((rc = serve_argv(sa, argc, argv))) return rc;   /* finds --config */
+	if (!sa->config) return 0;
+	const char *config = sa->config;
+	memset(sa, 0, sizeof *sa);
+	sa->cfg.port = 8080;
+	sa->cfg.superuser = getenv("UGSTORE_SUPERUSER");
+	if ((rc = serve_file(sa, config, text))) return rc;
+	return serve_argv(sa, argc, argv);
+}
+
+/* SIGHUP: reads the settings again and applies those that can change
+** under a running server (http_server_reload says which); says what it
+** did, and what needs a restart.  texts keeps every config text read. */
+static void
+reload(http_server *srv, const serve_args *now, int argc, char **argv, char ***texts,
+       size_t *ntexts)
+{
+	serve_args sa;
+	char *text = NULL;
+	if (!now->config) {
+		fprintf(stderr, "ugstore: SIGHUP: no --config, nothing to reload\n");
+		return;
+	}
+	if (serve_settings(&sa, argc, argv, &text) != 0) {
+		free(text);
+		fprintf(stderr, "ugstore: SIGHUP: %s has errors; the settings stay as they were\n",
+		        now->config);
+		return;
+	}
+	/* the strings of a reloaded setting may still be read: keep them */
+	*texts = xrealloc(*texts, (*ntexts + 1) * sizeof **texts);
+	(*texts)[(*ntexts)++] = text;
+	http_server_reload(srv, &sa.cfg);
+	if (sa.cfg.port != now->cfg.port || !same(sa.cfg.bind, now->cfg.bind) ||
+	    !same(sa.data, now->data) || sa.cfg.threads != now->cfg.threads ||
+	    !same(sa.cfg.tls_cert, now->cfg.tls_cert) || !same(sa.cfg.tls_key, now->cfg.tls_key) ||
+	    (sa.cfg.superuser && !same(sa.cfg.superuser, now->cfg.superuser)) ||
+	    !same(sa.cfg.backup_dir, now->cfg.backup_dir) || sa.opt.map_size != now->opt.map_size ||
+	    sa.opt.no_sync != now->opt.no_sync || sa.opt.password_min != now->opt.password_min ||
+	    sa.opt.settings_rewrite_max != now->opt.settings_rewrite_max ||
+	    sa.cfg.token_burst != now->cfg.token_burst ||
+	    sa.cfg.token_refill_ms != now->cfg.token_refill_ms)
+		fprintf(stderr, "ugstore: SIGHUP: data, port, bind, threads, TLS, superuser, "
+		        "backup-dir, map-size, no-sync, password-min, settings-rewrite-max and "
+		        "token-rate changes need "
+		        "a restart\n");
+	fprintf(stderr, "ugstore: SIGHUP: reloaded %s\n", now->config);
+}
+
 static int
 serve(int argc, char **argv)
 {
-	http_config cfg = { .port = 8080 };
-	store_options opt = { 0 };
-	const char *data = NULL, *boot = NULL;
-	char *generated = NULL;
+	serve_args sa;
 	store *s = NULL;
 	http_server *srv = NULL;
 	store_err err = { 0 };
 	sigset_t sigs;
-	int sig;
-	uint64_t n;
+	int sig, rc;
+	char *text = NULL, **texts = NULL, *generated = NULL;
+	size_t ntexts = 0;
 
-	cfg.superuser = getenv("UGSTORE_SUPERUSER");
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		int takes = 1;
-		if (strcmp(a, "--port") == 0 && v) {
-			if (!number_opt(a, v, 65535, &n)) return 2;
-			cfg.port = (unsigned)n;
-		}
-		else if (strcmp(a, "--data") == 0 && v) data = v;
-		else if (strcmp(a, "--threads") == 0 && v) {
-			if (!number_opt(a, v, UINT_MAX, &n)) return 2;
-			cfg.threads = (unsigned)n;
-		}
-		else if (strcmp(a, "--bind") == 0 && v) cfg.bind = v;
-		else if (strcmp(a, "--superuser") == 0 && v) cfg.superuser = v;
-		else if (strcmp(a, "--bootstrap") == 0 && v) boot = v;
-		else if (strcmp(a, "--base-url") == 0 && v) cfg.base_url = v;
-		else if (strcmp(a, "--backup-dir") == 0 && v) cfg.backup_dir = v;
-		else if (strcmp(a, "--cors-origin") == 0 && v) cfg.cors_origins = v;
-		else if (strcmp(a, "--tls-cert") == 0 && v) cfg.tls_cert = v;
-		else if (strcmp(a, "--tls-key") == 0 && v) cfg.tls_key = v;
-		else if (strcmp(a, "--max-body") == 0 && v) {
-			if (!number_opt(a, v, SIZE_MAX, &n)) return 2;
-			cfg.max_body = (size_t)n;
-		} else if (strcmp(a, "--max-asset") == 0 && v) {
-			if (!number_opt(a, v, SIZE_MAX, &n)) return 2;
-			cfg.max_asset = (size_t)n;
-		} else if (strcmp(a, "--map-size") == 0 && v) {
-			if (!number_opt(a, v, SIZE_MAX >> 20, &n)) return 2;
-			opt.map_size = (size_t)n << 20;
-		} else if (strcmp(a, "--query-budget-ms") == 0 && v) {
-			if (!number_opt(a, v, HTTP_MAX_BUDGET_MS, &n)) return 2;
-			if (n == 0) {
-				fprintf(stderr, "ugstore: --query-budget-ms wants at least 1\n");
-				return 2;
-			}
-			cfg.query_budget_ms = (unsigned)n;
-		} else if (strcmp(a, "--token-rate") == 0 && v) {
-			if (sscanf(v, "%u/%u", &cfg.token_burst, &cfg.token_refill_ms) != 2 ||
-			    !cfg.token_burst || !cfg.token_refill_ms) { usage(stderr); return 2; }
-		}
-		else if (strcmp(a, "--password-min") == 0 && v) {
-			if (!number_opt(a, v, STORE_SECRET_MAX, &n)) return 2;
-			opt.password_min = (unsigned)n;
-		}
-		else if (strcmp(a, "--settings-rewrite-max") == 0 && v) {
-			if (!number_opt(a, v, UINT32_MAX, &n)) return 2;
-			opt.settings_rewrite_max = (uint64_t)n;
-		}
-		else if (strcmp(a, "--slow-query-ms") == 0 && v) {
-			if (!number_opt(a, v, HTTP_MAX_BUDGET_MS, &n)) return 2;
-			cfg.slow_query_ms = (unsigned)n;
-		}
-		else if (strcmp(a, "--no-sync") == 0) { opt.no_sync = 1; takes = 0; }
-		else if (strcmp(a, "--quiet") == 0) { cfg.quiet = 1; takes = 0; }
-		else if (strcmp(a, "--public-status") == 0) { cfg.public_status = 1; takes = 0; }
-		else { usage(stderr); return 2; }
-		i += takes;
-	}
-	if (!data) {
+	if ((rc = serve_settings(&sa, argc, argv, &text))) {
 		usage(stderr);
-		return 2;
+		goto done;
 	}
-	if (cfg.backup_dir && access(cfg.backup_dir, W_OK | X_OK) != 0) {
+	rc = 2;
+	if (!sa.data) {
+		usage(stderr);
+		goto done;
+	}
+	if (sa.cfg.backup_dir && access(sa.cfg.backup_dir, W_OK | X_OK) != 0) {
 		fprintf(stderr, "ugstore: --backup-dir %s is not a folder this process can write\n",
-		        cfg.backup_dir);
-		return 2;
+		        sa.cfg.backup_dir);
+		goto done;
 	}
-	if (cfg.superuser && !strchr(cfg.superuser, ':')) {
+	if (sa.cfg.superuser && !strchr(sa.cfg.superuser, ':')) {
 		fprintf(stderr, "ugstore: the superuser must be NAME:PASSWORD\n");
-		return 2;
+		goto done;
 	}
-	if (store_open(data, &opt, &s, &err) != STORE_OK) {
+	rc = 1;
+	if (store_open(sa.data, &sa.opt, &s, &err) != STORE_OK) {
 		fprintf(stderr, "ugstore: %s\n", err.msg);
-		return 1;
+		goto done;
 	}
-	if (boot && !cfg.superuser) cfg.superuser = generated = new_superuser();
-	if (boot && bootstrap(s, boot) != 0) {
-		store_close(s);
-		return 1;
-	}
+	if (sa.boot && !sa.cfg.superuser) sa.cfg.superuser = generated = new_superuser();
+	if (sa.boot && bootstrap(s, sa.boot) != 0) goto done;
 	/* Workers inherit this mask; only sigwait below sees the signals. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (http_server_start(s, &cfg, &srv) != 0) {
-		store_close(s);
-		return 1;
-	}
-	printf("ugstore listening on %s:%u (data %s%s)\n", cfg.bind ? cfg.bind : "127.0.0.1",
-	       http_server_port(srv), data, cfg.tls_cert ? ", https" : "");
-	if (boot) print_start(boot, http_server_port(srv), cfg.superuser, generated);
+	if (http_server_start(s, &sa.cfg, &srv) != 0) goto done;
+	printf("ugstore listening on %s:%u (data %s%s)\n", sa.cfg.bind ? sa.cfg.bind : "127.0.0.1",
+	       http_server_port(srv), sa.data, sa.cfg.tls_cert ? ", https" : "");
+	if (sa.boot) print_start(sa.boot, http_server_port(srv), sa.cfg.superuser, generated);
 	fflush(stdout);
-	sigwait(&sigs, &sig);
+	while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
+		reload(srv, &sa, argc, argv, &texts, &ntexts);
 	fprintf(stderr, "ugstore: signal %d, shutting down\n", sig);
 	http_server_stop(srv);
+	rc = 0;
+done:
 	store_close(s);
+	for (size_t i = 0; i < ntexts; i++) free(texts[i]);
+	free(texts);
+	free(text);
 	free(generated);
-	return 0;
+	return rc;
 }
 
 static const struct {

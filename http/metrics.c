@@ -399,7 +399,7 @@ h_status_full(http_req *r)
 int
 http_status_allowed(http_req *r)
 {
-	if (__atomic_load_n(&r->srv->cfg.public_status, __ATOMIC_RELAXED)) return 1;
+	if (SETTING(r->srv->cfg.public_status)) return 1;
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;

@@ -147,7 +147,7 @@ http_query_error(http_req *r, query_rc rc, const query_result *res)
 			           "the query ran past its budget of %u ms after %llu units of work "
 			           "(an entity read or a KiB matched each); narrow it with an "
 			           "indexed term or a smaller limit",
-			           r->srv->cfg.query_budget_ms,
+			           SETTING(r->srv->cfg.query_budget_ms),
 			           (unsigned long long)r->progress.work);
 		else
 			http_error(r, status, code, "the query was stopped: %s",

@@ -351,7 +351,7 @@ query_check(void *ctx)
 	http_req *r = ctx;
 	int64_t age = age_ms(r);
 	if (__atomic_load_n(&r->srv->stopping, __ATOMIC_RELAXED)) r->stop = STOP_SHUTDOWN;
-	else if (age >= r->srv->cfg.query_budget_ms) r->stop = STOP_BUDGET;
+	else if (age >= SETTING(r->srv->cfg.query_budget_ms)) r->stop = STOP_BUDGET;
 	else if (r->stage == STAGE_INLINE && age >= HTTP_INLINE_QUERY_MS) r->stop = STOP_SLOW;
 	else if (r->stage != STAGE_INLINE && client_gone(r)) r->stop = STOP_GONE;
 	return r->stop;

@@ -228,7 +228,7 @@ log_vline(const http_server *srv, const char *prefix, const char *fmt, va_list a
 {
 	char line[1024];
 	size_t n;
-	if (srv->cfg.quiet) return;
+	if (SETTING(srv->cfg.quiet)) return;
 	n = (size_t)snprintf(line, sizeof line, "%s", prefix);
 	vsnprintf(line + n, sizeof line - n, fmt, ap);
 	utf8_repair(line);
@@ -355,7 +355,7 @@ header_list_ok(const char *v)
 static void
 cors_headers(http_req *r, struct MHD_Response *resp)
 {
-	const char *list = r->srv->cfg.cors_origins;
+	const char *list = SETTING(r->srv->cfg.cors_origins);
 	const char *origin = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Origin");
 	if (!list) {
 		MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
@@ -405,7 +405,7 @@ send_reply(http_req *r)
 	uint64_t us = (uint64_t)((t1.tv_sec - r->t0.tv_sec) * 1000000 +
 	                         (t1.tv_nsec - r->t0.tv_nsec) / 1000);
 	http_metrics_request(r->srv->metrics, r, r->resp_bytes, us);
-	if (!r->srv->cfg.quiet) http_log_access(r, log_target(r), r->resp_bytes, us);
+	if (!SETTING(r->srv->cfg.quiet)) http_log_access(r, log_target(r), r->resp_bytes, us);
 	return ret;
 }
 
@@ -480,7 +480,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		http_request_id(r);
 		r->asset_body = http_is_asset_type(
 			MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"));
-		r->body_max = r->asset_body ? r->srv->cfg.max_asset : r->srv->cfg.max_body;
+		r->body_max = r->asset_body ? SETTING(r->srv->cfg.max_asset)
+		                            : SETTING(r->srv->cfg.max_body);
 		if (check_framing(r)) return send_reply(r);
 		if (r->raw_nul) {
 			http_error(r, 400, "illegal_argument", "the request target holds a NUL byte");
@@ -727,6 +728,24 @@ fail:
 	server_free(srv);
 	return -1;
 }
+
+/* Each reloadable setting is one aligned word, stored atomically: a
+** request reads the old value or the new, never a mix.  A string's old
+** text stays valid (the caller keeps it). */
+#define RELOAD(field, dflt) __atomic_store_n(&srv->cfg.field, cfg->field ? cfg->field : (dflt), \
+                                             __ATOMIC_RELAXED)
+void
+http_server_reload(http_server *srv, const http_config *cfg)
+{
+	RELOAD(quiet, 0);
+	RELOAD(public_status, 0);
+	RELOAD(slow_query_ms, 0);
+	RELOAD(query_budget_ms, HTTP_QUERY_BUDGET_MS);
+	RELOAD(max_body, HTTP_MAX_BODY);
+	RELOAD(max_asset, HTTP_MAX_ASSET);
+	RELOAD(cors_origins, NULL);
+}
+#undef RELOAD
 
 unsigned
 http_server_port(const http_server *srv)

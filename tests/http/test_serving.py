@@ -136,3 +136,125 @@ def test_tls_refuses_missing_unreadable_or_mismatched_files():
             check("Sanitizer" not in p.stderr, p.stderr)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---- serve --config, SIGHUP, make install ---------------------------------
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def wait_for(cond, what, timeout=10):
+    end = time.time() + timeout
+    while time.time() < end:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def test_serve_reads_a_config_file_and_the_command_line_wins():
+    tmp = tempfile.mkdtemp(prefix="ugstore-conf-")
+    try:
+        conf = os.path.join(tmp, "ugstore.conf")
+        write(conf, "# settings\n\n  max-body = 100  \ncors-origin=http://a.example\n"
+                    "public-status = false\nquiet = true\nport = 1\n")
+        with Server(args=["--config", conf, "--port", "0"]) as s:
+            st, doc, _, _ = s.request("POST", "/test-org/test-app/c", {"s": "x" * 200})
+            eq(st, 413, "max-body from the file")
+            h = s.request("GET", "/status", headers={"Origin": "http://a.example"})[2]
+            eq(h.get("access-control-allow-origin"), "http://a.example", "cors from the file")
+        with Server(args=["--config", conf, "--port", "0", "--max-body", "1000"]) as s:
+            eq(s.request("POST", "/test-org/test-app/c", {"s": "x" * 200})[0], 200,
+               "the command line wins")
+        data = os.path.join(tmp, "data")
+        for text, says in (("port 8080\n", ":1: want `name = value`"),
+                           ("# ok\nnope = 1\n", "unknown option --nope"),
+                           ("quiet = maybe\n", ":1: quiet wants true or false"),
+                           ("port = big\n", "--port wants a whole number"),
+                           ("bootstrap = a/b\n", "bootstrap is for the command line"),
+                           ("a\0b = 1\n", "NUL")):
+            write(conf, text)
+            p = subprocess.run([BIN, "serve", "--config", conf, "--data", data, "--port", "0"],
+                               capture_output=True, text=True, timeout=30)
+            check(p.returncode == 2 and says in p.stderr, "%r: %r" % (text, p.stderr))
+        p = subprocess.run([BIN, "serve", "--config", os.path.join(tmp, "none"), "--data", data],
+                           capture_output=True, text=True, timeout=30)
+        check(p.returncode == 2 and "cannot read the config file" in p.stderr, p.stderr)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_sighup_reloads_what_is_safe_and_keeps_settings_on_a_bad_file():
+    tmp = tempfile.mkdtemp(prefix="ugstore-conf-")
+    try:
+        conf = os.path.join(tmp, "ugstore.conf")
+        write(conf, "max-body = 100\n")
+        s = Server(args=["--config", conf])
+        try:
+            big = {"s": "x" * 200}
+            eq(s.request("POST", "/test-org/test-app/r", big)[0], 413, "before")
+            eq(s.request("GET", "/", headers={"Origin": APP})[2]
+               .get("access-control-allow-origin"), "*", "before")
+            write(conf, "max-body = 1000\ncors-origin = %s\nthreads = 3\n" % APP)
+            s.proc.send_signal(signal.SIGHUP)
+            wait_for(lambda: s.request("GET", "/", headers={"Origin": APP})[2]
+                     .get("access-control-allow-origin") == APP, "the new CORS origins")
+            eq(s.request("POST", "/test-org/test-app/r", big)[0], 200, "the new max-body")
+            write(conf, "max-body = 100\nthis is not a setting\n")
+            s.proc.send_signal(signal.SIGHUP)
+            time.sleep(0.5)
+            eq(s.request("POST", "/test-org/test-app/r", big)[0], 200, "a bad file changes nothing")
+            eq(s.request("GET", "/", headers={"Origin": APP})[2]
+               .get("access-control-allow-origin"), APP, "still")
+        finally:
+            s.stop()
+        s.close()
+        check("SIGHUP: reloaded" in s.stderr, s.stderr)
+        check("threads" in s.stderr and "need a restart" in s.stderr, s.stderr)
+        check(":2: want `name = value`" in s.stderr and "settings stay as they were" in s.stderr,
+              s.stderr)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_make_install_into_destdir_and_the_installed_config_serves():
+    tmp = tempfile.mkdtemp(prefix="ugstore-install-")
+    try:
+        for prefix, etc in (("/usr", "/etc"), ("/opt/ug", "/opt/ug/etc")):
+            dest = os.path.join(tmp, prefix.strip("/").replace("/", "-"))
+            p = subprocess.run(["make", "-s", "-C", ROOT, "install", "DESTDIR=" + dest,
+                                "PREFIX=" + prefix, "INSTALL_BIN=" + BIN],
+                               capture_output=True, text=True, timeout=120)
+            eq(p.returncode, 0, "make install: " + p.stderr)
+            binary = dest + prefix + "/bin/ugstore"
+            unit = dest + prefix + "/lib/systemd/system/ugstore.service"
+            conf = dest + etc + "/ugstore/ugstore.conf"
+            check(os.access(binary, os.X_OK), binary)
+            text = open(unit).read()
+            check("ExecStart=%s/bin/ugstore serve --config %s/ugstore/ugstore.conf"
+                  % (prefix, etc) in text, text)
+            check("ExecReload=/bin/kill -HUP $MAINPID" in text and "@" not in text, text)
+            # an edited config survives a second install
+            with open(conf, "a") as f:
+                f.write("slow-query-ms = 250\n")
+            subprocess.run(["make", "-s", "-C", ROOT, "install", "DESTDIR=" + dest,
+                            "PREFIX=" + prefix, "INSTALL_BIN=" + BIN], check=True,
+                           capture_output=True, timeout=120)
+            check("slow-query-ms = 250" in open(conf).read(), "the config was kept")
+        # the installed default config is valid: serve runs with it
+        data = os.path.join(tmp, "data")
+        proc = subprocess.Popen([binary, "serve", "--config", conf, "--data", data,
+                                 "--port", "0"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        line = proc.stdout.readline()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        check("listening on 127.0.0.1:" in line, line + err)
+        eq(proc.returncode, 0, err)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
