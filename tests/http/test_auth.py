@@ -414,7 +414,8 @@ def test_secrets_stay_out_of_params_and_logs():
         s.stop()
         log = s.stderr
         s.close()
-    check("get /test-org/test-app/things" in log, "the access log is on: %r" % log[:300])
+    check('"target":"/test-org/test-app/things?access_token=***' in log,
+          "the access log is on: %r" % log[:300])
     for secret_text in (pw, t, secret, "hush"):
         check(secret_text not in log, "%r reached the log" % secret_text)
 
