@@ -182,12 +182,19 @@ def test_metrics_count_requests_commits_and_the_store():
 
 
 def test_refusals_are_counted_by_reason():
-    with Server(args=["--max-body", "100"]) as s:
+    with Server(args=["--max-body", "100", "--token-rate", "1/600000"]) as s:
         st, doc, _, _ = s.request("POST", "/test-org/test-app/big", {"s": "x" * 200})
         eq(st, 413, "too large")
+        token = "/test-org/test-app/token?grant_type=password&username=nobody&password=x"
+        s.request("GET", token)
+        eq(s.request("GET", token)[0], 429, "rate-limited")
         fams = scrape(s)
         eq(value(fams, "ugstore_http_refusals_total", reason="request_entity_too_large"), 1,
            "413 counted")
+        eq(value(fams, "ugstore_http_refusals_total", reason="too_many_requests"), 1,
+           "429 counted")
+        eq(value(fams, "ugstore_http_requests_total", route="/{org}/{app}/token", method="GET",
+                 status="429"), 1, "by its route")
         eq(value(fams, "ugstore_http_refusals_total", reason="service_unavailable"), 0, "503s")
 
 
