@@ -526,15 +526,16 @@ h_item_delete(http_req *r)
 	json_decref(e);
 }
 
-/* The application entity with metadata.collections (spec 3.3). */
-static json_t *
-app_entity(http_req *r, json_t *rec)
+/* The application entity rec of app with metadata.collections (spec 1.6,
+** 3.3): the data endpoint and the management API show it alike. */
+json_t *
+http_app_entity(http_req *r, const store_app *app, json_t *rec)
 {
 	json_t *names = NULL, *colls = json_object(), *md = json_object(), *v;
 	const char *name;
 	json_t *out = json_copy(rec);
 
-	if (store_edge_names(r->txn, &r->app, &r->app.uuid, STORE_EDGE_COLLECTION,
+	if (store_edge_names(r->txn, app, &app->uuid, STORE_EDGE_COLLECTION,
 	                     &names) == STORE_OK) {
 		const store_type_info *ti;
 		for (size_t i = 0; (ti = store_type_at(i)); i++)   /* listed from the start */
@@ -560,7 +561,7 @@ static void
 reply_app(http_req *r, json_t *rec)
 {
 	json_t *env = http_envelope(r, "");
-	json_array_append_new(json_object_get(env, "entities"), app_entity(r, rec));
+	json_array_append_new(json_object_get(env, "entities"), http_app_entity(r, &r->app, rec));
 	http_reply(r, env);
 }
 

@@ -179,7 +179,8 @@ h_app_create(http_req *r)
 	snprintf(full, sizeof full, "%s/%s", app.org_name, app.name);
 	json_t *env = http_envelope(r, NULL);
 	json_object_set_new(env, "action", json_string("new application for organization"));
-	json_array_append_new(json_object_get(env, "entities"), rec);
+	json_array_append_new(json_object_get(env, "entities"), http_app_entity(r, &app, rec));
+	json_decref(rec);
 	json_object_set_new(env, "data", json_pack("{s:s}", full, id));
 	http_reply(r, env);
 }
@@ -200,7 +201,8 @@ h_mgmt_app_get(http_req *r)
 	}
 	json_t *env = http_envelope(r, NULL);
 	json_object_set_new(env, "action", json_string("get organization application"));
-	json_array_append_new(json_object_get(env, "entities"), rec);
+	json_array_append_new(json_object_get(env, "entities"), http_app_entity(r, &r->app, rec));
+	json_decref(rec);
 	http_reply(r, env);
 }
 

@@ -331,6 +331,7 @@ void h_org_admin_put(http_req *r);
 void h_admin_get(http_req *r);
 void h_admin_password(http_req *r);
 void h_app_get(http_req *r);
+json_t *http_app_entity(http_req *r, const store_app *app, json_t *rec);
 void h_app_put(http_req *r);
 void h_app_unsupported(http_req *r);
 void h_resource(http_req *r);

@@ -72,6 +72,25 @@ def test_default_collections_of_a_fresh_app():
     eq(doc["entities"][0]["metadata"]["collections"]["users"]["count"], 1, "count after a post")
 
 
+def test_management_app_replies_carry_metadata():
+    """ManagementResourceIT.mgmtCreateAndGetApplication: creating and
+    reading an application through /management answers its metadata, the
+    same block as GET /{org}/{app}: roles titled "Roles", counting 3."""
+    s = srv()
+    st, doc, _, _ = s.request("POST", "/management/orgs/test-org/applications",
+                              {"name": "mgmt-org-app"}, headers=SU)
+    eq(st, 200, "app create: %r" % doc)
+    app = doc["entities"][0]
+    eq(app["name"], "test-org/mgmt-org-app", "name")
+    roles = app["metadata"]["collections"]["roles"]
+    eq(roles, {"count": 3, "type": "role", "name": "roles", "title": "Roles"}, "roles")
+    st, doc, _, _ = s.request("GET", "/management/orgs/test-org/apps/mgmt-org-app", headers=SU)
+    eq(st, 200, "app get")
+    st, data, _, _ = s.request("GET", "/test-org/mgmt-org-app", headers=SU)
+    eq(doc["entities"][0]["metadata"], data["entities"][0]["metadata"], "same as the data endpoint")
+    eq(sorted(doc["entities"][0]["metadata"]["collections"]), DEFAULT_COLLECTIONS, "collections")
+
+
 def test_content_type_is_exactly_application_json():
     """ContentTypeResourceIT: replies carry `Content-Type: application/json`
     with no charset parameter (JSON has none, RFC 8259), errors too."""
