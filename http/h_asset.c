@@ -47,13 +47,8 @@ media_type(http_req *r, const char *v, size_t n)
 int
 http_is_asset_type(const char *ct)
 {
-	static const char *const types[] = { "multipart/form-data", "application/octet-stream" };
-	if (!ct) return 0;
-	size_t n = strcspn(ct, ";");
-	while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t')) n--;
-	for (size_t i = 0; i < 2; i++)
-		if (strlen(types[i]) == n && strncasecmp(ct, types[i], n) == 0) return 1;
-	return 0;
+	return http_media_is(ct, "multipart/form-data") ||
+	       http_media_is(ct, "application/octet-stream");
 }
 
 /* A header parameter (`; name="value"` or `; name=value`) of [p, end),

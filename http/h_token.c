@@ -29,55 +29,43 @@ grant_error(http_req *r, const char *code, const char *msg)
 	r->envelope = 0;
 }
 
-/* A field of the request: query parameter, form body field or JSON body
-** member (strings and integers). */
+/* A field of the request: query parameter, or member of the body (JSON or
+** form fields; strings and integers). */
 static const char *
-field(http_req *r, json_t *body, const http_param *form, size_t nform, const char *name)
+field(http_req *r, json_t *body, const char *name)
 {
 	const char *v = http_param_get(r, name);
 	json_t *j;
 	if (v) return v;
-	for (size_t i = 0; i < nform; i++)
-		if (strcmp(form[i].name, name) == 0) return form[i].value;
 	j = json_object_get(body, name);
 	if (json_is_string(j)) return arena_strndup(r->a, json_string_value(j), json_string_length(j));
 	if (json_is_integer(j)) return http_sprintf(r, "%lld", (long long)json_integer_value(j));
 	return NULL;
 }
 
-/* The request's body: a JSON object, or form fields. */
+/* The request's body, JSON or form-encoded; 0 when it is bad. */
 static int
-read_body(http_req *r, json_t **body, http_param *form, size_t *nform)
+read_body(http_req *r, json_t **body)
 {
-	size_t i = 0;
 	int present;
-	while (i < r->body_len && strchr(" \t\r\n", r->body[i])) i++;
-	if (i == r->body_len) return 1;
-	if (r->body[i] == '{') {
-		*body = http_body_json(r, &present);
-		return *body != NULL;
-	}
-	if (http_parse_form(r, r->body + i, form, HTTP_MAX_PARAMS, nform) == 0) return 1;
-	grant_error(r, "invalid_request", "the body is neither JSON nor form-encoded");
-	return 0;
+	*body = http_body_json(r, &present);
+	return !present || *body;
 }
 
 static int
 grant_read(http_req *r, grant *g)
 {
-	http_param form[HTTP_MAX_PARAMS];
-	size_t n = 0;
 	json_t *body = NULL;
 	char *user, *pass;
 
-	if (!read_body(r, &body, form, &n)) return 0;
-	g->grant_type = field(r, body, form, n, "grant_type");
-	g->username = field(r, body, form, n, "username");
-	g->password = field(r, body, form, n, "password");
-	g->pin = field(r, body, form, n, "pin");
-	g->client_id = field(r, body, form, n, "client_id");
-	g->client_secret = field(r, body, form, n, "client_secret");
-	g->ttl = field(r, body, form, n, "ttl");
+	if (!read_body(r, &body)) return 0;
+	g->grant_type = field(r, body, "grant_type");
+	g->username = field(r, body, "username");
+	g->password = field(r, body, "password");
+	g->pin = field(r, body, "pin");
+	g->client_id = field(r, body, "client_id");
+	g->client_secret = field(r, body, "client_secret");
+	g->ttl = field(r, body, "ttl");
 	json_decref(body);
 	if (!g->client_id && http_basic_credentials(r, &user, &pass)) {
 		g->client_id = user;
@@ -384,14 +372,12 @@ void
 h_user_password(http_req *r)
 {
 	auth_subject user;
-	http_param form[HTTP_MAX_PARAMS];
-	size_t n = 0;
 	json_t *body = NULL;
 	store_rc rc;
 
-	if (!target_user(r, &user) || !read_body(r, &body, form, &n)) return;
-	const char *old = field(r, body, form, n, "oldpassword");
-	const char *new = field(r, body, form, n, "newpassword");
+	if (!target_user(r, &user) || !read_body(r, &body)) return;
+	const char *old = field(r, body, "oldpassword");
+	const char *new = field(r, body, "newpassword");
 	json_decref(body);
 	if (!new || !*new) {
 		http_error(r, 400, "illegal_argument", "newpassword is required");

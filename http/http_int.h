@@ -141,6 +141,7 @@ typedef struct http_req {
 	char        *body;              /* accumulated upload, NUL-terminated */
 	size_t       body_max;          /* its bound: max_body, or max_asset for data */
 	int          asset_body;        /* multipart/form-data or octet-stream (h_asset.c) */
+	int          form_body;         /* application/x-www-form-urlencoded */
 	const char  *asset;             /* the binary data in body (h_asset.c) */
 	size_t       asset_len;
 	const char  *asset_type;        /* its media type as sent, or NULL */
@@ -298,10 +299,13 @@ size_t      http_limit(const http_req *r);
 int         http_param_secret(const char *name);
 /* Cuts s to max bytes (whole UTF-8 sequences) and blanks control bytes. */
 void        http_text_clean(char *s, size_t max);
-/* server.c: decodes "a=1&b=2" (a form body) into out[*n..max); 0, or 1
-** with the error set (too many, a bad escape or invalid UTF-8). */
-int         http_parse_form(http_req *r, const char *s, http_param *out, size_t max,
-                            size_t *n);
+/* server.c: a form body "a=1&b=2" of len bytes as a JSON object of
+** strings (a repeated name keeps its last value); NULL with the error set
+** (too many fields, a bad escape or invalid UTF-8). */
+json_t     *http_form_object(http_req *r, const char *s, size_t len);
+/* 1 when the Content-Type ct (may be NULL) names the media type type,
+** whatever its parameters and case. */
+int         http_media_is(const char *ct, const char *type);
 void        http_finish(http_req *r, int64_t now_ms);
 char       *http_sprintf(http_req *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

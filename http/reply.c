@@ -402,7 +402,9 @@ depth_of(json_t *v)
 	return 0;
 }
 
-/* Parses the body once; r->json keeps it (NULL when absent or bad). */
+/* Parses the body once; r->json keeps it (NULL when absent or bad).  A
+** form-encoded body (spec 1.6) becomes an object of strings, unless it
+** opens as a JSON object, which some clients send under that type. */
 static json_t *
 body_parse(http_req *r)
 {
@@ -415,6 +417,7 @@ body_parse(http_req *r)
 		i++;
 	if (i == r->body_len) return NULL;
 	r->body_present = 1;
+	if (r->form_body && r->body[i] != '{') return http_form_object(r, r->body, r->body_len);
 	v = json_loadb(r->body, r->body_len, 0, &jerr);
 	if (!v) {
 		http_error(r, 400, "json_parse",

@@ -184,10 +184,25 @@ parse_target(http_req *r)
 	                   HTTP_MAX_PARAMS, "query") ? 400 : 0;
 }
 
-int
-http_parse_form(http_req *r, const char *s, http_param *out, size_t max, size_t *n)
+json_t *
+http_form_object(http_req *r, const char *s, size_t len)
 {
-	return parse_pairs(r, s, s + strlen(s), '&', 1, out, n, max, "form");
+	http_param f[HTTP_MAX_PARAMS];
+	size_t n = 0;
+	json_t *o;
+	if (parse_pairs(r, s, s + len, '&', 1, f, &n, HTTP_MAX_PARAMS, "form")) return NULL;
+	o = json_object();
+	for (size_t i = 0; i < n; i++) json_object_set_new(o, f[i].name, json_string(f[i].value));
+	return o;
+}
+
+int
+http_media_is(const char *ct, const char *type)
+{
+	if (!ct) return 0;
+	size_t n = strcspn(ct, ";");
+	while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t')) n--;
+	return strlen(type) == n && strncasecmp(ct, type, n) == 0;
 }
 
 /* Significant digits that print every real of v back to the same double:
@@ -478,8 +493,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		r->method = method_bit(method);
 		r->action = action_of(r->method);
 		http_request_id(r);
-		r->asset_body = http_is_asset_type(
-			MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"));
+		const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+		r->asset_body = http_is_asset_type(ct);
+		r->form_body = http_media_is(ct, "application/x-www-form-urlencoded");
 		r->body_max = r->asset_body ? SETTING(r->srv->cfg.max_asset)
 		                            : SETTING(r->srv->cfg.max_body);
 		if (check_framing(r)) return send_reply(r);

@@ -2,6 +2,8 @@
 strings, the default collections of an application, the reply's
 Content-Type, matrix parameters, counters and events, and assets.  Each
 test names the Usergrid REST test whose expectation it checks."""
+import urllib.parse
+
 from harness import SU, Server, Shared, check, eq
 
 srv = Shared()
@@ -101,6 +103,45 @@ def test_content_type_is_exactly_application_json():
                                ("GET", "/status", None)):
         st, _, hdrs, _ = s.request(method, path, body)
         eq(hdrs.get("content-type"), "application/json", "%s %s (%d)" % (method, path, st))
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def post_form(s, method, path, fields, headers=None):
+    raw = urllib.parse.urlencode(fields).encode()
+    st, doc, _, _ = s.request(method, path, raw=raw, headers=dict(FORM, **(headers or {})))
+    return st, doc
+
+
+def test_form_encoded_bodies_are_taken_where_json_is():
+    """ContentTypeResourceIT.formEncodedContentType: POST /management/orgs
+    with a form body creates the org and its owner; entity POST and PUT
+    take form fields too, as strings."""
+    s = srv()
+    st, doc = post_form(s, "POST", "/management/orgs",
+                        {"organization": "formContentOrg", "username": "formContentOrg",
+                         "name": "Test User", "email": "fc@usergrid.org", "password": "foobar123"},
+                        headers=SU)
+    eq(st, 200, "org from a form: %r" % doc)
+    eq(doc["data"]["organization"]["name"].lower(), "formcontentorg", "org name")
+    eq(doc["data"]["owner"]["username"].lower(), "formcontentorg", "owner")
+    st, doc = post_form(s, "POST", "/test-org/test-app/formgames",
+                        {"name": "Solitaire", "rating": "5", "note": "a b&c=d"})
+    eq(st, 200, "entity from a form: %r" % doc)
+    e = doc["entities"][0]
+    eq((e["name"], e["rating"], e["note"]), ("Solitaire", "5", "a b&c=d"), "values as strings")
+    st, doc = post_form(s, "PUT", "/test-org/test-app/formgames/solitaire", {"rating": "6"})
+    eq((st, doc["entities"][0]["rating"]), (200, "6"), "PUT from a form")
+    # a JSON object sent under the form type stays JSON (as the token endpoints took it)
+    st, doc, _, _ = s.request("POST", "/test-org/test-app/formgames", raw=b'{"name": "chess"}',
+                              headers=FORM)
+    eq((st, doc["entities"][0]["name"]), (200, "chess"), "JSON under the form type")
+    st, doc = post_form(s, "POST", "/test-org/test-app/formgames", {})
+    eq(st, 200, "an empty form is an empty entity: %r" % doc)
+    st, doc, _, _ = s.request("POST", "/test-org/test-app/formgames", raw=b"name=%zz",
+                              headers=FORM)
+    eq((st, doc["error"]), (400, "illegal_argument"), "a bad escape")
 
 
 def test_matrix_query_lists_the_union_of_a_relation():
