@@ -359,6 +359,41 @@ store_edge_names(store_txn *t, const store_app *app, const store_id *owner,
 }
 
 store_rc
+store_edge_owned(store_txn *t, const store_app *app, const store_id *id, int *owned)
+{
+	MDB_cursor *c = NULL;
+	MDB_val mk, mv;
+	keybuf prefix;
+	edge_key e;
+	store_rc rc = STORE_OK;
+	int mrc;
+
+	*owned = 0;
+	key_init(&prefix);
+	key_id(&prefix, &app->uuid);
+	key_id(&prefix, id);
+	key_u8(&prefix, STORE_EDGE_MEMBER_OF);
+	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_EDGE_AT], &c)) != 0)
+		return store_mdb_rc(mrc);
+	mk = (MDB_val){ prefix.n, prefix.b };
+	for (mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(c, &mk, &mv, MDB_NEXT)) {
+		if (mk.mv_size < prefix.n || memcmp(mk.mv_data, prefix.b, prefix.n) != 0) break;
+		if (!edge_key_parse(mk.mv_data, mk.mv_size, 16, &e)) {
+			rc = STORE_CORRUPT;
+			break;
+		}
+		if (memcmp(e.target.b, app->uuid.b, sizeof e.target.b) != 0) {
+			*owned = 1;        /* the first container besides the app will do */
+			break;
+		}
+	}
+	mdb_cursor_close(c);
+	if (rc == STORE_OK && mrc != 0 && mrc != MDB_NOTFOUND) rc = store_mdb_rc(mrc);
+	return rc;
+}
+
+store_rc
 edges_remove_all(store_txn *t, const store_app *app, const store_id *id)
 {
 	keybuf prefix;

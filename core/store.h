@@ -364,6 +364,12 @@ store_rc store_edge_names(store_txn *t, const store_app *app,
                           const store_id *owner, store_edge_kind kind,
                           json_t **out);
 
+/* *owned = 1 when an entity other than the application holds id in one of
+** its collections (a group its member, a user its device): Usergrid's
+** "owners" of an entity, shown as metadata.connecting.owners. */
+store_rc store_edge_owned(store_txn *t, const store_app *app, const store_id *id,
+                          int *owned);
+
 /* ---- counters (counter.c, spec 8) ------------------------------------- */
 
 #define STORE_COUNTER_NAME_MAX 200   /* bytes of a counter's name */

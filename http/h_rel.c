@@ -113,19 +113,25 @@ h_sub_put(http_req *r)
 	json_decref(e);
 }
 
+/* The removed member is shown as it was under its owner (seed 002). */
 void
 h_sub_remove(http_req *r)
 {
-	json_t *e = NULL;
+	json_t *e = NULL, *env = NULL;
 	store_rc rc;
 	if (!found_or_reply(r)) return;
 	rc = store_entity_get(r->txn, &r->app, &r->w.item, &e);
-	if (rc == STORE_OK)
+	if (rc == STORE_OK) {
+		env = http_envelope(r, r->w.path);
+		http_add_entity(r, env, e, r->w.path);
 		rc = store_coll_remove(r->txn, &r->app, &r->w.owner, r->w.owner_type,
 		                       r->w.name, &r->w.item);
-	if (rc == STORE_NOTFOUND) http_not_found(r, "service_resource_not_found");
-	else http_reply_entity(r, rc, e, NULL);
+	}
 	json_decref(e);
+	if (rc == STORE_NOTFOUND) http_not_found(r, "service_resource_not_found");
+	else if (rc) http_store_error(r, rc, NULL, NULL);
+	if (rc) json_decref(env);
+	else http_reply(r, env);
 }
 
 /* ---- connections --------------------------------------------------------- */

@@ -311,14 +311,19 @@ http_finish(http_req *r, int64_t now_ms)
 	json_object_set_new(r->resp, "duration", json_integer(dur));
 }
 
-/* metadata.connections / connecting: verbs with at least one edge. */
+/* metadata.connections / connecting: verbs with at least one edge; an
+** entity that another entity holds in a collection is connecting from its
+** `owners` too, as Usergrid shows it (seed 002). */
 static void
 add_verbs(json_t *md, store_txn *t, http_req *r, const store_id *id,
           store_edge_kind kind, const char *key, const char *prefix)
 {
 	json_t *names = NULL, *v, *out = NULL;
 	const char *name;
+	int owned = 0;
 	if (store_edge_names(t, &r->app, id, kind, &names) != STORE_OK) return;
+	if (kind == STORE_EDGE_IN && store_edge_owned(t, &r->app, id, &owned) == STORE_OK && owned)
+		json_object_set_new(names, "owners", json_integer(1));
 	json_object_foreach(names, name, v) {
 		if (strcmp(name, "following") == 0 || strcmp(name, "connection") == 0)
 			continue;

@@ -9,15 +9,17 @@ srv = Shared()
 teardown = srv.close
 
 
-def user_metadata(base, uuid):
+def user_metadata(base, uuid, owned=False):
+    """A user's metadata as seed 002 shows it; owned: another entity (a
+    group) holds the user in a collection, so it has `owners`."""
     p = "%s/%s" % (base, uuid)
-    return {
+    return dict({"connecting": {"owners": p + "/connecting/owners"}} if owned else {}, **{
         "path": p,
         "sets": {"rolenames": p + "/rolenames", "permissions": p + "/permissions"},
         "collections": {c: p + "/" + c for c in
                         ("activities", "devices", "feed", "groups", "roles",
                          "following", "followers")},
-    }
+    })
 
 
 def test_seed_002_in_order():
@@ -44,7 +46,8 @@ def test_seed_002_in_order():
         eq((u["type"], u["username"], u["activated"], u["email"], u["name"]),
            ("user", "john.doe", True, "john.doe@mail.com", "John Doe"), "user fields")
         check(u["picture"].startswith("https://www.gravatar.com/avatar/"), "picture")
-        eq(u["metadata"], user_metadata("/groups/%s/users" % gid, u["uuid"]), "user metadata")
+        eq(u["metadata"], user_metadata("/groups/%s/users" % gid, u["uuid"], owned=True),
+           "user metadata")
         # Getting a group.
         st, doc = req("GET", "/groups/mynewgroup?_=1331066049869")
         eq((st, doc["path"], doc["params"]), (200, "/groups", {"_": ["1331066049869"]}), "get")
@@ -56,8 +59,8 @@ def test_seed_002_in_order():
         st, doc = req("GET", "/groups/mynewgroup/users")
         eq((st, doc["path"]), (200, "/groups/%s/users" % gid), "list members")
         eq([e["username"] for e in doc["entities"]], ["john.doe"], "members")
-        eq(doc["entities"][0]["metadata"], user_metadata("/groups/%s/users" % gid, u["uuid"]),
-           "member metadata")
+        eq(doc["entities"][0]["metadata"],
+           user_metadata("/groups/%s/users" % gid, u["uuid"], owned=True), "member metadata")
         # Getting a group's feed (after a post to the group).
         st, doc = req("POST", "/groups/mynewgroup/activities",
                       {"actor": {"displayName": "John Doe", "uuid": u["uuid"],
@@ -79,10 +82,15 @@ def test_seed_002_in_order():
         eq((st, doc["action"], doc["path"]), (200, "delete", "/groups/%s/users" % gid),
            "remove member")
         eq(doc["entities"][0]["username"], "john.doe", "removed user returned")
+        eq(doc["entities"][0]["metadata"],
+           user_metadata("/groups/%s/users" % gid, u["uuid"], owned=True),
+           "the removed member as it was under the group")
         st, doc = req("GET", "/groups/mynewgroup/users")
         eq(doc["entities"], [], "no members")
         st, doc = req("GET", "/users/john.doe")
         eq(st, 200, "user survives")
+        eq(doc["entities"][0]["metadata"], user_metadata("/users", u["uuid"]),
+           "no owners once out of the group")
         # Deleting a group.
         st, doc = req("DELETE", "/groups/mynewgroup")
         eq((st, doc["path"], doc["entities"][0]["foo"]), (200, "/groups", "bar"), "delete")
