@@ -71,7 +71,7 @@ http_reply_entity(http_req *r, store_rc rc, json_t *e, const store_err *err)
 		return;
 	}
 	json_t *env = http_envelope(r, r->w.path);
-	http_add_entity(r, env, e, r->w.path);
+	http_add_entity(r, env, e, http_items_path(&r->w));
 	http_reply(r, env);
 }
 
@@ -125,7 +125,7 @@ http_list_edges(http_req *r, const store_id *owner, store_edge_kind kind,
 			}
 			const char *t = json_string_value(json_object_get(e, "type"));
 			if (rc == STORE_OK && (!type_filter[0] || (t && strcmp(t, type_filter) == 0))) {
-				http_add_entity(r, env, e, r->w.path);
+				http_add_entity(r, env, e, http_items_path(&r->w));
 				have++;
 			}
 			json_decref(e);
@@ -207,7 +207,7 @@ reply_query(http_req *r, const query_scope *sc, const ql_query *q, size_t limit,
 	}
 	json_t *env = http_envelope(r, r->w.path), *list = json_object_get(env, "entities");
 	json_array_foreach(res.entities, i, e) {
-		json_t *out = http_render_entity(r, r->txn, e, r->w.path);
+		json_t *out = http_render_entity(r, r->txn, e, http_items_path(&r->w));
 		if (res.distance)
 			json_object_set_new(json_object_get(out, "metadata"), "distance",
 			                    json_real(res.distance[i]));
@@ -241,7 +241,7 @@ create_one(http_req *r, json_t *body, json_t *env, store_err *err)
 	store_rc rc;
 	if (json_object_size(body) == 0) return STORE_OK;
 	rc = store_entity_create(r->txn, &r->app, r->w.item_type, body, NULL, &e, err);
-	if (rc == STORE_OK) http_add_entity(r, env, e, r->w.path);
+	if (rc == STORE_OK) http_add_entity(r, env, e, http_items_path(&r->w));
 	json_decref(e);
 	return rc;
 }
@@ -395,7 +395,7 @@ apply_to_matches(http_req *r, const ql_query *q, size_t limit, json_t *body)
 			http_store_error(r, rc, &err, NULL);
 			return;
 		}
-		http_add_entity(r, env, out, r->w.path);
+		http_add_entity(r, env, out, http_items_path(&r->w));
 		int spent_all = !body && delete_budget_spent(out, &spent);
 		json_decref(out);
 		if (spent_all) break;
@@ -448,7 +448,7 @@ h_coll_delete(http_req *r)
 		json_t *e = NULL;
 		store_err err = { 0 };
 		rc = store_entity_delete(r->txn, &r->app, &ids[i], &e, &err);
-		if (rc == STORE_OK) http_add_entity(r, env, e, r->w.path);
+		if (rc == STORE_OK) http_add_entity(r, env, e, http_items_path(&r->w));
 		int spent_all = rc == STORE_OK && delete_budget_spent(e, &spent);
 		json_decref(e);
 		if (spent_all) break;

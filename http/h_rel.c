@@ -181,7 +181,7 @@ list_any_verb(http_req *r)
 		for (size_t i = 0; rc == STORE_OK && i < n; i++) {
 			json_t *e = NULL;
 			if ((rc = store_entity_get(r->txn, &r->app, &ids[i], &e))) break;
-			http_add_entity(r, env, e, r->w.path);
+			http_add_entity(r, env, e, http_items_path(&r->w));
 			json_decref(e);
 		}
 		if (rc) break;

@@ -98,6 +98,8 @@ typedef struct {
 	char        name[STORE_NAME_MAX + 1];     /* collection name or verb */
 	char        item_type[STORE_NAME_MAX + 1];/* "" = any type (connections) */
 	const char *path;                         /* service path of the context */
+	const char *items;                        /* its items' paths start here
+	                                          ** (NULL: path); see http_items_path */
 	/* SHAPE_ITEM */
 	store_slice ident;                        /* the item segment as given */
 	int         found;                        /* the entity exists */
@@ -370,6 +372,7 @@ void h_auth_explain(http_req *r);
 
 /* walk.c */
 int  http_walk(http_req *r, const store_slice *segs, size_t n, walk *w);
+const char *http_items_path(const walk *w);
 
 /* h_data.c: root collections and items */
 void h_coll_get(http_req *r);

@@ -15,6 +15,10 @@
 ** was reached through, and leaves the final context, item and dictionary
 ** in a walk for the handlers.  It builds the response's service path with
 ** resolved UUIDs as it goes ("/groups/{uuid}/users").
+**
+** The items of a context live under its path, except for connecting/{verb}:
+** as in Usergrid, a source listed there is /C/{target}/connecting/{source}
+** (without the verb), and so are the paths of its own relations.
 */
 #include "http/http_int.h"
 
@@ -171,6 +175,8 @@ enter_relation(http_req *r, walk *w, const store_slice *segs, size_t n, size_t *
 	snprintf(type, sizeof type, "%s", etype);
 	json_decref(e);
 	store_id_format(&w->item, uuid);
+	const char *base = http_items_path(w);
+	w->items = NULL;
 	/* a user reached through a group's members carries the group along */
 	w->has_via = w->kind == CTX_SUB && strcmp(w->owner_type, "group") == 0 &&
 	             strcmp(w->name, "users") == 0;
@@ -188,7 +194,7 @@ enter_relation(http_req *r, walk *w, const store_slice *segs, size_t n, size_t *
 			w->kind = CTX_SUB;
 			w->shape = SHAPE_DICT;
 			w->dict = ti->sets[k];
-			w->path = http_sprintf(r, "%s/%s/%s", w->path, uuid, w->dict);
+			w->path = http_sprintf(r, "%s/%s/%s", base, uuid, w->dict);
 			if (*i < n) {
 				w->has_key = 1;
 				w->key = segs[(*i)++];
@@ -205,7 +211,7 @@ enter_relation(http_req *r, walk *w, const store_slice *segs, size_t n, size_t *
 		w->kind = out ? CTX_OUT : CTX_IN;
 		snprintf(w->name, sizeof w->name, "following");
 		snprintf(w->item_type, sizeof w->item_type, "user");
-		w->path = http_sprintf(r, "%s/%s/%s", w->path, uuid, out ? "following" : "followers");
+		w->path = http_sprintf(r, "%s/%s/%s", base, uuid, out ? "following" : "followers");
 		return 1;
 	}
 	if (seg_is(rel, "connecting") || seg_is(rel, "connections") || seg_is(rel, "connected")) {
@@ -213,14 +219,15 @@ enter_relation(http_req *r, walk *w, const store_slice *segs, size_t n, size_t *
 		if (*i == n) {             /* every verb (an extension) */
 			w->kind = in ? CTX_IN : CTX_OUT;
 			w->name[0] = '\0';
-			w->path = http_sprintf(r, "%s/%s/%s", w->path, uuid, in ? "connecting" : "connections");
+			w->path = http_sprintf(r, "%s/%s/%s", base, uuid, in ? "connecting" : "connections");
 			return 1;
 		}
 		if (!name_or_reply(r, segs[*i], w->name)) return 0;
 		(*i)++;
 		w->kind = in ? CTX_IN : CTX_OUT;
-		w->path = in ? http_sprintf(r, "%s/%s/connecting/%s", w->path, uuid, w->name)
-		             : http_sprintf(r, "%s/%s/%s", w->path, uuid, w->name);
+		w->path = in ? http_sprintf(r, "%s/%s/connecting/%s", base, uuid, w->name)
+		             : http_sprintf(r, "%s/%s/%s", base, uuid, w->name);
+		if (in) w->items = http_sprintf(r, "%s/%s/connecting", base, uuid);
 		return 1;
 	}
 	if (!name_or_reply(r, rel, w->name)) return 0;
@@ -231,8 +238,14 @@ enter_relation(http_req *r, walk *w, const store_slice *segs, size_t n, size_t *
 	} else {
 		w->kind = CTX_OUT;
 	}
-	w->path = http_sprintf(r, "%s/%s/%s", w->path, uuid, w->name);
+	w->path = http_sprintf(r, "%s/%s/%s", base, uuid, w->name);
 	return 1;
+}
+
+const char *
+http_items_path(const walk *w)
+{
+	return w->items ? w->items : w->path;
 }
 
 int

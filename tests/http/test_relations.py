@@ -249,6 +249,13 @@ def test_connections():
     eq([e["username"] for e in doc["entities"]], ["fred"], "incoming via metadata url")
     st, doc = s.app("GET", "/restaurants/xyz/connecting/likes")
     eq([e["username"] for e in doc["entities"]], ["fred"], "incoming")
+    # As in Usergrid, a source listed there lives under connecting/ without
+    # the verb; the listing's own path keeps it.
+    eq(doc["path"], "/restaurants/%s/connecting/likes" % xyz, "incoming listing path")
+    src = "/restaurants/%s/connecting/%s" % (xyz, fid)
+    eq(doc["entities"][0]["metadata"]["path"], src, "incoming source path")
+    eq(doc["entities"][0]["metadata"]["connections"]["likes"], src + "/likes",
+       "incoming source's own connections")
     # Re-posting refreshes the edge time.
     s.app("POST", "/users/fred/likes/restaurants/xyz")
     st, doc = s.app("GET", "/users/fred/likes")

@@ -59,13 +59,6 @@ SDK2_EXPECTED_FAILURES = {
         "the SDK asks for an entity's data with Accept set to the data's own type "
         "(image/jpeg); ugstore sends the bytes for Accept: application/octet-stream and "
         "the entity's JSON otherwise (not yet Usergrid's content-type match)",
-    "UsergridClient connections getConnections() should get an entity's inbound "
-    "connections":
-        "expects Usergrid's metadata path of an entity listed through connecting/{verb} "
-        "(/C/{target}/connecting/{source}/{verb}); ugstore renders "
-        "/C/{target}/connecting/{verb}/{source}/{verb}",
-    "UsergridEntity getConnections() should get an entity's inbound connections":
-        "the same metadata path of an entity listed through connecting/{verb}",
     "UsergridResponse headers should be an object":
         "the SDK copies the HTTP response's own properties; since Node.js 15 `headers` "
         "is a getter of IncomingMessage's prototype, so no server's headers reach it",
