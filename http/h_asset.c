@@ -11,8 +11,8 @@
 **                      name or uuid, as for JSON), the data replaced
 **   POST|PUT /assets/E/data   the data of an asset
 **
-** GET /C/E with `Accept: application/octet-stream`, or GET
-** /assets/E/data, answers the bytes with their Content-Type and ETag;
+** GET /C/E with `Accept: application/octet-stream` or the data's own media
+** type (`image/jpeg`, or its wildcard `image/` + `*`), or GET /assets/E/data, answers the bytes with their Content-Type and ETag;
 ** If-None-Match gives 304, one `Range: bytes=...` 206 with Content-Range
 ** (416 when it lies past the end).  Core keeps the data and its
 ** `file-metadata` together (core/asset.c); the body's bound is max_asset.
@@ -25,9 +25,10 @@
 #include <strings.h>
 
 /* The media type of a header value, lower-cased, without parameters; NULL
-** when it is not `type/subtype` of token characters. */
+** when it is not `type/subtype` of token characters (with `range`, as in
+** Accept, either may also be the wildcard `*`). */
 static char *
-media_type(http_req *r, const char *v, size_t n)
+media_type(http_req *r, const char *v, size_t n, int range)
 {
 	const char *end = v + n, *semi = memchr(v, ';', n);
 	if (semi) end = semi;
@@ -38,7 +39,7 @@ media_type(http_req *r, const char *v, size_t n)
 	for (char *p = out; *p; p++) {
 		if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
 		else if (!(*p >= 'a' && *p <= 'z') && !(*p >= '0' && *p <= '9') &&
-		         !strchr("/!#$&^_.+-", *p))
+		         !strchr("/!#$&^_.+-", *p) && !(range && *p == '*'))
 			return NULL;
 	}
 	return out;
@@ -99,7 +100,7 @@ part_headers(http_req *r, const char *p, const char *end, part *pt)
 				pt->name = header_param(r, colon, eol, "name");
 				pt->filename = header_param(r, colon, eol, "filename");
 			} else if (hn == 12 && strncasecmp(p, "Content-Type", hn) == 0) {
-				pt->type = media_type(r, colon + 1, (size_t)(eol - colon - 1));
+				pt->type = media_type(r, colon + 1, (size_t)(eol - colon - 1), 0);
 			}
 		}
 		p = eol + 2;
@@ -274,15 +275,49 @@ asset_write(http_req *r)
 	json_decref(e);
 }
 
-/* 1 when Accept names application/octet-stream. */
+/* The media type of the item's data, or NULL when it holds none. */
+static const char *
+item_data_type(http_req *r)
+{
+	json_t *e = NULL;
+	const char *out = NULL;
+	if (!r->w.found || store_entity_get(r->txn, &r->app, &r->w.item, &e)) return NULL;
+	const char *t = json_string_value(json_object_get(json_object_get(e, "file-metadata"),
+	                                                  "content-type"));
+	if (t) out = media_type(r, t, strlen(t), 0);
+	json_decref(e);
+	return out;
+}
+
+/* 1 when the accepted media type `a` names data of media type `have`:
+** the type itself or its major type's wildcard (not the catch-all `*` + `/` + `*`
+** that every client sends). */
+static int
+accepts(const char *a, const char *have)
+{
+	const char *slash = strchr(a, '/');
+	if (!have || strcmp(a, "*/*") == 0) return 0;
+	if (strcmp(slash + 1, "*") == 0)
+		return strncmp(a, have, (size_t)(slash - a + 1)) == 0;
+	return strcmp(a, have) == 0;
+}
+
+/* 1 when Accept names application/octet-stream, or the item's data's own
+** media type (or that type's wildcard), as Usergrid answers. */
 static int
 wants_bytes(http_req *r)
 {
 	const char *a = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Accept");
+	const char *have = NULL;
+	int looked = 0;
 	while (a && *a) {
 		size_t n = strcspn(a, ",");
-		char *t = media_type(r, a, n);
+		char *t = media_type(r, a, n, 1);
 		if (t && strcmp(t, "application/octet-stream") == 0) return 1;
+		if (t && strcmp(t, "*/*") != 0 && strcmp(t, "application/json") != 0) {
+			if (!looked++) have = item_data_type(r);
+			if (accepts(t, have)) return 1;
+		}
 		a += n + (a[n] == ',');
 	}
 	return 0;

@@ -345,6 +345,28 @@ def test_assets_octet_stream_and_reads():
     eq(st, 404, "no data left behind")
 
 
+def test_assets_read_by_their_own_type():
+    """As Usergrid (and its 2.x SDK's downloadAsset), an Accept that names the
+    data's own media type, or that type's wildcard, gets the bytes; any
+    other type, the catch-all and JSON get the entity."""
+    s = srv()
+    A = "/test-org/test-app"
+    st, doc = s.app("POST", "/pics", {"name": "pic"})
+    data = jpeg(3000)
+    st, doc, _, _ = s.request("PUT", A + "/pics/pic", raw=data, headers=OCTET)
+    eq(st, 200, "put data: %r" % doc)
+    for accept in ("image/jpeg", "IMAGE/JPEG", "image/*", "text/html, image/jpeg;q=0.9"):
+        st, _, hdrs, body = s.request("GET", A + "/pics/pic", headers={"Accept": accept})
+        eq((st, body == data, hdrs["content-type"]), (200, True, "image/jpeg"),
+           "bytes for Accept %s" % accept)
+    for accept in ("image/png", "text/*", "*/*", "application/json"):
+        st, doc, hdrs, _ = s.request("GET", A + "/pics/pic", headers={"Accept": accept})
+        eq((st, doc["entities"][0]["name"]), (200, "pic"), "the entity for Accept %s" % accept)
+    st, doc = s.app("POST", "/pics", {"name": "bare"})
+    st, doc, _, _ = s.request("GET", A + "/pics/bare", headers={"Accept": "image/jpeg"})
+    eq((st, doc["entities"][0]["name"]), (200, "bare"), "no data: the entity")
+
+
 def test_assets_multipart_and_data_url():
     """AssetResourceIT.multipartPutFormOnDynamicEntity, .verifyMetadataChanged,
     .multipartPostFormOnDynamicEntity and .largeFile: form fields update the
