@@ -103,6 +103,7 @@ def test_usergrid_sdk_2_0_0_rc_2_own_suite():
         with open(cfg_path, "w") as f:
             json.dump(cfg, f, indent=1)
         p = subprocess.run([os.path.join(SDK2_DIR, "node_modules", ".bin", "mocha"), "tests",
+                            "--require", os.path.join(HERE, "seeded_chance.js"),
                             "--reporter", "json", "--timeout", "10000", "--target=ugstore"],
                            cwd=sdk, capture_output=True, text=True, timeout=300)
     out = p.stdout
