@@ -619,6 +619,12 @@ store_id_new(store_id *out)
 	uuid_generate_time(out->b);
 }
 
+void
+store_id_random(store_id *out)
+{
+	uuid_generate_random(out->b);
+}
+
 int
 store_id_is_nil(const store_id *id)
 {
