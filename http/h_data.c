@@ -222,7 +222,9 @@ reply_query(http_req *r, const query_scope *sc, const ql_query *q, size_t limit,
 		json_object_set_new(env, "count", json_integer((json_int_t)json_array_size(list)));
 	if (res.has_cursor) json_object_set_new(env, "cursor", json_string(res.cursor));
 	if (explain && strcmp(explain, "true") == 0)
-		json_object_set_new(env, "explain", json_pack("{s:s}", "plan", res.plan));
+		json_object_set_new(env, "explain", json_pack("{s:s, s:I, s:I}", "plan", res.plan,
+		                    "entries_read", (json_int_t)res.entries_read,
+		                    "entities_read", (json_int_t)res.entities_read));
 	query_result_clear(&res);
 	http_reply(r, env);
 }

@@ -91,6 +91,7 @@ load(run *d, const store_id *id, json_t **e)
 {
 	const char *want = d->sc->type;
 	if (query_charge(d->sc->progress, 1, 0)) return QUERY_STOPPED;
+	d->res->entities_read++;
 	store_rc rc = store_entity_get(d->t, d->app, id, e);
 	if (rc == STORE_NOTFOUND) {
 		*e = NULL;
@@ -325,6 +326,7 @@ run_phases(run *d)
 		source s;
 		rc = stored(d, source_open(d, &s));
 		if (!rc) rc = drive(d, &s);
+		d->res->entries_read += s.read;
 		source_close(&s);
 		if (!rc && !d->full && (d->p->kind == PLAN_SORT || d->p->kind == PLAN_GROUPS))
 			d->full = sorter_emit(&d->sort, d->limit, d->res);
@@ -375,6 +377,28 @@ run_direct(run *d)
 	return qrc ? qrc : stored(d, rc);
 }
 
+/* ---- planning's questions, answered by the transaction ---------------------------- */
+
+typedef struct {
+	store_txn       *t;
+	const store_app *app;
+	const char      *type;
+} plan_txn;
+
+static store_rc
+txn_count(void *ctx, const store_ix_range *r, size_t cap, size_t *n)
+{
+	const plan_txn *pt = ctx;
+	return store_index_count(pt->t, pt->app, r, cap, n);
+}
+
+static unsigned
+txn_flags(void *ctx, const char *path)
+{
+	const plan_txn *pt = ctx;
+	return store_index_flags(pt->t, pt->app, pt->type, path);
+}
+
 query_rc
 query_run(store_txn *t, const store_app *app, const query_scope *scope,
           const ql_query *q, size_t limit, const char *cursor, query_result *res)
@@ -388,8 +412,12 @@ query_run(store_txn *t, const store_app *app, const query_scope *scope,
 	memset(res, 0, sizeof *res);
 	res->entities = json_array();
 	*d = (run){ .t = t, .app = app, .sc = scope, .q = q, .p = &p, .limit = limit, .res = res };
+	plan_txn pt = { t, app, scope->type };
+	plan_store ps = { txn_count, txn_flags, &pt };
 	plan_terms(q, scope->type, scope->root, f);
-	if ((rc = stored(d, plan_count(t, app, q, f)))) goto done;
+	rc = stored(d, plan_count(&ps, q, limit, f));
+	res->entries_read = f->counted;
+	if (rc) goto done;
 	query_plan(q, f, kind, limit, &p);
 	sorter_init(&d->sort, q, p.within);
 	plan_describe(&p, q, res->plan, sizeof res->plan);

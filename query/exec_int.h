@@ -33,6 +33,11 @@ typedef struct {
 	                          ** latitude band: QUERY_MAX_SORT, see
 	                          ** plan_counts_band) */
 	size_t         branch;    /* the OR branch it belongs to (or_terms) */
+	int            capped;    /* count is the cap it was counted to: there
+	                          ** may be more */
+	int            multi;     /* some entity has held several values at the
+	                          ** path (STORE_IXF_MULTI): its bounds are not
+	                          ** merged with other terms' */
 	const char    *what;
 } term;
 
@@ -46,6 +51,7 @@ typedef struct {
 	term     or_terms[QL_MAX_TERMS];     /* of the branches of a top-level OR */
 	size_t   nor;
 	unsigned order_flags;                /* store_index_flags of order[0] */
+	size_t   counted;                    /* index entries read to count */
 } plan_facts;
 
 typedef enum {
@@ -79,8 +85,27 @@ void     plan_terms(const ql_query *q, const char *type, int indexed, plan_facts
 /* Does the planner need the latitude bands counted further (up to
 ** QUERY_MAX_SORT), every other term being too large to read whole? */
 int      plan_counts_band(const ql_query *q, const plan_facts *f);
-/* Counts every term of f in the store (and the order key's flags). */
-store_rc plan_count(store_txn *t, const store_app *app, const ql_query *q, plan_facts *f);
+/* What planning asks the store: how many entries a range holds (up to
+** cap) and what the index has seen of a path (store_index_flags).  The
+** executor answers from a transaction, the planner's tests from a table. */
+typedef struct {
+	store_rc (*count)(void *ctx, const store_ix_range *r, size_t cap, size_t *n);
+	unsigned (*flags)(void *ctx, const char *path);
+	void      *ctx;
+} plan_store;
+
+/* Merges the terms that bound one path (plan_merge), then counts every
+** term of f (the AND chain's in rounds of growing caps, stopping at the
+** round where one is smaller than the cap: the others are known to be at
+** least that large, which is all the choice needs; an order key's index
+** drives unless a term holds under 4 x limit, so no further) and reads the
+** order key's flags. */
+store_rc plan_count(const plan_store *ps, const ql_query *q, size_t limit, plan_facts *f);
+/* Terms of one AND chain on one path and value type, none a prefix, words
+** or a band, bound the same single value where no entity holds several
+** there (multi unset): they become one term with the tightest bounds of
+** each side (possibly empty).  Pure. */
+void     plan_merge(plan_facts *f);
 /* The plan for q given f, the cursor's kind (0: none) and the page size.
 ** Pure. */
 void     query_plan(const ql_query *q, const plan_facts *f, int cursor_kind, size_t limit,
@@ -132,6 +157,7 @@ typedef struct {
 	store_id       ids[SCAN_BATCH];
 	size_t         n, i;
 	int            last;             /* the batch read was the last one */
+	size_t         read;             /* index entries or edges read */
 } source;
 
 /* An index range, after `from` (NULL or empty: from its start). */

@@ -196,12 +196,131 @@ plan_terms(const ql_query *q, const char *type, int indexed, plan_facts *f)
 	f->type = type;
 	f->nand = f->nor = 0;
 	f->order_flags = 0;
+	f->counted = 0;
 	if (!w || !f->indexed || q->ndirect) return;
 	chain_terms(w, type, 0, f->and_terms, &f->nand);
 	/* a union drives only an unordered query */
 	if (w->kind == QL_OR && q->norder == 0)
 		for (size_t i = 0; i < w->u.list.n; i++)
 			chain_terms(w->u.list.kids[i], type, i, f->or_terms, &f->nor);
+}
+
+/* ---- merging the bounds of one path ---------------------------------------------- */
+
+/* Order of two values of one tag, as the index orders them. */
+static int
+value_cmp(const store_ix_value *a, const store_ix_value *b)
+{
+	switch (a->tag) {
+	case STORE_IX_DOUBLE: return (a->d > b->d) - (a->d < b->d);
+	case STORE_IX_LONG:   return (a->l > b->l) - (a->l < b->l);
+	case STORE_IX_BOOL:   return (a->b > b->b) - (a->b < b->b);
+	default: {
+		int c = memcmp(a->s, b->s, a->n < b->n ? a->n : b->n);
+		return c ? c : (a->n > b->n) - (a->n < b->n);
+	}
+	}
+}
+
+/* A term whose bounds may be merged: a plain value range of a scalar (a
+** UUID literal's text lives in its own term, so it stays alone). */
+static int
+mergeable(const term *tm)
+{
+	return !tm->multi && !tm->r.prefix && !tm->uuid[0] && tm->r.tag >= STORE_IX_DOUBLE &&
+	       tm->r.tag <= STORE_IX_BOOL;
+}
+
+static int
+same_path(const term *a, const term *b)
+{
+	return a->branch == b->branch && a->r.tag == b->r.tag && strcmp(a->r.path, b->r.path) == 0;
+}
+
+/* Narrows a's bounds to those b also puts on the value. */
+static void
+narrow(term *a, const term *b)
+{
+	if (a->r.hi == &a->lo) {             /* an equality's hi is its lo */
+		a->hi = a->lo;
+		a->r.hi = &a->hi;
+	}
+	if (b->r.lo) {
+		int c = a->r.lo ? value_cmp(b->r.lo, a->r.lo) : 1;
+		if (c > 0 || (c == 0 && !b->r.lo_incl)) {
+			a->lo = *b->r.lo;
+			a->r.lo = &a->lo;
+			a->r.lo_incl = b->r.lo_incl;
+		}
+	}
+	if (b->r.hi) {
+		int c = a->r.hi ? value_cmp(b->r.hi, a->r.hi) : -1;
+		if (c < 0 || (c == 0 && !b->r.hi_incl)) {
+			a->hi = *b->r.hi;
+			a->r.hi = &a->hi;
+			a->r.hi_incl = b->r.hi_incl;
+		}
+	}
+	a->eq = a->r.lo && a->r.hi && a->r.lo_incl && a->r.hi_incl && value_cmp(a->r.lo, a->r.hi) == 0;
+	a->what = a->eq ? "equality" : "range";
+}
+
+/* dst = src, its bounds pointing into dst. */
+static void
+term_move(term *dst, const term *src)
+{
+	*dst = *src;
+	if (src->r.lo == &src->lo) dst->r.lo = &dst->lo;
+	if (src->r.hi == &src->lo) dst->r.hi = &dst->lo;
+	if (src->r.hi == &src->hi) dst->r.hi = &dst->hi;
+}
+
+static void
+merge_terms(term *tms, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (!mergeable(&tms[i])) continue;
+		for (size_t j = i + 1; j < *n;) {
+			if (!mergeable(&tms[j]) || !same_path(&tms[i], &tms[j])) {
+				j++;
+				continue;
+			}
+			narrow(&tms[i], &tms[j]);
+			for (size_t k = j; k + 1 < *n; k++) term_move(&tms[k], &tms[k + 1]);
+			(*n)--;
+		}
+	}
+}
+
+void
+plan_merge(plan_facts *f)
+{
+	merge_terms(f->and_terms, &f->nand);
+	merge_terms(f->or_terms, &f->nor);
+}
+
+/* Asks the store whether the paths that more than one mergeable term
+** bounds have held arrays (only those: a query with one term per path
+** reads no flags). */
+static void
+mark_multi(const plan_store *ps, term *tms, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int shared = 0;
+		for (size_t j = 0; j < n; j++)
+			shared |= j != i && mergeable(&tms[i]) && mergeable(&tms[j]) &&
+			          same_path(&tms[i], &tms[j]);
+		if (shared) tms[i].multi = (ps->flags(ps->ctx, tms[i].r.path) & STORE_IXF_MULTI) != 0;
+	}
+}
+
+/* Can tm's range be read whole?  Its count is exact (not a cap it was
+** counted to) and under QUERY_RANGE_CAP; a range read whole stops after
+** count entries. */
+static int
+whole(const term *tm)
+{
+	return !tm->capped && tm->count < QUERY_RANGE_CAP;
 }
 
 /* The term with the fewest entries (only equalities when eq_only). */
@@ -232,26 +351,69 @@ int
 plan_counts_band(const ql_query *q, const plan_facts *f)
 {
 	const term *best = best_term(f->and_terms, f->nand, 0);
-	return find_within(q->where) && best && best->count >= QUERY_RANGE_CAP;
+	return find_within(q->where) && best && !whole(best);
+}
+
+/* Can the first order key drive an order plan through its index? */
+static int
+order_indexable(const ql_query *q, const plan_facts *f)
+{
+	return q->norder && f->indexed && store_index_holds(q->order[0].prop, STORE_IX_STRING) &&
+	       !(f->order_flags & STORE_IXF_LONG);
+}
+
+/* Counts tm up to cap, adding what it read to f->counted. */
+static store_rc
+count_term(const plan_store *ps, plan_facts *f, term *tm, size_t cap)
+{
+	store_rc rc = ps->count(ps->ctx, &tm->r, cap, &tm->count);
+	tm->capped = tm->count >= cap;
+	f->counted += tm->count;
+	return rc;
+}
+
+/* The AND chain's terms, in rounds: each round counts the terms not yet
+** known exactly up to its cap (or to one past the smallest count found in
+** the round: a term holding more only has to be known to hold more), and
+** the first round that finds one under its cap ends it.  Counting reads
+** O(terms x the smallest count), and never past `need`. */
+static store_rc
+count_and_terms(const plan_store *ps, plan_facts *f, size_t need)
+{
+	static const size_t caps[] = { 16, 64, 256, 1024, QUERY_RANGE_CAP };
+	size_t best = (size_t)-1, cap = 0;
+	store_rc rc = STORE_OK;
+	for (size_t c = 0; c < sizeof caps / sizeof *caps && cap < need && best == (size_t)-1 &&
+	                   !rc; c++) {
+		cap = caps[c] < need ? caps[c] : need;
+		for (size_t i = 0; i < f->nand && !rc; i++) {
+			term *tm = &f->and_terms[i];
+			if (c && !tm->capped) continue;
+			rc = count_term(ps, f, tm, best < cap ? best + 1 : cap);
+			if (!tm->capped && tm->count < best) best = tm->count;
+		}
+	}
+	return rc;
 }
 
 store_rc
-plan_count(store_txn *t, const store_app *app, const ql_query *q, plan_facts *f)
+plan_count(const plan_store *ps, const ql_query *q, size_t limit, plan_facts *f)
 {
-	store_rc rc = STORE_OK;
-	for (size_t i = 0; i < f->nand && !rc; i++)
-		rc = store_index_count(t, app, &f->and_terms[i].r, QUERY_RANGE_CAP,
-		                       &f->and_terms[i].count);
+	store_rc rc;
+	size_t need = QUERY_RANGE_CAP;
+	if (f->indexed && q->norder) f->order_flags = ps->flags(ps->ctx, q->order[0].prop);
+	/* an order key's index drives unless a term is small enough to sort */
+	if (order_indexable(q, f) && !find_within(q->where) && 4 * limit < need) need = 4 * limit;
+	mark_multi(ps, f->and_terms, f->nand);
+	mark_multi(ps, f->or_terms, f->nor);
+	plan_merge(f);
+	rc = count_and_terms(ps, f, need);
 	for (size_t i = 0; i < f->nor && !rc; i++)
-		rc = store_index_count(t, app, &f->or_terms[i].r, QUERY_RANGE_CAP,
-		                       &f->or_terms[i].count);
+		rc = count_term(ps, f, &f->or_terms[i], QUERY_RANGE_CAP);
 	if (!rc && plan_counts_band(q, f))   /* a latitude band may still be worth it */
 		for (size_t i = 0; i < f->nand && !rc; i++)
 			if (f->and_terms[i].r.tag == STORE_IX_GEO)
-				rc = store_index_count(t, app, &f->and_terms[i].r, QUERY_MAX_SORT,
-				                       &f->and_terms[i].count);
-	if (!rc && f->indexed && q->norder)
-		f->order_flags = store_index_flags(t, app, f->type, q->order[0].prop);
+				rc = count_term(ps, f, &f->and_terms[i], QUERY_MAX_SORT);
 	return rc;
 }
 
@@ -273,14 +435,6 @@ union_terms(const ql_query *q, const plan_facts *f, const term **alts)
 		alts[b] = pick;
 	}
 	return nb;
-}
-
-/* Can the first order key drive an order plan through its index? */
-static int
-order_indexable(const ql_query *q, const plan_facts *f)
-{
-	return q->norder && f->indexed && store_index_holds(q->order[0].prop, STORE_IX_STRING) &&
-	       !(f->order_flags & STORE_IXF_LONG);
 }
 
 /* A term of the where on the first order key that may bound its scan: only
@@ -332,12 +486,19 @@ plan_sorted(const ql_query *q, const plan_facts *f, int kind, int small, plan *p
 	use(p, PLAN_SORT, QUERY_CURSOR_SORTKEY, KEYSET);
 	if (plan_counts_band(q, f))
 		for (size_t i = 0; i < f->nand; i++)
-			if (f->and_terms[i].r.tag == STORE_IX_GEO && f->and_terms[i].count < QUERY_MAX_SORT)
+			if (f->and_terms[i].r.tag == STORE_IX_GEO && !f->and_terms[i].capped)
 				best = &f->and_terms[i];
 	/* a range is a candidate source only when it was counted whole */
-	if (best && (best->count < QUERY_RANGE_CAP ||
-	             (best->r.tag == STORE_IX_GEO && best->count < QUERY_MAX_SORT)))
+	if (best && (whole(best) || (best->r.tag == STORE_IX_GEO && !best->capped)))
 		p->drive[p->ndrive++] = best;
+}
+
+/* An equality plan reads at most its term's entries, a range plan all of
+** its own: a smaller range that can be read whole reads less. */
+static int
+range_reads_less(const term *range, const term *eqt)
+{
+	return range && !range->eq && whole(range) && range->count < eqt->count;
 }
 
 void
@@ -347,7 +508,7 @@ query_plan(const ql_query *q, const plan_facts *f, int kind, size_t limit, plan 
 	/* The plan follows from the query and the counts; a cursor says which
 	** plan the first page used, and paging stays with it (or with a plan
 	** that reads the same cursor) even when the counts have moved since. */
-	int small = best && best->count < QUERY_RANGE_CAP && best->count < 4 * limit;
+	int small = best && whole(best) && best->count < 4 * limit;
 	int by_time = !kind || kind == QUERY_CURSOR_TIME;
 
 	memset(p, 0, sizeof *p);
@@ -358,10 +519,10 @@ query_plan(const ql_query *q, const plan_facts *f, int kind, size_t limit, plan 
 		use(p, PLAN_DIRECT, 0, ~0u);
 	} else if (q->norder || p->within) {
 		plan_sorted(q, f, kind, small, p);
-	} else if ((!kind || kind == QUERY_CURSOR_INDEX) && eqt) {
+	} else if ((kind == QUERY_CURSOR_INDEX && eqt) || (!kind && eqt && !range_reads_less(best, eqt))) {
 		use(p, PLAN_EQ, QUERY_CURSOR_INDEX, 0);
 		p->drive[p->ndrive++] = eqt;
-	} else if (by_time && best && best->count < QUERY_RANGE_CAP) {
+	} else if (by_time && best && whole(best)) {
 		use(p, PLAN_RANGE, QUERY_CURSOR_TIME, 0);
 		p->drive[p->ndrive++] = best;
 	} else if (by_time && (p->ndrive = union_terms(q, f, p->drive))) {
@@ -377,7 +538,7 @@ static void
 describe_term(char *out, size_t cap, const char *how, const term *tm)
 {
 	snprintf(out, cap, "%s: index of %.60s (%s, %zu%s entries)", how, tm->r.path, tm->what,
-	         tm->count, tm->count >= QUERY_RANGE_CAP ? "+" : "");
+	         tm->count, tm->capped ? "+" : "");
 }
 
 void

@@ -123,6 +123,8 @@ typedef struct {
 	int     has_cursor;
 	char    cursor[QUERY_CURSOR_MAX];
 	char    plan[200];    /* how the result was found */
+	size_t  entries_read; /* index entries and edges read, counting included */
+	size_t  entities_read;
 	store_rc store;       /* QUERY_STORE: the store's failure */
 } query_result;
 

@@ -83,6 +83,7 @@ range_stamps(source *s, const term *tm, stamp *st, size_t *have)
 		rc = store_index_scan(s->t, s->app, &tm->r, s->from, SCAN_BATCH, s->ids, s->poss,
 		                      s->times, &got);
 		if (rc || got == 0) return rc;
+		s->read += got;
 		for (size_t i = 0; i < got && mine <= tm->count; i++, mine++) {
 			st[*have].time = s->times[i];
 			st[*have].id = s->ids[i];
@@ -134,6 +135,7 @@ refill(source *s)
 		                         SCAN_BATCH, s->ids, s->eposs, &s->n);
 		if (s->n) s->epos = s->eposs[s->n - 1];
 	}
+	s->read += s->n;
 	s->last = rc || s->n < SCAN_BATCH;
 	return rc;
 }

@@ -12,6 +12,16 @@
 #   range      ordinal >= N/2 order by ordinal        (first 10 of N/2)
 #   contains   title contains 'w4242'                 (10 matches)
 #   prefix     actor.username = 'user1234*'           (first 10 of 111)
+#   two-sided range        ordinal > N/2 and ordinal < N/2 + 11   (10)
+#   empty range            ordinal > 888598 and ordinal < 841235  (0)
+#   two-sided + order by   ordinal > N/2 and ordinal < N/2 + 101
+#                          order by ordinal desc                  (first 10 of 100)
+#   equality + range       verb = 'go' and ordinal > N/2 and
+#                          ordinal < N/2 + 21                     (10)
+#
+# Each query's p50 has a bar (0.3 ms for the first four, 1 ms for the
+# others); a line per bar that falls short is printed, and the script
+# exits non-zero after the whole report when one does.
 #
 # and pages through 10,000 results by cursor (100 pages of 100) for
 # `verb = 'go'` and for `order by ordinal desc`, reporting the time of the
@@ -24,7 +34,8 @@ SECS=${BENCH_SECONDS:-10}
 WHAT="query benchmark"
 . "$(dirname "$0")/loaded.sh"
 
-python3 - "$BASE" "$SECS" "$N" <<'PY'
+status=0
+python3 - "$BASE" "$SECS" "$N" <<'PY' || status=$?
 import json, re, subprocess, sys, time, urllib.parse, urllib.request
 base, secs, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 
@@ -43,10 +54,18 @@ def ms(text):
     return v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
 
 rows = []
-for name, ql, want in (("equality", "bucket = 4242", 10),
-                       ("range + order by", "ordinal >= %d order by ordinal" % (n // 2), 10),
-                       ("contains", "title contains 'w4242'", 10),
-                       ("prefix", "actor.username = 'user1234*'", 10)):
+h = n // 2
+for name, ql, want, bar in (
+        ("equality", "bucket = 4242", 10, 0.3),
+        ("range + order by", "ordinal >= %d order by ordinal" % h, 10, 0.3),
+        ("contains", "title contains 'w4242'", 10, 0.3),
+        ("prefix", "actor.username = 'user1234*'", 10, 0.3),
+        ("two-sided range", "ordinal > %d and ordinal < %d" % (h, h + 11), 10, 1.0),
+        ("empty range", "ordinal > 888598 and ordinal < 841235", 0, 1.0),
+        ("two-sided + order", "ordinal > %d and ordinal < %d order by ordinal desc"
+         % (h, h + 101), 10, 1.0),
+        ("equality + range", "verb = 'go' and ordinal > %d and ordinal < %d" % (h, h + 21),
+         10, 1.0)):
     u = url(ql, limit=10, explain="true")
     doc = get(u)
     got = len(doc["entities"])
@@ -58,15 +77,19 @@ for name, ql, want in (("equality", "bucket = 4242", 10),
         sys.exit("wrk saw errors:\n" + out)
     lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.M))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    rows.append((name, ql, ms(lat["50"]), ms(lat["99"]), rps, doc["explain"]["plan"]))
+    rows.append((name, ql, ms(lat["50"]), ms(lat["99"]), rps, doc["explain"], bar))
 
 print()
-print("%-17s %-40s %9s %9s %9s" % ("query", "ql", "p50 ms", "p99 ms", "req/s"))
-for name, ql, p50, p99, rps, plan in rows:
-    print("%-17s %-40s %9.3f %9.3f %9.0f" % (name, ql, p50, p99, rps))
+print("%-17s %-40s %9s %9s %9s %7s" % ("query", "ql", "p50 ms", "p99 ms", "req/s", "bar"))
+short = []
+for name, ql, p50, p99, rps, ex, bar in rows:
+    print("%-17s %-40.40s %9.3f %9.3f %9.0f %7.1f" % (name, ql, p50, p99, rps, bar))
+    if p50 >= bar:
+        short.append("SHORT: %s p50 %.3f ms, bar < %.1f ms" % (name, p50, bar))
 print()
-for name, ql, p50, p99, rps, plan in rows:
-    print("  %-17s plan: %s" % (name, plan))
+for name, ql, p50, p99, rps, ex, bar in rows:
+    print("  %-17s plan: %s; read %d entries, %d entities"
+          % (name, ex["plan"], ex["entries_read"], ex["entities_read"]))
 
 print()
 print("%-30s %14s %14s %8s" % ("paging 10,000 by cursor", "pages 1-10 ms", "pages 91-100", "ratio"))
@@ -83,6 +106,11 @@ for ql in ("verb = 'go'", "select * order by ordinal desc"):
         sys.exit("paging %r saw %d entities" % (ql, seen))
     first, last = sum(times[:10]) / 10, sum(times[-10:]) / 10
     print("%-30s %14.2f %14.2f %8.2f" % (ql, first, last, last / first))
+for line in short:
+    print(line)
+if short:
+    sys.exit(1)
 PY
 echo
 echo "data directory: $(du -sh "$DATA/db" | cut -f1) for $N entities"
+exit $status

@@ -121,6 +121,24 @@ def cases():
         ("tag = 'd*' order by tag", cmp("tag", lambda v: isinstance(v, str) and
                                          v.lower().startswith("d")), ("tag", False)),
         ("n > 10 order by arr", cmp("n", lambda v: is_int(v) and v > 10), ("arr", False)),
+        # bounds on one path merged into one range (single values), or not (arrays)
+        ("n > 50 and n < 60", cmp("n", lambda v: is_int(v) and 50 < v < 60), None),
+        ("n > 120 and n < 100", lambda e: False, None),
+        ("n >= 30 and n <= 30 and n > 10", cmp("n", lambda v: is_int(v) and v == 30), None),
+        ("n = 30 and n > 30", lambda e: False, None),
+        ("grp > 1 and grp <= 3", cmp("grp", lambda v: is_int(v) and 1 < v <= 3), None),
+        ("tag > 'c' and tag < 'e'", cmp("tag", lambda v: isinstance(v, str) and
+                                         "c" < v.lower() < "e"), None),
+        ("score > 2.5 and score < 3.5", cmp("score", lambda v: isinstance(v, float) and
+                                            2.5 < v < 3.5), None),
+        ("arr > 5 and arr < 8", lambda e: cmp("arr", lambda v: is_int(v) and v > 5)(e) and
+         cmp("arr", lambda v: is_int(v) and v < 8)(e), None),
+        ("grp = 2 and n > 20 and n < 100", lambda e: cmp("grp", lambda v: is_int(v) and v == 2)(e)
+         and cmp("n", lambda v: is_int(v) and 20 < v < 100)(e), None),
+        ("n > 40 and n < 160 order by n desc", cmp("n", lambda v: is_int(v) and 40 < v < 160),
+         ("n", True)),
+        ("n > 40 and n < 60 or grp = 4", lambda e: cmp("n", lambda v: is_int(v) and 40 < v < 60)(e)
+         or cmp("grp", lambda v: is_int(v) and v == 4)(e), None),
     ]
 
 

@@ -7,11 +7,12 @@
 ** Case format (the file documents it again at its top):
 **   [FACTS] QUERY ⇒ PLAN
 ** FACTS, space separated, say what the store would answer:
-**   path=N     a term on path has N entries (counted as plan_count would:
-**              up to QUERY_RANGE_CAP, a latitude band further when the
-**              planner asks for it)
-**   multi      the first order key has held arrays (STORE_IXF_MULTI)
-**   long       the first order key has held strings cut for the index
+**   path=N     a term on path has N entries (plan_count counts them, up
+**              to its caps; terms merged on one path hold N in all)
+**   multi      every path has held arrays (STORE_IXF_MULTI): the order
+**              key's index lists an entity more than once, and terms on
+**              one path are not merged
+**   long       every path has held strings cut for the index
 **   sub        the scope is a sub-collection: no index applies
 **   limit=N    the page size (default 10)
 **   cursor=K   the cursor's kind: edge, index, time, sortkey, order,
@@ -77,19 +78,21 @@ read_facts(const char *s, size_t n, facts_in *in)
 	}
 }
 
-/* The store's answers, the way plan_count gives them. */
-static void
-count_terms(const facts_in *in, const ql_query *q, plan_facts *f)
+/* The store's answers, from the case's facts: a range on a path holds
+** path=N entries (cap them as the store counts), and every path has held
+** what `multi` and `long` say. */
+static store_rc
+facts_count(void *ctx, const store_ix_range *r, size_t cap, size_t *n)
 {
-	for (size_t i = 0; i < f->nand; i++)
-		f->and_terms[i].count = count_of(in, f->and_terms[i].r.path, QUERY_RANGE_CAP);
-	for (size_t i = 0; i < f->nor; i++)
-		f->or_terms[i].count = count_of(in, f->or_terms[i].r.path, QUERY_RANGE_CAP);
-	if (plan_counts_band(q, f))
-		for (size_t i = 0; i < f->nand; i++)
-			if (f->and_terms[i].r.tag == STORE_IX_GEO)
-				f->and_terms[i].count = count_of(in, f->and_terms[i].r.path, QUERY_MAX_SORT);
-	f->order_flags = f->indexed && q->norder ? in->flags : 0;
+	*n = count_of(ctx, r->path, cap);
+	return STORE_OK;
+}
+
+static unsigned
+facts_flags(void *ctx, const char *path)
+{
+	(void)path;
+	return ((const facts_in *)ctx)->flags;
 }
 
 /* The plan for one case line's input, as the file spells it. */
@@ -110,8 +113,9 @@ plan_text(const char *s, size_t n, char *out, size_t cap)
 	if (ql_parse(a, s, strlen(s), &q, &err) != QL_OK) {
 		snprintf(out, cap, "%%%%FAIL %s", err.msg);
 	} else {
+		plan_store ps = { facts_count, facts_flags, &in };
 		plan_terms(q, "thing", !in.sub, f);
-		count_terms(&in, q, f);
+		CHECK(plan_count(&ps, q, in.limit, f) == STORE_OK);
 		query_plan(q, f, in.kind, in.limit, &p);
 		plan_describe(&p, q, out, cap);
 		size_t o = strlen(out);
