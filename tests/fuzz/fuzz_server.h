@@ -21,6 +21,7 @@
 #define UG_FUZZ_SERVER_H
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -31,6 +32,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/store.h"
@@ -96,6 +98,29 @@ fz_connect(void)
 	return fd;
 }
 
+/* poll(2) on one descriptor for up to ms, waiting again after a signal:
+** libFuzzer's timeout alarm (SIGALRM, every -timeout/2 + 1 s) interrupts
+** whatever wait is under way, and an interrupted wait is no silence.
+** Returns poll's answer. */
+static int
+fz_poll(int fd, short events, int ms, short *revents)
+{
+	struct timespec now, end;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += ms / 1000;
+	end.tv_nsec += (long)(ms % 1000) * 1000000L;
+	for (;;) {
+		struct pollfd p = { fd, events, 0 };
+		int r = poll(&p, 1, ms);
+		*revents = p.revents;
+		if (r >= 0 || errno != EINTR) return r;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long left = (end.tv_sec - now.tv_sec) * 1000L + (end.tv_nsec - now.tv_nsec) / 1000000L;
+		if (left <= 0) return 0;
+		ms = (int)left;
+	}
+}
+
 /* Reads fd until the server closes it, or until it stays silent for
 ** idle_ms; returns the bytes read (new, NUL-terminated), their number in
 ** *out_n, and in *cut whether the wait was cut short. */
@@ -107,8 +132,8 @@ fz_read(int fd, int idle_ms, size_t *out_n, int *cut)
 	REQUIRE(buf);
 	*cut = 0;
 	for (;;) {
-		struct pollfd p = { fd, POLLIN, 0 };
-		if (poll(&p, 1, idle_ms) != 1) {
+		short ev;
+		if (fz_poll(fd, POLLIN, idle_ms, &ev) != 1) {
 			*cut = 1;
 			break;
 		}
@@ -131,6 +156,29 @@ fz_read(int fd, int idle_ms, size_t *out_n, int *cut)
 ** queues behind every write left before it, so the server is alive, the
 ** writer too, and left requests cannot pile up. */
 #define FUZZ_IDLE_MS 50
+
+/* What an unanswered probe sees of the server: its sockets (the
+** listener's accept queue, each connection's queues, state and times of
+** last send and receipt) and whether a read is answered meanwhile. */
+static void
+fz_snapshot(void)
+{
+	static const char get[] = "GET /metrics HTTP/1.1\r\nHost: f\r\nConnection: close\r\n\r\n";
+	char cmd[160];
+	size_t n;
+	int fd = fz_connect(), cut;
+	char *a;
+
+	fprintf(stderr, "fuzz: the server's sockets:\n");
+	snprintf(cmd, sizeof cmd, "ss -tanie '( sport = :%d or dport = :%d )' >&2",
+	         http_server_port(fz_srv), http_server_port(fz_srv));
+	if (system(cmd) != 0) fprintf(stderr, "fuzz: no ss\n");
+	REQUIRE(send(fd, get, sizeof get - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof get - 1));
+	a = fz_read(fd, 3000, &n, &cut);
+	close(fd);
+	fprintf(stderr, "fuzz: a read meanwhile: %s, %zu bytes:\n%s\n", cut ? "cut" : "closed", n, a);
+	free(a);
+}
 static char *
 fz_exchange(const void *data, size_t n, size_t *out_n)
 {
@@ -144,8 +192,8 @@ fz_exchange(const void *data, size_t n, size_t *out_n)
 	memcpy(all, data, n);
 	memcpy(all + n, fz_closer, sizeof fz_closer - 1);
 	while (sent < total) {      /* the server may answer and close early */
-		struct pollfd p = { fd, POLLOUT, 0 };
-		if (poll(&p, 1, FUZZ_IDLE_MS) != 1 || !(p.revents & POLLOUT)) break;
+		short ev;
+		if (fz_poll(fd, POLLOUT, FUZZ_IDLE_MS, &ev) != 1 || !(ev & POLLOUT)) break;
 		ssize_t w = send(fd, all + sent, total - sent, MSG_NOSIGNAL);
 		if (w <= 0) break;
 		sent += (size_t)w;
@@ -159,17 +207,18 @@ fz_exchange(const void *data, size_t n, size_t *out_n)
 	fd = fz_connect();
 	REQUIRE(send(fd, probe, sizeof probe - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof probe - 1));
 	pa = fz_read(fd, FUZZ_REPLY_MS, &pn, &cut);
-	close(fd);
 	if (cut || strncmp(pa, "HTTP/1.1 200", 12) != 0) {
 		char cmd[128];
 		fprintf(stderr, "fuzz: the server does not answer a write within %d ms "
-		        "(%s, %zu bytes: %.200s); its threads:\n", FUZZ_REPLY_MS,
-		        cut ? "silent" : "closed", pn, pa);
+		        "(%s, %zu bytes: %.200s)\n", FUZZ_REPLY_MS, cut ? "silent" : "closed", pn, pa);
+		fz_snapshot();
+		fprintf(stderr, "fuzz: its threads:\n");
 		prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY);
 		snprintf(cmd, sizeof cmd, "gdb -p %d -batch -ex 'thread apply all bt' >&2", (int)getpid());
 		if (system(cmd) != 0) fprintf(stderr, "fuzz: no gdb to show them\n");
 		abort();
 	}
+	close(fd);
 	free(pa);
 	return answer;
 }
