@@ -325,6 +325,7 @@ run_phases(run *d)
 	for (d->phase = d->from.phase; d->phase <= last && !d->full && !rc; d->phase++) {
 		source s;
 		rc = stored(d, source_open(d, &s));
+		source_want(&s, d->limit - json_array_size(d->res->entities));
 		if (!rc) rc = drive(d, &s);
 		d->res->entries_read += s.read;
 		source_close(&s);

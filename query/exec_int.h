@@ -158,6 +158,8 @@ typedef struct {
 	size_t         n, i;
 	int            last;             /* the batch read was the last one */
 	size_t         read;             /* index entries or edges read */
+	size_t         batch;            /* the next batch's size: from the
+	                                 ** page's, doubling to SCAN_BATCH */
 } source;
 
 /* An index range, after `from` (NULL or empty: from its start). */
@@ -172,6 +174,9 @@ void source_edges(source *s, store_txn *t, const store_app *app, const query_sco
 ** start). */
 store_rc source_keyset(source *s, store_txn *t, const store_app *app,
                        const term *const *tms, size_t nt, const stamp *after);
+/* The first batch of an index or edge source: about what the page still
+** needs (a page of 10 reads 16 entries, not SCAN_BATCH), then doubling. */
+void     source_want(source *s, size_t n);
 /* The next candidate: *got is 0 at the end. */
 store_rc source_next(source *s, src_item *it, int *got);
 void     source_close(source *s);

@@ -56,6 +56,7 @@ source_index(source *s, store_txn *t, const store_app *app, const store_ix_range
 	s->r = *r;
 	s->poss = xmalloc(SCAN_BATCH * sizeof *s->poss);
 	s->from = xcalloc(1, sizeof *s->from);
+	s->batch = SCAN_BATCH;
 	if (from) *s->from = *from;
 }
 
@@ -69,7 +70,15 @@ source_edges(source *s, store_txn *t, const store_app *app, const query_scope *s
 	s->app = app;
 	s->sc = sc;
 	s->asc = asc;
+	s->batch = SCAN_BATCH;
 	if (from) s->epos = *from;
+}
+
+void
+source_want(source *s, size_t n)
+{
+	enum { MIN_BATCH = 16 };
+	s->batch = n < MIN_BATCH ? MIN_BATCH : n < SCAN_BATCH ? n : SCAN_BATCH;
 }
 
 /* Adds every entry of tm's range to st[*have] (room for tm->count + 1). */
@@ -123,20 +132,22 @@ static store_rc
 refill(source *s)
 {
 	store_rc rc;
+	size_t want = s->batch;
 	s->i = s->n = 0;
 	if (s->last) return STORE_OK;
+	s->batch = 2 * want < SCAN_BATCH ? 2 * want : SCAN_BATCH;
 	if (s->kind == SRC_INDEX) {
-		rc = store_index_scan(s->t, s->app, &s->r, s->from, SCAN_BATCH, s->ids, s->poss,
+		rc = store_index_scan(s->t, s->app, &s->r, s->from, want, s->ids, s->poss,
 		                      s->times, &s->n);
 		if (s->n) *s->from = s->poss[s->n - 1];
 	} else {
 		const query_scope *sc = s->sc;
 		rc = store_edge_scan_dir(s->t, s->app, &sc->owner, sc->kind, sc->name, s->asc, &s->epos,
-		                         SCAN_BATCH, s->ids, s->eposs, &s->n);
+		                         want, s->ids, s->eposs, &s->n);
 		if (s->n) s->epos = s->eposs[s->n - 1];
 	}
 	s->read += s->n;
-	s->last = rc || s->n < SCAN_BATCH;
+	s->last = rc || s->n < want;
 	return rc;
 }
 
