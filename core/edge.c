@@ -223,6 +223,13 @@ store_edge_has(store_txn *t, const store_app *app, const store_id *owner,
 }
 
 store_rc
+store_edge_time(store_txn *t, const store_app *app, const store_id *owner,
+                store_edge_kind kind, const char *name, const store_id *target, uint64_t *time)
+{
+	return edge_time(t, app, owner, kind, name, target, time);
+}
+
+store_rc
 store_edge_scan_dir(store_txn *t, const store_app *app, const store_id *owner,
                     store_edge_kind kind, const char *name, int oldest_first,
                     const store_pos *after, size_t limit, store_id *ids,

@@ -335,6 +335,10 @@ store_rc store_edge_del(store_txn *t, const store_app *app,
 store_rc store_edge_has(store_txn *t, const store_app *app,
                         const store_id *owner, store_edge_kind kind,
                         const char *name, const store_id *target);
+/* The same, with the edge's time (its place in the owner's listing). */
+store_rc store_edge_time(store_txn *t, const store_app *app,
+                         const store_id *owner, store_edge_kind kind,
+                         const char *name, const store_id *target, uint64_t *time);
 /* Lists targets newest first, after `after` (NULL or unset: from the
 ** start), at most `limit` of them into ids[]; *n gets the count and *last
 ** the position of the last one listed. */

@@ -56,7 +56,9 @@ conn_kind(const walk *w)
 void
 h_sub_list(http_req *r)
 {
-	http_list_edges(r, &r->w.owner, STORE_EDGE_COLLECTION, r->w.name, "", 0);
+	/* a sub-collection holds its one type (core refuses others), so the
+	** type filters nothing and lets that type's index drive a query */
+	http_list_edges(r, &r->w.owner, STORE_EDGE_COLLECTION, r->w.name, r->w.item_type, 0);
 }
 
 void

@@ -228,9 +228,10 @@ source_open(run *d, source *s)
 		return STORE_OK;
 	case PLAN_RANGE:
 		return source_keyset(s, d->t, d->app, p->drive, p->ndrive,
-		                     d->from.have_st ? &d->from.st : NULL);
+		                     d->from.have_st ? &d->from.st : NULL, p->scoped ? d->sc : NULL);
 	case PLAN_SORT:
-		if (p->ndrive) return source_keyset(s, d->t, d->app, p->drive, 1, NULL);
+		if (p->ndrive)
+			return source_keyset(s, d->t, d->app, p->drive, 1, NULL, p->scoped ? d->sc : NULL);
 		break;
 	case PLAN_ORDER:
 	case PLAN_GROUPS:
@@ -381,9 +382,9 @@ run_direct(run *d)
 /* ---- planning's questions, answered by the transaction ---------------------------- */
 
 typedef struct {
-	store_txn       *t;
-	const store_app *app;
-	const char      *type;
+	store_txn         *t;
+	const store_app   *app;
+	const query_scope *sc;
 } plan_txn;
 
 static store_rc
@@ -397,7 +398,16 @@ static unsigned
 txn_flags(void *ctx, const char *path)
 {
 	const plan_txn *pt = ctx;
-	return store_index_flags(pt->t, pt->app, pt->type, path);
+	return store_index_flags(pt->t, pt->app, pt->sc->type, path);
+}
+
+static store_rc
+txn_scope_size(void *ctx, uint64_t *n, int *known)
+{
+	const plan_txn *pt = ctx;
+	const query_scope *sc = pt->sc;
+	*known = sc->kind != STORE_EDGE_MEMBER_OF;     /* the store keeps no count of those */
+	return store_edge_count(pt->t, pt->app, &sc->owner, sc->kind, sc->name, n);
 }
 
 query_rc
@@ -413,8 +423,8 @@ query_run(store_txn *t, const store_app *app, const query_scope *scope,
 	memset(res, 0, sizeof *res);
 	res->entities = json_array();
 	*d = (run){ .t = t, .app = app, .sc = scope, .q = q, .p = &p, .limit = limit, .res = res };
-	plan_txn pt = { t, app, scope->type };
-	plan_store ps = { txn_count, txn_flags, &pt };
+	plan_txn pt = { t, app, scope };
+	plan_store ps = { txn_count, txn_flags, txn_scope_size, &pt };
 	plan_terms(q, scope->type, scope->root, f);
 	rc = stored(d, plan_count(&ps, q, limit, f));
 	res->entries_read = f->counted;

@@ -45,6 +45,13 @@ typedef struct {
 ** seen of the first order key. */
 typedef struct {
 	int      indexed;                    /* a root collection of one type */
+	int      scoped;                     /* a sub-collection, connection or
+	                                     ** feed of one type: its type's
+	                                     ** index can drive, each candidate
+	                                     ** checked against the scope */
+	uint64_t scope_size;                 /* the scope's edges (scoped) */
+	int      scope_known;                /* scope_size is kept (not for a
+	                                     ** MEMBER_OF listing) */
 	const char *type;
 	term     and_terms[QL_MAX_TERMS];    /* of the top-level AND chain */
 	size_t   nand;
@@ -75,12 +82,17 @@ typedef struct {
 	int         cursor;               /* the cursor kind the plan makes */
 	unsigned    accepts;              /* cursor kinds it reads, 1u << kind */
 	const ql_node *within;            /* the `within` of the AND chain */
+	int         scoped;               /* RANGE, SORT: index candidates are
+	                                  ** checked against the scope and listed
+	                                  ** by their time in it */
+	uint64_t    scope_size;
 } plan;
 
 #define PLAN_ACCEPTS(p, kind) ((kind) < 32 && (((p)->accepts >> (kind)) & 1u))
 
 /* Fills f's terms from q's where for entities of `type` (pure); counts
-** are left 0.  indexed: the scope is a root collection of one type. */
+** are left 0.  indexed: the scope is a root collection of one type; else
+** a scope of one type is `scoped`. */
 void     plan_terms(const ql_query *q, const char *type, int indexed, plan_facts *f);
 /* Does the planner need the latitude bands counted further (up to
 ** QUERY_MAX_SORT), every other term being too large to read whole? */
@@ -91,6 +103,8 @@ int      plan_counts_band(const ql_query *q, const plan_facts *f);
 typedef struct {
 	store_rc (*count)(void *ctx, const store_ix_range *r, size_t cap, size_t *n);
 	unsigned (*flags)(void *ctx, const char *path);
+	/* the scope's edges; *known 0 when the store keeps no count */
+	store_rc (*scope_size)(void *ctx, uint64_t *n, int *known);
 	void      *ctx;
 } plan_store;
 
@@ -171,9 +185,11 @@ void source_edges(source *s, store_txn *t, const store_app *app, const query_sco
                   int asc, const store_pos *from);
 /* Every entry of the terms' ranges, each range read whole, as one
 ** newest-first listing without repeats, after `after` (NULL: from the
-** start). */
+** start).  With a scope (sc not NULL), only the entities in it, each at
+** its edge's time there. */
 store_rc source_keyset(source *s, store_txn *t, const store_app *app,
-                       const term *const *tms, size_t nt, const stamp *after);
+                       const term *const *tms, size_t nt, const stamp *after,
+                       const query_scope *sc);
 /* The first batch of an index or edge source: about what the page still
 ** needs (a page of 10 reads 16 entries, not SCAN_BATCH), then doubling. */
 void     source_want(source *s, size_t n);

@@ -30,8 +30,12 @@
 **   direct    DIRECT ids: looked up, cursor none.
 **
 ** Only terms drive a plan; the whole where is evaluated on every
-** candidate.  Indexes exist for root collections only: sub-collection and
-** connection scopes are their owner's edges, scanned.
+** candidate.  Indexes are kept per type; in a scope of one type (a
+** sub-collection, a typed connection, a feed) a range plan or a sort's
+** candidates come from the type's index when its term holds fewer entries
+** than the scope has edges, each entry checked in the scope and listed at
+** its edge's time there (so its cursor is also a scan position); an
+** equality or order plan, which lists in index order, never drives there.
 */
 #include "query/exec_int.h"
 
@@ -193,11 +197,14 @@ plan_terms(const ql_query *q, const char *type, int indexed, plan_facts *f)
 {
 	const ql_node *w = q->where;
 	f->indexed = indexed && type && type[0];
+	f->scoped = !indexed && type && type[0];
+	f->scope_size = 0;
+	f->scope_known = 0;
 	f->type = type;
 	f->nand = f->nor = 0;
 	f->order_flags = 0;
 	f->counted = 0;
-	if (!w || !f->indexed || q->ndirect) return;
+	if (!w || !(f->indexed || f->scoped) || q->ndirect) return;
 	chain_terms(w, type, 0, f->and_terms, &f->nand);
 	/* a union drives only an unordered query */
 	if (w->kind == QL_OR && q->norder == 0)
@@ -323,6 +330,15 @@ whole(const term *tm)
 	return !tm->capped && tm->count < QUERY_RANGE_CAP;
 }
 
+/* Does reading n index entries beat the plan's other way?  On a root
+** collection always; in a scope (each entry checked against it) only when
+** the scope has more edges than that, and keeps their count. */
+static int
+beats_scope(const plan_facts *f, size_t n)
+{
+	return f->indexed || (f->scoped && f->scope_known && n < f->scope_size);
+}
+
 /* The term with the fewest entries (only equalities when eq_only). */
 static const term *
 best_term(const term *tms, size_t n, int eq_only)
@@ -383,6 +399,7 @@ count_and_terms(const plan_store *ps, plan_facts *f, size_t need)
 	static const size_t caps[] = { 16, 64, 256, 1024, QUERY_RANGE_CAP };
 	size_t best = (size_t)-1, cap = 0;
 	store_rc rc = STORE_OK;
+	for (size_t i = 0; i < f->nand; i++) f->and_terms[i].capped = 1;  /* until counted */
 	for (size_t c = 0; c < sizeof caps / sizeof *caps && cap < need && best == (size_t)-1 &&
 	                   !rc; c++) {
 		cap = caps[c] < need ? caps[c] : need;
@@ -404,6 +421,10 @@ plan_count(const plan_store *ps, const ql_query *q, size_t limit, plan_facts *f)
 	if (f->indexed && q->norder) f->order_flags = ps->flags(ps->ctx, q->order[0].prop);
 	/* an order key's index drives unless a term is small enough to sort */
 	if (order_indexable(q, f) && !find_within(q->where) && 4 * limit < need) need = 4 * limit;
+	/* in a scope, a range drives only when it holds fewer entries than it */
+	if (f->scoped && (rc = ps->scope_size(ps->ctx, &f->scope_size, &f->scope_known)))
+		return rc;
+	if (f->scoped && f->scope_size < need) need = f->scope_size;
 	mark_multi(ps, f->and_terms, f->nand);
 	mark_multi(ps, f->or_terms, f->nor);
 	plan_merge(f);
@@ -434,7 +455,7 @@ union_terms(const ql_query *q, const plan_facts *f, const term **alts)
 		if (!pick || (total += pick->count) >= QUERY_RANGE_CAP) return 0;
 		alts[b] = pick;
 	}
-	return nb;
+	return beats_scope(f, total) ? nb : 0;
 }
 
 /* A term of the where on the first order key that may bound its scan: only
@@ -489,7 +510,8 @@ plan_sorted(const ql_query *q, const plan_facts *f, int kind, int small, plan *p
 			if (f->and_terms[i].r.tag == STORE_IX_GEO && !f->and_terms[i].capped)
 				best = &f->and_terms[i];
 	/* a range is a candidate source only when it was counted whole */
-	if (best && (whole(best) || (best->r.tag == STORE_IX_GEO && !best->capped)))
+	if (best && (whole(best) || (best->r.tag == STORE_IX_GEO && !best->capped)) &&
+	    beats_scope(f, best->count))
 		p->drive[p->ndrive++] = best;
 }
 
@@ -513,16 +535,19 @@ query_plan(const ql_query *q, const plan_facts *f, int kind, size_t limit, plan 
 
 	memset(p, 0, sizeof *p);
 	p->within = find_within(q->where);
+	p->scoped = f->scoped;
+	p->scope_size = f->scope_size;
 	if (limit == 0) {
 		use(p, PLAN_EMPTY, 0, ~0u);
 	} else if (q->ndirect) {
 		use(p, PLAN_DIRECT, 0, ~0u);
 	} else if (q->norder || p->within) {
 		plan_sorted(q, f, kind, small, p);
-	} else if ((kind == QUERY_CURSOR_INDEX && eqt) || (!kind && eqt && !range_reads_less(best, eqt))) {
+	} else if (f->indexed && ((kind == QUERY_CURSOR_INDEX && eqt) ||
+	                          (!kind && eqt && !range_reads_less(best, eqt)))) {
 		use(p, PLAN_EQ, QUERY_CURSOR_INDEX, 0);
 		p->drive[p->ndrive++] = eqt;
-	} else if (by_time && best && whole(best)) {
+	} else if (by_time && best && whole(best) && beats_scope(f, best->count)) {
 		use(p, PLAN_RANGE, QUERY_CURSOR_TIME, 0);
 		p->drive[p->ndrive++] = best;
 	} else if (by_time && (p->ndrive = union_terms(q, f, p->drive))) {
@@ -577,4 +602,8 @@ plan_describe(const plan *p, const ql_query *q, char *out, size_t cap)
 		         tm ? ", within the where's range" : ", then entities without it");
 		break;
 	}
+	size_t n = strlen(out);
+	if (p->scoped && p->ndrive && n < cap)
+		snprintf(out + n, cap - n, ", each checked in the scope's %llu edges",
+		         (unsigned long long)p->scope_size);
 }

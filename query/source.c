@@ -81,12 +81,14 @@ source_want(source *s, size_t n)
 	s->batch = n < MIN_BATCH ? MIN_BATCH : n < SCAN_BATCH ? n : SCAN_BATCH;
 }
 
-/* Adds every entry of tm's range to st[*have] (room for tm->count + 1). */
+/* Adds every entry of tm's range to st[*have] (room for tm->count + 1):
+** with a scope (s->sc), only its members, at their time in it. */
 static store_rc
 range_stamps(source *s, const term *tm, stamp *st, size_t *have)
 {
 	size_t mine = 0, got;
 	store_rc rc;
+	const query_scope *sc = s->sc;
 	s->from->n = 0;
 	for (;;) {
 		rc = store_index_scan(s->t, s->app, &tm->r, s->from, SCAN_BATCH, s->ids, s->poss,
@@ -94,7 +96,15 @@ range_stamps(source *s, const term *tm, stamp *st, size_t *have)
 		if (rc || got == 0) return rc;
 		s->read += got;
 		for (size_t i = 0; i < got && mine <= tm->count; i++, mine++) {
-			st[*have].time = s->times[i];
+			uint64_t time = s->times[i];
+			if (sc) {
+				rc = store_edge_time(s->t, s->app, &sc->owner, sc->kind, sc->name,
+				                     &s->ids[i], &time);
+				s->read++;
+				if (rc == STORE_NOTFOUND) continue;
+				if (rc) return rc;
+			}
+			st[*have].time = time;
 			st[*have].id = s->ids[i];
 			(*have)++;
 		}
@@ -105,13 +115,14 @@ range_stamps(source *s, const term *tm, stamp *st, size_t *have)
 
 store_rc
 source_keyset(source *s, store_txn *t, const store_app *app, const term *const *tms,
-              size_t nt, const stamp *after)
+              size_t nt, const stamp *after, const query_scope *sc)
 {
 	size_t total = 0, have = 0, j = 0, skip = 0;
 	store_rc rc = STORE_OK;
 
 	source_index(s, t, app, &tms[0]->r, NULL);
 	s->kind = SRC_KEYSET;
+	s->sc = sc;
 	for (size_t k = 0; k < nt; k++) total += tms[k]->count + 1;
 	s->st = xmalloc((total ? total : 1) * sizeof *s->st);
 	for (size_t k = 0; k < nt && rc == STORE_OK; k++) rc = range_stamps(s, tms[k], s->st, &have);

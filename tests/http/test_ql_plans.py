@@ -7,6 +7,7 @@ import random
 import urllib.parse
 
 from harness import Server, check, eq
+from qlref import expected, key, sort_value, val
 
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "fox", "golf", "hotel"]
 
@@ -25,50 +26,6 @@ def make(rng, i):
     if rng.random() < 0.1:
         e["grp"] = rng.choice(WORDS)              # mixed types
     return {k: v for k, v in e.items() if v is not None}
-
-
-def val(e, path):
-    """All values at a dotted path, arrays expanded (reference)."""
-    cur = [e]
-    for part in path.split("."):
-        nxt = []
-        for c in cur:
-            if isinstance(c, dict):
-                for k, v in c.items():
-                    if k.lower() == part:
-                        nxt.extend(v if isinstance(v, list) else [v])
-        cur = nxt
-    return cur
-
-
-def sort_value(e, path):
-    cur = e
-    for part in path.split("."):
-        if isinstance(cur, list):
-            cur = cur[0] if cur else None
-        if not isinstance(cur, dict):
-            return None
-        cur = next((v for k, v in cur.items() if k.lower() == part), None)
-    if isinstance(cur, list):
-        cur = cur[0] if cur else None
-    return None if isinstance(cur, (dict, list)) else cur
-
-
-def rank(v):
-    if isinstance(v, bool):
-        return 3
-    if isinstance(v, float):
-        return 0
-    if isinstance(v, int):
-        return 1
-    if isinstance(v, str):
-        return 2
-    return 4
-
-
-def key(v):
-    r = rank(v)
-    return (r, v.lower() if r == 2 else v if r < 4 else 0)
 
 
 # Each case: ql, reference predicate, order (path, desc) or None.
@@ -140,32 +97,6 @@ def cases():
         ("n > 40 and n < 60 or grp = 4", lambda e: cmp("n", lambda v: is_int(v) and 40 < v < 60)(e)
          or cmp("grp", lambda v: is_int(v) and v == 4)(e), None),
     ]
-
-
-def expected(live, pred, order):
-    """live: entities oldest first.  Default order newest first; with
-    `order by`, each key with missing values last, and ties in the first
-    key's direction (ascending: older first)."""
-    import functools
-    hits = [(age, e) for age, e in enumerate(live) if pred(e)]
-    if not order:
-        return [e["n"] for _, e in reversed(hits)]
-    orders = order if isinstance(order, list) else [order]
-
-    def cmp(a, b):
-        for path, desc in orders:
-            x, y = sort_value(a[1], path), sort_value(b[1], path)
-            if (x is None) != (y is None):
-                return 1 if x is None else -1
-            if x is None or key(x) == key(y):
-                continue
-            r = -1 if key(x) < key(y) else 1
-            return -r if desc else r
-        r = a[0] - b[0]
-        return r if not orders[0][1] else -r
-
-    hits.sort(key=functools.cmp_to_key(cmp))
-    return [e["n"] for _, e in hits]
 
 
 def distance(a, b):

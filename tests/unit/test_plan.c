@@ -13,7 +13,9 @@
 **              key's index lists an entity more than once, and terms on
 **              one path are not merged
 **   long       every path has held strings cut for the index
-**   sub        the scope is a sub-collection: no index applies
+**   sub        the scope is a sub-collection (or connection, or feed) of
+**              one type whose size the store does not keep
+**   scope=N    the same, with N edges
 **   limit=N    the page size (default 10)
 **   cursor=K   the cursor's kind: edge, index, time, sortkey, order,
 **              sortref (default none)
@@ -35,7 +37,8 @@ typedef struct {
 	char   paths[QL_MAX_TERMS][96];
 	size_t counts[QL_MAX_TERMS], n;
 	unsigned flags;
-	int    sub, kind;
+	int    sub, kind, scope_known;
+	uint64_t scope;
 	size_t limit;
 } facts_in;
 
@@ -64,6 +67,10 @@ read_facts(const char *s, size_t n, facts_in *in)
 		if (strcmp(word, "multi") == 0) in->flags |= STORE_IXF_MULTI;
 		else if (strcmp(word, "long") == 0) in->flags |= STORE_IXF_LONG;
 		else if (strcmp(word, "sub") == 0) in->sub = 1;
+		else if (strncmp(word, "scope=", 6) == 0) {
+			in->sub = in->scope_known = 1;
+			in->scope = (uint64_t)atoll(word + 6);
+		}
 		else if (strncmp(word, "limit=", 6) == 0) in->limit = (size_t)atol(word + 6);
 		else if (strncmp(word, "cursor=", 7) == 0) {
 			for (size_t i = 1; i < NKINDS; i++)
@@ -95,6 +102,15 @@ facts_flags(void *ctx, const char *path)
 	return ((const facts_in *)ctx)->flags;
 }
 
+static store_rc
+facts_scope(void *ctx, uint64_t *n, int *known)
+{
+	const facts_in *in = ctx;
+	*n = in->scope;
+	*known = in->scope_known;
+	return STORE_OK;
+}
+
 /* The plan for one case line's input, as the file spells it. */
 static void
 plan_text(const char *s, size_t n, char *out, size_t cap)
@@ -113,7 +129,7 @@ plan_text(const char *s, size_t n, char *out, size_t cap)
 	if (ql_parse(a, s, strlen(s), &q, &err) != QL_OK) {
 		snprintf(out, cap, "%%%%FAIL %s", err.msg);
 	} else {
-		plan_store ps = { facts_count, facts_flags, &in };
+		plan_store ps = { facts_count, facts_flags, facts_scope, &in };
 		plan_terms(q, "thing", !in.sub, f);
 		CHECK(plan_count(&ps, q, in.limit, f) == STORE_OK);
 		query_plan(q, f, in.kind, in.limit, &p);
