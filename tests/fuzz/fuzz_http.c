@@ -20,7 +20,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t n;
-	char *answer = fz_exchange(data, size, &n);
+	char *answer = fz_exchange(data, size, FUZZ_IDLE_MS, &n);
 	fz_check_answer(answer, n);
 	free(answer);
 	return 0;

@@ -46,7 +46,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		int len = snprintf(req, sizeof req, "%s HTTP/1.1\r\nHost: f\r\n"
 		                   "Content-Length: %zu\r\n\r\n%s", setup[i],
 		                   strlen(bodies[i]), bodies[i]);
-		char *answer = fz_exchange(req, (size_t)len, &n);
+		char *answer = fz_exchange(req, (size_t)len, FUZZ_REPLY_MS, &n);
 		REQUIRE(strncmp(answer, "HTTP/1.1 200", 12) == 0);
 		free(answer);
 	}
@@ -65,7 +65,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	REQUIRE((req = malloc((size_t)hl + size)));
 	memcpy(req, head, (size_t)hl);
 	memcpy(req + hl, data + 1, size - 1);
-	answer = fz_exchange(req, (size_t)hl + size - 1, &n);
+	answer = fz_exchange(req, (size_t)hl + size - 1, FUZZ_IDLE_MS, &n);
 	fz_check_answer(answer, n);
 	free(answer);
 	free(req);

@@ -147,16 +147,6 @@ fz_read(int fd, int idle_ms, size_t *out_n, int *cut)
 	return buf;
 }
 
-/* Sends data[0..n) and then the closer on a new connection; returns the
-** answer (new, NUL-terminated) and its length in *out_n.  libmicrohttpd
-** 0.9.75 may miss the end of input in the middle of a body (the
-** connection then waits for its timeout), and a write may wait in the
-** writer's queue, so a server silent for FUZZ_IDLE_MS is left; then a
-** write on a new connection must be answered within FUZZ_REPLY_MS: it
-** queues behind every write left before it, so the server is alive, the
-** writer too, and left requests cannot pile up. */
-#define FUZZ_IDLE_MS 50
-
 /* What an unanswered probe sees of the server: its sockets (the
 ** listener's accept queue, each connection's queues, state and times of
 ** last send and receipt) and whether a read is answered meanwhile. */
@@ -179,8 +169,20 @@ fz_snapshot(void)
 	fprintf(stderr, "fuzz: a read meanwhile: %s, %zu bytes:\n%s\n", cut ? "cut" : "closed", n, a);
 	free(a);
 }
+
+/* Sends data[0..n) and then the closer on a new connection; returns the
+** answer (new, NUL-terminated) and its length in *out_n.  libmicrohttpd
+** 0.9.75 may miss the end of input in the middle of a body (the
+** connection then waits for its timeout), and a write may wait in the
+** writer's queue, so a server silent for idle_ms (FUZZ_IDLE_MS for a
+** fuzzed input; requests that must be answered wait FUZZ_REPLY_MS) is
+** left; then a write on a new connection must be answered within
+** FUZZ_REPLY_MS: it queues behind every write left before it, so the
+** server is alive, the writer too, and left requests cannot pile up. */
+#define FUZZ_IDLE_MS 50
+
 static char *
-fz_exchange(const void *data, size_t n, size_t *out_n)
+fz_exchange(const void *data, size_t n, int idle_ms, size_t *out_n)
 {
 	static const char probe[] = "PUT /org1/app1/fuzzprobes/p HTTP/1.1\r\nHost: f\r\n"
 		"Connection: close\r\nContent-Length: 2\r\n\r\n{}";
@@ -193,14 +195,14 @@ fz_exchange(const void *data, size_t n, size_t *out_n)
 	memcpy(all + n, fz_closer, sizeof fz_closer - 1);
 	while (sent < total) {      /* the server may answer and close early */
 		short ev;
-		if (fz_poll(fd, POLLOUT, FUZZ_IDLE_MS, &ev) != 1 || !(ev & POLLOUT)) break;
+		if (fz_poll(fd, POLLOUT, idle_ms, &ev) != 1 || !(ev & POLLOUT)) break;
 		ssize_t w = send(fd, all + sent, total - sent, MSG_NOSIGNAL);
 		if (w <= 0) break;
 		sent += (size_t)w;
 	}
 	free(all);
 	if (sent == total) shutdown(fd, SHUT_WR);
-	answer = fz_read(fd, FUZZ_IDLE_MS, out_n, &cut);
+	answer = fz_read(fd, idle_ms, out_n, &cut);
 	close(fd);
 	if (!cut) return answer;
 	if (getenv("UGSTORE_FUZZ_LOG")) fprintf(stderr, "fuzz: left after %zu bytes\n", *out_n);
