@@ -23,7 +23,7 @@ import time
 from harness import Server, check, eq
 
 ROUNDS = int(os.environ.get("UGSTORE_CRASH_ROUNDS", "20"))
-WRITERS = 6
+WRITERS = int(os.environ.get("UGSTORE_CRASH_WRITERS", "6"))
 GROUPS = ["crash-g0", "crash-g1", "crash-g2"]
 
 
