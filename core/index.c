@@ -695,6 +695,12 @@ store_index_scan(store_txn *t, const store_app *app, const store_ix_range *r,
 	return mrc == 0 || mrc == MDB_NOTFOUND ? STORE_OK : store_mdb_rc(mrc);
 }
 
+int
+store_ix_pos_same_value(const store_ix_pos *a, const store_ix_pos *b)
+{
+	return a->n == b->n && a->n >= TAIL && memcmp(a->b, b->b, a->n - TAIL) == 0;
+}
+
 store_rc
 store_index_count(store_txn *t, const store_app *app, const store_ix_range *r,
                   size_t cap, size_t *n)

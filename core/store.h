@@ -572,6 +572,10 @@ enum { STORE_IXF_MULTI = 1, STORE_IXF_LONG = 2 };
 unsigned store_index_flags(store_txn *t, const store_app *app, const char *type,
                            const char *path);
 
+/* Do two positions of one range's scan hold the same value (entries of
+** one value differ only in their (time, entity) tail)? */
+int store_ix_pos_same_value(const store_ix_pos *a, const store_ix_pos *b);
+
 /* 1 when the index entry at pos holds the value v (same type and path). */
 int store_index_pos_is(const store_app *app, const char *type, const char *path,
                        const store_ix_pos *pos, const store_ix_value *v);

@@ -69,8 +69,7 @@ typedef struct {
 	resume             from;
 	sorter             sort;     /* SORT, GROUPS */
 	int                phase;
-	size_t             group_n;  /* GROUPS: the run of equal first keys */
-	unsigned char      group[STORE_IXPOS_MAX];
+	store_ix_pos       group;    /* GROUPS: an entry of the run of equal first keys */
 	int                have_group;
 	int                full;     /* the page is full */
 	store_rc           store;    /* QUERY_STORE: why */
@@ -279,17 +278,14 @@ take(run *d, const src_item *it, json_t *e)
 }
 
 /* GROUPS: an index entry of another first key than the run before ends
-** that run, which is sorted and emitted.  The entry's value is its
-** position without the (time, uuid) tail. */
+** that run, which is sorted and emitted. */
 static void
 next_group(run *d, const src_item *it)
 {
-	size_t vn = it->ixpos->n - 24;
-	if (d->have_group && (vn != d->group_n || memcmp(it->ixpos->b, d->group, vn) != 0))
+	if (d->have_group && !store_ix_pos_same_value(it->ixpos, &d->group))
 		d->full = sorter_emit(&d->sort, d->limit, d->res);
 	d->have_group = 1;
-	d->group_n = vn;
-	memcpy(d->group, it->ixpos->b, vn);
+	d->group = *it->ixpos;
 }
 
 /* ---- the drive loop ------------------------------------------------------------- */
