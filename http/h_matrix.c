@@ -89,7 +89,7 @@ collect(http_req *r, const walk *w, id_set *set)
 			set->ids = ids;
 			set->cap = cap;
 		}
-		memcpy(set->ids + set->n, batch, n * sizeof *batch);
+		if (n) memcpy(set->ids + set->n, batch, n * sizeof *batch);
 		set->n += n;
 	} while (n > 0);
 	return 1;
