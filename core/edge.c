@@ -326,6 +326,57 @@ store_edge_count(store_txn *t, const store_app *app, const store_id *owner,
 	return STORE_OK;
 }
 
+/* Walks id's MEMBER_OF keys of edge_at in order (name, then target),
+** calling fn with each until it says to stop; fn may also skip the rest
+** of the current name (one seek: name\0 -> name\1). */
+enum { MEMBER_NEXT, MEMBER_NEXT_NAME, MEMBER_STOP };
+
+static store_rc
+member_scan(store_txn *t, const store_app *app, const store_id *id,
+            int (*fn)(void *ctx, const edge_key *e), void *ctx)
+{
+	MDB_cursor *c = NULL;
+	MDB_val mk, mv;
+	keybuf prefix, seek;
+	edge_key e;
+	store_rc rc = STORE_OK;
+	int mrc, next;
+
+	key_init(&prefix);
+	key_id(&prefix, &app->uuid);
+	key_id(&prefix, id);
+	key_u8(&prefix, STORE_EDGE_MEMBER_OF);
+	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_EDGE_AT], &c)) != 0)
+		return store_mdb_rc(mrc);
+	mk = (MDB_val){ prefix.n, prefix.b };
+	for (mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE); mrc == 0;) {
+		if (mk.mv_size < prefix.n || memcmp(mk.mv_data, prefix.b, prefix.n) != 0) break;
+		if (!edge_key_parse(mk.mv_data, mk.mv_size, 16, &e)) {
+			rc = STORE_CORRUPT;
+			break;
+		}
+		if ((next = fn(ctx, &e)) == MEMBER_STOP) break;
+		if (next == MEMBER_NEXT) {
+			mrc = mdb_cursor_get(c, &mk, &mv, MDB_NEXT);
+			continue;
+		}
+		key_edge_head(&seek, app, id, STORE_EDGE_MEMBER_OF, e.name);
+		seek.b[seek.n - 1] = 1;
+		mk = (MDB_val){ seek.n, seek.b };
+		mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE);
+	}
+	mdb_cursor_close(c);
+	if (rc == STORE_OK && mrc != 0 && mrc != MDB_NOTFOUND) rc = store_mdb_rc(mrc);
+	return rc;
+}
+
+static int
+add_name(void *names, const edge_key *e)
+{
+	json_object_set_new(names, e->name, json_integer(1));
+	return MEMBER_NEXT_NAME;
+}
+
 store_rc
 store_edge_names(store_txn *t, const store_app *app, const store_id *owner,
                  store_edge_kind kind, json_t **out)
@@ -337,6 +388,13 @@ store_edge_names(store_txn *t, const store_app *app, const store_id *owner,
 	store_rc rc = STORE_OK;
 
 	*out = json_object();
+	if (kind == STORE_EDGE_MEMBER_OF) {
+		if ((rc = member_scan(t, app, owner, add_name, *out))) {
+			json_decref(*out);
+			*out = NULL;
+		}
+		return rc;
+	}
 	key_init(&k);
 	key_id(&k, &app->uuid);
 	key_id(&k, owner);
@@ -365,39 +423,23 @@ store_edge_names(store_txn *t, const store_app *app, const store_id *owner,
 	return rc;
 }
 
+struct owned { const store_app *app; int *owned; };
+
+static int
+owned_by_other(void *ctx, const edge_key *e)
+{
+	struct owned *o = ctx;
+	if (memcmp(e->target.b, o->app->uuid.b, sizeof e->target.b) == 0) return MEMBER_NEXT;
+	*o->owned = 1;             /* the first container besides the app will do */
+	return MEMBER_STOP;
+}
+
 store_rc
 store_edge_owned(store_txn *t, const store_app *app, const store_id *id, int *owned)
 {
-	MDB_cursor *c = NULL;
-	MDB_val mk, mv;
-	keybuf prefix;
-	edge_key e;
-	store_rc rc = STORE_OK;
-	int mrc;
-
+	struct owned o = { app, owned };
 	*owned = 0;
-	key_init(&prefix);
-	key_id(&prefix, &app->uuid);
-	key_id(&prefix, id);
-	key_u8(&prefix, STORE_EDGE_MEMBER_OF);
-	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_EDGE_AT], &c)) != 0)
-		return store_mdb_rc(mrc);
-	mk = (MDB_val){ prefix.n, prefix.b };
-	for (mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(c, &mk, &mv, MDB_NEXT)) {
-		if (mk.mv_size < prefix.n || memcmp(mk.mv_data, prefix.b, prefix.n) != 0) break;
-		if (!edge_key_parse(mk.mv_data, mk.mv_size, 16, &e)) {
-			rc = STORE_CORRUPT;
-			break;
-		}
-		if (memcmp(e.target.b, app->uuid.b, sizeof e.target.b) != 0) {
-			*owned = 1;        /* the first container besides the app will do */
-			break;
-		}
-	}
-	mdb_cursor_close(c);
-	if (rc == STORE_OK && mrc != 0 && mrc != MDB_NOTFOUND) rc = store_mdb_rc(mrc);
-	return rc;
+	return member_scan(t, app, id, owned_by_other, &o);
 }
 
 store_rc

@@ -368,7 +368,8 @@ void     store_pos_make(store_pos *pos, uint64_t time, const store_id *target);
 store_rc store_edge_count(store_txn *t, const store_app *app,
                           const store_id *owner, store_edge_kind kind,
                           const char *name, uint64_t *out);
-/* {name: count, ...} of every non-empty name of `kind` owner has; new. */
+/* {name: count, ...} of every non-empty name of `kind` owner has, in name
+** order; new.  MEMBER_OF keeps no counts: each of its names counts 1. */
 store_rc store_edge_names(store_txn *t, const store_app *app,
                           const store_id *owner, store_edge_kind kind,
                           json_t **out);

@@ -34,14 +34,26 @@ reply_item(http_req *r)
 
 /* 404 unless the item is in the walk's context (member or connected). */
 static int
-related_or_reply(http_req *r, store_edge_kind kind)
+related_or_reply(http_req *r)
 {
 	store_rc rc;
 	if (!found_or_reply(r)) return 0;
-	rc = store_edge_has(r->txn, &r->app, &r->w.owner, kind, r->w.name, &r->w.item);
+	rc = http_in_context(r, &r->w);
 	if (rc == STORE_OK) return 1;
 	if (rc == STORE_NOTFOUND) http_not_found(r, "service_resource_not_found");
 	else http_store_error(r, rc, NULL, NULL);
+	return 0;
+}
+
+/* Connecting and disconnecting name one verb: /C/s/connections/{t} (an
+** entity listed without a verb) is only read. */
+static int
+verb_or_reply(http_req *r)
+{
+	if (r->w.name[0]) return 1;
+	http_error(r, 400, "illegal_argument", "a connection needs its verb: %s/{verb}/%.*s",
+	           r->w.path, (int)(r->w.ident.n > HTTP_MAX_ECHO ? HTTP_MAX_ECHO : r->w.ident.n),
+	           r->w.ident.p);
 	return 0;
 }
 
@@ -86,7 +98,7 @@ h_sub_create(http_req *r)
 void
 h_sub_get(http_req *r)
 {
-	if (related_or_reply(r, STORE_EDGE_COLLECTION)) reply_item(r);
+	if (related_or_reply(r)) reply_item(r);
 }
 
 void
@@ -106,7 +118,7 @@ h_sub_put(http_req *r)
 {
 	json_t *body, *e = NULL;
 	store_err err = { 0 };
-	if (!related_or_reply(r, STORE_EDGE_COLLECTION) ||
+	if (!related_or_reply(r) ||
 	    !(body = http_body_object_or_reply(r, 1)))
 		return;
 	store_rc rc = store_entity_update(r->txn, &r->app, &r->w.item, body, &e, &err);
@@ -138,19 +150,49 @@ h_sub_remove(http_req *r)
 
 /* ---- connections --------------------------------------------------------- */
 
-/* GET .../connections or .../connecting without a verb: the entities of
-** every verb but the private `following`, verb by verb (alphabetical),
-** newest first within each. */
-static void
-list_any_verb(http_req *r)
+/* One name of a listing over several: the owner's edges kind/name. */
+typedef struct {
+	store_edge_kind kind;
+	const char     *name;
+} stream;
+
+static int
+stream_cmp(const stream *a, store_edge_kind kind, const char *name)
 {
-	size_t limit = http_limit(r), have = 0, n;
-	unsigned char raw[STORE_NAME_MAX + 1 + STORE_POS_SIZE];
-	char from_verb[STORE_NAME_MAX + 1] = "";
-	store_pos pos = { .set = 0 };
-	json_t *verbs = NULL, *v;
-	const char *verb, *c = http_param_get(r, "cursor");
-	store_rc rc;
+	return a->kind != kind ? (int)a->kind - (int)kind : strcmp(a->name, name);
+}
+
+/* Should ids[i] of stream k be left out?  The application is no owner
+** (it holds everything in its root collections); with dedupe, an entity an
+** earlier stream lists is listed there only. */
+static store_rc
+skip_entry(http_req *r, const stream *st, size_t k, int dedupe, const store_id *id,
+           int *skip)
+{
+	*skip = memcmp(id->b, r->app.uuid.b, sizeof id->b) == 0;
+	for (size_t j = 0; dedupe && !*skip && j < k; j++) {
+		store_rc rc = store_edge_has(r->txn, &r->app, &r->w.owner, st[j].kind,
+		                             st[j].name, id);
+		if (rc == STORE_OK) *skip = 1;
+		else if (rc != STORE_NOTFOUND) return rc;
+	}
+	return STORE_OK;
+}
+
+/* Lists the owner's streams one after the other, in (kind, name) order,
+** newest first within each: one page of `limit`, with a cursor of the
+** stream and the position of its last entry.  A query needs one verb. */
+static void
+list_streams(http_req *r, const stream *st, size_t ns, int dedupe)
+{
+	size_t limit = http_limit(r), have = 0, n = 0;
+	unsigned char raw[1 + STORE_NAME_MAX + 1 + STORE_POS_SIZE];
+	const char *c = http_param_get(r, "cursor");
+	store_edge_kind from_kind = 0;
+	const char *from_name = "";
+	store_pos pos = { .set = 0 }, last = { .set = 0 };
+	store_rc rc = STORE_OK;
+	size_t k;
 
 	if (http_param_get(r, "ql") && *http_param_get(r, "ql")) {
 		http_error(r, 400, "illegal_argument", "a query needs a connection verb: %s/{verb}",
@@ -159,54 +201,94 @@ list_any_verb(http_req *r)
 	}
 	if (c && *c) {
 		size_t got = query_cursor_decode_raw(c, strlen(c), QUERY_CURSOR_VERB, raw, sizeof raw);
-		void *nul = got > STORE_POS_SIZE ? memchr(raw, 0, got - STORE_POS_SIZE) : NULL;
+		void *nul = got > 1 + STORE_POS_SIZE ? memchr(raw + 1, 0, got - 1 - STORE_POS_SIZE) : NULL;
 		if (!nul || (size_t)((unsigned char *)nul - raw) + 1 + STORE_POS_SIZE != got) {
 			http_error(r, 400, "illegal_argument", "the cursor is not valid");
 			return;
 		}
-		memcpy(from_verb, raw, (size_t)((unsigned char *)nul - raw) + 1);
+		from_kind = (store_edge_kind)raw[0];
+		from_name = (const char *)raw + 1;
 		memcpy(pos.b, (unsigned char *)nul + 1, STORE_POS_SIZE);
 		pos.set = 1;
-	}
-	if ((rc = store_edge_names(r->txn, &r->app, &r->w.owner, conn_kind(&r->w), &verbs))) {
-		http_store_error(r, rc, NULL, NULL);
-		return;
 	}
 	store_id *ids = arena_alloc(r->a, limit * sizeof *ids);
 	store_pos *poss = arena_alloc(r->a, limit * sizeof *poss);
 	json_t *env = http_envelope(r, r->w.path);
-	json_object_foreach(verbs, verb, v) {
-		if (strcmp(verb, "following") == 0 || strcmp(verb, from_verb) < 0) continue;
-		const store_pos *after = strcmp(verb, from_verb) == 0 ? &pos : NULL;
-		rc = store_edge_scan(r->txn, &r->app, &r->w.owner, conn_kind(&r->w), verb, after,
-		                     limit - have, ids, poss, &n);
-		for (size_t i = 0; rc == STORE_OK && i < n; i++) {
-			json_t *e = NULL;
-			if ((rc = store_entity_get(r->txn, &r->app, &ids[i], &e))) break;
-			http_add_entity(r, env, e, http_items_path(&r->w));
-			json_decref(e);
-		}
-		if (rc) break;
-		have += n;
-		if (have == limit && n) {
-			char tok[QUERY_CURSOR_MAX];
-			size_t vl = strlen(verb);
-			memcpy(raw, verb, vl + 1);
-			memcpy(raw + vl + 1, poss[n - 1].b, STORE_POS_SIZE);
-			query_cursor_encode_raw(QUERY_CURSOR_VERB, raw, vl + 1 + STORE_POS_SIZE, tok);
-			json_object_set_new(env, "cursor", json_string(tok));
-			break;
-		}
+	for (k = 0; k < ns && rc == STORE_OK && have < limit; k++) {
+		int cmp = pos.set ? stream_cmp(&st[k], from_kind, from_name) : 1;
+		if (cmp < 0) continue;
+		store_pos after = cmp == 0 ? pos : (store_pos){ .set = 0 };
+		do {                           /* until the page or the stream is full */
+			size_t want = limit - have;
+			rc = store_edge_scan(r->txn, &r->app, &r->w.owner, st[k].kind, st[k].name,
+			                     &after, want, ids, poss, &n);
+			for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+				json_t *e = NULL;
+				int skip;
+				last = after = poss[i];
+				if ((rc = skip_entry(r, st, k, dedupe, &ids[i], &skip)) || skip) continue;
+				if ((rc = store_entity_get(r->txn, &r->app, &ids[i], &e)) == STORE_NOTFOUND) {
+					rc = STORE_OK;
+					continue;
+				}
+				if (rc) break;
+				http_add_entity(r, env, e, http_items_path(&r->w));
+				json_decref(e);
+				have++;
+			}
+			if (n < want) break;
+		} while (rc == STORE_OK && have < limit);
 	}
-	json_decref(verbs);
+	if (rc == STORE_OK && have == limit && last.set) {
+		char tok[QUERY_CURSOR_MAX];
+		size_t nl = strlen(st[k - 1].name);
+		raw[0] = (unsigned char)st[k - 1].kind;
+		memcpy(raw + 1, st[k - 1].name, nl + 1);
+		memcpy(raw + 2 + nl, last.b, STORE_POS_SIZE);
+		query_cursor_encode_raw(QUERY_CURSOR_VERB, raw, 2 + nl + STORE_POS_SIZE, tok);
+		json_object_set_new(env, "cursor", json_string(tok));
+	}
 	http_reply_rc(r, env, rc);
+}
+
+/* GET .../connections or .../connecting without a verb: the entities of
+** every verb but the private `following`, verb by verb (alphabetical),
+** newest first within each.  GET .../connecting/owners: the entities that
+** hold this one in a collection (Usergrid's owners), collection by
+** collection, each once, after any incoming connections named `owners`. */
+static void
+list_any_verb(http_req *r)
+{
+	int owners = r->w.name[0] != '\0';
+	store_edge_kind kind = owners ? STORE_EDGE_MEMBER_OF : conn_kind(&r->w);
+	json_t *names = NULL, *v;
+	const char *name;
+	size_t ns = 0;
+	uint64_t n = 0;
+	store_rc rc;
+
+	if ((rc = store_edge_names(r->txn, &r->app, &r->w.owner, kind, &names)) ||
+	    (owners && (rc = store_edge_count(r->txn, &r->app, &r->w.owner, STORE_EDGE_IN,
+	                                      "owners", &n)))) {
+		json_decref(names);
+		http_store_error(r, rc, NULL, NULL);
+		return;
+	}
+	stream *st = arena_alloc(r->a, (json_object_size(names) + 1) * sizeof *st);
+	if (n) st[ns++] = (stream){ STORE_EDGE_IN, "owners" };
+	json_object_foreach(names, name, v)
+		if (strcmp(name, "following") != 0) st[ns++] = (stream){ kind, name };
+	list_streams(r, st, ns, owners);
+	json_decref(names);
 }
 
 void
 h_conn_list(http_req *r)
 {
-	if (!r->w.name[0]) list_any_verb(r);
-	else http_list_edges(r, &r->w.owner, conn_kind(&r->w), r->w.name, r->w.item_type, 0);
+	if (!r->w.name[0] || (r->w.kind == CTX_IN && strcmp(r->w.name, "owners") == 0))
+		list_any_verb(r);
+	else
+		http_list_edges(r, &r->w.owner, conn_kind(&r->w), r->w.name, r->w.item_type, 0);
 }
 
 /* owner -verb-> item; following also copies the leader's activities. */
@@ -243,14 +325,14 @@ h_conn_create(http_req *r)
 void
 h_conn_get(http_req *r)
 {
-	if (related_or_reply(r, conn_kind(&r->w))) reply_item(r);
+	if (related_or_reply(r)) reply_item(r);
 }
 
 void
 h_conn_add(http_req *r)
 {
 	store_rc rc;
-	if (!found_or_reply(r)) return;
+	if (!verb_or_reply(r) || !found_or_reply(r)) return;
 	if ((rc = conn_connect(r, &r->w.item)) == STORE_NOTFOUND)
 		http_not_found(r, "service_resource_not_found");
 	else if (rc)
@@ -266,6 +348,7 @@ h_conn_put(http_req *r)
 	store_err err = { 0 };
 	store_rc rc;
 
+	if (!verb_or_reply(r)) return;
 	if (!(body = http_body_object_or_reply(r, 1))) return;
 	if (r->w.found)
 		rc = store_entity_update(r->txn, &r->app, &r->w.item, body, &e, &err);
@@ -286,7 +369,7 @@ h_conn_remove(http_req *r)
 {
 	json_t *e = NULL;
 	store_rc rc;
-	if (!found_or_reply(r)) return;
+	if (!verb_or_reply(r) || !found_or_reply(r)) return;
 	rc = store_entity_get(r->txn, &r->app, &r->w.item, &e);
 	if (rc == STORE_OK)
 		rc = store_disconnect(r->txn, &r->app, &r->w.owner, r->w.name, &r->w.item);

@@ -373,6 +373,9 @@ void h_auth_explain(http_req *r);
 /* walk.c */
 int  http_walk(http_req *r, const store_slice *segs, size_t n, walk *w);
 const char *http_items_path(const walk *w);
+/* STORE_OK when the walk's item is in its context (a member, connected,
+** or, for connecting/owners, an owner), STORE_NOTFOUND when not. */
+store_rc http_in_context(http_req *r, const walk *w);
 
 /* h_data.c: root collections and items */
 void h_coll_get(http_req *r);

@@ -18,7 +18,9 @@
 **
 ** The items of a context live under its path, except for connecting/{verb}:
 ** as in Usergrid, a source listed there is /C/{target}/connecting/{source}
-** (without the verb), and so are the paths of its own relations.
+** (without the verb), and so are the paths of its own relations.  Such a
+** path is followed as any incoming edge (or owner, connecting/owners) from
+** that source; /C/{s}/connections/{target} likewise as any outgoing edge.
 */
 #include "http/http_int.h"
 
@@ -67,19 +69,56 @@ type_or_reply(http_req *r, store_slice s, char out[STORE_NAME_MAX + 1])
 	return 1;
 }
 
-/* Is item an entity of the walk's context?  (Root items always are.) */
+/* STORE_OK when owner has an edge kind/name to id under any name but the
+** private `following`. */
 static store_rc
-in_context(http_req *r, const walk *w)
+edge_any_name(http_req *r, const store_id *owner, store_edge_kind kind, const store_id *id)
 {
+	json_t *names = NULL, *v;
+	const char *name;
+	store_rc rc = store_edge_names(r->txn, &r->app, owner, kind, &names);
+	if (rc) return rc;
+	rc = STORE_NOTFOUND;
+	json_object_foreach(names, name, v) {
+		if (strcmp(name, "following") == 0) continue;
+		rc = store_edge_has(r->txn, &r->app, owner, kind, name, id);
+		if (rc != STORE_NOTFOUND) break;
+	}
+	json_decref(names);
+	return rc;
+}
+
+/* Does id hold the walk's owner in one of its collections?  (The
+** application holds everything in its root collections: not an owner.) */
+static store_rc
+holds_owner(http_req *r, const walk *w, const store_id *id)
+{
+	if (memcmp(id->b, r->app.uuid.b, sizeof id->b) == 0) return STORE_NOTFOUND;
+	return edge_any_name(r, &w->owner, STORE_EDGE_MEMBER_OF, id);
+}
+
+store_rc
+http_in_context(http_req *r, const walk *w)
+{
+	store_rc rc;
 	switch (w->kind) {
 	case CTX_ROOT: return STORE_OK;
 	case CTX_SUB:
 		return store_edge_has(r->txn, &r->app, &w->owner, STORE_EDGE_COLLECTION,
 		                      w->name, &w->item);
 	case CTX_OUT:
+		if (!w->name[0]) return edge_any_name(r, &w->owner, STORE_EDGE_OUT, &w->item);
 		return store_edge_has(r->txn, &r->app, &w->owner, STORE_EDGE_OUT, w->name,
 		                      &w->item);
 	case CTX_IN:
+		/* connecting/{source} (no verb) is any incoming edge or owner */
+		if (!w->name[0] && (rc = edge_any_name(r, &w->owner, STORE_EDGE_IN, &w->item)) !=
+		    STORE_NOTFOUND)
+			return rc;
+		if (!w->name[0] || strcmp(w->name, "owners") == 0) {
+			if ((rc = holds_owner(r, w, &w->item)) != STORE_NOTFOUND || !w->name[0])
+				return rc;
+		}
 		return store_edge_has(r->txn, &r->app, &w->owner, STORE_EDGE_IN, w->name,
 		                      &w->item);
 	}
@@ -222,9 +261,15 @@ enter_relation(http_req *r, walk *w, const store_slice *segs, size_t n, size_t *
 			w->path = http_sprintf(r, "%s/%s/%s", base, uuid, in ? "connecting" : "connections");
 			return 1;
 		}
+		w->kind = in ? CTX_IN : CTX_OUT;
+		if (store_id_parse(segs[*i], &w->item)) {
+			/* an entity listed without a verb: /C/t/connecting/{source} */
+			w->name[0] = '\0';
+			w->path = http_sprintf(r, "%s/%s/%s", base, uuid, in ? "connecting" : "connections");
+			return 1;
+		}
 		if (!name_or_reply(r, segs[*i], w->name)) return 0;
 		(*i)++;
-		w->kind = in ? CTX_IN : CTX_OUT;
 		w->path = in ? http_sprintf(r, "%s/%s/connecting/%s", base, uuid, w->name)
 		             : http_sprintf(r, "%s/%s/%s", base, uuid, w->name);
 		if (in) w->items = http_sprintf(r, "%s/%s/connecting", base, uuid);
@@ -278,7 +323,7 @@ http_walk(http_req *r, const store_slice *segs, size_t n, walk *w)
 			                                       : "service_resource_not_found");
 			return 0;
 		}
-		store_rc rc = in_context(r, w);
+		store_rc rc = http_in_context(r, w);
 		if (rc == STORE_NOTFOUND) {
 			http_not_found(r, "service_resource_not_found");
 			return 0;

@@ -277,6 +277,90 @@ def test_connections():
     eq(doc["entities"], [], "edge from deleted source gone")
 
 
+def test_owners_are_listed_and_listed_paths_followed():
+    """connecting/owners lists the entities that hold this one in a
+    collection (Usergrid's owners), paged, each once; the path a listed
+    source has, /C/{t}/connecting/{source}, reads that source (404 when the
+    relation does not hold), as do /connecting/{verb}/{source} and
+    /connections/{target}."""
+    s = srv()
+    ids = {}
+    for path, body in (("/users", {"username": "oann"}), ("/users", {"username": "obob"}),
+                       ("/groups", {"path": "og1"}), ("/groups", {"path": "og2"}),
+                       ("/roles", {"name": "orole"}), ("/places", {"name": "opub"})):
+        st, doc = s.app("POST", path, body)
+        eq(st, 200, "create %s" % body)
+        ids[list(body.values())[0]] = doc["entities"][0]["uuid"]
+    ann = ids["oann"]
+    eq(s.app("POST", "/groups/og1/users/oann")[0], 200, "og1 holds oann")
+    eq(s.app("POST", "/groups/og2/users/oann")[0], 200, "og2 holds oann")
+    eq(s.app("POST", "/roles/orole/users/oann")[0], 200, "orole holds oann")
+    st, doc = s.app("GET", "/users/oann")
+    url = doc["entities"][0]["metadata"]["connecting"]["owners"]
+    eq(url, "/users/%s/connecting/owners" % ann, "owners url")
+    st, doc, _, _ = s.request("GET", "/test-org/test-app" + url)
+    eq((st, doc["path"]), (200, "/users/%s/connecting/owners" % ann), "owners listing")
+    eq([e["uuid"] for e in doc["entities"]], [ids["orole"], ids["og2"], ids["og1"]],
+       "the holders, newest first; not the application")
+    eq(doc["entities"][0]["metadata"]["path"],
+       "/users/%s/connecting/%s" % (ann, ids["orole"]), "an owner's path")
+    st, doc = s.app("GET", "/users/oann/connecting/owners?limit=2")
+    eq([e["uuid"] for e in doc["entities"]], [ids["orole"], ids["og2"]], "page 1")
+    st, doc = s.app("GET", "/users/oann/connecting/owners?limit=2&cursor=" + doc["cursor"])
+    eq(([e["uuid"] for e in doc["entities"]], "cursor" in doc), ([ids["og1"]], False),
+       "page 2, the last")
+    st, doc = s.app("GET", "/users/oann/connecting/owners?cursor=AAAA")
+    eq(st, 400, "a bad cursor")
+    st, doc = s.app("GET", "/users/obob/connecting/owners")
+    eq((st, doc["entities"]), (200, []), "no owners")
+    # A user's activity is in its activities and its feed: one owner, once.
+    st, doc = s.app("POST", "/users/oann/activities", {"verb": "post", "content": "hi"})
+    act = doc["entities"][0]["uuid"]
+    st, doc = s.app("GET", "/activities/%s/connecting/owners" % act)
+    eq([e["uuid"] for e in doc["entities"]], [ann], "one owner, listed once")
+    # The listed paths are followed.
+    st, doc = s.app("GET", "/users/oann/connecting/" + ids["og1"])
+    eq((st, doc["entities"][0]["uuid"]), (200, ids["og1"]), "GET connecting/{owner}")
+    eq(doc["path"], "/users/%s/connecting" % ann, "its path")
+    st, doc = s.app("GET", "/users/oann/connecting/owners/" + ids["og2"])
+    eq((st, doc["entities"][0]["uuid"]), (200, ids["og2"]), "GET connecting/owners/{owner}")
+    st, doc = s.app("GET", "/users/obob/connecting/" + ids["og1"])
+    eq((st, doc["error"]), (404, "service_resource_not_found"), "not an owner of obob")
+    st, doc = s.app("GET", "/users/oann/connecting/owners/" + ids["obob"])
+    eq(st, 404, "obob owns nothing")
+    st, doc = s.app("GET", "/users/oann/connecting/" + ids["obob"])
+    eq(st, 404, "obob is not connected to oann")
+    app_uuid = s.request("GET", "/test-org/test-app")[1]["application"]
+    st, doc = s.app("GET", "/users/oann/connecting/" + app_uuid)
+    eq(st, 404, "the application is no owner")
+    st, doc = s.app("GET", "/users/oann/connecting/%s/users" % ids["og1"])
+    eq([e["uuid"] for e in doc["entities"]], [ann], "an owner's own relations")
+    eq(s.app("POST", "/users/obob/likes/places/opub")[0], 200, "obob likes opub")
+    st, doc = s.app("GET", "/places/opub/connecting/likes")
+    src = doc["entities"][0]["metadata"]["path"]
+    eq(src, "/places/%s/connecting/%s" % (ids["opub"], ids["obob"]), "a source's path")
+    st, doc, _, _ = s.request("GET", "/test-org/test-app" + src)
+    eq((st, doc["entities"][0]["username"]), (200, "obob"), "GET connecting/{source}")
+    st, doc = s.app("GET", "/places/opub/connecting/likes/" + ids["obob"])
+    eq((st, doc["entities"][0]["username"]), (200, "obob"), "GET connecting/{verb}/{source}")
+    st, doc = s.app("GET", "/places/opub/connecting/" + ids["oann"])
+    eq(st, 404, "oann does not like opub")
+    st, doc = s.app("GET", "/places/opub/connecting/visits/" + ids["obob"])
+    eq(st, 404, "not by that verb")
+    st, doc = s.app("GET", "/users/obob/connections")
+    eq(doc["entities"][0]["metadata"]["path"],
+       "/users/%s/connections/%s" % (ids["obob"], ids["opub"]), "a target's path")
+    st, doc = s.app("GET", "/users/obob/connections/" + ids["opub"])
+    eq((st, doc["entities"][0]["name"]), (200, "opub"), "GET connections/{target}")
+    st, doc = s.app("GET", "/users/oann/connections/" + ids["opub"])
+    eq(st, 404, "oann does not like opub either")
+    for m in ("POST", "PUT", "DELETE"):
+        st, doc = s.app(m, "/users/obob/connections/" + ids["opub"], {})
+        eq((st, doc["error"]), (400, "illegal_argument"), "%s needs a verb" % m)
+    st, doc = s.app("GET", "/users/obob/likes")
+    eq(len(doc["entities"]), 1, "the connection is untouched")
+
+
 def test_following_and_user_feeds():
     s = srv()
     for n in ("leader", "fan1", "fan2", "loner"):
