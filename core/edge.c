@@ -188,6 +188,17 @@ edge_time_of(store_txn *t, const store_app *app, const store_id *owner,
 }
 
 store_rc
+store_edge_pos(store_txn *t, const store_app *app, const store_id *owner,
+               store_edge_kind kind, const char *name, const store_id *target,
+               store_pos *out)
+{
+	uint64_t time;
+	store_rc rc = edge_time(t, app, owner, kind, name, target, &time);
+	if (rc == STORE_OK) store_pos_make(out, time, target);
+	return rc;
+}
+
+store_rc
 edge_put_at(store_txn *t, const store_app *app, const store_id *owner,
             store_edge_kind kind, const char *name, const store_id *target,
             uint64_t time, int *created)

@@ -342,6 +342,17 @@ store_entity_get(store_txn *t, const store_app *app, const store_id *id,
 	return rc;
 }
 
+/* Usergrid's entity counters: application.collection.{coll} and
+** application.entities, counted with the transaction (counter.c). */
+static void
+count_entity(store_txn *t, const store_app *app, const char *coll, int64_t by)
+{
+	char name[STORE_COUNTER_NAME_MAX + 1];
+	if (snprintf(name, sizeof name, "application.collection.%s", coll) < (int)sizeof name)
+		counter_txn_tick(t, app, name, by);
+	counter_txn_tick(t, app, "application.entities", by);
+}
+
 store_rc
 store_entity_create(store_txn *t, const store_app *app, const char *type,
                     json_t *body, const store_id *uuid, json_t **out,
@@ -422,6 +433,7 @@ store_entity_create(store_txn *t, const store_app *app, const char *type,
 	if ((rc = edge_put_at(t, app, &app->uuid, STORE_EDGE_COLLECTION, coll, &id, time, NULL)))
 		goto done;
 	if ((rc = index_update(t, app, &id, NULL, e, 0, time))) goto done;
+	count_entity(t, app, coll, 1);
 	if (out) {
 		*out = e;
 		e = NULL;
@@ -620,6 +632,9 @@ store_entity_delete(store_txn *t, const store_app *app, const store_id *id,
 	    (rc = kv_del(t, DBI_ASSETS, &k)))
 		goto done;
 	if ((rc = kv_del(t, DBI_ENTITIES, &k))) goto done;
+	char coll[STORE_NAME_MAX + 1];
+	store_collection_of(type, coll);
+	count_entity(t, app, coll, -1);
 	if (out) {
 		*out = old;
 		old = NULL;

@@ -30,6 +30,7 @@
 **   assets    app, entity uuid                                 the entity's binary data (asset.c)
 **   counters  app, 'n', lc(name)                               empty   (counter.c)
 **             app, 'v', lc(name)\0, resolution(1), bucket(8)   value (8, BE, two's complement)
+**             app, 'q', lc(consumer)                           position (24) in `events`
 **   tokens    'h' sha256(token)                                token record (auth.c)
 **             'e' expires(8), sha256(token)                    empty
 **             's' kind(1), scope, subject, sha256(token)       empty

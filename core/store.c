@@ -181,6 +181,7 @@ store_open_format(const char *dir, const store_options *opt, unsigned *format,
 	unsigned flags = MDB_NOTLS;
 
 	*out = NULL;
+	counter_ticks_init(s);
 	s->password_min = opt && opt->password_min ? opt->password_min : STORE_PASSWORD_MIN;
 	s->settings_rewrite_max = opt && opt->settings_rewrite_max ? opt->settings_rewrite_max
 	                                                           : STORE_SETTINGS_REWRITE_MAX;
@@ -267,6 +268,7 @@ store_close(store *s)
 {
 	if (!s) return;
 	if (s->env) mdb_env_close(s->env);
+	counter_ticks_destroy(s);
 	free(s);
 }
 
@@ -286,6 +288,9 @@ store_txn_begin(store *s, int flags, store_txn **out)
 	t->actor = (store_actor){ 0 };
 	t->settings_scan = 0;
 	t->child = 0;
+	t->parent = NULL;
+	t->ticks = NULL;
+	t->nticks = t->cap_ticks = 0;
 	*out = t;
 	return STORE_OK;
 }
@@ -305,6 +310,9 @@ store_txn_begin_child(store_txn *parent, store_txn **out)
 	t->actor = parent->actor;
 	t->settings_scan = parent->settings_scan;
 	t->child = 1;
+	t->parent = parent;
+	t->ticks = NULL;
+	t->nticks = t->cap_ticks = 0;
 	*out = t;
 	return STORE_OK;
 }
@@ -312,10 +320,19 @@ store_txn_begin_child(store_txn *parent, store_txn **out)
 store_rc
 store_txn_commit(store_txn *t)
 {
-	int mrc = mdb_txn_commit(t->txn);
+	int top = t->write && !t->child, mrc;
+	/* a top-level write writes the counts waiting, its own and the ticks */
+	if (top) {
+		pthread_mutex_lock(&t->s->flush_mu);
+		(void)counter_txn_commit(t);
+	}
+	mrc = mdb_txn_commit(t->txn);
+	if (top) pthread_mutex_unlock(&t->s->flush_mu);
 	/* a top-level write (a child's commit only merges into its parent) */
-	if (mrc == 0 && t->write && !t->child)
+	if (mrc == 0 && top)
 		atomic_store_explicit(&t->s->last_commit_ms, store_now_ms(), memory_order_relaxed);
+	if (mrc == 0 && t->child) counter_txn_merge(t->parent, t);
+	free(t->ticks);
 	free(t);
 	return store_mdb_rc(mrc);
 }
@@ -371,6 +388,7 @@ store_txn_abort(store_txn *t)
 {
 	if (!t) return;
 	mdb_txn_abort(t->txn);
+	free(t->ticks);
 	free(t);
 }
 

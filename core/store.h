@@ -364,6 +364,10 @@ store_rc store_edge_scan_dir(store_txn *t, const store_app *app,
 ** (a root-collection edge at `time` is also an index entry's time). */
 uint64_t store_pos_time(const store_pos *pos);
 void     store_pos_make(store_pos *pos, uint64_t time, const store_id *target);
+/* The position of owner's edge kind/name to target; STORE_NOTFOUND if none. */
+store_rc store_edge_pos(store_txn *t, const store_app *app, const store_id *owner,
+                        store_edge_kind kind, const char *name, const store_id *target,
+                        store_pos *out);
 /* Number of edges owner has of kind/name (not kept for MEMBER_OF: 0). */
 store_rc store_edge_count(store_txn *t, const store_app *app,
                           const store_id *owner, store_edge_kind kind,
@@ -398,6 +402,7 @@ int      store_counter_resolution_of_minutes(int64_t minutes);
 /* The names events have counted, sorted (new array). */
 store_rc store_counter_names(store_txn *t, const store_app *app, json_t **out);
 /* A counter's buckets of resolution res from start to finish (ms; as
+** of now, not of t's snapshot: the counts written and those tallied; as
 ** Usergrid: start < 0 is 0, finish <= 0 or before start is now, both
 ** rounded down to the resolution, at most 1000 buckets when padded), as a
 ** new array of {timestamp, value}, oldest first; pad adds the empty
@@ -405,6 +410,23 @@ store_rc store_counter_names(store_txn *t, const store_app *app, json_t **out);
 store_rc store_counter_series(store_txn *t, const store_app *app, const char *name,
                               int res, int64_t start, int64_t finish, int pad,
                               json_t **out);
+
+/* Where consumer `name` (1 to STORE_NAME_MAX bytes, any case) has read the
+** events queue to: a position in the application's `events` collection
+** (pos->set = 0 when it has read nothing).  STORE_INVALID for a bad name. */
+store_rc store_consumer_get(store_txn *t, const store_app *app, const char *name,
+                            store_pos *out);
+store_rc store_consumer_set(store_txn *t, const store_app *app, const char *name,
+                            const store_pos *pos);
+
+/* Adds by to counter name (with its roll-ups, at now) without a write
+** transaction, as a read request may: tallied in a table of the calling
+** thread's, written by the next top-level write commit, and counted by
+** store_counter_series from the moment it is tallied.  A thread tallies
+** at most 256 (app, name, minute) between two commits; more are lost. */
+void     store_counter_tick(store *s, const store_app *app, const char *name, int64_t by);
+/* 1 when ticks wait for a write commit (an empty write commit writes them). */
+int      store_counter_pending(store *s);
 
 /* ---- assets: binary data on entities (asset.c) ------------------------- */
 

@@ -5,6 +5,7 @@
 #define UG_STORE_INT_H
 
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "core/keys.h"
@@ -18,7 +19,22 @@ struct store {
 	unsigned password_min;        /* the password policy */
 	uint64_t settings_rewrite_max; /* entities a settings change may rewrite */
 	_Atomic int64_t  last_commit_ms;  /* the last write commit (store_stats) */
+	/* counts tallied outside a write transaction (counter.c) */
+	uint64_t serial;              /* tells this store from one closed before */
+	pthread_mutex_t tick_mu;      /* the list of tick tables */
+	pthread_mutex_t flush_mu;     /* a drain to its commit; a read of counters */
+	struct tick_table *ticks;     /* one per thread that ticked */
+	_Atomic int ticks_pending;
 };
+
+/* A count waiting to be written: name (with its roll-ups) of app, by, at a
+** minute (every resolution's bucket is a whole number of minutes). */
+typedef struct {
+	store_id app;
+	int64_t  minute;
+	int64_t  by;
+	char     name[STORE_COUNTER_NAME_MAX + 1];
+} counter_tick;
 
 struct store_txn {
 	store   *s;
@@ -27,7 +43,19 @@ struct store_txn {
 	store_actor actor;      /* who makes the request (audit) */
 	int      settings_scan; /* rewriting a collection for new settings */
 	int      child;     /* a nested transaction */
+	store_txn *parent;  /* of a nested transaction */
+	counter_tick *ticks;   /* counts written when the top-level commit does */
+	size_t   nticks, cap_ticks;
 };
+
+/* counter.c: a count that follows the transaction (kept when it commits,
+** written by the top-level commit); the drain of a top-level commit; the
+** tick tables' setup and teardown. */
+void     counter_txn_tick(store_txn *t, const store_app *app, const char *name, int64_t by);
+void     counter_txn_merge(store_txn *parent, store_txn *child);
+store_rc counter_txn_commit(store_txn *t);
+void     counter_ticks_init(store *s);
+void     counter_ticks_destroy(store *s);
 
 /* The name of each database (store.c). */
 extern const char *const store_dbi_names[DBI_COUNT];

@@ -1,10 +1,16 @@
 /*
-** h_counters.c: GET /counters (spec 8).  Without a `counter` parameter the
-** reply's `data` lists the counters' names; with one or more it answers as
-** Usergrid's getAggregateCounters: `counters: [{name, values: [{timestamp,
-** value}]}]`, sorted by name, for `resolution` (default all), `start_time`
-** and `end_time` (ms) and `pad`.  The counting itself happens in core, in
-** the transaction that stores an event (store_counters_event).
+** h_counters.c: GET /counters and GET /events (spec 8).  Without a `counter`
+** parameter the reply's `data` lists the counters' names; with one or more
+** it answers as Usergrid's getAggregateCounters: `counters: [{name,
+** values: [{timestamp, value}]}]`, sorted by name, for `resolution`
+** (default all), `start_time` and `end_time` (ms) and `pad`.  The counting
+** itself happens in core, in the transaction that stores an event
+** (store_counters_event), or tallied (store_counter_tick).
+**
+** GET /events reads the events as Usergrid's EventsResource does: a queue,
+** oldest first, `limit` (default 1) at a time from the start, or after the
+** event `last`, or after where `consumer` read to; a consumer's read moves
+** its position past what it returns (acknowledged), unless update=false.
 */
 #include "http/http_int.h"
 
@@ -117,5 +123,69 @@ h_counters(http_req *r)
 	}
 	store_rc rc = store_counter_names(r->txn, &r->app, &names);
 	if (rc == STORE_OK) json_object_set_new(env, "data", names);
+	http_reply_rc(r, env, rc);
+}
+
+/* A GET of the events queue by a consumer moves its position: a write
+** (the dispatcher sends it to the writer, router.c). */
+int
+http_events_moves(const http_req *r)
+{
+	const char *consumer = http_param_get(r, "consumer"), *update = http_param_get(r, "update");
+	return consumer && *consumer && !(update && strcasecmp(update, "false") == 0);
+}
+
+void
+h_events_queue(http_req *r)
+{
+	const char *last = http_param_get(r, "last"), *consumer = http_param_get(r, "consumer");
+	size_t limit = r->limit ? r->limit : 1, n = 0;
+	store_pos pos = { .set = 0 };
+	store_rc rc = STORE_OK;
+	store_id id;
+
+	if (consumer && !*consumer) consumer = NULL;
+	if (consumer && strlen(consumer) > STORE_NAME_MAX) {
+		http_error(r, 400, "illegal_argument", "a consumer's name has 1 to %d bytes",
+		           STORE_NAME_MAX);
+		return;
+	}
+	if (last && *last) {
+		if (!store_id_parse((store_slice){ last, strlen(last) }, &id) ||
+		    (rc = store_edge_pos(r->txn, &r->app, &r->app.uuid, STORE_EDGE_COLLECTION,
+		                         "events", &id, &pos)) == STORE_NOTFOUND) {
+			http_error(r, 400, "illegal_argument", "last names no event of the queue: '%.*s'",
+			           HTTP_MAX_ECHO, last);
+			return;
+		}
+	} else if (consumer) {
+		rc = store_consumer_get(r->txn, &r->app, consumer, &pos);
+	}
+	store_id *ids = arena_alloc(r->a, limit * sizeof *ids);
+	store_pos *poss = arena_alloc(r->a, limit * sizeof *poss);
+	if (rc == STORE_OK)
+		rc = store_edge_scan_dir(r->txn, &r->app, &r->app.uuid, STORE_EDGE_COLLECTION,
+		                         "events", 1, &pos, limit, ids, poss, &n);
+	json_t *env = http_envelope(r, "/events");
+	for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+		json_t *e = NULL;
+		if ((rc = store_entity_get(r->txn, &r->app, &ids[i], &e)) == STORE_NOTFOUND) {
+			rc = STORE_OK;
+			continue;
+		}
+		if (rc == STORE_OK) http_add_entity(r, env, e, "/events");
+		json_decref(e);
+	}
+	if (rc == STORE_OK && n) {
+		char uuid[37];
+		store_id_format(&ids[n - 1], uuid);
+		json_object_set_new(env, "last", json_string(uuid));
+		pos = poss[n - 1];
+	}
+	/* read, so acknowledged: the consumer goes on after it next time */
+	if (rc == STORE_OK && consumer && pos.set && http_events_moves(r))
+		rc = store_consumer_set(r->txn, &r->app, consumer, &pos);
+	if (consumer) json_object_set_new(env, "consumer", json_string(consumer));
+	json_object_set(env, "messages", json_object_get(env, "entities"));
 	http_reply_rc(r, env, rc);
 }

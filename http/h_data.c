@@ -232,6 +232,11 @@ reply_query(http_req *r, const query_scope *sc, const ql_query *q, size_t limit,
 void
 h_coll_get(http_req *r)
 {
+	const char *ql = http_param_get(r, "ql"), *cursor = http_param_get(r, "cursor");
+	if (strcmp(r->w.item_type, "event") == 0 && !(ql && *ql) && !(cursor && *cursor)) {
+		h_events_queue(r);            /* Usergrid's /events is a queue */
+		return;
+	}
 	http_list_edges(r, &r->app.uuid, STORE_EDGE_COLLECTION, r->w.name, r->w.item_type, 1);
 }
 

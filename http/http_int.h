@@ -126,6 +126,7 @@ typedef struct http_req {
 	int          route;             /* ROUTE_*, as far as the router got */
 	char         request_id[HTTP_MAX_REQUEST_ID + 1];   /* X-Request-Id (log.c) */
 	const char  *action;            /* "get", "post", ... */
+	int          counted;           /* in application.requests (router.c) */
 
 	char        *raw_uri;           /* as received */
 	int          raw_nul;           /* 1 = the target held a raw NUL */
@@ -231,10 +232,11 @@ void http_route_prepare(http_req *r);
 ** requests linked by `next`; when it returns, each gets `done` and its
 ** connection is resumed so the access handler can send the reply.
 ** threads > 0; cap bounds queued plus running requests (0: no bound);
-** nice > 0 lowers the threads' priority. */
+** nice > 0 lowers the threads' priority; idle_ms > 0: run(NULL) when a
+** thread has waited that long for work, and once as it stops. */
 typedef void (*http_queue_fn)(http_req *batch, void *ctx);
 http_queue *http_queue_start(unsigned threads, unsigned batch, unsigned cap, int nice,
-                             http_queue_fn run, void *ctx);
+                             unsigned idle_ms, http_queue_fn run, void *ctx);
 /* Suspends r's connection and queues r.  Returns 0 (nothing queued,
 ** nothing suspended) when the queue is full or closing. */
 int         http_queue_submit(http_queue *q, http_req *r);
@@ -407,6 +409,9 @@ int  http_asset_body_or_reply(http_req *r);
 int  h_asset(http_req *r);
 
 /* h_counters.c: GET /counters (names, or the series of `counter`s) */
+/* GET /events: the events queue (h_counters.c) */
+void h_events_queue(http_req *r);
+int  http_events_moves(const http_req *r);
 void h_counters(http_req *r);
 
 /* h_matrix.c: a relation of every entity a matrix query matched */

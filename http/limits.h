@@ -43,5 +43,8 @@
 #define HTTP_SLOW_NICE       10          /* their nice value: below the workers */
 #define HTTP_MAX_SLOW_READS  64
 #define HTTP_MAX_QUEUE_THREADS 16        /* threads of one queue (queue.c) */
+/* Request counts (application.requests) wait in memory for the next write
+** commit; an idle writer commits them after this long (writer.c). */
+#define HTTP_COUNT_FLUSH_MS  1000
 
 #endif

@@ -13,6 +13,7 @@
 */
 #include "http/http_int.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -24,6 +25,7 @@ struct http_queue {
 	unsigned        batch;        /* requests taken at once at most */
 	unsigned        cap;          /* queued or running at most (0: no cap) */
 	int             nice;         /* the threads' nice value */
+	unsigned        idle_ms;      /* run(NULL) after this long idle (0: never) */
 	pthread_t       threads[HTTP_MAX_QUEUE_THREADS];
 	unsigned        nthreads;
 	pthread_mutex_t mu;
@@ -45,9 +47,29 @@ queue_main(void *arg)
 		unsigned n = 0;
 
 		pthread_mutex_lock(&q->mu);
-		while (!q->head && !q->stop) pthread_cond_wait(&q->work, &q->mu);
+		while (!q->head && !q->stop) {
+			if (!q->idle_ms) {
+				pthread_cond_wait(&q->work, &q->mu);
+				continue;
+			}
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += q->idle_ms / 1000;
+			until.tv_nsec += (long)(q->idle_ms % 1000) * 1000000;
+			if (until.tv_nsec >= 1000000000) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000;
+			}
+			if (pthread_cond_timedwait(&q->work, &q->mu, &until) == ETIMEDOUT &&
+			    !q->head && !q->stop) {
+				pthread_mutex_unlock(&q->mu);
+				q->run(NULL, q->ctx);          /* idle: nothing to resume */
+				pthread_mutex_lock(&q->mu);
+			}
+		}
 		if (!q->head) {
 			pthread_mutex_unlock(&q->mu);
+			if (q->idle_ms) q->run(NULL, q->ctx);   /* a last one */
 			return NULL;
 		}
 		batch = q->head;
@@ -77,9 +99,10 @@ queue_main(void *arg)
 
 http_queue *
 http_queue_start(unsigned threads, unsigned batch, unsigned cap, int nice,
-                 http_queue_fn run, void *ctx)
+                 unsigned idle_ms, http_queue_fn run, void *ctx)
 {
 	http_queue *q = xcalloc(1, sizeof *q);
+	q->idle_ms = idle_ms;
 	q->run = run;
 	q->ctx = ctx;
 	q->batch = batch ? batch : 1;

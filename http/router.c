@@ -33,8 +33,10 @@
 ** backup reads the whole store in its own read transaction; in a batch it
 ** would hold every other write back).  F_PARENT: the permissions of the path
 ** less its last segment.  F_LOCAL: no credentials needed from loopback (or
-** from anywhere with --public-status), else `need` applies. */
-enum { F_OWN = 1, F_PARENT = 2, F_LOCAL = 4 };
+** from anywhere with --public-status), else `need` applies.  F_SERVICE:
+** a request of the application's data, counted as Usergrid's services
+** count them (application.requests.{method}, see count_request). */
+enum { F_OWN = 1, F_PARENT = 2, F_LOCAL = 4, F_SERVICE = 8 };
 
 typedef struct {
 	int          methods;
@@ -99,16 +101,17 @@ static const route app_routes[] = {
 	  ROUTE_USER_ACTION },
 	{ M_GET,   "users/{u}/token",                h_user_token,      AUTH_NEED_USER, 0,
 	  ROUTE_USER_ACTION },
-	{ M_GET,    "",              h_app_get,         AUTH_NEED_ANY, 0, ROUTE_APP },
-	{ M_PUT,    "",              h_app_put,         AUTH_NEED_APP_ADMIN, 0, ROUTE_APP },
-	{ M_POST | M_DELETE, "",     h_app_unsupported, AUTH_NEED_ANY, 0, ROUTE_APP },
-	{ M_GET | M_POST | M_PUT | M_DELETE, "counters", h_counters, AUTH_NEED_ANY, 0,
+	{ M_GET,    "",              h_app_get,         AUTH_NEED_ANY, F_SERVICE, ROUTE_APP },
+	{ M_PUT,    "",              h_app_put,         AUTH_NEED_APP_ADMIN, F_SERVICE, ROUTE_APP },
+	{ M_POST | M_DELETE, "",     h_app_unsupported, AUTH_NEED_ANY, F_SERVICE, ROUTE_APP },
+	{ M_GET | M_POST | M_PUT | M_DELETE, "counters", h_counters, AUTH_NEED_ANY, F_SERVICE,
 	  ROUTE_COUNTERS },
-	{ M_GET,   "{c}/_settings",                  h_settings,        AUTH_NEED_ANY, F_PARENT,
-	  ROUTE_SETTINGS },
-	{ M_POST | M_PUT | M_DELETE, "{c}/_settings", h_settings,       AUTH_NEED_APP_ADMIN, 0,
-	  ROUTE_SETTINGS },
-	{ M_GET | M_POST | M_PUT | M_DELETE, "**", h_resource, AUTH_NEED_ANY, 0, ROUTE_UNMATCHED },
+	{ M_GET,   "{c}/_settings",                  h_settings,        AUTH_NEED_ANY,
+	  F_PARENT | F_SERVICE, ROUTE_SETTINGS },
+	{ M_POST | M_PUT | M_DELETE, "{c}/_settings", h_settings,       AUTH_NEED_APP_ADMIN,
+	  F_SERVICE, ROUTE_SETTINGS },
+	{ M_GET | M_POST | M_PUT | M_DELETE, "**", h_resource, AUTH_NEED_ANY, F_SERVICE,
+	  ROUTE_UNMATCHED },
 };
 
 /* What h_resource does with a walked path: by shape, context and method.
@@ -393,7 +396,8 @@ http_queue *
 http_slow_start(unsigned threads)
 {
 	/* below the workers' priority: quick requests keep their cores */
-	return http_queue_start(threads, 1, HTTP_MAX_SLOW_READS, HTTP_SLOW_NICE, run_slow, NULL);
+	return http_queue_start(threads, 1, HTTP_MAX_SLOW_READS, HTTP_SLOW_NICE, 0, run_slow,
+	                        NULL);
 }
 
 /* Forgets what a stopped read resolved and replied, to run it again. */
@@ -450,6 +454,10 @@ http_dispatch(http_req *r)
 		r->txn = NULL;
 		if (r->resp) return 0;          /* refused: nothing to write */
 	}
+	/* a consumer's read of the events queue moves its position */
+	if (r->method == M_GET && r->seg[r->nseg - 1].n == 6 &&
+	    strncasecmp(r->seg[r->nseg - 1].p, "events", 6) == 0 && http_events_moves(r))
+		write = 1;
 	if (write && !runs_own(r)) {
 		/* what a body costs is known before the writer takes it */
 		if (!r->grant.ready && !http_body_or_reply(r)) return 0;
@@ -477,6 +485,24 @@ http_dispatch(http_req *r)
 		           "%d slow queries are already queued or running; try again later",
 		           HTTP_MAX_SLOW_READS);
 	return 0;
+}
+
+/* Usergrid's ServiceManager counts every request of an application's
+** services, authorized, before it runs: application.requests.{method}
+** (rolling up into application.requests).  A tally per thread, written
+** with the next write commit (store_counter_tick); once per request, though
+** a read may run twice (a slow one is redone off its worker). */
+static void
+count_request(http_req *r)
+{
+	static const char *const names[] = {
+		"application.requests.get", "application.requests.post",
+		"application.requests.put", "application.requests.delete",
+	};
+	int i = r->method == M_POST ? 1 : r->method == M_PUT ? 2 : r->method == M_DELETE ? 3 : 0;
+	if (r->counted || !r->have_app) return;
+	r->counted = 1;
+	store_counter_tick(r->srv->s, &r->app, names[i], 1);
 }
 
 /* Only the token grants have a read-only pass; other routes that end in
@@ -518,6 +544,7 @@ http_route(http_req *r)
 			rt = NULL;
 	}
 	if (rt && r->txn) http_actor(r);
+	if (rt && (rt->flags & F_SERVICE)) count_request(r);
 	if (rt && (!r->preparing || rt->handler == h_app_token || rt->handler == h_mgmt_token))
 		rt->handler(r);
 }

@@ -52,7 +52,9 @@ since_us(const struct timespec *t0)
 	return (uint64_t)((now.tv_sec - t0->tv_sec) * 1000000 + (now.tv_nsec - t0->tv_nsec) / 1000);
 }
 
-/* One batch: one transaction, a child per request, one synced commit. */
+/* One batch: one transaction, a child per request, one synced commit
+** (which also writes the request counts tallied since the last one).  An
+** idle writer (batch NULL) commits the tallies alone. */
 static void
 run_batch(http_req *batch, void *ctx)
 {
@@ -61,6 +63,7 @@ run_batch(http_req *batch, void *ctx)
 	http_req *r;
 	size_t n = 0;
 	struct timespec t0;
+	if (!batch && !store_counter_pending(srv->s)) return;
 	store_rc rc = store_txn_begin(srv->s, STORE_TXN_WRITE, &t);
 	for (r = batch; r; r = r->next, n++) {
 		if (rc) http_store_error(r, rc, NULL, NULL);
@@ -69,6 +72,7 @@ run_batch(http_req *batch, void *ctx)
 	if (rc) return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = store_txn_commit(t);
+	if (!batch) return;
 	http_metrics_batch(srv->metrics, n, since_us(&t0), rc != STORE_OK);
 	if (rc != STORE_OK)
 		for (r = batch; r; r = r->next)
@@ -78,5 +82,5 @@ run_batch(http_req *batch, void *ctx)
 http_queue *
 http_writer_start(http_server *srv)
 {
-	return http_queue_start(1, WRITER_BATCH, 0, 0, run_batch, srv);
+	return http_queue_start(1, WRITER_BATCH, 0, 0, HTTP_COUNT_FLUSH_MS, run_batch, srv);
 }

@@ -235,7 +235,11 @@ def test_events_count_and_counters_answer():
            {"a": [(t - t % 3600000, 3)]}, "hour")
         eq(counters(s, "counter=nothing&resolution=day"), {"nothing": []}, "never counted")
         st, doc = s.app("GET", "/counters")
-        eq(sorted(doc["data"]), ["a.b", "a.b.c", "ad_clicks", "system.x"], "names as given")
+        eq(sorted(doc["data"]), ["a.b", "a.b.c", "ad_clicks", "application.collection.events",
+                                 "application.collection.roles", "application.entities",
+                                 "application.requests.get", "application.requests.post",
+                                 "system.x"],
+           "names as given, the application's own among them")
         # a bad counter or timestamp refuses the whole event: nothing counted
         for bad in ({"counters": {"ad_clicks": 1, "x": "1"}}, {"counters": {"ad_clicks": 1, "a..b": 1}},
                     {"counters": [1]}, {"timestamp": "now", "counters": {"ad_clicks": 1}}):
@@ -255,6 +259,122 @@ def test_events_count_and_counters_answer():
         s.stop()
         s.start()
         eq(counters(s, "counter=a.b.c"), {"a.b.c": [(1, 2)]}, "durable")
+
+
+def test_application_request_and_entity_counters():
+    """ApplicationRequestCounterIT: every request of the application's data
+    counts in application.requests.{method} (rolling up into
+    application.requests), the counters read included; creating an entity
+    counts in application.collection.{collection} and application.entities,
+    deleting it counts down.  Counted at once, exactly, under concurrent
+    requests, and kept across a restart."""
+    with Server() as s:
+        eq(s.app("GET", "")[0], 200, "the application")
+        st, doc = s.app("GET", "/counters?resolution=all&counter=application.requests")
+        eq([(c["name"], [v["value"] for v in c["values"]]) for c in doc["counters"]],
+           [("application.requests", [2])], "accessed twice: applicationrequestInternalCounters")
+        ids = []
+        for i in range(10):
+            st, doc = s.app("POST", "/testCollection", {"one": "value%d" % i, "two": "valuetwo%d" % i})
+            ids.append(doc["entities"][0]["uuid"])
+        q = "counter=application.collection.testcollections&counter=application.entities"
+        eq(counters(s, q), {"application.collection.testcollections": [(1, 10)],
+                            "application.entities": [(1, 10 + 3)]},
+           "ten created (and the three default roles)")
+        for u in ids:
+            eq(s.app("DELETE", "/testCollection/" + u)[0], 200, "delete")
+        eq(counters(s, q), {"application.collection.testcollections": [(1, 0)],
+                            "application.entities": [(1, 3)]},
+           "testDecrementingEntityCounters")
+        st, doc = s.app("POST", "/testCollection", [{"name": "x"}, {"name": "x"}])
+        eq(len(doc["errors"]), 1, "a failed create")
+        eq(counters(s, "counter=application.collection.testcollections"),
+           {"application.collection.testcollections": [(1, 1)]}, "counts only what was stored")
+        eq(s.app("GET", "/testCollection/nothere")[0], 404, "a missing entity is a request too")
+        eq(s.app("GET", "/users", headers={"Authorization": "Bearer nonsense"})[0], 401,
+           "refused before it runs: not counted")
+        eq(s.request("GET", "/status")[0], 200, "not the application's")
+        import concurrent.futures
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            sts = list(pool.map(lambda i: s.app("GET" if i % 2 else "PUT", "/testCollection/x",
+                                                {"n": i})[0], range(40)))
+        eq(sts, [200] * 40, "concurrent requests")
+        got = counters(s, "counter=application.requests.get&counter=application.requests.put"
+                          "&counter=application.requests.post&counter=application.requests"
+                          "&counter=application.requests.delete")
+        # gets: app, counters x1, counters x3 below, nothere, 20 concurrent, this one
+        eq(got, {"application.requests": [(1, 2 + 10 + 3 + 10 + 1 + 1 + 40 + 1)],
+                 "application.requests.get": [(1, 2 + 3 + 1 + 20 + 1)],
+                 "application.requests.post": [(1, 11)],
+                 "application.requests.put": [(1, 20)],
+                 "application.requests.delete": [(1, 10)]}, "every request, once")
+        t = counters(s, "counter=application.requests.put&resolution=minute")
+        eq([v for _, v in t["application.requests.put"]], [20], "in this minute's bucket")
+        s.stop()
+        s.start()
+        got = counters(s, "counter=application.requests.put&counter=application.requests.get")
+        eq(got, {"application.requests.put": [(1, 20)],
+                 "application.requests.get": [(1, 2 + 3 + 1 + 20 + 1 + 1 + 1)]},
+           "written by the last commit before the server stopped")
+
+
+def test_events_are_read_as_a_queue():
+    """EventsResourceIT.testEventPostandGet: GET /events answers the events
+    as a queue, oldest first, one at a time by default (`messages`, and
+    `last` to read on after it); a consumer's position is kept and moves
+    past what it reads (update=false only peeks), durably."""
+    with Server() as s:
+        uuids = {}
+        for cat, ctr in (("advertising", {"ad_clicks": 5}), ("sales", {"ad_sales": 20}),
+                         ("marketing", {"ad_clicks": 10})):
+            st, doc = s.app("POST", "/events", {"timestamp": 0, "category": cat, "counters": ctr})
+            eq(st, 200, "post %s" % cat)
+            uuids[cat] = doc["entities"][0]["uuid"]
+        for i in range(3):
+            st, doc = s.app("GET", "/events")
+            eq((st, [m["uuid"] for m in doc["messages"]]), (200, [uuids["advertising"]]),
+               "GET %d: the first event again" % i)
+        eq((doc["last"], doc["entities"][0]["category"], doc["path"]),
+           (uuids["advertising"], "advertising", "/events"), "last, the entity, the path")
+        st, doc = s.app("GET", "/events?last=" + doc["last"])
+        eq([m["uuid"] for m in doc["messages"]], [uuids["sales"]], "after advertising")
+        st, doc = s.app("GET", "/events?last=" + doc["last"])
+        eq([m["uuid"] for m in doc["messages"]], [uuids["marketing"]], "after sales")
+        st, doc = s.app("GET", "/events?last=" + doc["last"])
+        eq((doc["messages"], "last" in doc), ([], False), "nothing after the last one")
+        st, doc = s.app("GET", "/events?limit=10")
+        eq([m["category"] for m in doc["messages"]], ["advertising", "sales", "marketing"],
+           "oldest first")
+        st, doc = s.app("GET", "/events?ql=" + urllib.parse.quote("select * where category = 'sales'"))
+        eq([e["uuid"] for e in doc["entities"]], [uuids["sales"]], "a query is a query")
+        for bad in ("last=nonsense", "last=" + uuids["sales"][:-4] + "0000", "consumer=" + "c" * 200):
+            st, doc = s.app("GET", "/events?" + bad)
+            eq((st, doc.get("error")), (400, "illegal_argument"), bad)
+        # a consumer's position
+        st, doc = s.app("GET", "/events?consumer=billing&limit=2")
+        eq(([m["category"] for m in doc["messages"]], doc["consumer"]),
+           (["advertising", "sales"], "billing"), "a consumer from the start")
+        st, doc = s.app("GET", "/events?consumer=Billing&update=false")
+        eq([m["category"] for m in doc["messages"]], ["marketing"], "peek (names have no case)")
+        st, doc = s.app("GET", "/events?consumer=billing&update=false")
+        eq([m["category"] for m in doc["messages"]], ["marketing"], "peeking moves nothing")
+        st, doc = s.app("GET", "/events?consumer=audit")
+        eq([m["category"] for m in doc["messages"]], ["advertising"], "consumers are apart")
+        st, doc = s.app("GET", "/events?consumer=billing")
+        eq([m["category"] for m in doc["messages"]], ["marketing"], "read: acknowledged")
+        st, doc = s.app("GET", "/events?consumer=billing")
+        eq(doc["messages"], [], "read to the end")
+        s.app("POST", "/events", {"category": "late"})
+        st, doc = s.app("GET", "/events?consumer=billing&limit=5")
+        eq([m["category"] for m in doc["messages"]], ["late"], "what came since")
+        st, doc = s.app("GET", "/events?consumer=audit&last=" + uuids["marketing"] + "&limit=5")
+        eq([m["category"] for m in doc["messages"]], ["late"], "a consumer reads after last")
+        s.stop()
+        s.start()
+        st, doc = s.app("GET", "/events?consumer=audit&limit=5")
+        eq(doc["messages"], [], "positions are durable")
+        st, doc = s.app("GET", "/events")
+        eq(doc["messages"][0]["category"], "advertising", "the queue itself is not consumed")
 
 
 def jpeg(n, seed=1):
