@@ -369,6 +369,13 @@ test_counters(void)
 	e = create(t, "event", "{\"counters\": {\"x\": 100}}", STORE_OK);
 	json_decref(e);
 	store_txn_abort(t);
+	t = wtxn();                     /* a nested create that is taken back */
+	store_txn *child = NULL;
+	CHECK_RC(store_txn_begin_child(t, &child), STORE_OK);
+	e = create(child, "event", "{}", STORE_OK);
+	json_decref(e);
+	store_txn_abort(child);
+	CHECK_RC(store_txn_commit(t), STORE_OK);
 
 	t = rtxn();
 	CHECK(store_counter_resolution("MINUTE", &res) && res == 1);
