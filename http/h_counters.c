@@ -127,12 +127,13 @@ h_counters(http_req *r)
 }
 
 /* A GET of the events queue by a consumer moves its position: a write
-** (the dispatcher sends it to the writer, router.c). */
+** (the dispatcher sends it to the writer, router.c).  HEAD moves nothing. */
 int
 http_events_moves(const http_req *r)
 {
 	const char *consumer = http_param_get(r, "consumer"), *update = http_param_get(r, "update");
-	return consumer && *consumer && !(update && strcasecmp(update, "false") == 0);
+	return r->method == M_GET && consumer && *consumer &&
+	       !(update && strcasecmp(update, "false") == 0);
 }
 
 void

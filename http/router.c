@@ -455,7 +455,7 @@ http_dispatch(http_req *r)
 		if (r->resp) return 0;          /* refused: nothing to write */
 	}
 	/* a consumer's read of the events queue moves its position */
-	if (r->method == M_GET && r->seg[r->nseg - 1].n == 6 &&
+	if (r->seg[r->nseg - 1].n == 6 &&
 	    strncasecmp(r->seg[r->nseg - 1].p, "events", 6) == 0 && http_events_moves(r))
 		write = 1;
 	if (write && !runs_own(r)) {

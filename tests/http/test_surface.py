@@ -358,6 +358,7 @@ def test_events_are_read_as_a_queue():
         eq([m["category"] for m in doc["messages"]], ["marketing"], "peek (names have no case)")
         st, doc = s.app("GET", "/events?consumer=billing&update=false")
         eq([m["category"] for m in doc["messages"]], ["marketing"], "peeking moves nothing")
+        eq(s.app("HEAD", "/events?consumer=billing")[0], 200, "HEAD")
         st, doc = s.app("GET", "/events?consumer=audit")
         eq([m["category"] for m in doc["messages"]], ["advertising"], "consumers are apart")
         st, doc = s.app("GET", "/events?consumer=billing")
