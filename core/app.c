@@ -8,8 +8,8 @@
 */
 #include "core/store_int.h"
 #include "core/mem.h"
+#include "core/text.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <strings.h>
 
@@ -29,10 +29,8 @@ valid_name(store_slice s)
 	for (size_t i = 0; i < sizeof reserved_names / sizeof *reserved_names; i++)
 		if (strlen(reserved_names[i]) == s.n && strncasecmp(reserved_names[i], s.p, s.n) == 0)
 			return 0;
-	for (size_t i = 0; i < s.n; i++) {
-		unsigned char c = (unsigned char)s.p[i];
-		if (!isalnum(c) && c != '-' && c != '_' && c != '.') return 0;
-	}
+	for (size_t i = 0; i < s.n; i++)
+		if (!text_name_byte((unsigned char)s.p[i])) return 0;
 	return 1;
 }
 

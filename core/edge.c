@@ -9,6 +9,7 @@
 ** the caller's write transaction.
 */
 #include "core/store_int.h"
+#include "core/mem.h"
 
 #include <stdlib.h>
 
@@ -508,4 +509,25 @@ edge_key_parse(const void *key, size_t n, size_t tail, edge_key *e)
 	memcpy(e->target.b, b + n - 16, 16);
 	e->time = tail == 24 ? ~key_get_u64(b + n - 24) : 0;
 	return 1;
+}
+
+/* Targets fetched per page while walking a member or follower list. */
+#define EACH_PAGE 512
+
+store_rc
+edge_each(store_txn *t, const store_app *app, const store_id *owner,
+          store_edge_kind kind, const char *name,
+          store_rc (*fn)(void *ctx, const store_id *id), void *ctx)
+{
+	store_id *ids = xmalloc(EACH_PAGE * sizeof *ids);
+	store_pos pos = { .set = 0 };
+	store_rc rc;
+	size_t n;
+
+	do {
+		rc = store_edge_list(t, app, owner, kind, name, &pos, EACH_PAGE, ids, &n, &pos);
+		for (size_t i = 0; rc == STORE_OK && i < n; i++) rc = fn(ctx, &ids[i]);
+	} while (rc == STORE_OK && n == EACH_PAGE);
+	free(ids);
+	return rc;
 }

@@ -12,6 +12,7 @@
 #include "core/store_int.h"
 #include "core/mem.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -44,7 +45,7 @@ is_empty_value(json_t *v)
 ** checked against the limits and the name rule first (store_entity_check);
 ** everything here is linear in the body's size. */
 static store_rc
-clean_body(const char *type, json_t *body, json_t **out, store_err *err)
+clean_body(const store_type_info *ti, json_t *body, json_t **out, store_err *err)
 {
 	const char *key;
 	json_t *v, *clean, *names;
@@ -58,9 +59,7 @@ clean_body(const char *type, json_t *body, json_t **out, store_err *err)
 	names = json_object();
 	json_object_foreach(body, key, v) {
 		if (IN_LIST(reserved, key)) continue;
-		if (strcmp(type, "user") == 0 &&
-		    (strcasecmp(key, "password") == 0 || strcasecmp(key, "pin") == 0))
-			continue;
+		if (ti->credentials && in_list(secret_kinds, SECRET_KINDS, key)) continue;
 		json_object_set(clean, ci_name(names, key, 1), v);
 	}
 	json_decref(names);
@@ -88,13 +87,13 @@ valid_group_path(const char *p)
 	}
 }
 
-/* A group's path as given, less one leading '/' (spec 9: `/testGroup` is
-** `testGroup`). */
+/* A path alias as given, less one leading '/' (spec 9: a group's
+** `/testGroup` is `testGroup`). */
 static void
-group_path_normalize(json_t *e)
+path_normalize(json_t *e, const char *alias)
 {
 	const char *key = NULL;
-	json_t *path = json_get_ci(e, "path", &key);
+	json_t *path = json_get_ci(e, alias, &key);
 	const char *p = json_string_value(path);
 	if (p && p[0] == '/') json_object_set_new(e, key, json_string(p + 1));
 }
@@ -121,14 +120,11 @@ scalar_string(json_t *v)
 	return json_string(buf);
 }
 
-/* Type rules that hold after every create and update; a group's path is
-** normalised first.  The whole entity (what an update merged in included)
-** stays within the limits of store_entity_check. */
+/* The type's unique properties must be strings; other scalars become the
+** strings Usergrid makes of them. */
 static store_rc
-validate(const store_type_info *ti, const char *type, json_t *e, store_err *err)
+unique_as_strings(const store_type_info *ti, const char *type, json_t *e, store_err *err)
 {
-	store_rc rc = store_entity_check(e, 0, NULL, err);
-	if (rc) return rc;
 	for (int i = 0; ti->unique[i]; i++) {
 		const char *key = NULL;
 		json_t *v = json_get_ci(e, ti->unique[i], &key);
@@ -139,32 +135,45 @@ validate(const store_type_info *ti, const char *type, json_t *e, store_err *err)
 			                  ti->unique[i], type);
 		json_object_set_new(e, key, scalar_string(v));
 	}
-	if (strcmp(type, "user") == 0) {   /* /users/me is the caller (spec 1.5) */
-		const char *name = json_string_value(json_get_ci(e, "username", NULL));
-		if (name && strcasecmp(name, "me") == 0)
-			return store_fail(err, STORE_INVALID, "Username 'me' is reserved");
-	}
-	if (strcmp(type, "group") == 0) {
-		group_path_normalize(e);
-		json_t *path = json_get_ci(e, "path", NULL);
+	return STORE_OK;
+}
+
+/* A path alias (a group's) is normalised, required and checked segment by
+** segment; any other alias must be a name a URL can spell. */
+static store_rc
+check_alias(const store_type_info *ti, const char *type, json_t *e, store_err *err)
+{
+	const char *alias = ti->alias;
+	if (ti->path_alias) {
+		path_normalize(e, alias);
+		json_t *path = json_get_ci(e, alias, NULL);
 		if (!path)
 			return store_fail(err, STORE_INVALID,
-			                  "You must provide a 'path' property when creating a group");
+			                  "You must provide a '%s' property when creating a %s",
+			                  alias, type);
 		if (!valid_group_path(json_string_value(path)))
 			return store_fail(err, STORE_INVALID,
-			                  "Group path may only contain letters, digits, '-', '.' and '/', "
-			                  "and no segment of it may be empty, '.' or '..'");
-	} else if (ti->alias) {
-		json_t *name = json_get_ci(e, ti->alias, NULL);
-		if (json_is_string(name) && strcasecmp(json_string_value(name), "_settings") == 0)
-			return store_fail(err, STORE_INVALID, "'_settings' is reserved: it names a "
-			                  "collection's settings");
-		if (json_is_string(name) &&
-		    !store_segment_ok((store_slice){ json_string_value(name), json_string_length(name) }))
-			return store_fail(err, STORE_INVALID,
-			                  "a %s's %s cannot be '.' or '..' (no URL could name it)",
-			                  type, ti->alias);
+			                  "%c%s %s may only contain letters, digits, '-', '.' and '/', "
+			                  "and no segment of it may be empty, '.' or '..'",
+			                  toupper((unsigned char)type[0]), type + 1, alias);
+		return STORE_OK;
 	}
+	json_t *name = alias ? json_get_ci(e, alias, NULL) : NULL;
+	if (!json_is_string(name)) return STORE_OK;
+	if (strcasecmp(json_string_value(name), "_settings") == 0)
+		return store_fail(err, STORE_INVALID, "'_settings' is reserved: it names a "
+		                  "collection's settings");
+	if (!store_segment_ok((store_slice){ json_string_value(name), json_string_length(name) }))
+		return store_fail(err, STORE_INVALID,
+		                  "a %s's %s cannot be '.' or '..' (no URL could name it)",
+		                  type, alias);
+	return STORE_OK;
+}
+
+/* A location holds numeric latitude and longitude within their ranges. */
+static store_rc
+check_location(json_t *e, store_err *err)
+{
 	json_t *loc = json_get_ci(e, "location", NULL);
 	double lat, lon;
 	if (loc && (!store_location_of(loc, &lat, &lon) || lat < -90 || lat > 90 ||
@@ -172,11 +181,24 @@ validate(const store_type_info *ti, const char *type, json_t *e, store_err *err)
 		return store_fail(err, STORE_INVALID,
 		                  "Latitude and longitude must be doubles: location needs numeric "
 		                  "latitude (-90..90) and longitude (-180..180)");
-	if (strcmp(type, "user") == 0) {
-		json_t *u = json_get_ci(e, "username", NULL);
-		if (u && strcasecmp(json_string_value(u), "me") == 0)
-			return store_fail(err, STORE_INVALID, "Username 'me' is reserved");
+	return STORE_OK;
+}
+
+/* Type rules that hold after every create and update; a path alias is
+** normalised first.  The whole entity (what an update merged in included)
+** stays within the limits of store_entity_check. */
+static store_rc
+validate(const store_type_info *ti, const char *type, json_t *e, store_err *err)
+{
+	store_rc rc = store_entity_check(e, 0, NULL, err);
+	if (rc || (rc = unique_as_strings(ti, type, e, err))) return rc;
+	if (ti->self) {              /* /users/me is the caller (spec 1.5) */
+		const char *name = json_string_value(json_get_ci(e, ti->alias, NULL));
+		if (name && strcasecmp(name, ti->self) == 0)
+			return store_fail(err, STORE_INVALID, "%c%s '%s' is reserved",
+			                  toupper((unsigned char)ti->alias[0]), ti->alias + 1, ti->self);
 	}
+	if ((rc = check_alias(ti, type, e, err)) || (rc = check_location(e, err))) return rc;
 	for (int i = 0; ti->required[i]; i++)
 		if (!json_get_ci(e, ti->required[i], NULL))
 			return store_fail(err, STORE_REQUIRED,
@@ -368,7 +390,7 @@ store_entity_create(store_txn *t, const store_app *app, const char *type,
 	if (out) *out = NULL;
 	if (strlen(type) > STORE_NAME_MAX)
 		return store_fail(err, STORE_INVALID, "entity type name too long");
-	if ((rc = clean_body(type, body, &props, err))) return rc;
+	if ((rc = clean_body(ti, body, &props, err))) return rc;
 	if (uuid) {
 		id = *uuid;
 		if (store_id_is_nil(&id) || memcmp(id.b, app->uuid.b, 16) == 0) {
@@ -393,7 +415,7 @@ store_entity_create(store_txn *t, const store_app *app, const char *type,
 	if (!e) { rc = STORE_NOMEM; goto done; }
 	json_object_foreach(props, key, v)
 		if (!is_empty_value(v)) json_object_set(e, key, v);
-	if (strcmp(type, "user") == 0) {
+	if (ti->account) {
 		json_t *email = json_get_ci(e, "email", NULL);
 		const char *have = NULL;
 		/* activated is true on create (no e-mail confirmation flow) */
@@ -412,7 +434,7 @@ store_entity_create(store_txn *t, const store_app *app, const char *type,
 			free(lc);
 		}
 	}
-	if (strcmp(type, "activity") == 0) {
+	if (ti->published) {
 		const char *have = NULL;
 		json_t *pub = json_get_ci(e, "published", &have);
 		if (!json_is_integer(pub) || json_integer_value(pub) <= 0) {
@@ -422,11 +444,11 @@ store_entity_create(store_txn *t, const store_app *app, const char *type,
 	}
 	if ((rc = settings_write(t, app, type, NULL, e, &id, err))) goto done;
 	if ((rc = validate(ti, type, e, err))) goto done;
-	if (strcmp(type, "event") == 0 && (rc = store_counters_event(t, app, e, err)))
+	if (ti->counted && (rc = store_counters_event(t, app, e, err)))
 		goto done;
 	if ((rc = unique_update(t, app, ti, type, NULL, e, &id, err))) goto done;
 	if ((rc = entity_put(t, app, &id, e))) goto done;
-	if (strcmp(type, "user") == 0 && (rc = set_secrets(t, app, &id, body, err)))
+	if (ti->credentials && (rc = set_secrets(t, app, &id, body, err)))
 		goto done;
 	store_collection_of(type, coll);
 	uint64_t time = store_next_time(t->s);
@@ -464,8 +486,8 @@ store_entity_load(store_txn *t, const store_app *app, const char *type,
 			return STORE_NOTFOUND;
 		val = xstrndup(ident.p, ident.n);
 		rc = STORE_NOTFOUND;
-		if (strcmp(type, "user") == 0 && strchr(val, '@'))
-			rc = unique_get(t, app, type, "email", val, out);
+		if (ti->email_alias && strchr(val, '@'))
+			rc = unique_get(t, app, type, ti->email_alias, val, out);
 		if (rc == STORE_NOTFOUND)
 			rc = unique_get(t, app, type, ti->alias, val, out);
 		free(val);
@@ -500,7 +522,7 @@ store_entity_update(store_txn *t, const store_app *app, const store_id *id,
 	type = json_string_value(json_object_get(old, "type"));
 	if (!type) { rc = STORE_CORRUPT; goto done; }
 	ti = store_type_info_of(type);
-	if ((rc = clean_body(type, body, &props, err))) goto done;
+	if ((rc = clean_body(ti, body, &props, err))) goto done;
 	e = json_copy(old);
 	names = ci_names_new(e);
 	json_object_foreach(props, key, v) {

@@ -11,9 +11,6 @@
 #include <stdio.h>
 #include <strings.h>
 
-/* Entities fetched per step while walking a member or follower list. */
-#define WALK_PAGE 512
-
 static int
 type_index(const store_type_info *ti, const char *coll)
 {
@@ -22,13 +19,12 @@ type_index(const store_type_info *ti, const char *coll)
 	return -1;
 }
 
-/* following/followers are listed among a user's collections but are
+/* A type's follow verbs are listed among its collections but are
 ** connections (spec 5.4). */
 static int
-is_virtual(const char *owner_type, const char *coll)
+is_virtual(const store_type_info *ti, const char *coll)
 {
-	return strcmp(owner_type, "user") == 0 &&
-	       (strcmp(coll, "following") == 0 || strcmp(coll, "followers") == 0);
+	return ti->follow && (strcmp(coll, ti->follow) == 0 || strcmp(coll, ti->followers) == 0);
 }
 
 const char *
@@ -36,7 +32,7 @@ store_coll_item_type(const char *owner_type, const char *coll)
 {
 	const store_type_info *ti = store_type_info_of(owner_type);
 	int i = type_index(ti, coll);
-	if (i < 0 || is_virtual(owner_type, coll)) return NULL;
+	if (i < 0 || is_virtual(ti, coll)) return NULL;
 	return ti->coll_types[i];
 }
 
@@ -70,7 +66,7 @@ store_coll_add(store_txn *t, const store_app *app, const store_id *owner,
 	int i = type_index(ti, coll);
 	store_rc rc;
 
-	if (i < 0 || is_virtual(owner_type, coll)) return STORE_INVALID;
+	if (i < 0 || is_virtual(ti, coll)) return STORE_INVALID;
 	if ((rc = entity_type(t, app, item, type))) return rc;
 	if (strcmp(type, ti->coll_types[i]) != 0) return STORE_NOTFOUND;
 	if ((rc = store_edge_put(t, app, owner, STORE_EDGE_COLLECTION, coll, item, NULL)))
@@ -90,7 +86,7 @@ store_coll_remove(store_txn *t, const store_app *app, const store_id *owner,
 	int i = type_index(ti, coll);
 	store_rc rc;
 
-	if (i < 0 || is_virtual(owner_type, coll)) return STORE_INVALID;
+	if (i < 0 || is_virtual(ti, coll)) return STORE_INVALID;
 	if ((rc = store_edge_del(t, app, owner, STORE_EDGE_COLLECTION, coll, item)))
 		return rc;
 	if (ti->coll_linked[i]) {
@@ -171,25 +167,6 @@ store_group_resolve(store_txn *t, const store_app *app, const store_slice *segs,
 	return rc;
 }
 
-/* Calls fn(ctx, id) for every edge of owner kind/name, in pages. */
-static store_rc
-for_each_edge(store_txn *t, const store_app *app, const store_id *owner,
-              store_edge_kind kind, const char *name,
-              store_rc (*fn)(void *ctx, const store_id *id), void *ctx)
-{
-	store_id *ids = xmalloc(WALK_PAGE * sizeof *ids);
-	store_pos pos = { .set = 0 };
-	store_rc rc;
-	size_t n;
-
-	do {
-		rc = store_edge_list(t, app, owner, kind, name, &pos, WALK_PAGE, ids, &n, &pos);
-		for (size_t i = 0; rc == STORE_OK && i < n; i++) rc = fn(ctx, &ids[i]);
-	} while (rc == STORE_OK && n == WALK_PAGE);
-	free(ids);
-	return rc;
-}
-
 typedef struct {
 	store_txn       *t;
 	const store_app *app;
@@ -243,6 +220,7 @@ store_activity_post(store_txn *t, const store_app *app, const store_id *owner,
                     store_err *err)
 {
 	char type[STORE_NAME_MAX + 1] = "";
+	const store_type_info *ti;
 	json_t *copy = NULL, *e = NULL;
 	store_id id;
 	fanout f = { .t = t, .app = app };
@@ -252,8 +230,9 @@ store_activity_post(store_txn *t, const store_app *app, const store_id *owner,
 	if (!json_is_object(body))
 		return store_fail(err, STORE_INVALID, "an activity must be a JSON object");
 	if (owner && (rc = entity_type(t, app, owner, type))) return rc;
+	ti = store_type_info_of(type);
 	copy = json_deep_copy(body);
-	if (strcmp(type, "user") == 0 && (rc = fill_actor(t, app, owner, copy))) goto done;
+	if (ti->poster_is_actor && (rc = fill_actor(t, app, owner, copy))) goto done;
 	if ((rc = store_entity_create(t, app, "activity", copy, NULL, &e, err))) goto done;
 	if (!owner) goto done;
 	if ((rc = store_entity_id(e, &id))) goto done;
@@ -262,15 +241,13 @@ store_activity_post(store_txn *t, const store_app *app, const store_id *owner,
 	if ((rc = edge_put_at(t, app, owner, STORE_EDGE_COLLECTION, "activities", &id,
 	                      f.time, NULL)))
 		goto done;
-	if (strcmp(type, "group") == 0) {
+	if (ti->members) {           /* the poster's feed, then its members' */
 		if ((rc = to_feed(&f, owner))) goto done;
-		rc = for_each_edge(t, app, owner, STORE_EDGE_COLLECTION, "users", to_feed, &f);
-	} else if (strcmp(type, "user") == 0) {
-		if ((rc = to_feed(&(fanout){ .t = t, .app = app, .activity = &id,
-		                             .time = f.time }, owner)))
-			goto done;
+		rc = edge_each(t, app, owner, STORE_EDGE_COLLECTION, ti->members, to_feed, &f);
+	} else if (ti->follow) {     /* the poster's feed, then its followers' */
+		if ((rc = to_feed(&f, owner))) goto done;
 		f.via = via;
-		rc = for_each_edge(t, app, owner, STORE_EDGE_IN, "following", to_feed, &f);
+		rc = edge_each(t, app, owner, STORE_EDGE_IN, ti->follow, to_feed, &f);
 	} else {
 		rc = store_fail(err, STORE_INVALID, "a %s has no activities", type);
 	}
@@ -309,10 +286,11 @@ store_follow(store_txn *t, const store_app *app, const store_id *follower,
 	int created = 0;
 	store_rc rc = entity_type(t, app, leader, type);
 	if (rc) return rc;
-	if (strcmp(type, "user") != 0) return STORE_NOTFOUND;   /* users follow users */
-	rc = store_connect(t, app, follower, "following", leader, &created);
+	const char *verb = store_type_info_of(type)->follow;
+	if (!verb) return STORE_NOTFOUND;   /* users follow users */
+	rc = store_connect(t, app, follower, verb, leader, &created);
 	if (rc || !created) return rc;
 	copy_ctx c = { t, app, leader, follower };
-	return for_each_edge(t, app, leader, STORE_EDGE_COLLECTION, "activities",
+	return edge_each(t, app, leader, STORE_EDGE_COLLECTION, "activities",
 	                     copy_activity, &c);
 }

@@ -105,3 +105,33 @@ roles_upgrade_permissions(store_txn *t)
 	}
 	return rc;
 }
+
+typedef struct {
+	store_txn       *t;
+	const store_app *app;
+	json_t          *names;
+} names_ctx;
+
+static store_rc
+add_rolename(void *ctx, const store_id *role)
+{
+	names_ctx *c = ctx;
+	json_t *e = NULL;
+	store_rc rc = store_entity_get(c->t, c->app, role, &e);
+	if (rc) return rc;
+	json_t *name = json_object_get(e, "name"), *title = json_object_get(e, "title");
+	if (json_is_string(name))
+		json_object_set(c->names, json_string_value(name), title ? title : name);
+	json_decref(e);
+	return STORE_OK;
+}
+
+store_rc
+store_rolenames(store_txn *t, const store_app *app, const store_id *owner, json_t **out)
+{
+	names_ctx c = { t, app, json_object() };
+	store_rc rc = edge_each(t, app, owner, STORE_EDGE_COLLECTION, "roles", add_rolename, &c);
+	if (rc) json_decref(c.names);
+	*out = rc ? NULL : c.names;
+	return rc;
+}

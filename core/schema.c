@@ -9,6 +9,7 @@
 ** POSIX ERE has no (?:...), so the one rule that used it is split in two.
 */
 #include "core/store_int.h"
+#include "core/text.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -27,13 +28,16 @@ static const store_type_info types[] = {
 	  .coll_types = { "activity", "device", "activity", "group", "role",
 	                  "user", "user" },
 	  .coll_linked = { NULL, "users", NULL, "users", "users" },
-	  .sets = { "rolenames", "permissions" }, .builtin = 1, .app_default = 1 },
+	  .sets = { "rolenames", "permissions" }, .self = "me", .email_alias = "email",
+	  .follow = "following", .followers = "followers", .credentials = 1, .account = 1,
+	  .poster_is_actor = 1, .builtin = 1, .app_default = 1 },
 	{ .type = "group", .collection = "groups", .alias = "path",
 	  .unique = { "path" }, .required = { "path" },
 	  .collections = { "activities", "feed", "roles", "users" },
 	  .coll_types = { "activity", "activity", "role", "user" },
 	  .coll_linked = { NULL, NULL, "groups", "groups" },
-	  .sets = { "rolenames", "permissions" }, .builtin = 1, .app_default = 1 },
+	  .sets = { "rolenames", "permissions" }, .members = "users", .path_alias = 1,
+	  .builtin = 1, .app_default = 1 },
 	{ .type = "role", .collection = "roles", .alias = "name",
 	  .unique = { "name" }, .required = { "name" },
 	  .collections = { "groups", "users" }, .coll_types = { "group", "user" },
@@ -41,16 +45,18 @@ static const store_type_info types[] = {
 	{ .type = "activity", .collection = "activities",
 	  .required = { "actor", "verb" },
 	  .immutable = { "actor", "verb", "published", "content", "title",
-	                 "category", "icon", "object" }, .builtin = 1, .app_default = 1 },
+	                 "category", "icon", "object" }, .published = 1, .builtin = 1,
+	  .app_default = 1 },
 	{ .type = "device", .collection = "devices", .alias = "name",
 	  .unique = { "name" }, .collections = { "receipts", "users" },
 	  .coll_types = { "receipt", "user" }, .coll_linked = { NULL, "devices" },
 	  .builtin = 1, .app_default = 1 },
 	{ .type = "asset", .collection = "assets", .alias = "path",
-	  .unique = { "path" }, .builtin = 1, .app_default = 1 },
+	  .unique = { "path" }, .holds_bytes = 1, .builtin = 1, .app_default = 1 },
 	{ .type = "folder", .collection = "folders", .alias = "path",
 	  .unique = { "path" }, .builtin = 1, .app_default = 1 },
-	{ .type = "event", .collection = "events", .builtin = 1, .app_default = 1 },
+	{ .type = "event", .collection = "events", .counted = 1, .builtin = 1,
+	  .app_default = 1 },
 	{ .type = "notifier", .collection = "notifiers", .alias = "name",
 	  .unique = { "name" }, .builtin = 1 },
 	{ .type = "notification", .collection = "notifications",
@@ -257,10 +263,8 @@ valid_name(store_slice s)
 {
 	if (s.n == 0 || s.n > STORE_NAME_MAX) return 0;
 	if (!isalpha((unsigned char)s.p[0])) return 0;
-	for (size_t i = 1; i < s.n; i++) {
-		unsigned char c = (unsigned char)s.p[i];
-		if (!isalnum(c) && c != '_' && c != '-' && c != '.') return 0;
-	}
+	for (size_t i = 1; i < s.n; i++)
+		if (!text_name_byte((unsigned char)s.p[i])) return 0;
 	return 1;
 }
 

@@ -35,7 +35,6 @@
 #include <strings.h>
 #include <time.h>
 
-#define SETTINGS_SCAN_STEP 256   /* entities listed per step of a rewrite */
 
 static const char *const type_names[] = {
 	"string", "integer", "number", "boolean", "object", "array",
@@ -527,15 +526,44 @@ release_all(store_txn *t, const store_app *app, const char *type, json_t *data)
 	return rc;
 }
 
+typedef struct {
+	store_txn       *t;
+	const store_app *app;
+	store_err       *err;
+} rewrite_ctx;
+
+/* Rewrites one entity under the stored settings; a rule it breaks is a
+** conflict that names it. */
+static store_rc
+rewrite_one(void *ctx, const store_id *id)
+{
+	rewrite_ctx *c = ctx;
+	store_err *err = c->err;
+	json_t *e = NULL, *copy;
+	store_rc rc = store_entity_get(c->t, c->app, id, &e);
+	if (rc) return rc;
+	copy = json_copy(e);
+	rc = entity_replace(c->t, c->app, id, e, copy, err);
+	if (rc == STORE_INVALID || rc == STORE_REQUIRED || rc == STORE_EXISTS ||
+	    rc == STORE_CONFLICT) {
+		char s[37];
+		store_id_format(id, s);
+		char why[sizeof err->msg];
+		snprintf(why, sizeof why, "%s", err ? err->msg : "");
+		rc = store_fail(err, STORE_CONFLICT, "entity %s breaks the settings: %.200s", s, why);
+		if (err) err->code = "settings_conflict";
+	}
+	json_decref(copy);
+	json_decref(e);
+	return rc;
+}
+
 /* Rewrites every entity of the collection under the stored settings, if
 ** there are at most settings_rewrite_max (store.h). */
 static store_rc
 rewrite_all(store_txn *t, const store_app *app, const char *type, store_err *err)
 {
 	char coll[STORE_NAME_MAX + 1];
-	store_id ids[SETTINGS_SCAN_STEP];
-	store_pos pos = { .set = 0 };
-	size_t n;
 	uint64_t size = 0;
 	store_collection_of(type, coll);
 	store_rc rc = store_edge_count(t, app, &app->uuid, STORE_EDGE_COLLECTION, coll, &size);
@@ -545,27 +573,8 @@ rewrite_all(store_txn *t, const store_app *app, const char *type, store_err *err
 		                  "against at most %llu in one write (STORE_SETTINGS_REWRITE_MAX, "
 		                  "--settings-rewrite-max)", coll, (unsigned long long)size,
 		                  (unsigned long long)t->s->settings_rewrite_max);
-	do {
-		rc = store_edge_list(t, app, &app->uuid, STORE_EDGE_COLLECTION, coll, &pos,
-		                     SETTINGS_SCAN_STEP, ids, &n, &pos);
-		for (size_t i = 0; i < n && rc == STORE_OK; i++) {
-			json_t *e = NULL, *copy;
-			if ((rc = store_entity_get(t, app, &ids[i], &e))) break;
-			copy = json_copy(e);
-			rc = entity_replace(t, app, &ids[i], e, copy, err);
-			if (rc == STORE_INVALID || rc == STORE_REQUIRED || rc == STORE_EXISTS ||
-			    rc == STORE_CONFLICT) {
-				char s[37];
-				store_id_format(&ids[i], s);
-				char why[sizeof err->msg];
-				snprintf(why, sizeof why, "%s", err ? err->msg : "");
-				rc = store_fail(err, STORE_CONFLICT, "entity %s breaks the settings: %.200s", s, why);
-				if (err) err->code = "settings_conflict";
-			}
-			json_decref(copy);
-			json_decref(e);
-		}
-	} while (rc == STORE_OK && n == SETTINGS_SCAN_STEP);
+	rewrite_ctx c = { t, app, err };
+	rc = edge_each(t, app, &app->uuid, STORE_EDGE_COLLECTION, coll, rewrite_one, &c);
 	return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 

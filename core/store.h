@@ -157,6 +157,20 @@ typedef struct {
 	const char *coll_linked[8];  /* the item type's reverse collection, or NULL */
 	const char *sets[3];         /* dictionaries shown in metadata.sets */
 	const char *immutable[8];    /* properties an update may not change */
+	const char *self;            /* alias value that names the caller: reserved */
+	const char *email_alias;     /* lookup property for an ident holding '@' */
+	const char *follow;          /* verb by which entities of the type follow */
+	const char *followers;       /* ... and its reverse; both are connections
+	                                listed among the collections (spec 5.4) */
+	const char *members;         /* collection whose members' feeds get its posts */
+	int         path_alias;      /* alias is a '/' path: normalized, and a URL
+	                                may spell it over several segments */
+	int         credentials;     /* password and pin are hashed credentials */
+	int         account;         /* activated on create; picture from the e-mail */
+	int         poster_is_actor; /* its posts' actor is filled in from it */
+	int         published;       /* published defaults to the creation time */
+	int         counted;         /* its counters feed the app's counters (events) */
+	int         holds_bytes;     /* uploaded bytes hang below it, at .../data */
 	int         builtin;
 	int         app_default;     /* listed by every application from the start */
 } store_type_info;
@@ -493,6 +507,12 @@ store_rc store_activity_post(store_txn *t, const store_app *app,
 ** (else STORE_NOTFOUND). */
 store_rc store_follow(store_txn *t, const store_app *app,
                       const store_id *follower, const store_id *leader);
+
+/* The rolenames set of owner (a user or group): {name: title} of the
+** roles in its collection `roles` (the name where a role has no title);
+** *out is new. */
+store_rc store_rolenames(store_txn *t, const store_app *app, const store_id *owner,
+                         json_t **out);
 
 /* Entity dictionaries (permissions): sets of strings per entity. */
 store_rc store_dict_add(store_txn *t, const store_app *app, const store_id *id,

@@ -120,6 +120,11 @@ json_t *json_get_ci(json_t *obj, const char *name, const char **key);
 store_rc edge_put_at(store_txn *t, const store_app *app, const store_id *owner,
                      store_edge_kind kind, const char *name,
                      const store_id *target, uint64_t time, int *created);
+/* Calls fn(ctx, id) for every target of owner's edges kind/name, newest
+** first, listing them a page at a time; stops at fn's first error. */
+store_rc edge_each(store_txn *t, const store_app *app, const store_id *owner,
+                   store_edge_kind kind, const char *name,
+                   store_rc (*fn)(void *ctx, const store_id *id), void *ctx);
 /* The time of an existing edge. */
 store_rc edge_time_of(store_txn *t, const store_app *app, const store_id *owner,
                       store_edge_kind kind, const char *name,

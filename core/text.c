@@ -1,5 +1,5 @@
 /*
-** text.c: UTF-8 and hex digits (text.h).
+** text.c: UTF-8, hex digits and name bytes (text.h).
 */
 #include "core/text.h"
 
@@ -31,4 +31,11 @@ text_hexval(int c)
 	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
 	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
 	return -1;
+}
+
+int
+text_name_byte(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       c == '-' || c == '_' || c == '.';
 }

@@ -1,6 +1,6 @@
 /*
 ** text.h: the byte rules every layer reads text with, written once: UTF-8
-** sequences and hex digits.  Pure: no allocation, no locale, no state, so
+** sequences, hex digits and the bytes of names.  Pure: no allocation, no locale, no state, so
 ** the ql parser (and its fuzz target) may use them as well as core/ and
 ** http/.
 */
@@ -16,5 +16,9 @@ size_t text_utf8_len(const unsigned char *z, size_t n);
 
 /* The value of hex digit c (either case), or -1 when c is none. */
 int    text_hexval(int c);
+
+/* 1 when c may stand in an org, app or collection name: an ASCII letter
+** or digit, '-', '_' or '.'. */
+int    text_name_byte(int c);
 
 #endif

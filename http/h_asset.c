@@ -223,7 +223,7 @@ static int
 is_data_url(const walk *w)
 {
 	return w->shape == SHAPE_COLL && w->kind == CTX_OUT && strcmp(w->name, "data") == 0 &&
-	       strcmp(w->owner_type, "asset") == 0;
+	       store_type_info_of(w->owner_type)->holds_bytes;
 }
 
 /* The entity the upload is for, created or updated from the form fields. */
@@ -270,8 +270,7 @@ asset_write(http_req *r)
 
 	if (rc == STORE_OK)
 		rc = store_asset_put(r->txn, &r->app, &id, r->asset, r->asset_len, data_type(r), &e, &err);
-	if (rc == STORE_NOTFOUND) http_not_found(r, "entity_not_found");
-	else http_reply_entity(r, rc, e, &err);
+	if (http_found_or_reply(r, rc, &err, "entity_not_found")) http_reply_entity(r, rc, e, &err);
 	json_decref(e);
 }
 

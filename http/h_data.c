@@ -497,8 +497,7 @@ h_item_put(http_req *r)
 	else
 		rc = store_entity_put(r->txn, &r->app, r->w.item_type, r->w.ident, body, &e, &err);
 	json_decref(body);
-	if (rc == STORE_NOTFOUND) http_not_found(r, "entity_not_found");
-	else http_reply_entity(r, rc, e, &err);
+	if (http_found_or_reply(r, rc, &err, "entity_not_found")) http_reply_entity(r, rc, e, &err);
 	json_decref(e);
 }
 

@@ -27,20 +27,6 @@ body_string(json_t *body, const char *name)
 }
 
 static json_t *
-object_body_or_reply(http_req *r)
-{
-	int present;
-	json_t *body = http_body_json(r, &present);
-	if (present && !body) return NULL;
-	if (!json_is_object(body)) {
-		json_decref(body);
-		http_error(r, 400, "illegal_argument", "the body must be a JSON object");
-		return NULL;
-	}
-	return body;
-}
-
-static json_t *
 org_json(http_req *r, const store_org *org, json_t *apps)
 {
 	json_t *rec = NULL;
@@ -56,7 +42,7 @@ org_json(http_req *r, const store_org *org, json_t *apps)
 void
 h_org_create(http_req *r)
 {
-	json_t *body = object_body_or_reply(r), *apps = NULL, *owner = NULL;
+	json_t *body = http_body_object_or_reply(r, 0), *apps = NULL, *owner = NULL;
 	store_org org;
 	store_app app;
 	store_err err = { 0 };
@@ -160,7 +146,7 @@ h_app_create(http_req *r)
 	const char *name;
 	char id[37], full[2 * STORE_NAME_MAX + 2];
 
-	if (!org_or_reply(r, &org) || !(body = object_body_or_reply(r))) return;
+	if (!org_or_reply(r, &org) || !(body = http_body_object_or_reply(r, 0))) return;
 	name = body_string(body, "name");
 	if (!name) {
 		json_decref(body);
@@ -279,7 +265,7 @@ h_org_admin_create(http_req *r)
 	store_org org;
 	store_err err = { 0 };
 	json_t *body, *user = NULL;
-	if (!org_or_reply(r, &org) || !(body = object_body_or_reply(r))) return;
+	if (!org_or_reply(r, &org) || !(body = http_body_object_or_reply(r, 0))) return;
 	store_rc rc = store_admin_create(r->txn, &org, body, &user, &err);
 	json_decref(body);
 	if (rc) http_store_error(r, rc, &err, NULL);
@@ -344,7 +330,7 @@ h_admin_password(http_req *r)
 	json_t *user = NULL, *body;
 	if (!admin_self_or_reply(r, &id, &user)) return;
 	json_decref(user);
-	if (!(body = object_body_or_reply(r))) return;
+	if (!(body = http_body_object_or_reply(r, 0))) return;
 	const char *old = json_string_value(json_object_get(body, "oldpassword"));
 	const char *new = json_string_value(json_object_get(body, "newpassword"));
 	store_rc rc = STORE_INVALID;

@@ -39,10 +39,7 @@ related_or_reply(http_req *r)
 	store_rc rc;
 	if (!found_or_reply(r)) return 0;
 	rc = http_in_context(r, &r->w);
-	if (rc == STORE_OK) return 1;
-	if (rc == STORE_NOTFOUND) http_not_found(r, "service_resource_not_found");
-	else http_store_error(r, rc, NULL, NULL);
-	return 0;
+	return http_found_or_reply(r, rc, NULL, "service_resource_not_found");
 }
 
 /* Connecting and disconnecting name one verb: /C/s/connections/{t} (an
@@ -108,9 +105,7 @@ h_sub_add(http_req *r)
 	if (!found_or_reply(r)) return;
 	rc = store_coll_add(r->txn, &r->app, &r->w.owner, r->w.owner_type, r->w.name,
 	                    &r->w.item);
-	if (rc == STORE_NOTFOUND) http_not_found(r, "service_resource_not_found");
-	else if (rc) http_store_error(r, rc, NULL, NULL);
-	else reply_item(r);
+	if (http_found_or_reply(r, rc, NULL, "service_resource_not_found")) reply_item(r);
 }
 
 void
@@ -142,10 +137,8 @@ h_sub_remove(http_req *r)
 		                       r->w.name, &r->w.item);
 	}
 	json_decref(e);
-	if (rc == STORE_NOTFOUND) http_not_found(r, "service_resource_not_found");
-	else if (rc) http_store_error(r, rc, NULL, NULL);
-	if (rc) json_decref(env);
-	else http_reply(r, env);
+	if (http_found_or_reply(r, rc, NULL, "service_resource_not_found")) http_reply(r, env);
+	else json_decref(env);
 }
 
 /* ---- connections --------------------------------------------------------- */
@@ -295,7 +288,8 @@ h_conn_list(http_req *r)
 static store_rc
 conn_connect(http_req *r, const store_id *target)
 {
-	if (strcmp(r->w.name, "following") == 0 && strcmp(r->w.owner_type, "user") == 0)
+	const char *follow = store_type_info_of(r->w.owner_type)->follow;
+	if (follow && strcmp(r->w.name, follow) == 0)
 		return store_follow(r->txn, &r->app, &r->w.owner, target);   /* users only */
 	return store_connect(r->txn, &r->app, &r->w.owner, r->w.name, target, NULL);
 }
@@ -333,12 +327,8 @@ h_conn_add(http_req *r)
 {
 	store_rc rc;
 	if (!verb_or_reply(r) || !found_or_reply(r)) return;
-	if ((rc = conn_connect(r, &r->w.item)) == STORE_NOTFOUND)
-		http_not_found(r, "service_resource_not_found");
-	else if (rc)
-		http_store_error(r, rc, NULL, NULL);
-	else
-		reply_item(r);
+	rc = conn_connect(r, &r->w.item);
+	if (http_found_or_reply(r, rc, NULL, "service_resource_not_found")) reply_item(r);
 }
 
 void
@@ -359,8 +349,8 @@ h_conn_put(http_req *r)
 	json_decref(body);
 	if (rc == STORE_OK && (rc = store_entity_id(e, &r->w.item)) == STORE_OK)
 		rc = conn_connect(r, &r->w.item);
-	if (rc == STORE_NOTFOUND) http_not_found(r, "service_resource_not_found");
-	else http_reply_entity(r, rc, e, &err);
+	if (http_found_or_reply(r, rc, &err, "service_resource_not_found"))
+		http_reply_entity(r, rc, e, &err);
 	json_decref(e);
 }
 
@@ -373,8 +363,8 @@ h_conn_remove(http_req *r)
 	rc = store_entity_get(r->txn, &r->app, &r->w.item, &e);
 	if (rc == STORE_OK)
 		rc = store_disconnect(r->txn, &r->app, &r->w.owner, r->w.name, &r->w.item);
-	if (rc == STORE_NOTFOUND) http_not_found(r, "service_resource_not_found");
-	else http_reply_entity(r, rc, e, NULL);
+	if (http_found_or_reply(r, rc, NULL, "service_resource_not_found"))
+		http_reply_entity(r, rc, e, NULL);
 	json_decref(e);
 }
 
@@ -387,36 +377,6 @@ reply_data(http_req *r, json_t *data)
 	json_t *env = http_envelope(r, r->w.path);
 	json_object_set_new(env, "data", data);
 	http_reply(r, env);
-}
-
-/* rolenames: {name: title} of the roles in the owner's roles collection. */
-static store_rc
-rolenames(http_req *r, json_t **out)
-{
-	store_id ids[HTTP_MAX_LIMIT];
-	store_pos pos = { .set = 0 };
-	store_rc rc;
-	size_t n;
-
-	*out = json_object();
-	do {
-		rc = store_edge_list(r->txn, &r->app, &r->w.owner, STORE_EDGE_COLLECTION,
-		                     "roles", &pos, HTTP_MAX_LIMIT, ids, &n, &pos);
-		for (size_t i = 0; rc == STORE_OK && i < n; i++) {
-			json_t *e = NULL;
-			if ((rc = store_entity_get(r->txn, &r->app, &ids[i], &e))) break;
-			json_t *name = json_object_get(e, "name"), *title = json_object_get(e, "title");
-			if (json_is_string(name))
-				json_object_set(*out, json_string_value(name),
-				                title ? title : name);
-			json_decref(e);
-		}
-	} while (rc == STORE_OK && n == HTTP_MAX_LIMIT);
-	if (rc) {
-		json_decref(*out);
-		*out = NULL;
-	}
-	return rc;
 }
 
 /* The role the /rolenames/{key} segment names. */
@@ -438,7 +398,7 @@ reply_dict(http_req *r)
 {
 	json_t *data = NULL;
 	store_rc rc = strcmp(r->w.dict, "rolenames") == 0
-	              ? rolenames(r, &data)
+	              ? store_rolenames(r->txn, &r->app, &r->w.owner, &data)
 	              : store_dict_list(r->txn, &r->app, &r->w.owner, r->w.dict, &data);
 	if (rc) http_store_error(r, rc, NULL, NULL);
 	else reply_data(r, data);

@@ -395,6 +395,7 @@ void   http_list_edges(http_req *r, const store_id *owner, store_edge_kind kind,
 void   http_reply_entity(http_req *r, store_rc rc, json_t *e, const store_err *err);
 json_t *http_body_object_or_reply(http_req *r, int empty_ok);
 void   http_not_found(http_req *r, const char *code);
+int    http_found_or_reply(http_req *r, store_rc rc, const store_err *err, const char *code);
 /* The ql text of params (ql, or its aliases q and query), NULL when none. */
 const char *http_ql_text(const http_param *params, size_t n);
 

@@ -136,10 +136,11 @@ resolve_item(http_req *r, walk *w, const store_slice *segs, size_t n, size_t *i)
 	w->shape = SHAPE_ITEM;
 	w->ident = segs[*i];
 	w->found = 0;
-	if (strcmp(w->item_type, "group") == 0) {
+	const store_type_info *ti = store_type_info_of(w->item_type);
+	if (ti->path_alias) {
 		rc = store_group_resolve(r->txn, &r->app, segs + *i, n - *i, &w->item, &used);
-	} else if (strcmp(w->item_type, "user") == 0 && seg_is(segs[*i], "me") &&
-	           memcmp(segs[*i].p, "me", 2) == 0) {
+	} else if (ti->self && seg_is(segs[*i], ti->self) &&
+	           memcmp(segs[*i].p, ti->self, segs[*i].n) == 0) {
 		w->me = 1;                 /* the caller, when a user of this app */
 		rc = STORE_NOTFOUND;
 		if (r->who.kind == AUTH_APPUSER &&
@@ -173,6 +174,17 @@ resolve_item(http_req *r, walk *w, const store_slice *segs, size_t n, size_t *i)
 	}
 	*i += used;
 	return 1;
+}
+
+/* 1 for STORE_OK; else the reply: a missing entity answered by
+** http_not_found with code, any other failure by http_store_error. */
+int
+http_found_or_reply(http_req *r, store_rc rc, const store_err *err, const char *code)
+{
+	if (rc == STORE_OK) return 1;
+	if (rc == STORE_NOTFOUND) http_not_found(r, code);
+	else http_store_error(r, rc, err, NULL);
+	return 0;
 }
 
 void
@@ -217,8 +229,8 @@ enter_relation(http_req *r, walk *w, const store_slice *segs, size_t n, size_t *
 	const char *base = http_items_path(w);
 	w->items = NULL;
 	/* a user reached through a group's members carries the group along */
-	w->has_via = w->kind == CTX_SUB && strcmp(w->owner_type, "group") == 0 &&
-	             strcmp(w->name, "users") == 0;
+	ti = store_type_info_of(w->owner_type);
+	w->has_via = w->kind == CTX_SUB && ti->members && strcmp(w->name, ti->members) == 0;
 	if (w->has_via) w->via = w->owner;
 	w->owner = w->item;
 	snprintf(w->owner_type, sizeof w->owner_type, "%s", type);
@@ -245,12 +257,12 @@ enter_relation(http_req *r, walk *w, const store_slice *segs, size_t n, size_t *
 			}
 			return 1;
 		}
-	if (strcmp(type, "user") == 0 && (seg_is(rel, "following") || seg_is(rel, "followers"))) {
-		int out = seg_is(rel, "following");
+	if (ti->follow && (seg_is(rel, ti->follow) || seg_is(rel, ti->followers))) {
+		int out = seg_is(rel, ti->follow);
 		w->kind = out ? CTX_OUT : CTX_IN;
-		snprintf(w->name, sizeof w->name, "following");
-		snprintf(w->item_type, sizeof w->item_type, "user");
-		w->path = http_sprintf(r, "%s/%s/%s", base, uuid, out ? "following" : "followers");
+		snprintf(w->name, sizeof w->name, "%s", ti->follow);
+		snprintf(w->item_type, sizeof w->item_type, "%s", type);   /* users follow users */
+		w->path = http_sprintf(r, "%s/%s/%s", base, uuid, out ? ti->follow : ti->followers);
 		return 1;
 	}
 	if (seg_is(rel, "connecting") || seg_is(rel, "connections") || seg_is(rel, "connected")) {
