@@ -603,6 +603,53 @@ done:
 	c->group_n = 0;
 }
 
+/* The edge's time must be the one edge_at records for it.  Returns 0 when
+** the edge was dropped. */
+static int
+edge_time_ok(checker *c, const store_app *app, const MDB_val *k, const edge_key *e,
+             const char *et)
+{
+	keybuf at;
+	void *tv;
+	size_t tn;
+	key_edge_head(&at, app, &e->owner, e->kind, e->name);
+	key_id(&at, &e->target);
+	store_rc rc = kv_get(c->t, DBI_EDGE_AT, &at, &tv, &tn);
+	if (rc == STORE_NOTFOUND || (rc == STORE_OK && tn != 8)) {
+		fault(c, "edges", "%s: its time is not recorded", et);
+		keybuf val;
+		key_init(&val);
+		key_u64(&val, e->time);
+		fix_put(c, DBI_EDGE_AT, &at, val.b, 8);
+	} else if (rc == STORE_OK && key_get_u64(tv) != e->time) {
+		fault(c, "edges", "%s is listed at a time its end does not record", et);
+		fix_del(c, DBI_EDGES, k->mv_data, k->mv_size);
+		return 0;
+	}
+	return 1;
+}
+
+/* The other end of the edge; the owner's side of a collection or
+** connection leads. */
+static void
+edge_other_end(checker *c, const store_app *app, const edge_key *e, const char *et)
+{
+	uint64_t rtime;
+	store_edge_kind rk = edge_reverse_kind(e->kind);
+	int leads = e->kind == STORE_EDGE_COLLECTION || e->kind == STORE_EDGE_OUT;
+	store_rc rc = edge_time_of(c->t, app, &e->target, rk, e->name, &e->owner, &rtime);
+	if (rc == STORE_NOTFOUND) {
+		fault(c, "edges", "%s has no %s end", et, leads ? "reverse" : "forward");
+		fix_end(c, app, &e->target, rk, e->name, e->time, &e->owner);
+	} else if (rc == STORE_OK && rtime != e->time && leads) {
+		keybuf old;
+		fault(c, "edges", "%s: its ends disagree on its time", et);
+		key_edge(&old, app, &e->target, rk, e->name, rtime, &e->owner);
+		fix_del(c, DBI_EDGES, old.b, old.n);
+		fix_end(c, app, &e->target, rk, e->name, e->time, &e->owner);
+	}
+}
+
 static void
 check_edge(checker *c, const MDB_val *k, const MDB_val *v)
 {
@@ -610,9 +657,6 @@ check_edge(checker *c, const MDB_val *k, const MDB_val *v)
 	edge_key e;
 	keybuf at, g;
 	char t1[512], et[256];
-	void *tv;
-	size_t tn;
-	uint64_t rtime;
 
 	(void)v;
 	if (!a) return;
@@ -637,35 +681,7 @@ check_edge(checker *c, const MDB_val *k, const MDB_val *v)
 		fix_del(c, DBI_EDGE_AT, at.b, at.n);
 		return;
 	}
-	key_edge_head(&at, app, &e.owner, e.kind, e.name);
-	key_id(&at, &e.target);
-	store_rc rc = kv_get(c->t, DBI_EDGE_AT, &at, &tv, &tn);
-	if (rc == STORE_NOTFOUND || (rc == STORE_OK && tn != 8)) {
-		fault(c, "edges", "%s: its time is not recorded", et);
-		keybuf val;
-		key_init(&val);
-		key_u64(&val, e.time);
-		fix_put(c, DBI_EDGE_AT, &at, val.b, 8);
-	} else if (rc == STORE_OK && key_get_u64(tv) != e.time) {
-		fault(c, "edges", "%s is listed at a time its end does not record", et);
-		fix_del(c, DBI_EDGES, k->mv_data, k->mv_size);
-		return;
-	}
-	/* the other end; the owner's side of a collection or connection leads */
-	store_edge_kind rk = edge_reverse_kind(e.kind);
-	rc = edge_time_of(c->t, app, &e.target, rk, e.name, &e.owner, &rtime);
-	if (rc == STORE_NOTFOUND) {
-		fault(c, "edges", "%s has no %s end", et,
-		      e.kind == STORE_EDGE_COLLECTION || e.kind == STORE_EDGE_OUT ? "reverse" : "forward");
-		fix_end(c, app, &e.target, rk, e.name, e.time, &e.owner);
-	} else if (rc == STORE_OK && rtime != e.time &&
-	           (e.kind == STORE_EDGE_COLLECTION || e.kind == STORE_EDGE_OUT)) {
-		keybuf old;
-		fault(c, "edges", "%s: its ends disagree on its time", et);
-		key_edge(&old, app, &e.target, rk, e.name, rtime, &e.owner);
-		fix_del(c, DBI_EDGES, old.b, old.n);
-		fix_end(c, app, &e.target, rk, e.name, e.time, &e.owner);
-	}
+	if (edge_time_ok(c, app, k, &e, et)) edge_other_end(c, app, &e, et);
 }
 
 static void

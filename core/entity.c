@@ -375,65 +375,64 @@ count_entity(store_txn *t, const store_app *app, const char *coll, int64_t by)
 	counter_txn_tick(t, app, "application.entities", by);
 }
 
-store_rc
-store_entity_create(store_txn *t, const store_app *app, const char *type,
-                    json_t *body, const store_id *uuid, json_t **out,
-                    store_err *err)
+/* The new entity's id: the given uuid when no entity has it (and it is
+** not nil nor the application's), else a new one. */
+static store_rc
+new_entity_id(store_txn *t, const store_app *app, const store_id *uuid, store_id *id,
+              store_err *err)
 {
-	const store_type_info *ti = store_type_info_of(type);
-	json_t *props = NULL, *e = NULL, *v;
-	const char *key;
-	char ids[37], coll[STORE_NAME_MAX + 1];
-	store_id id;
-	store_rc rc;
-
-	if (out) *out = NULL;
-	if (strlen(type) > STORE_NAME_MAX)
-		return store_fail(err, STORE_INVALID, "entity type name too long");
-	if ((rc = clean_body(ti, body, &props, err))) return rc;
-	if (uuid) {
-		id = *uuid;
-		if (store_id_is_nil(&id) || memcmp(id.b, app->uuid.b, 16) == 0) {
-			rc = store_fail(err, STORE_INVALID, "that uuid cannot name an entity");
-			goto done;
-		}
-		json_t *have = NULL;
-		rc = store_entity_get(t, app, &id, &have);
-		json_decref(have);
-		if (rc == STORE_OK) {
-			rc = store_fail(err, STORE_EXISTS, "an entity with this uuid exists");
-			goto done;
-		}
-		if (rc != STORE_NOTFOUND) goto done;
-	} else {
-		store_id_new(&id);
+	if (!uuid) {
+		store_id_new(id);
+		return STORE_OK;
 	}
-	store_id_format(&id, ids);
+	*id = *uuid;
+	if (store_id_is_nil(id) || memcmp(id->b, app->uuid.b, 16) == 0)
+		return store_fail(err, STORE_INVALID, "that uuid cannot name an entity");
+	json_t *have = NULL;
+	store_rc rc = store_entity_get(t, app, id, &have);
+	json_decref(have);
+	if (rc == STORE_OK) return store_fail(err, STORE_EXISTS, "an entity with this uuid exists");
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+/* An account is activated on create (no e-mail confirmation flow), and
+** its picture is the Gravatar of its e-mail unless one is given. */
+static void
+account_defaults(json_t *e)
+{
+	json_t *email = json_get_ci(e, "email", NULL);
+	const char *have = NULL;
+	if (json_get_ci(e, "activated", &have)) json_object_del(e, have);
+	json_object_set_new(e, "activated", json_true());
+	if (json_get_ci(e, "picture", NULL) || !json_is_string(email)) return;
+	char *lc = xstrdup(json_string_value(email)), hex[33], url[80];
+	char *p = lc, *end;
+	while (*p == ' ' || *p == '\t') p++;
+	end = p + strlen(p);
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t')) *--end = '\0';
+	lc_copy(p, p, strlen(p));
+	md5_hex(p, strlen(p), hex);
+	snprintf(url, sizeof url, "https://www.gravatar.com/avatar/%s", hex);
+	json_object_set_new(e, "picture", json_string(url));
+	free(lc);
+}
+
+/* A new entity: the system properties, then the body's non-empty
+** properties, then what the type sets on create. */
+static json_t *
+entity_new(const store_type_info *ti, const char *type, const store_id *id, json_t *props)
+{
+	char ids[37];
+	const char *key;
+	json_t *v;
+	store_id_format(id, ids);
 	json_int_t now = (json_int_t)store_now_ms();
-	e = json_pack("{s:s, s:s, s:I, s:I}", "uuid", ids, "type", type,
-	              "created", now, "modified", now);
-	if (!e) { rc = STORE_NOMEM; goto done; }
+	json_t *e = json_pack("{s:s, s:s, s:I, s:I}", "uuid", ids, "type", type,
+	                      "created", now, "modified", now);
+	if (!e) return NULL;
 	json_object_foreach(props, key, v)
 		if (!is_empty_value(v)) json_object_set(e, key, v);
-	if (ti->account) {
-		json_t *email = json_get_ci(e, "email", NULL);
-		const char *have = NULL;
-		/* activated is true on create (no e-mail confirmation flow) */
-		if (json_get_ci(e, "activated", &have)) json_object_del(e, have);
-		json_object_set_new(e, "activated", json_true());
-		if (!json_get_ci(e, "picture", NULL) && json_is_string(email)) {
-			char *lc = xstrdup(json_string_value(email)), hex[33], url[80];
-			char *p = lc, *end;
-			while (*p == ' ' || *p == '\t') p++;
-			end = p + strlen(p);
-			while (end > p && (end[-1] == ' ' || end[-1] == '\t')) *--end = '\0';
-			lc_copy(p, p, strlen(p));
-			md5_hex(p, strlen(p), hex);
-			snprintf(url, sizeof url, "https://www.gravatar.com/avatar/%s", hex);
-			json_object_set_new(e, "picture", json_string(url));
-			free(lc);
-		}
-	}
+	if (ti->account) account_defaults(e);
 	if (ti->published) {
 		const char *have = NULL;
 		json_t *pub = json_get_ci(e, "published", &have);
@@ -442,6 +441,26 @@ store_entity_create(store_txn *t, const store_app *app, const char *type,
 			json_object_set_new(e, "published", json_integer(now));
 		}
 	}
+	return e;
+}
+
+store_rc
+store_entity_create(store_txn *t, const store_app *app, const char *type,
+                    json_t *body, const store_id *uuid, json_t **out,
+                    store_err *err)
+{
+	const store_type_info *ti = store_type_info_of(type);
+	json_t *props = NULL, *e = NULL;
+	char coll[STORE_NAME_MAX + 1];
+	store_id id;
+	store_rc rc;
+
+	if (out) *out = NULL;
+	if (strlen(type) > STORE_NAME_MAX)
+		return store_fail(err, STORE_INVALID, "entity type name too long");
+	if ((rc = clean_body(ti, body, &props, err))) return rc;
+	if ((rc = new_entity_id(t, app, uuid, &id, err))) goto done;
+	if (!(e = entity_new(ti, type, &id, props))) { rc = STORE_NOMEM; goto done; }
 	if ((rc = settings_write(t, app, type, NULL, e, &id, err))) goto done;
 	if ((rc = validate(ti, type, e, err))) goto done;
 	if (ti->counted && (rc = store_counters_event(t, app, e, err)))

@@ -333,44 +333,53 @@ store_entity_check(json_t *v, int names, size_t *entries, store_err *err)
 	return rc;
 }
 
+static void walk_value(walker *w, json_t *v, int in_array);
+
+/* An object: a location at its path, then each member below path.name
+** (names lower-cased; a path too long or not held is not indexed). */
+static void
+walk_object(walker *w, json_t *v)
+{
+	store_ix_value iv = { 0 };
+	size_t base = strlen(w->path), dot = base ? 1 : 0;
+	const char *key;
+	json_t *x;
+	if (base && store_location_of(v, &iv.d, &iv.d2)) {
+		iv.tag = STORE_IX_GEO;
+		emit(w, &iv);
+	}
+	json_object_foreach(v, key, x) {
+		size_t kn = strlen(key);
+		if (base + dot + kn > STORE_INDEX_MAX_PATH) continue;   /* not indexed */
+		if (base) w->path[base] = '.';
+		lc_copy(w->path + base + dot, key, kn);
+		w->path[base + dot + kn] = '\0';
+		if (!store_index_holds(w->path, STORE_IX_STRING)) {
+			w->path[base] = '\0';
+			continue;
+		}
+		w->words = store_index_holds(w->path, STORE_IX_WORD);
+		walk_value(w, x, 0);
+		w->path[base] = '\0';
+	}
+}
+
 static void
 walk_value(walker *w, json_t *v, int in_array)
 {
 	store_ix_value iv = { 0 };
+	size_t i;
+	json_t *x;
 	switch (json_typeof(v)) {
-	case JSON_OBJECT: {
-		size_t base = strlen(w->path);
-		const char *key;
-		json_t *x;
-		if (base && store_location_of(v, &iv.d, &iv.d2)) {
-			iv.tag = STORE_IX_GEO;
-			emit(w, &iv);
-		}
-		json_object_foreach(v, key, x) {
-			size_t kn = strlen(key);
-			if (base + (base ? 1 : 0) + kn > STORE_INDEX_MAX_PATH) continue;   /* not indexed */
-			if (base) w->path[base] = '.';
-			lc_copy(w->path + base + (base ? 1 : 0), key, kn);
-			w->path[base + (base ? 1 : 0) + kn] = '\0';
-			if (!store_index_holds(w->path, STORE_IX_STRING)) {
-				w->path[base] = '\0';
-				continue;
-			}
-			w->words = store_index_holds(w->path, STORE_IX_WORD);
-			walk_value(w, x, 0);
-			w->path[base] = '\0';
-		}
+	case JSON_OBJECT:
+		walk_object(w, v);
 		return;
-	}
-	case JSON_ARRAY: {
-		size_t i;
-		json_t *x;
+	case JSON_ARRAY:                 /* elements only one level deep */
 		if (in_array) return;
 		w->arrays++;
 		json_array_foreach(v, i, x) walk_value(w, x, 1);
 		w->arrays--;
 		return;
-	}
 	case JSON_STRING:
 		iv.tag = STORE_IX_STRING;
 		iv.s = json_string_value(v);

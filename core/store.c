@@ -168,52 +168,68 @@ format_init(store *s, unsigned *format)
 	return store_txn_commit(t);
 }
 
+/* The data directory: it must hold a store when opt->existing, else it
+** is made when missing. */
+static store_rc
+data_dir_ready(const char *dir, const store_options *opt, store_err *err)
+{
+	if (opt && opt->existing) {
+		char path[4096];
+		struct stat st;
+		snprintf(path, sizeof path, "%s/data.mdb", dir);
+		if (stat(path, &st) != 0)
+			return store_fail(err, STORE_NOTFOUND, "%s holds no ugstore data", dir);
+	} else if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		return store_fail(err, STORE_IO, "cannot create %s: %s", dir, strerror(errno));
+	}
+	return STORE_OK;
+}
+
+/* Opens the LMDB environment in dir and its named databases; returns an
+** LMDB code. */
+static int
+env_open(store *s, const char *dir, const store_options *opt)
+{
+	size_t map_size = opt && opt->map_size ? opt->map_size : (size_t)64 << 30;
+	unsigned readers = opt && opt->max_readers ? opt->max_readers : 512;
+	unsigned flags = MDB_NOTLS | (opt && opt->no_sync ? MDB_NOSYNC : 0);
+	MDB_txn *txn = NULL;
+	int mrc;
+
+	if ((mrc = mdb_env_create(&s->env)) != 0 ||
+	    (mrc = mdb_env_set_maxdbs(s->env, DBI_COUNT)) != 0 ||
+	    (mrc = mdb_env_set_mapsize(s->env, map_size)) != 0 ||
+	    (mrc = mdb_env_set_maxreaders(s->env, readers)) != 0 ||
+	    (mrc = mdb_env_open(s->env, dir, flags, 0644)) != 0 ||
+	    (mrc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		return mrc;
+	for (int i = 0; i < DBI_COUNT; i++)
+		if ((mrc = mdb_dbi_open(txn, store_dbi_names[i], MDB_CREATE, &s->dbi[i])) != 0) {
+			mdb_txn_abort(txn);
+			return mrc;
+		}
+	return mdb_txn_commit(txn);
+}
+
 store_rc
 store_open_format(const char *dir, const store_options *opt, unsigned *format,
                   store **out, store_err *err)
 {
 	store *s = xcalloc(1, sizeof *s);
-	MDB_txn *txn = NULL;
 	store_rc rc;
 	int mrc;
-	size_t map_size = opt && opt->map_size ? opt->map_size : (size_t)64 << 30;
-	unsigned readers = opt && opt->max_readers ? opt->max_readers : 512;
-	unsigned flags = MDB_NOTLS;
 
 	*out = NULL;
 	counter_ticks_init(s);
 	s->password_min = opt && opt->password_min ? opt->password_min : STORE_PASSWORD_MIN;
 	s->settings_rewrite_max = opt && opt->settings_rewrite_max ? opt->settings_rewrite_max
 	                                                           : STORE_SETTINGS_REWRITE_MAX;
-	if (opt && opt->existing) {
-		char path[4096];
-		struct stat st;
-		snprintf(path, sizeof path, "%s/data.mdb", dir);
-		if (stat(path, &st) != 0) {
-			rc = store_fail(err, STORE_NOTFOUND, "%s holds no ugstore data", dir);
-			goto fail;
-		}
-	} else if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-		rc = store_fail(err, STORE_IO, "cannot create %s: %s", dir, strerror(errno));
-		goto fail;
-	}
-	if (opt && opt->no_sync) flags |= MDB_NOSYNC;
-	if ((mrc = mdb_env_create(&s->env)) != 0 ||
-	    (mrc = mdb_env_set_maxdbs(s->env, DBI_COUNT)) != 0 ||
-	    (mrc = mdb_env_set_mapsize(s->env, map_size)) != 0 ||
-	    (mrc = mdb_env_set_maxreaders(s->env, readers)) != 0 ||
-	    (mrc = mdb_env_open(s->env, dir, flags, 0644)) != 0) {
+	if ((rc = data_dir_ready(dir, opt, err))) goto fail;
+	if ((mrc = env_open(s, dir, opt)) != 0) {
 		rc = store_fail(err, store_mdb_rc(mrc), "cannot open %s: %s", dir,
 		                mdb_strerror(mrc));
 		goto fail;
 	}
-	if ((mrc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) goto mdb_fail;
-	for (int i = 0; i < DBI_COUNT; i++)
-		if ((mrc = mdb_dbi_open(txn, store_dbi_names[i], MDB_CREATE, &s->dbi[i])) != 0)
-			goto mdb_fail;
-	mrc = mdb_txn_commit(txn);
-	txn = NULL;
-	if (mrc != 0) goto mdb_fail;
 	if ((rc = format_init(s, format))) {
 		rc = store_fail(err, rc, "%s: cannot read its format: %s", dir, store_strerror(rc));
 		goto fail;
@@ -225,11 +241,7 @@ store_open_format(const char *dir, const store_options *opt, unsigned *format,
 	*out = s;
 	return STORE_OK;
 
-mdb_fail:
-	rc = store_fail(err, store_mdb_rc(mrc), "cannot open %s: %s", dir,
-	                mdb_strerror(mrc));
 fail:
-	if (txn) mdb_txn_abort(txn);
 	store_close(s);
 	return rc;
 }

@@ -166,76 +166,94 @@ is_flag(const char *a)
 	       strcmp(a, "--public-status") == 0;
 }
 
-/* Applies one option (a = "--name") with its value v (NULL when none
-** follows); *takes gets 1 when it used v.  Returns 0, or 2 after a message. */
+/* Where the value of a string option goes; NULL when a is none. */
+static const char **
+string_slot(serve_args *sa, const char *a)
+{
+	http_config *cfg = &sa->cfg;
+	const struct { const char *name; const char **slot; } opts[] = {
+		{ "--data", &sa->data },            { "--config", &sa->config },
+		{ "--bootstrap", &sa->boot },       { "--bind", &cfg->bind },
+		{ "--superuser", &cfg->superuser }, { "--base-url", &cfg->base_url },
+		{ "--backup-dir", &cfg->backup_dir }, { "--cors-origin", &cfg->cors_origins },
+		{ "--tls-cert", &cfg->tls_cert },   { "--tls-key", &cfg->tls_key },
+	};
+	for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
+		if (strcmp(a, opts[i].name) == 0) return opts[i].slot;
+	return NULL;
+}
+
+/* Applies a numeric option a with value v.  Returns 0, 1 when a is not
+** one, or 2 after a message. */
 static int
-serve_option(serve_args *sa, const char *a, const char *v, int *takes)
+number_option(serve_args *sa, const char *a, const char *v)
 {
 	http_config *cfg = &sa->cfg;
 	uint64_t n;
-	*takes = 1;
-	if (strcmp(a, "--port") == 0 && v) {
+	if (strcmp(a, "--port") == 0) {
 		if (!number_opt(a, v, 65535, &n)) return 2;
 		cfg->port = (unsigned)n;
-	}
-	else if (strcmp(a, "--data") == 0 && v) sa->data = v;
-	else if (strcmp(a, "--config") == 0 && v) sa->config = v;
-	else if (strcmp(a, "--threads") == 0 && v) {
+	} else if (strcmp(a, "--threads") == 0) {
 		if (!number_opt(a, v, UINT_MAX, &n)) return 2;
 		cfg->threads = (unsigned)n;
-	}
-	else if (strcmp(a, "--bind") == 0 && v) cfg->bind = v;
-	else if (strcmp(a, "--superuser") == 0 && v) cfg->superuser = v;
-	else if (strcmp(a, "--bootstrap") == 0 && v) sa->boot = v;
-	else if (strcmp(a, "--base-url") == 0 && v) cfg->base_url = v;
-	else if (strcmp(a, "--backup-dir") == 0 && v) cfg->backup_dir = v;
-	else if (strcmp(a, "--cors-origin") == 0 && v) cfg->cors_origins = v;
-	else if (strcmp(a, "--tls-cert") == 0 && v) cfg->tls_cert = v;
-	else if (strcmp(a, "--tls-key") == 0 && v) cfg->tls_key = v;
-	else if (strcmp(a, "--max-body") == 0 && v) {
+	} else if (strcmp(a, "--max-body") == 0) {
 		if (!number_opt(a, v, SIZE_MAX, &n)) return 2;
 		cfg->max_body = (size_t)n;
-	} else if (strcmp(a, "--max-asset") == 0 && v) {
+	} else if (strcmp(a, "--max-asset") == 0) {
 		if (!number_opt(a, v, SIZE_MAX, &n)) return 2;
 		cfg->max_asset = (size_t)n;
-	} else if (strcmp(a, "--map-size") == 0 && v) {
+	} else if (strcmp(a, "--map-size") == 0) {
 		if (!number_opt(a, v, SIZE_MAX >> 20, &n)) return 2;
 		sa->opt.map_size = (size_t)n << 20;
-	} else if (strcmp(a, "--query-budget-ms") == 0 && v) {
+	} else if (strcmp(a, "--query-budget-ms") == 0) {
 		if (!number_opt(a, v, HTTP_MAX_BUDGET_MS, &n)) return 2;
 		if (n == 0) {
 			fprintf(stderr, "ugstore: --query-budget-ms wants at least 1\n");
 			return 2;
 		}
 		cfg->query_budget_ms = (unsigned)n;
+	} else if (strcmp(a, "--password-min") == 0) {
+		if (!number_opt(a, v, STORE_SECRET_MAX, &n)) return 2;
+		sa->opt.password_min = (unsigned)n;
+	} else if (strcmp(a, "--settings-rewrite-max") == 0) {
+		if (!number_opt(a, v, UINT32_MAX, &n)) return 2;
+		sa->opt.settings_rewrite_max = (uint64_t)n;
+	} else if (strcmp(a, "--slow-query-ms") == 0) {
+		if (!number_opt(a, v, HTTP_MAX_BUDGET_MS, &n)) return 2;
+		cfg->slow_query_ms = (unsigned)n;
+	} else {
+		return 1;
 	}
-	else if (strcmp(a, "--token-rate") == 0 && v) {
+	return 0;
+}
+
+/* Applies one option (a = "--name") with its value v (NULL when none
+** follows); *takes gets 1 when it used v.  Returns 0, or 2 after a message. */
+static int
+serve_option(serve_args *sa, const char *a, const char *v, int *takes)
+{
+	http_config *cfg = &sa->cfg;
+	const char **slot;
+	int rc;
+	*takes = 1;
+	if (strcmp(a, "--no-sync") == 0) { sa->opt.no_sync = 1; *takes = 0; return 0; }
+	if (strcmp(a, "--quiet") == 0) { cfg->quiet = 1; *takes = 0; return 0; }
+	if (strcmp(a, "--public-status") == 0) { cfg->public_status = 1; *takes = 0; return 0; }
+	if (v && (slot = string_slot(sa, a))) {
+		*slot = v;
+		return 0;
+	}
+	if (v && (rc = number_option(sa, a, v)) != 1) return rc;
+	if (v && strcmp(a, "--token-rate") == 0) {
 		if (sscanf(v, "%u/%u", &cfg->token_burst, &cfg->token_refill_ms) != 2 ||
 		    !cfg->token_burst || !cfg->token_refill_ms) {
 			fprintf(stderr, "ugstore: --token-rate wants BURST/MS, not '%s'\n", v);
 			return 2;
 		}
+		return 0;
 	}
-	else if (strcmp(a, "--password-min") == 0 && v) {
-		if (!number_opt(a, v, STORE_SECRET_MAX, &n)) return 2;
-		sa->opt.password_min = (unsigned)n;
-	}
-	else if (strcmp(a, "--settings-rewrite-max") == 0 && v) {
-		if (!number_opt(a, v, UINT32_MAX, &n)) return 2;
-		sa->opt.settings_rewrite_max = (uint64_t)n;
-	}
-	else if (strcmp(a, "--slow-query-ms") == 0 && v) {
-		if (!number_opt(a, v, HTTP_MAX_BUDGET_MS, &n)) return 2;
-		cfg->slow_query_ms = (unsigned)n;
-	}
-	else if (strcmp(a, "--no-sync") == 0) { sa->opt.no_sync = 1; *takes = 0; }
-	else if (strcmp(a, "--quiet") == 0) { cfg->quiet = 1; *takes = 0; }
-	else if (strcmp(a, "--public-status") == 0) { cfg->public_status = 1; *takes = 0; }
-	else {
-		fprintf(stderr, "ugstore: unknown option %s%s\n", a, v ? "" : " (or its value is missing)");
-		return 2;
-	}
-	return 0;
+	fprintf(stderr, "ugstore: unknown option %s%s\n", a, v ? "" : " (or its value is missing)");
+	return 2;
 }
 
 static int

@@ -416,6 +416,44 @@ reset_read(http_req *r)
 	memset(&r->progress, 0, sizeof r->progress);
 }
 
+/* A GET or POST of .../token issues one: a write.  A grant's credentials
+** are checked first, here, in a read transaction (no password hash on the
+** writer thread), and a verified grant's body is done with.  Returns 0
+** when the request is answered already. */
+static int
+token_prepare(http_req *r)
+{
+	store_rc rc;
+	if ((rc = store_txn_begin(r->srv->s, STORE_TXN_READ, &r->txn))) {
+		http_store_error(r, rc, NULL, NULL);
+		return 0;
+	}
+	http_route_prepare(r);
+	store_txn_abort(r->txn);
+	r->txn = NULL;
+	return !r->resp;                /* refused: nothing to write */
+}
+
+/* A read that ran out of its fast budget starts again on the slow
+** queue; 1 when queued. */
+static int
+submit_slow(http_req *r)
+{
+	reset_read(r);
+	r->stage = STAGE_SLOW;
+	if (http_queue_submit(r->srv->slow, r)) {
+		r->queued = 1;
+		return 1;
+	}
+	if (__atomic_load_n(&r->srv->stopping, __ATOMIC_RELAXED))
+		http_error(r, 503, "service_unavailable", "the server is shutting down");
+	else
+		http_error(r, 503, "service_unavailable",
+		           "%d slow queries are already queued or running; try again later",
+		           HTTP_MAX_SLOW_READS);
+	return 0;
+}
+
 int
 http_dispatch(http_req *r)
 {
@@ -438,21 +476,10 @@ http_dispatch(http_req *r)
 		h_status(r);
 		return 0;
 	}
-	/* a GET of .../token issues one: a write; a grant's credentials are
-	** checked first, here, in a read transaction (no password hash on the
-	** writer thread), and a verified grant's body is done with */
 	if ((r->method & (M_GET | M_POST)) && r->seg[r->nseg - 1].n == 5 &&
 	    strncasecmp(r->seg[r->nseg - 1].p, "token", 5) == 0) {
-		store_rc rc;
 		write = 1;
-		if ((rc = store_txn_begin(r->srv->s, STORE_TXN_READ, &r->txn))) {
-			http_store_error(r, rc, NULL, NULL);
-			return 0;
-		}
-		http_route_prepare(r);
-		store_txn_abort(r->txn);
-		r->txn = NULL;
-		if (r->resp) return 0;          /* refused: nothing to write */
+		if (!token_prepare(r)) return 0;
 	}
 	/* a consumer's read of the events queue moves its position */
 	if (r->seg[r->nseg - 1].n == 6 &&
@@ -471,20 +498,7 @@ http_dispatch(http_req *r)
 		return 0;
 	}
 	run_read(r);
-	if (r->stop != STOP_SLOW) return 0;
-	reset_read(r);
-	r->stage = STAGE_SLOW;
-	if (http_queue_submit(r->srv->slow, r)) {
-		r->queued = 1;
-		return 1;
-	}
-	if (__atomic_load_n(&r->srv->stopping, __ATOMIC_RELAXED))
-		http_error(r, 503, "service_unavailable", "the server is shutting down");
-	else
-		http_error(r, 503, "service_unavailable",
-		           "%d slow queries are already queued or running; try again later",
-		           HTTP_MAX_SLOW_READS);
-	return 0;
+	return r->stop == STOP_SLOW ? submit_slow(r) : 0;
 }
 
 /* Usergrid's ServiceManager counts every request of an application's

@@ -200,18 +200,13 @@ http_not_found(http_req *r, const char *code)
 		           w->ident.p, w->path);
 }
 
-/* Moves from the found item to its relation segs[*i]. */
+/* The found item becomes the owner; type gets its type.  Returns 0 with
+** a reply set on a store error. */
 static int
-enter_relation(http_req *r, walk *w, const store_slice *segs, size_t n, size_t *i)
+item_to_owner(http_req *r, walk *w, char type[STORE_NAME_MAX + 1])
 {
-	char type[STORE_NAME_MAX + 1], uuid[37];
-	const store_type_info *ti;
-	store_slice rel = segs[*i];
-	json_t *e = NULL;
+	json_t *e = w->entity;
 	store_rc rc;
-
-	/* the item becomes the owner: its type decides what rel means */
-	e = w->entity;
 	w->entity = NULL;
 	if (!e && (rc = store_entity_get(r->txn, &r->app, &w->item, &e))) {
 		http_store_error(r, rc, NULL, NULL);
@@ -223,13 +218,10 @@ enter_relation(http_req *r, walk *w, const store_slice *segs, size_t n, size_t *
 		http_store_error(r, STORE_CORRUPT, NULL, NULL);
 		return 0;
 	}
-	snprintf(type, sizeof type, "%s", etype);
+	snprintf(type, STORE_NAME_MAX + 1, "%s", etype);
 	json_decref(e);
-	store_id_format(&w->item, uuid);
-	const char *base = http_items_path(w);
-	w->items = NULL;
 	/* a user reached through a group's members carries the group along */
-	ti = store_type_info_of(w->owner_type);
+	const store_type_info *ti = store_type_info_of(w->owner_type);
 	w->has_via = w->kind == CTX_SUB && ti->members && strcmp(w->name, ti->members) == 0;
 	if (w->has_via) w->via = w->owner;
 	w->owner = w->item;
@@ -237,56 +229,83 @@ enter_relation(http_req *r, walk *w, const store_slice *segs, size_t n, size_t *
 	w->shape = SHAPE_COLL;
 	w->item_type[0] = '\0';
 	w->found = 0;
-	ti = store_type_info_of(type);
+	return 1;
+}
+
+/* The owner's set (a dictionary) `dict`, and the key below it if any;
+** nothing may follow the key. */
+static int
+enter_set(http_req *r, walk *w, const char *here, const char *dict,
+          const store_slice *segs, size_t n, size_t *i)
+{
+	w->kind = CTX_SUB;
+	w->shape = SHAPE_DICT;
+	w->dict = dict;
+	w->path = http_sprintf(r, "%s/%s", here, dict);
+	if (*i < n) {
+		w->has_key = 1;
+		w->key = segs[(*i)++];
+	}
+	if (*i < n) {
+		http_error(r, 404, "service_resource_not_found", "nothing below %s", w->path);
+		return 0;
+	}
+	return 1;
+}
+
+/* connecting, connections or connected, then a verb (or none: every verb,
+** an extension). */
+static int
+enter_connections(http_req *r, walk *w, const char *here, int in,
+                  const store_slice *segs, size_t n, size_t *i)
+{
+	w->kind = in ? CTX_IN : CTX_OUT;
+	if (*i == n) {
+		w->name[0] = '\0';
+		w->path = http_sprintf(r, "%s/%s", here, in ? "connecting" : "connections");
+		return 1;
+	}
+	if (store_id_parse(segs[*i], &w->item)) {
+		/* an entity listed without a verb: /C/t/connecting/{source} */
+		w->name[0] = '\0';
+		w->path = http_sprintf(r, "%s/%s", here, in ? "connecting" : "connections");
+		return 1;
+	}
+	if (!name_or_reply(r, segs[*i], w->name)) return 0;
+	(*i)++;
+	w->path = in ? http_sprintf(r, "%s/connecting/%s", here, w->name)
+	             : http_sprintf(r, "%s/%s", here, w->name);
+	if (in) w->items = http_sprintf(r, "%s/connecting", here);
+	return 1;
+}
+
+/* Moves from the found item to its relation segs[*i]. */
+static int
+enter_relation(http_req *r, walk *w, const store_slice *segs, size_t n, size_t *i)
+{
+	char type[STORE_NAME_MAX + 1], uuid[37];
+	store_slice rel = segs[*i];
+
+	/* the item becomes the owner: its type decides what rel means */
+	store_id_format(&w->item, uuid);
+	const char *here = http_sprintf(r, "%s/%s", http_items_path(w), uuid);
+	w->items = NULL;
+	if (!item_to_owner(r, w, type)) return 0;
+	const store_type_info *ti = store_type_info_of(type);
 	(*i)++;
 
 	for (int k = 0; ti->sets[k]; k++)
-		if (seg_is(rel, ti->sets[k])) {
-			w->kind = CTX_SUB;
-			w->shape = SHAPE_DICT;
-			w->dict = ti->sets[k];
-			w->path = http_sprintf(r, "%s/%s/%s", base, uuid, w->dict);
-			if (*i < n) {
-				w->has_key = 1;
-				w->key = segs[(*i)++];
-			}
-			if (*i < n) {
-				http_error(r, 404, "service_resource_not_found",
-				           "nothing below %s", w->path);
-				return 0;
-			}
-			return 1;
-		}
+		if (seg_is(rel, ti->sets[k])) return enter_set(r, w, here, ti->sets[k], segs, n, i);
 	if (ti->follow && (seg_is(rel, ti->follow) || seg_is(rel, ti->followers))) {
 		int out = seg_is(rel, ti->follow);
 		w->kind = out ? CTX_OUT : CTX_IN;
 		snprintf(w->name, sizeof w->name, "%s", ti->follow);
 		snprintf(w->item_type, sizeof w->item_type, "%s", type);   /* users follow users */
-		w->path = http_sprintf(r, "%s/%s/%s", base, uuid, out ? ti->follow : ti->followers);
+		w->path = http_sprintf(r, "%s/%s", here, out ? ti->follow : ti->followers);
 		return 1;
 	}
-	if (seg_is(rel, "connecting") || seg_is(rel, "connections") || seg_is(rel, "connected")) {
-		int in = seg_is(rel, "connecting");
-		if (*i == n) {             /* every verb (an extension) */
-			w->kind = in ? CTX_IN : CTX_OUT;
-			w->name[0] = '\0';
-			w->path = http_sprintf(r, "%s/%s/%s", base, uuid, in ? "connecting" : "connections");
-			return 1;
-		}
-		w->kind = in ? CTX_IN : CTX_OUT;
-		if (store_id_parse(segs[*i], &w->item)) {
-			/* an entity listed without a verb: /C/t/connecting/{source} */
-			w->name[0] = '\0';
-			w->path = http_sprintf(r, "%s/%s/%s", base, uuid, in ? "connecting" : "connections");
-			return 1;
-		}
-		if (!name_or_reply(r, segs[*i], w->name)) return 0;
-		(*i)++;
-		w->path = in ? http_sprintf(r, "%s/%s/connecting/%s", base, uuid, w->name)
-		             : http_sprintf(r, "%s/%s/%s", base, uuid, w->name);
-		if (in) w->items = http_sprintf(r, "%s/%s/connecting", base, uuid);
-		return 1;
-	}
+	if (seg_is(rel, "connecting") || seg_is(rel, "connections") || seg_is(rel, "connected"))
+		return enter_connections(r, w, here, seg_is(rel, "connecting"), segs, n, i);
 	if (!name_or_reply(r, rel, w->name)) return 0;
 	const char *item_type = store_coll_item_type(type, w->name);
 	if (item_type) {
@@ -295,7 +314,7 @@ enter_relation(http_req *r, walk *w, const store_slice *segs, size_t n, size_t *
 	} else {
 		w->kind = CTX_OUT;
 	}
-	w->path = http_sprintf(r, "%s/%s/%s", base, uuid, w->name);
+	w->path = http_sprintf(r, "%s/%s", here, w->name);
 	return 1;
 }
 

@@ -234,16 +234,12 @@ string_len(const unsigned char *z, size_t n, int *type)
 	return n;
 }
 
-size_t
-ql_token(const char *zc, size_t n, int *type)
+/* The token of punctuation, whitespace or a string at z (n > 0); 0 when
+** z[0] starts none of them. */
+static size_t
+punct_len(const unsigned char *z, size_t n, int *type)
 {
-	const unsigned char *z = (const unsigned char *)zc;
 	size_t len;
-
-	if (n == 0) {
-		*type = QL_TK_EOF;
-		return 0;
-	}
 	switch (z[0]) {
 	case ' ': case '\t': case '\r': case '\n': case '\f':
 		len = 1;
@@ -268,16 +264,54 @@ ql_token(const char *zc, size_t n, int *type)
 	case '}': *type = QL_TK_RBRACE; return 1;
 	case '&':
 		if (n > 1 && z[1] == '&') { *type = QL_TK_AND; return 2; }
-		break;
+		return 0;
 	case '|':
 		if (n > 1 && z[1] == '|') { *type = QL_TK_OR; return 2; }
-		break;
+		return 0;
 	case '\'':
 		return string_len(z, n, type);
 	default:
-		break;
+		return 0;
 	}
+}
 
+/* The token of a word at z (z[0] starts an identifier): a UUID spelled
+** with a leading letter, "order by", a keyword or an ID. */
+static size_t
+word_len(const unsigned char *z, size_t n, int *type)
+{
+	size_t len = 1;
+	while (len < n && is_id_char(z[len])) len++;
+	if (len == 36 && uuid_len(z, n)) {
+		*type = QL_TK_UUID;
+		return len;
+	}
+	size_t ob = order_by_len(z, n);
+	if (ob) {
+		*type = QL_TK_ORDER_BY;
+		return ob;
+	}
+	for (size_t k = 0; k < sizeof keywords / sizeof *keywords; k++) {
+		if (keywords[k].n == len && word_eq(z, keywords[k].word, len)) {
+			*type = keywords[k].type;
+			return len;
+		}
+	}
+	*type = QL_TK_ID;
+	return len;
+}
+
+size_t
+ql_token(const char *zc, size_t n, int *type)
+{
+	const unsigned char *z = (const unsigned char *)zc;
+	size_t len;
+
+	if (n == 0) {
+		*type = QL_TK_EOF;
+		return 0;
+	}
+	if ((len = punct_len(z, n, type)) != 0) return len;
 	if (is_digit(z[0]) || z[0] == '-' || z[0] == '.') {
 		/* A UUID starting with a digit outlasts any number. */
 		if ((len = uuid_len(z, n)) != 0) {
@@ -286,25 +320,7 @@ ql_token(const char *zc, size_t n, int *type)
 		}
 		if ((len = number_len(z, n, type)) != 0) return len;
 	} else if (is_id_start(z[0])) {
-		len = 1;
-		while (len < n && is_id_char(z[len])) len++;
-		if (len == 36 && uuid_len(z, n)) {
-			*type = QL_TK_UUID;
-			return len;
-		}
-		size_t ob = order_by_len(z, n);
-		if (ob) {
-			*type = QL_TK_ORDER_BY;
-			return ob;
-		}
-		for (size_t k = 0; k < sizeof keywords / sizeof *keywords; k++) {
-			if (keywords[k].n == len && word_eq(z, keywords[k].word, len)) {
-				*type = keywords[k].type;
-				return len;
-			}
-		}
-		*type = QL_TK_ID;
-		return len;
+		return word_len(z, n, type);
 	}
 
 	/* Nothing starts here.  Cover a whole UTF-8 character so that the
@@ -353,6 +369,52 @@ put_utf8(char *out, unsigned cp)
 	return 4;
 }
 
+/* The byte a one-letter escape \e stands for, or -1 when e is not one. */
+static int
+simple_escape(unsigned char e)
+{
+	static const char from[] = "btnfr\"'\\", to[] = "\b\t\n\f\r\"'\\";
+	const char *p = e ? strchr(from, e) : NULL;
+	return p ? (unsigned char)to[p - from] : -1;
+}
+
+/* The character of the \uXXXX escape at z[*i] (joined with the low half
+** that must follow a high surrogate), *i moved past it; -1 for a lone or
+** reversed surrogate or U+0000. */
+static int
+unicode_escape(const unsigned char *z, size_t *i, size_t end, unsigned *cp)
+{
+	*cp = hex4(z + *i + 2);
+	*i += 6;
+	if (*cp >= 0xd800 && *cp <= 0xdbff) {
+		unsigned lo;
+		if (*i + 6 > end || z[*i] != '\\' || z[*i + 1] != 'u' ||
+		    (lo = hex4(z + *i + 2)) < 0xdc00 || lo > 0xdfff)
+			return -1;
+		*cp = 0x10000 + ((*cp - 0xd800) << 10) + (lo - 0xdc00);
+		*i += 6;
+	} else if (*cp == 0 || (*cp >= 0xdc00 && *cp <= 0xdfff)) {
+		return -1;
+	}
+	return 0;
+}
+
+/* The Latin-1 character of the octal escape at z[*i] (ql_token accepted 1
+** to 3 digits, value <= 0377), *i moved past it; 0 for \0. */
+static unsigned
+octal_escape(const unsigned char *z, size_t *i, size_t end)
+{
+	unsigned cp = 0;
+	size_t at = *i, k = 0;
+	(*i)++;
+	while (k < 3 && *i < end && is_octal(z[*i]) && (k < 2 || z[at + 1] <= '3')) {
+		cp = cp * 8 + (unsigned)(z[*i] - '0');
+		(*i)++;
+		k++;
+	}
+	return cp;
+}
+
 /*
 ** Escapes decode to what Java gives the same literal: \uXXXX is a UTF-16
 ** unit (a surrogate pair joins into one character), an octal escape is a
@@ -371,53 +433,18 @@ qlx_string_decode(const char *zc, size_t n, char *out, size_t *outn,
 			out[o++] = (char)z[i++];
 			continue;
 		}
-		unsigned char e = z[i + 1];
-		switch (e) {
-		case 'b':  out[o++] = '\b'; i += 2; continue;
-		case 't':  out[o++] = '\t'; i += 2; continue;
-		case 'n':  out[o++] = '\n'; i += 2; continue;
-		case 'f':  out[o++] = '\f'; i += 2; continue;
-		case 'r':  out[o++] = '\r'; i += 2; continue;
-		case '"':  out[o++] = '"';  i += 2; continue;
-		case '\'': out[o++] = '\''; i += 2; continue;
-		case '\\': out[o++] = '\\'; i += 2; continue;
-		default: break;
-		}
-		if (e == 'u') {
-			unsigned cp = hex4(z + i + 2);
-			size_t at = i;
-			i += 6;
-			if (cp >= 0xd800 && cp <= 0xdbff) {
-				unsigned lo;
-				if (i + 6 > end || z[i] != '\\' || z[i + 1] != 'u' ||
-				    (lo = hex4(z + i + 2)) < 0xdc00 || lo > 0xdfff) {
-					*bad = at;
-					*badn = 6;
-					return -1;
-				}
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-				i += 6;
-			} else if (cp == 0 || (cp >= 0xdc00 && cp <= 0xdfff)) {
-				*bad = at;
-				*badn = 6;
-				return -1;
-			}
-			o += put_utf8(out + o, cp);
+		int c = simple_escape(z[i + 1]);
+		size_t at = i;
+		unsigned cp;
+		if (c >= 0) {
+			out[o++] = (char)c;
+			i += 2;
 			continue;
 		}
-		/* Octal: ql_token accepted 1 to 3 digits, value <= 0377. */
-		unsigned cp = 0;
-		size_t at = i, k = 0;
-		i++;
-		while (k < 3 && i < end && is_octal(z[i]) &&
-		       (k < 2 || z[at + 1] <= '3')) {
-			cp = cp * 8 + (unsigned)(z[i] - '0');
-			i++;
-			k++;
-		}
-		if (cp == 0) {
+		if (z[i + 1] == 'u' ? unicode_escape(z, &i, end, &cp) != 0
+		                    : (cp = octal_escape(z, &i, end)) == 0) {
 			*bad = at;
-			*badn = i - at;
+			*badn = z[at + 1] == 'u' ? 6 : i - at;
 			return -1;
 		}
 		o += put_utf8(out + o, cp);
