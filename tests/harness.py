@@ -204,6 +204,32 @@ class Skip(Exception):
     why.  The runner counts it apart, neither passed nor failed."""
 
 
+class Threads:
+    """Runs target(*args) on a thread of its own for each args of
+    args_list.  join() waits for every one and then raises the first
+    exception any of them raised, so that a check inside a thread fails
+    the test as one outside does."""
+
+    def __init__(self, target, args_list):
+        self.errors = []
+
+        def run(*args):
+            try:
+                target(*args)
+            except BaseException as e:   # noqa: B036: re-raised by join()
+                self.errors.append(e)
+
+        self.threads = [threading.Thread(target=run, args=args) for args in args_list]
+        for t in self.threads:
+            t.start()
+
+    def join(self):
+        for t in self.threads:
+            t.join()
+        if self.errors:
+            raise self.errors[0]
+
+
 def check(cond, msg="check failed"):
     if not cond:
         raise Failure(msg)

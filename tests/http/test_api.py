@@ -5,7 +5,7 @@ import re
 import signal
 import uuid as uuidlib
 
-from harness import Server, Shared, SU, check, eq
+from harness import Failure, Server, Shared, SU, check, eq
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-1[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$")
 ENVELOPE = ["action", "application", "params", "path", "uri", "entities",
@@ -348,80 +348,112 @@ def test_management():
         eq((st, doc["applicationName"]), (200, "shop"), "new app works")
 
 
-def test_bad_input_never_corrupts():
-    s = srv()
-    st, doc = s.app("POST", "/safes", {"name": "vault", "gold": 100})
-    vault = doc["entities"][0]
+# Bad input, each answered with its Usergrid error: method, path, raw
+# body, status, error code.
+BAD_INPUT = [
+    ("POST", "/safes", b'{"name": "x"', 400, "json_parse"),
+    ("POST", "/safes", b'{"name": "\xff\xfe"}', 400, "json_parse"),
+    ("PUT", "/safes/vault", b'{"gold": }', 400, "json_parse"),
+    ("PUT", "/safes/vault", b'("foo":"bar"}', 400, "json_parse"),
+    ("POST", "/safes", b"[" * 100 + b"]" * 100, 400, "json_parse"),
+    ("POST", "/safes", b'{"a":' * 40 + b"1" + b"}" * 40, 400, "json_parse"),
+    ("POST", "/safes", b'"just a string"', 400, "json_parse"),
+    ("POST", "/safes", b'42', 400, "json_parse"),
+    ("PUT", "/safes/vault", b'[1,2]', 400, "illegal_argument"),
+    ("POST", "/safes", b'[' + b'{},' * 1001 + b'{}]', 400, "illegal_argument"),
+    ("GET", "/safes/%ZZ", None, 400, "illegal_argument"),
+    ("GET", "/safes/%FF%FE", None, 400, "illegal_argument"),
+    ("GET", "/safes/a%00b", None, 400, "illegal_argument"),
+    ("GET", "/safes?x=%C3%28", None, 400, "illegal_argument"),
+    ("GET", "/" + "/".join(["s"] * 40), None, 400, "illegal_argument"),
+    ("GET", "/_bad", None, 400, "illegal_argument"),
+    ("GET", "/has%20space", None, 400, "illegal_argument"),
+    ("GET", "/safes/vault/deep/er/than/routes/go/x/y", None, 404, "service_resource_not_found"),
+    ("PATCH", "/safes/vault", b"{}", 405, "unsupported_service_operation"),
+]
 
-    def raw(method, path, data, headers=None):
-        st, doc, hdrs, body = s.request(method, "/test-org/test-app" + path, raw=data,
-                                        headers=headers)
+
+class Vault:
+    """A server holding one entity that bad input must leave alone."""
+
+    def __enter__(self):
+        self.s = Server().__enter__()
+        st, doc = self.s.app("POST", "/safes", {"name": "vault", "gold": 100})
+        self.vault = doc["entities"][0]
+        return self
+
+    def raw(self, method, path, data, headers=None):
+        st, doc, hdrs, body = self.s.request(method, "/test-org/test-app" + path, raw=data,
+                                             headers=headers)
         check(doc is not None and "error" in doc and "error_description" in doc,
               "JSON error body for %s %s: %r" % (method, path, body[:200]))
         return st, doc, hdrs
 
-    cases = [
-        ("POST", "/safes", b'{"name": "x"', 400, "json_parse"),
-        ("POST", "/safes", b'{"name": "\xff\xfe"}', 400, "json_parse"),
-        ("PUT", "/safes/vault", b'{"gold": }', 400, "json_parse"),
-        ("PUT", "/safes/vault", b'("foo":"bar"}', 400, "json_parse"),
-        ("POST", "/safes", b"[" * 100 + b"]" * 100, 400, "json_parse"),
-        ("POST", "/safes", b'{"a":' * 40 + b"1" + b"}" * 40, 400, "json_parse"),
-        ("POST", "/safes", b'"just a string"', 400, "json_parse"),
-        ("POST", "/safes", b'42', 400, "json_parse"),
-        ("PUT", "/safes/vault", b'[1,2]', 400, "illegal_argument"),
-        ("POST", "/safes", b'[' + b'{},' * 1001 + b'{}]', 400, "illegal_argument"),
-        ("GET", "/safes/%ZZ", None, 400, "illegal_argument"),
-        ("GET", "/safes/%FF%FE", None, 400, "illegal_argument"),
-        ("GET", "/safes/a%00b", None, 400, "illegal_argument"),
-        ("GET", "/safes?x=%C3%28", None, 400, "illegal_argument"),
-        ("GET", "/" + "/".join(["s"] * 40), None, 400, "illegal_argument"),
-        ("GET", "/_bad", None, 400, "illegal_argument"),
-        ("GET", "/has%20space", None, 400, "illegal_argument"),
-        ("GET", "/safes/vault/deep/er/than/routes/go/x/y", None, 404, "service_resource_not_found"),
-        ("PATCH", "/safes/vault", b"{}", 405, "unsupported_service_operation"),
-    ]
-    for method, path, data, status, code in cases:
-        st, doc, _ = raw(method, path, data)
-        eq((st, doc["error"]), (status, code), "%s %s" % (method, path[:60]))
-    # A declared body over the limit is refused before it is sent.
+    def __exit__(self, *exc):
+        try:
+            if exc[0] is None:   # nothing stored was lost or changed
+                st, doc = self.s.app("GET", "/safes/vault")
+                eq(doc["entities"][0]["gold"], 100, "vault intact")
+                eq(doc["entities"][0]["modified"], self.vault["modified"], "not modified")
+                st, doc = self.s.app("GET", "/safes?limit=1000")
+                eq([e["name"] for e in doc["entities"]], ["vault"], "nothing half-written")
+        finally:
+            self.s.__exit__(*exc)
+
+
+def test_bad_input_never_corrupts():
+    """Every case runs; the failures are listed together."""
+    with Vault() as v:
+        failed = []
+        for method, path, data, status, code in BAD_INPUT:
+            try:
+                st, doc, _ = v.raw(method, path, data)
+                eq((st, doc["error"]), (status, code), "%s %s" % (method, path[:60]))
+            except Failure as e:
+                failed.append(str(e))
+        check(not failed, "; ".join(failed))
+
+
+def test_declared_body_over_the_limit_refused_before_it_is_sent():
     import socket
-    sock = socket.create_connection(("127.0.0.1", s.port), timeout=30)
-    sock.sendall(b"POST /test-org/test-app/safes HTTP/1.1\r\nHost: x\r\n"
-                 b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % (2 << 20))
-    reply = b""
-    while b"\r\n\r\n" not in reply or not reply.rstrip().endswith(b"}"):
-        part = sock.recv(65536)
-        if not part:
-            break
-        reply += part
-    sock.close()
-    check(reply.startswith(b"HTTP/1.1 413"), "413 before the body: %r" % reply[:80])
-    eq(json.loads(reply.split(b"\r\n\r\n", 1)[1])["error"], "request_entity_too_large",
-       "413 body")
-    # A body over the limit without a Content-Length (chunked) is refused too.
+    with Vault() as v:
+        sock = socket.create_connection(("127.0.0.1", v.s.port), timeout=30)
+        sock.sendall(b"POST /test-org/test-app/safes HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % (2 << 20))
+        reply = b""
+        while b"\r\n\r\n" not in reply or not reply.rstrip().endswith(b"}"):
+            part = sock.recv(65536)
+            if not part:
+                break
+            reply += part
+        sock.close()
+        check(reply.startswith(b"HTTP/1.1 413"), "413 before the body: %r" % reply[:80])
+        eq(json.loads(reply.split(b"\r\n\r\n", 1)[1])["error"], "request_entity_too_large",
+           "413 body")
+
+
+def test_chunked_body_over_the_limit_refused():
+    """A body over the limit without a Content-Length is refused too."""
     import http.client
-    conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
-    conn.putrequest("POST", "/test-org/test-app/safes")
-    conn.putheader("Transfer-Encoding", "chunked")
-    conn.endheaders()
-    chunk = b"x" * 65536
-    for _ in range(20):
-        conn.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-    conn.send(b"0\r\n\r\n")
-    resp = conn.getresponse()
-    eq(resp.status, 413, "chunked too large")
-    eq(json.loads(resp.read())["error"], "request_entity_too_large", "chunked error")
-    conn.close()
-    # A 405 names what is allowed.
-    _, _, hdrs = raw("DELETE", "/safes", None)
-    check("allow" in hdrs, "Allow header")
-    # Nothing stored was lost or changed.
-    st, doc = s.app("GET", "/safes/vault")
-    eq(doc["entities"][0]["gold"], 100, "vault intact")
-    eq(doc["entities"][0]["modified"], vault["modified"], "not modified")
-    st, doc = s.app("GET", "/safes?limit=1000")
-    eq([e["name"] for e in doc["entities"]], ["vault"], "nothing half-written")
+    with Vault() as v:
+        conn = http.client.HTTPConnection("127.0.0.1", v.s.port, timeout=30)
+        conn.putrequest("POST", "/test-org/test-app/safes")
+        conn.putheader("Transfer-Encoding", "chunked")
+        conn.endheaders()
+        chunk = b"x" * 65536
+        for _ in range(20):
+            conn.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        conn.send(b"0\r\n\r\n")
+        resp = conn.getresponse()
+        eq(resp.status, 413, "chunked too large")
+        eq(json.loads(resp.read())["error"], "request_entity_too_large", "chunked error")
+        conn.close()
+
+
+def test_405_names_what_is_allowed():
+    with Vault() as v:
+        _, _, hdrs = v.raw("DELETE", "/safes", None)
+        check("allow" in hdrs, "Allow header")
 
 
 def test_unknown_routes_and_status():

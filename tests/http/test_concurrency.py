@@ -2,7 +2,7 @@
 commit together, and one that fails takes nothing of the others with it."""
 import threading
 
-from harness import Server, check, eq
+from harness import Server, Threads, check, eq
 
 
 def test_concurrent_writes_share_commits_not_failures():
@@ -18,11 +18,7 @@ def test_concurrent_writes_share_commits_not_failures():
                 with lock:
                     results.append((i, w, st1, d1.get("error"), st2))
 
-        threads = [threading.Thread(target=worker, args=(w,)) for w in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        Threads(worker, [(w,) for w in range(8)]).join()
         for i in range(40):
             round_ = [r for r in results if r[0] == i]
             wins = [r for r in round_ if r[2] == 200]
@@ -65,16 +61,13 @@ def test_shutdown_under_write_load():
                 else:
                     check(r.status == 503, "only 503 while stopping: %d" % r.status)
 
-        threads = [threading.Thread(target=writer, args=(w,)) for w in range(12)]
-        for t in threads:
-            t.start()
+        threads = Threads(writer, [(w,) for w in range(12)])
         time.sleep(0.8)
         t0 = time.time()
         eq(s.stop(signal.SIGTERM), 0, "clean exit under load")
         check(time.time() - t0 < 5, "keep-alive connections drained quickly")
         stop.set()
-        for t in threads:
-            t.join()
+        threads.join()
         check(len(acked) > 0, "writes happened")
         s.start()
         st, doc = s.app("GET", "")

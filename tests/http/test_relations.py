@@ -184,8 +184,9 @@ def test_roles_and_dictionaries():
     eq(s.app("GET", "/roles/manager/users")[0], 404, "role users gone")
 
 
-def test_connections():
-    s = srv()
+def likes(s):
+    """fred likes xyz (by name), abc (by uuid) and new-place (created on
+    the way); wilma likes fred.  Returns fred's, xyz's and abc's uuids."""
     s.app("POST", "/users", {"username": "fred"})
     s.app("POST", "/users", {"username": "wilma"})
     for n in ("xyz", "abc", "def"):
@@ -201,80 +202,107 @@ def test_connections():
     eq(s.app("POST", "/users/fred/likes/" + abc)[0], 200, "connect by uuid")
     st, doc = s.app("POST", "/users/fred/likes/restaurants", {"name": "new-place"})
     eq((st, doc["entities"][0]["name"]), (200, "new-place"), "create and connect")
-    eq(s.app("GET", "/restaurants/new-place")[0], 200, "created in its root collection")
-    st, doc = s.app("POST", "/users/fred/likes/restaurants/nothere")
-    eq((st, doc["error"]), (404, "service_resource_not_found"), "missing target")
     st, doc = s.app("POST", "/users/wilma/likes/users/fred")
     eq(st, 200, "connect a user")
-    # Outgoing, newest first; filtered by type.
-    st, doc = s.app("GET", "/users/fred/likes")
-    eq([e["name"] for e in doc["entities"]], ["new-place", "abc", "xyz"], "outgoing order")
-    e0 = doc["entities"][2]
-    eq(e0["metadata"]["path"], "/users/%s/likes/%s" % (fid, xyz), "target path")
-    eq(e0["metadata"]["connecting"], {"likes": "/users/%s/likes/%s/connecting/likes" % (fid, xyz)},
-       "target connecting metadata")
-    st, doc = s.app("GET", "/users/fred/likes/users")
-    eq(doc["entities"], [], "type filter")
-    st, doc = s.app("GET", "/users/wilma/likes/users")
-    eq([e["username"] for e in doc["entities"]], ["fred"], "type filter matches")
-    st, doc = s.app("GET", "/users/fred/connections/likes")
-    eq(len(doc["entities"]), 3, "connections/verb")
-    s.app("POST", "/users/fred/visited/restaurants/xyz")
-    s.app("POST", "/users/fred/following/users/wilma")
-    st, doc = s.app("GET", "/users/fred/connections")
-    eq([e.get("name") for e in doc["entities"]], ["new-place", "abc", "xyz", "xyz"],
-       "every verb but following: likes newest first, then visited")
-    st, doc = s.app("GET", "/users/fred/connections?limit=2")
-    st, doc2 = s.app("GET", "/users/fred/connections?limit=2&cursor=" + doc["cursor"])
-    eq([e.get("name") for e in doc2["entities"]], ["xyz", "xyz"], "paged across verbs")
-    st, doc = s.app("GET", "/restaurants/xyz/connecting")
-    eq([e["username"] for e in doc["entities"]], ["fred", "fred"], "incoming, every verb")
-    s.app("DELETE", "/users/fred/visited/restaurants/xyz")
-    s.app("DELETE", "/users/fred/following/users/wilma")
-    st, doc = s.app("GET", "/users/fred/likes/restaurants/xyz")
-    eq((st, doc["entities"][0]["uuid"]), (200, xyz), "get connected target")
-    st, doc = s.app("GET", "/users/wilma/likes/restaurants/xyz")
-    eq(st, 404, "not connected from wilma")
-    # The source's metadata lists the verb; connections=none hides it.
-    st, doc = s.app("GET", "/users/fred")
-    eq(doc["entities"][0]["metadata"]["connections"],
-       {"likes": "/users/%s/likes" % fid}, "metadata.connections")
-    st, doc = s.app("GET", "/users/fred?connections=none")
-    check("connections" not in doc["entities"][0]["metadata"], "connections=none")
-    st, doc = s.app("GET", "/users/fred?connections=in")
-    check("connecting" in doc["entities"][0]["metadata"] and
-          "connections" not in doc["entities"][0]["metadata"], "connections=in")
-    # Incoming, through the URL the metadata gives.
-    st, doc, _, _ = s.request("GET", "/test-org/test-app" + e0["metadata"]["connecting"]["likes"])
-    eq([e["username"] for e in doc["entities"]], ["fred"], "incoming via metadata url")
-    st, doc = s.app("GET", "/restaurants/xyz/connecting/likes")
-    eq([e["username"] for e in doc["entities"]], ["fred"], "incoming")
-    # As in Usergrid, a source listed there lives under connecting/ without
-    # the verb; the listing's own path keeps it.
-    eq(doc["path"], "/restaurants/%s/connecting/likes" % xyz, "incoming listing path")
-    src = "/restaurants/%s/connecting/%s" % (xyz, fid)
-    eq(doc["entities"][0]["metadata"]["path"], src, "incoming source path")
-    eq(doc["entities"][0]["metadata"]["connections"]["likes"], src + "/likes",
-       "incoming source's own connections")
-    # Re-posting refreshes the edge time.
-    s.app("POST", "/users/fred/likes/restaurants/xyz")
-    st, doc = s.app("GET", "/users/fred/likes")
-    eq(doc["entities"][0]["name"], "xyz", "re-post moves to front")
-    # Deleting the edge only.
-    st, doc = s.app("DELETE", "/users/fred/likes/restaurants/xyz")
-    eq((st, doc["entities"][0]["name"]), (200, "xyz"), "disconnect")
-    eq(s.app("GET", "/restaurants/xyz")[0], 200, "target kept")
-    st, doc = s.app("DELETE", "/users/fred/likes/restaurants/xyz")
-    eq(st, 404, "disconnect again")
-    st, doc = s.app("GET", "/restaurants/xyz")
-    check("connecting" not in doc["entities"][0]["metadata"], "no incoming left")
-    # Deleting an endpoint removes its edges.
-    s.app("DELETE", "/restaurants/abc")
-    st, doc = s.app("GET", "/users/fred/likes")
-    eq([e["name"] for e in doc["entities"]], ["new-place"], "edge to deleted target gone")
-    s.app("DELETE", "/users/wilma")
-    st, doc = s.app("GET", "/users/fred/connecting/likes")
-    eq(doc["entities"], [], "edge from deleted source gone")
+    return fid, xyz, abc
+
+
+def test_connect_by_name_uuid_and_create():
+    with Server() as s:
+        likes(s)
+        eq(s.app("GET", "/restaurants/new-place")[0], 200, "created in its root collection")
+        st, doc = s.app("POST", "/users/fred/likes/restaurants/nothere")
+        eq((st, doc["error"]), (404, "service_resource_not_found"), "missing target")
+
+
+def test_connection_listings():
+    with Server() as s:
+        fid, xyz, abc = likes(s)
+        # Outgoing, newest first; filtered by type.
+        st, doc = s.app("GET", "/users/fred/likes")
+        eq([e["name"] for e in doc["entities"]], ["new-place", "abc", "xyz"], "outgoing order")
+        e0 = doc["entities"][2]
+        eq(e0["metadata"]["path"], "/users/%s/likes/%s" % (fid, xyz), "target path")
+        eq(e0["metadata"]["connecting"],
+           {"likes": "/users/%s/likes/%s/connecting/likes" % (fid, xyz)},
+           "target connecting metadata")
+        st, doc = s.app("GET", "/users/fred/likes/users")
+        eq(doc["entities"], [], "type filter")
+        st, doc = s.app("GET", "/users/wilma/likes/users")
+        eq([e["username"] for e in doc["entities"]], ["fred"], "type filter matches")
+        st, doc = s.app("GET", "/users/fred/connections/likes")
+        eq(len(doc["entities"]), 3, "connections/verb")
+        s.app("POST", "/users/fred/visited/restaurants/xyz")
+        s.app("POST", "/users/fred/following/users/wilma")
+        st, doc = s.app("GET", "/users/fred/connections")
+        eq([e.get("name") for e in doc["entities"]], ["new-place", "abc", "xyz", "xyz"],
+           "every verb but following: likes newest first, then visited")
+        st, doc = s.app("GET", "/users/fred/connections?limit=2")
+        st, doc2 = s.app("GET", "/users/fred/connections?limit=2&cursor=" + doc["cursor"])
+        eq([e.get("name") for e in doc2["entities"]], ["xyz", "xyz"], "paged across verbs")
+        st, doc = s.app("GET", "/restaurants/xyz/connecting")
+        eq([e["username"] for e in doc["entities"]], ["fred", "fred"], "incoming, every verb")
+        s.app("DELETE", "/users/fred/visited/restaurants/xyz")
+        s.app("DELETE", "/users/fred/following/users/wilma")
+        st, doc = s.app("GET", "/users/fred/likes/restaurants/xyz")
+        eq((st, doc["entities"][0]["uuid"]), (200, xyz), "get connected target")
+        st, doc = s.app("GET", "/users/wilma/likes/restaurants/xyz")
+        eq(st, 404, "not connected from wilma")
+        st, doc = s.app("GET", "/users/fred")
+        eq(doc["entities"][0]["metadata"]["connections"],
+           {"likes": "/users/%s/likes" % fid}, "metadata.connections after the others went")
+
+
+def test_connection_metadata_and_incoming():
+    with Server() as s:
+        fid, xyz, abc = likes(s)
+        # The source's metadata lists the verb; connections=none hides it.
+        st, doc = s.app("GET", "/users/fred")
+        eq(doc["entities"][0]["metadata"]["connections"],
+           {"likes": "/users/%s/likes" % fid}, "metadata.connections")
+        st, doc = s.app("GET", "/users/fred?connections=none")
+        check("connections" not in doc["entities"][0]["metadata"], "connections=none")
+        st, doc = s.app("GET", "/users/fred?connections=in")
+        check("connecting" in doc["entities"][0]["metadata"] and
+              "connections" not in doc["entities"][0]["metadata"], "connections=in")
+        # Incoming, through the URL the metadata gives.
+        e0 = s.app("GET", "/users/fred/likes")[1]["entities"][2]
+        st, doc, _, _ = s.request("GET",
+                                  "/test-org/test-app" + e0["metadata"]["connecting"]["likes"])
+        eq([e["username"] for e in doc["entities"]], ["fred"], "incoming via metadata url")
+        st, doc = s.app("GET", "/restaurants/xyz/connecting/likes")
+        eq([e["username"] for e in doc["entities"]], ["fred"], "incoming")
+        # As in Usergrid, a source listed there lives under connecting/ without
+        # the verb; the listing's own path keeps it.
+        eq(doc["path"], "/restaurants/%s/connecting/likes" % xyz, "incoming listing path")
+        src = "/restaurants/%s/connecting/%s" % (xyz, fid)
+        eq(doc["entities"][0]["metadata"]["path"], src, "incoming source path")
+        eq(doc["entities"][0]["metadata"]["connections"]["likes"], src + "/likes",
+           "incoming source's own connections")
+
+
+def test_disconnect_and_deleted_ends():
+    with Server() as s:
+        likes(s)
+        # Re-posting refreshes the edge time.
+        s.app("POST", "/users/fred/likes/restaurants/xyz")
+        st, doc = s.app("GET", "/users/fred/likes")
+        eq(doc["entities"][0]["name"], "xyz", "re-post moves to front")
+        # Deleting the edge only.
+        st, doc = s.app("DELETE", "/users/fred/likes/restaurants/xyz")
+        eq((st, doc["entities"][0]["name"]), (200, "xyz"), "disconnect")
+        eq(s.app("GET", "/restaurants/xyz")[0], 200, "target kept")
+        st, doc = s.app("DELETE", "/users/fred/likes/restaurants/xyz")
+        eq(st, 404, "disconnect again")
+        st, doc = s.app("GET", "/restaurants/xyz")
+        check("connecting" not in doc["entities"][0]["metadata"], "no incoming left")
+        # Deleting an endpoint removes its edges.
+        s.app("DELETE", "/restaurants/abc")
+        st, doc = s.app("GET", "/users/fred/likes")
+        eq([e["name"] for e in doc["entities"]], ["new-place"], "edge to deleted target gone")
+        s.app("DELETE", "/users/wilma")
+        st, doc = s.app("GET", "/users/fred/connecting/likes")
+        eq(doc["entities"], [], "edge from deleted source gone")
 
 
 def test_owners_are_listed_and_listed_paths_followed():

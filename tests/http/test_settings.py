@@ -1,8 +1,7 @@
 """HTTP suite for collection settings: the rules of other systems' groups
 (FOLIO, Marketplace, Slack) kept by the store, and their races."""
-import threading
 
-from harness import SU, Server, Shared, check, eq
+from harness import SU, Server, Shared, Threads, check, eq
 
 srv = Shared()
 teardown = srv.close
@@ -91,11 +90,7 @@ def test_settings_conflict():
 
 def race(s, n, fn):
     out = [None] * n
-    ts = [threading.Thread(target=lambda i=i: out.__setitem__(i, fn(i))) for i in range(n)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
+    Threads(lambda i: out.__setitem__(i, fn(i)), [(i,) for i in range(n)]).join()
     return out
 
 
