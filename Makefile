@@ -41,7 +41,7 @@ DEPS      := $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
 BIN := $(if $(filter 1,$(SANITIZE)),$(BUILD)/ugstore,ugstore)
 
-.PHONY: all deps run test asan unit http-test crash-test bench fuzz mutate clean install
+.PHONY: all deps run test asan bench fuzz mutate clean install
 
 all: $(BIN)
 

@@ -17,11 +17,11 @@
 ** a backward scan (descending order, or an equality listed newest first,
 ** as a collection lists) newest first.  Tags are numbered in
 ** the order mixed-type fields sort (spec 6.6): double < long < string <
-** boolean; words after them.  Values: numbers as order-preserving 8-byte
-** big-endian integers; strings lower-cased, then 0x00 (a string too long
-** for the key is cut and followed by 0x00 and a hash of the whole value;
-** queries re-check every candidate, so a cut value is only a candidate);
-** booleans one byte.  An update writes only the keys that changed.
+** boolean; words, then locations, after them.  Values: numbers as
+** order-preserving 8-byte big-endian integers; strings lower-cased, then
+** 0x00 (a string too long for the key is cut and followed by 0x00 and a
+** hash of the whole value; queries re-check every candidate, so a cut value
+** is only a candidate); booleans one byte; a location two doubles.  An update writes only the keys that changed.
 ** store_entity_check counts what the walker would write, with the same
 ** word rule, to hold an entity to the limits of core/store.h.
 */

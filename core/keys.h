@@ -54,6 +54,13 @@
 ** no settings (format 4 is recorded so that an older ugstore, which would
 ** ignore the rules, refuses a store that may hold them).
 **
+** index: tag 0x10 double, 0x20 long (each an order-preserving 8-byte
+** integer), 0x30 string (lc, then 0x00; a long one cut and hashed as
+** above), 0x40 boolean (1 byte), 0x50 one word of a string (for
+** contains), 0x60 geo: a location object's latitude then longitude (two
+** such doubles, for within).  time is the entity's root-collection edge
+** time, not inverted: the entries of one value list oldest first.
+**
 ** tokens: an access token is kept only as its SHA-256; the record is
 ** kind(1), scope(16), subject(16), expires ms(8, 0 = never), created
 ** ms(8).  'e' keys list tokens by expiry so expired ones are purged in

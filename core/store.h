@@ -526,8 +526,9 @@ store_rc store_dict_list(store_txn *t, const store_app *app, const store_id *id,
 
 /* ---- property indexes (index.c) ---------------------------------------------
 ** Every leaf value of every entity is indexed under its dotted path (names
-** lower-cased), typed, in the entity's write transaction; entries of one
-** value list newest first.  query/ plans and scans with these. */
+** lower-cased), typed, in the entity's write transaction, and every
+** location object under the GEO tag; a forward scan lists the entries of
+** one value oldest first.  query/ plans and scans with these. */
 
 #define STORE_INDEX_MAX_PATH 200   /* longer paths are not indexed */
 
