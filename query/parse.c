@@ -443,14 +443,24 @@ parse_comparison(parser *p)
 	return parse_value(p, &nd->u.cmp.val) ? nd : NULL;
 }
 
+/* The start of an ID KEYWORD term: counts the term and steps over both
+** tokens; *prop gets the ID.  0 past the limit on terms. */
+static int
+keyword_term(parser *p, token *prop)
+{
+	*prop = p->cur;
+	if (!count_term(p, prop)) return 0;
+	advance(p);                      /* the ID */
+	advance(p);                      /* the keyword */
+	return 1;
+}
+
 /* ID CONTAINS STRING */
 static ql_node *
 parse_contains(parser *p)
 {
-	token prop = p->cur;
-	if (!count_term(p, &prop)) return NULL;
-	advance(p);                      /* the ID */
-	advance(p);                      /* CONTAINS */
+	token prop;
+	if (!keyword_term(p, &prop)) return NULL;
 	if (p->cur.type != QL_TK_STRING) {
 		syntax_error(p, &p->cur);
 		return NULL;
@@ -464,10 +474,8 @@ parse_contains(parser *p)
 static ql_node *
 parse_within(parser *p)
 {
-	token prop = p->cur;
-	if (!count_term(p, &prop)) return NULL;
-	advance(p);                      /* the ID */
-	advance(p);                      /* WITHIN */
+	token prop;
+	if (!keyword_term(p, &prop)) return NULL;
 	ql_node *nd = mk_node(p, QL_WITHIN, prop.off);
 	nd->u.within.prop = mk_name(p, &prop);
 	if (!parse_number(p, &nd->u.within.distance) || !expect(p, QL_TK_OF) ||
