@@ -84,22 +84,32 @@ position(const char *z, size_t off, int *line, int *col)
 	*col = c;
 }
 
+/* Records rc and the position of byte offset off when no error is
+** recorded yet; returns the error to write the message into, or NULL when
+** there is none to write (an earlier error, or no ql_error asked for). */
+static ql_error *
+error_begin(parser *p, ql_rc rc, size_t off)
+{
+	if (p->rc != QL_OK) return NULL;
+	p->rc = rc;
+	ql_error *e = p->err;
+	if (!e) return NULL;
+	e->code = (int)rc;
+	e->offset = off;
+	position(p->z, off, &e->line, &e->col);
+	return e;
+}
+
 /*
 ** Records the first error: code, the position of byte offset off, and the
-** message "<head>'<echo of z[eoff..eoff+en)>' at column C on line L<tail>"
-** when head is not NULL, else the printf-style fmt alone.
+** message "<head>'<echo of z[eoff..eoff+en)>' at column C on line L<tail>".
 */
 static void
 error_at(parser *p, ql_rc rc, size_t off, const char *head, size_t eoff,
          size_t en, const char *tail)
 {
-	if (p->rc != QL_OK) return;
-	p->rc = rc;
-	if (!p->err) return;
-	ql_error *e = p->err;
-	e->code = (int)rc;
-	e->offset = off;
-	position(p->z, off, &e->line, &e->col);
+	ql_error *e = error_begin(p, rc, off);
+	if (!e) return;
 	snprintf(e->msg, sizeof e->msg, "%s'", head);
 	if (en) {
 		qlx_echo(e->msg, sizeof e->msg, p->z + eoff, en, ECHO_MAX);
@@ -112,19 +122,15 @@ error_at(parser *p, ql_rc rc, size_t off, const char *head, size_t eoff,
 	         e->col, e->line, tail);
 }
 
+/* Records the first error, with the printf-style message fmt. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 4, 5)))
 #endif
 static void
 error_fmt(parser *p, ql_rc rc, size_t off, const char *fmt, ...)
 {
-	if (p->rc != QL_OK) return;
-	p->rc = rc;
-	if (!p->err) return;
-	ql_error *e = p->err;
-	e->code = (int)rc;
-	e->offset = off;
-	position(p->z, off, &e->line, &e->col);
+	ql_error *e = error_begin(p, rc, off);
+	if (!e) return;
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
