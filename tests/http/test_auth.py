@@ -245,21 +245,26 @@ def test_default_roles_of_a_closed_app():
         s.close()
 
 
-def test_narrowed_role_user_paths_and_group_roles():
-    s = Server()
-    try:
-        app, _ = closed_app(s, "zoo", "cats", owner="keeper")
-        uid, pw = make_user(s, app, "carl")
-        make_user(s, app, "dora")
-        eq(s.request("DELETE", app + "/roles/default", headers=SU)[0], 200, "default deleted")
-        s.request("POST", app + "/roles", {"name": "catrole"}, headers=SU)
-        st, doc, _, _ = s.request("POST", app + "/roles/catrole/permissions",
-                                  {"permission": "get,post:/cats/*"}, headers=SU)
-        eq((st, doc["data"]), (200, ["get,post:/cats/*"]), "grant")
-        s.request("POST", app + "/users/carl/roles/catrole", headers=SU)
-        s.request("POST", app + "/cats", {"name": "fluffy"}, headers=SU)
-        t = user_token(s, app, "carl", pw)
-        h = bearer(t)
+def narrowed(s):
+    """A closed app without its default role, where carl's one role
+    `catrole` grants get,post:/cats/*; dora is another user.  Returns the
+    app's path, carl's uuid and his bearer header."""
+    app, _ = closed_app(s, "zoo", "cats", owner="keeper")
+    uid, pw = make_user(s, app, "carl")
+    make_user(s, app, "dora")
+    eq(s.request("DELETE", app + "/roles/default", headers=SU)[0], 200, "default deleted")
+    s.request("POST", app + "/roles", {"name": "catrole"}, headers=SU)
+    st, doc, _, _ = s.request("POST", app + "/roles/catrole/permissions",
+                              {"permission": "get,post:/cats/*"}, headers=SU)
+    eq((st, doc["data"]), (200, ["get,post:/cats/*"]), "grant")
+    s.request("POST", app + "/users/carl/roles/catrole", headers=SU)
+    s.request("POST", app + "/cats", {"name": "fluffy"}, headers=SU)
+    return app, uid, bearer(user_token(s, app, "carl", pw))
+
+
+def test_narrowed_role_and_user_paths():
+    with Server() as s:
+        app, uid, h = narrowed(s)
         eq(s.request("GET", app + "/cats/fluffy", headers=h)[0], 200, "GET allowed")
         eq(s.request("POST", app + "/cats/fluffy", headers=h)[0], 200, "POST allowed")
         st, doc, _, _ = s.request("PUT", app + "/cats/fluffy", {"a": 1}, headers=h)
@@ -272,7 +277,11 @@ def test_narrowed_role_user_paths_and_group_roles():
         eq(s.request("GET", app + "/users/" + uid, headers=h)[0], 200, "own uuid")
         eq(s.request("GET", app + "/users/dora", headers=h)[0], 401, "not another user")
         eq(s.request("DELETE", app + "/users/me", headers=h)[0], 401, "DELETE /users/me")
-        # ${user} and /me/ in a direct grant
+
+
+def test_user_and_me_in_a_direct_grant():
+    with Server() as s:
+        app, uid, h = narrowed(s)
         s.request("POST", app + "/users/carl/permissions",
                   {"permission": "post:/users/${user}/activities"}, headers=SU)
         s.request("POST", app + "/users/carl/permissions",
@@ -284,7 +293,11 @@ def test_narrowed_role_user_paths_and_group_roles():
            "${user} is not dora")
         eq(s.request("GET", app + "/users/carl/activities", headers=h)[0], 200, "/me/ as name")
         eq(s.request("GET", app + "/users/dora/activities", headers=h)[0], 401, "/me/ not dora")
-        # a group's role
+
+
+def test_group_role_and_explain():
+    with Server() as s:
+        app, uid, h = narrowed(s)
         s.request("POST", app + "/roles", {"name": "readers"}, headers=SU)
         s.request("POST", app + "/roles/readers/permissions", {"permission": "get:/books/**"},
                   headers=SU)
@@ -312,18 +325,19 @@ def test_narrowed_role_user_paths_and_group_roles():
            "guest may not list users")
         eq(s.request("GET", app + "/auth/explain?path=/x", headers=h)[0], 401, "admins only")
         eq(s.request("GET", app + "/auth/explain?path=x", headers=SU)[0], 400, "bad path")
-        # revoking a grant takes effect
+
+
+def test_revoked_grant_and_deleted_guest_role():
+    with Server() as s:
+        app, uid, h = narrowed(s)
         st, doc, _, _ = s.request("DELETE", app + "/roles/catrole/permissions?permission="
                                   + urllib.parse.quote("get,post:/cats/*"), headers=SU)
         eq((st, doc["data"]), (200, []), "revoked")
         eq(s.request("GET", app + "/cats/fluffy", headers=h)[0], 401, "grant gone")
-        # the guest role deleted
         eq(s.request("DELETE", app + "/roles/guest", headers=SU)[0], 200, "guest deleted")
         st, doc, _, _ = s.request("POST", app + "/users", {"username": "eve"})
         eq((st, doc["error"], doc["error_description"]),
            (401, "unauthorized", "No application guest access authorized"), "no guest")
-    finally:
-        s.close()
 
 
 def test_isolation_matrix():
