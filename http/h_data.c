@@ -52,17 +52,6 @@ http_add_entity(http_req *r, json_t *env, json_t *e, const char *base)
 	                      http_render_entity(r, r->txn, e, base));
 }
 
-static int
-cursor_or_reply(http_req *r, store_pos *pos)
-{
-	const char *c = http_param_get(r, "cursor");
-	pos->set = 0;
-	if (!c || !*c) return 1;
-	if (query_cursor_decode(c, strlen(c), pos)) return 1;
-	http_error(r, 400, "illegal_argument", "the cursor is not valid");
-	return 0;
-}
-
 void
 http_reply_entity(http_req *r, store_rc rc, json_t *e, const store_err *err)
 {
@@ -97,52 +86,13 @@ void
 http_list_edges(http_req *r, const store_id *owner, store_edge_kind kind,
                 const char *name, const char *type_filter, int count)
 {
-	size_t limit = http_limit(r), have = 0, n;
-	store_pos pos;
-	store_rc rc = STORE_OK;
-
+	static const ql_query all = { .select = QL_SELECT_ALL };   /* a plain listing */
 	ql_query *q;
 	if (!ql_or_reply(r, &q)) return;
-	if (q) {
-		query_scope sc = { *owner, kind, name, type_filter, r->w.kind == CTX_ROOT,
-		                   http_progress(r) };
-		reply_query(r, &sc, q, limit, count);
-		return;
-	}
-	if (!cursor_or_reply(r, &pos)) return;
-	store_id *ids = arena_alloc(r->a, limit * sizeof *ids);
-	json_t *env = http_envelope(r, r->w.path);
-	do {
-		/* every edge of a batch is consumed, so pos is exact */
-		rc = store_edge_list(r->txn, &r->app, owner, kind, name, &pos, limit - have,
-		                     ids, &n, &pos);
-		for (size_t i = 0; rc == STORE_OK && i < n; i++) {
-			json_t *e = NULL;
-			rc = store_entity_get(r->txn, &r->app, &ids[i], &e);
-			if (rc == STORE_NOTFOUND) {
-				rc = STORE_OK;
-				continue;
-			}
-			const char *t = json_string_value(json_object_get(e, "type"));
-			if (rc == STORE_OK && (!type_filter[0] || (t && strcmp(t, type_filter) == 0))) {
-				http_add_entity(r, env, e, http_items_path(&r->w));
-				have++;
-			}
-			json_decref(e);
-		}
-	} while (rc == STORE_OK && n > 0 && have < limit && type_filter[0]);
-	if (rc) {
-		json_decref(env);
-		http_store_error(r, rc, NULL, NULL);
-		return;
-	}
-	if (count) json_object_set_new(env, "count", json_integer((json_int_t)have));
-	if (have == limit && pos.set) {
-		char tok[QUERY_CURSOR_MAX];
-		query_cursor_encode(&pos, tok);
-		json_object_set_new(env, "cursor", json_string(tok));
-	}
-	http_reply(r, env);
+	/* the executor's scan plan is the listing: one engine, one cursor */
+	query_scope sc = { *owner, kind, name, type_filter, r->w.kind == CTX_ROOT,
+	                   http_progress(r) };
+	reply_query(r, &sc, q ? q : &all, http_limit(r), count);
 }
 
 /* The entity reduced to the selected fields (spec 6.7): uuid, type, the
