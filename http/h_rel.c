@@ -143,112 +143,34 @@ h_sub_remove(http_req *r)
 
 /* ---- connections --------------------------------------------------------- */
 
-/* One name of a listing over several: the owner's edges kind/name. */
-typedef struct {
-	store_edge_kind kind;
-	const char     *name;
-} stream;
-
-static int
-stream_cmp(const stream *a, store_edge_kind kind, const char *name)
-{
-	return a->kind != kind ? (int)a->kind - (int)kind : strcmp(a->name, name);
-}
-
-/* Should ids[i] of stream k be left out?  The application is no owner
-** (it holds everything in its root collections); with dedupe, an entity an
-** earlier stream lists is listed there only. */
-static store_rc
-skip_entry(http_req *r, const stream *st, size_t k, int dedupe, const store_id *id,
-           int *skip)
-{
-	*skip = memcmp(id->b, r->app.uuid.b, sizeof id->b) == 0;
-	for (size_t j = 0; dedupe && !*skip && j < k; j++) {
-		store_rc rc = store_edge_has(r->txn, &r->app, &r->w.owner, st[j].kind,
-		                             st[j].name, id);
-		if (rc == STORE_OK) *skip = 1;
-		else if (rc != STORE_NOTFOUND) return rc;
-	}
-	return STORE_OK;
-}
-
-/* Lists the owner's streams one after the other, in (kind, name) order,
-** newest first within each: one page of `limit`, with a cursor of the
-** stream and the position of its last entry.  A query needs one verb. */
+/* Lists several of the owner's edge sets one after the other (query/'s
+** streams); a query needs one verb. */
 static void
-list_streams(http_req *r, const stream *st, size_t ns, int dedupe)
+list_streams(http_req *r, const query_stream *st, size_t ns, int dedupe)
 {
-	size_t limit = http_limit(r), have = 0, n = 0;
-	unsigned char raw[1 + STORE_NAME_MAX + 1 + STORE_POS_SIZE];
-	const char *c = http_param_get(r, "cursor");
-	store_edge_kind from_kind = 0;
-	const char *from_name = "";
-	store_pos pos = { .set = 0 }, last = { .set = 0 };
-	store_rc rc = STORE_OK;
-	size_t k;
+	query_result res;
+	query_rc rc;
+	size_t i;
+	json_t *e;
 
 	if (http_param_get(r, "ql") && *http_param_get(r, "ql")) {
 		http_error(r, 400, "illegal_argument", "a query needs a connection verb: %s/{verb}",
 		           r->w.path);
 		return;
 	}
-	if (c && *c) {
-		size_t got = query_cursor_decode_raw(c, strlen(c), QUERY_CURSOR_VERB, raw, sizeof raw);
-		void *nul = got > 1 + STORE_POS_SIZE ? memchr(raw + 1, 0, got - 1 - STORE_POS_SIZE) : NULL;
-		if (!nul || (size_t)((unsigned char *)nul - raw) + 1 + STORE_POS_SIZE != got) {
-			http_error(r, 400, "illegal_argument", "the cursor is not valid");
-			return;
-		}
-		from_kind = (store_edge_kind)raw[0];
-		from_name = (const char *)raw + 1;
-		memcpy(pos.b, (unsigned char *)nul + 1, STORE_POS_SIZE);
-		pos.set = 1;
+	rc = query_list_streams(r->txn, &r->app, &r->w.owner, st, ns, dedupe, http_limit(r),
+	                        http_param_get(r, "cursor"), &res);
+	if (rc) {
+		http_query_error(r, rc, &res);
+		return;
 	}
-	store_id *ids = arena_alloc(r->a, limit * sizeof *ids);
-	store_pos *poss = arena_alloc(r->a, limit * sizeof *poss);
 	json_t *env = http_envelope(r, r->w.path);
-	for (k = 0; k < ns && rc == STORE_OK && have < limit; k++) {
-		int cmp = pos.set ? stream_cmp(&st[k], from_kind, from_name) : 1;
-		if (cmp < 0) continue;
-		store_pos after = cmp == 0 ? pos : (store_pos){ .set = 0 };
-		do {                           /* until the page or the stream is full */
-			size_t want = limit - have;
-			rc = store_edge_scan(r->txn, &r->app, &r->w.owner, st[k].kind, st[k].name,
-			                     &after, want, ids, poss, &n);
-			for (size_t i = 0; rc == STORE_OK && i < n; i++) {
-				json_t *e = NULL;
-				int skip;
-				last = after = poss[i];
-				if ((rc = skip_entry(r, st, k, dedupe, &ids[i], &skip)) || skip) continue;
-				if ((rc = store_entity_get(r->txn, &r->app, &ids[i], &e)) == STORE_NOTFOUND) {
-					rc = STORE_OK;
-					continue;
-				}
-				if (rc) break;
-				http_add_entity(r, env, e, http_items_path(&r->w));
-				json_decref(e);
-				have++;
-			}
-			if (n < want) break;
-		} while (rc == STORE_OK && have < limit);
-	}
-	if (rc == STORE_OK && have == limit && last.set) {
-		char tok[QUERY_CURSOR_MAX];
-		size_t nl = strlen(st[k - 1].name);
-		raw[0] = (unsigned char)st[k - 1].kind;
-		memcpy(raw + 1, st[k - 1].name, nl + 1);
-		memcpy(raw + 2 + nl, last.b, STORE_POS_SIZE);
-		query_cursor_encode_raw(QUERY_CURSOR_VERB, raw, 2 + nl + STORE_POS_SIZE, tok);
-		json_object_set_new(env, "cursor", json_string(tok));
-	}
-	http_reply_rc(r, env, rc);
+	json_array_foreach(res.entities, i, e) http_add_entity(r, env, e, http_items_path(&r->w));
+	if (res.has_cursor) json_object_set_new(env, "cursor", json_string(res.cursor));
+	query_result_clear(&res);
+	http_reply(r, env);
 }
 
-/* GET .../connections or .../connecting without a verb: the entities of
-** every verb but the private `following`, verb by verb (alphabetical),
-** newest first within each.  GET .../connecting/owners: the entities that
-** hold this one in a collection (Usergrid's owners), collection by
-** collection, each once, after any incoming connections named `owners`. */
 static void
 list_any_verb(http_req *r)
 {
@@ -267,10 +189,10 @@ list_any_verb(http_req *r)
 		http_store_error(r, rc, NULL, NULL);
 		return;
 	}
-	stream *st = arena_alloc(r->a, (json_object_size(names) + 1) * sizeof *st);
-	if (n) st[ns++] = (stream){ STORE_EDGE_IN, "owners" };
+	query_stream *st = arena_alloc(r->a, (json_object_size(names) + 1) * sizeof *st);
+	if (n) st[ns++] = (query_stream){ STORE_EDGE_IN, "owners" };
 	json_object_foreach(names, name, v)
-		if (strcmp(name, "following") != 0) st[ns++] = (stream){ kind, name };
+		if (strcmp(name, "following") != 0) st[ns++] = (query_stream){ kind, name };
 	list_streams(r, st, ns, owners);
 	json_decref(names);
 }

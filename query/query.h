@@ -146,4 +146,22 @@ query_rc query_run(store_txn *t, const store_app *app, const query_scope *scope,
                    query_result *res);
 void     query_result_clear(query_result *res);
 
+/* One of an owner's edge sets in a listing over several (streams.c). */
+typedef struct {
+	store_edge_kind kind;
+	const char     *name;
+} query_stream;
+
+/*
+** Lists owner's edge sets st[0..ns) one after the other (given in (kind,
+** name) order), newest first within each: one page of at most `limit`
+** entities after `cursor` (a VERB cursor of such a page; NULL or "": from
+** the start).  The application itself is never listed; with dedupe, an
+** entity an earlier set holds is listed there only.  Returns QUERY_OK
+** (res as query_run's), QUERY_BADCURSOR or QUERY_STORE.
+*/
+query_rc query_list_streams(store_txn *t, const store_app *app, const store_id *owner,
+                            const query_stream *st, size_t ns, int dedupe, size_t limit,
+                            const char *cursor, query_result *res);
+
 #endif
