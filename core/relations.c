@@ -113,19 +113,6 @@ store_disconnect(store_txn *t, const store_app *app, const store_id *owner, cons
 	return rc ? rc : counts_refresh(t, app, owner, target);
 }
 
-/* Words that end the name segments of a group path (spec 4). */
-static int
-ends_group_path(store_slice s)
-{
-	static const char *const words[] = {
-		"users", "activities", "feed", "roles", "rolenames", "permissions",
-		"connecting", "connections", "connected",
-	};
-	for (size_t i = 0; i < sizeof words / sizeof *words; i++)
-		if (strlen(words[i]) == s.n && strncasecmp(words[i], s.p, s.n) == 0) return 1;
-	return 0;
-}
-
 store_rc
 store_group_resolve(store_txn *t, const store_app *app, const store_slice *segs,
                     size_t n, store_id *out, size_t *used)
@@ -144,7 +131,6 @@ store_group_resolve(store_txn *t, const store_app *app, const store_slice *segs,
 	len = 1;
 	for (size_t i = 0; i < n; i++) {
 		store_id id;
-		if (i > 0 && ends_group_path(segs[i])) break;
 		if (i > 0) path[len++] = '/';
 		memcpy(path + len, segs[i].p, segs[i].n);
 		len += segs[i].n;

@@ -483,10 +483,10 @@ store_rc store_coll_remove(store_txn *t, const store_app *app,
                            const store_id *owner, const char *owner_type,
                            const char *coll, const store_id *item);
 
-/* Resolves a hierarchical group path given as URL segments (spec 4): the
-** longest existing path among segs[0], segs[0]/segs[1], ... , stopping at
-** a group collection or dictionary name.  *used gets how many segments
-** the group's path took. */
+/* Resolves a hierarchical group path given as the names of segs (spec 4):
+** a uuid in segs[0], or the longest existing path among segs[0],
+** segs[0]/segs[1], ...  *used gets how many names the group's path took.
+** The caller decides which names may belong to the path at all. */
 store_rc store_group_resolve(store_txn *t, const store_app *app,
                              const store_slice *segs, size_t n,
                              store_id *out, size_t *used);

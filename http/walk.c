@@ -125,6 +125,24 @@ http_in_context(http_req *r, const walk *w)
 	return STORE_NOTFOUND;
 }
 
+/* How many of segs[0..n) a path of a type with path_alias may take: up to
+** the first word the URL gives below such an item (its sub-collections,
+** dictionaries and connection words), which no path segment can be. */
+static size_t
+path_extent(const store_type_info *ti, const store_slice *segs, size_t n)
+{
+	static const char *const conn_words[] = { "connecting", "connections", "connected" };
+	size_t k = 1;
+	for (; k < n; k++) {
+		int word = 0;
+		for (int j = 0; ti->collections[j] && !word; j++) word = seg_is(segs[k], ti->collections[j]);
+		for (int j = 0; ti->sets[j] && !word; j++) word = seg_is(segs[k], ti->sets[j]);
+		for (size_t j = 0; j < 3 && !word; j++) word = seg_is(segs[k], conn_words[j]);
+		if (word) break;
+	}
+	return k;
+}
+
 /* Resolves the item at segs[*i]; advances *i past it (group paths may
 ** take several segments).  Returns 0 with a reply set on a store error. */
 static int
@@ -138,7 +156,8 @@ resolve_item(http_req *r, walk *w, const store_slice *segs, size_t n, size_t *i)
 	w->found = 0;
 	const store_type_info *ti = store_type_info_of(w->item_type);
 	if (ti->path_alias) {
-		rc = store_group_resolve(r->txn, &r->app, segs + *i, n - *i, &w->item, &used);
+		rc = store_group_resolve(r->txn, &r->app, segs + *i, path_extent(ti, segs + *i, n - *i),
+		                         &w->item, &used);
 	} else if (ti->self && seg_is(segs[*i], ti->self) &&
 	           memcmp(segs[*i].p, ti->self, segs[*i].n) == 0) {
 		w->me = 1;                 /* the caller, when a user of this app */

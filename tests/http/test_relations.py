@@ -136,6 +136,15 @@ def test_hierarchical_groups_and_membership_both_ways():
     eq(s.app("GET", "/users/ann")[0], 200, "member kept")
     st, doc = s.app("GET", "/groups/california/san-francisco/mission")
     eq(st, 200, "deeper group still there")
+    # a group collection or dictionary name ends a path even when a group
+    # has that path: "oregon/users" is a group, /groups/oregon/users oregon's members
+    for p in ("oregon", "oregon/users", "oregon/rolenames"):
+        eq(s.app("POST", "/groups", {"path": p})[0], 200, p)
+    eq(s.app("POST", "/groups/oregon/users/ann")[0], 200, "ann joins oregon")
+    st, doc = s.app("GET", "/groups/oregon/users")
+    eq([e.get("username") for e in doc["entities"]], ["ann"], "oregon's members")
+    st, doc = s.app("GET", "/groups/oregon/rolenames")
+    eq((st, "path" in doc.get("data", {})), (200, False), "oregon's role names")
 
 
 def test_roles_and_dictionaries():
