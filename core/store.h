@@ -277,13 +277,15 @@ store_rc store_entity_update(store_txn *t, const store_app *app,
                              const store_id *id, json_t *body, json_t **out,
                              store_err *err);
 
-/* PUT /C/E: updates the entity `ident` names, or creates it when missing
-** (a UUID ident becomes its uuid, a name ident its alias value). */
+/* Updates the entity of `type` that ident names (a uuid or its alias
+** value), or creates it when there is none: a UUID ident becomes its
+** uuid, a name ident its alias value (an upsert). */
 store_rc store_entity_put(store_txn *t, const store_app *app, const char *type,
                           store_slice ident, json_t *body, json_t **out,
                           store_err *err);
 
-/* POST /C/{id}: moves an entity to the front of its root collection. */
+/* Moves an entity to the front of its root collection (its edge's time
+** and index entries renewed), as a re-post of it does. */
 store_rc store_entity_touch(store_txn *t, const store_app *app,
                             const store_id *id);
 
