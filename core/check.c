@@ -69,6 +69,7 @@ typedef struct {
 	json_t  *e;
 	store_rc rc;
 	uint64_t time;
+	ix_sel   sel;                 /* its collection's index selection */
 } ix_cache;
 
 typedef struct checker {
@@ -794,11 +795,13 @@ check_index_entry(checker *c, const MDB_val *k, const MDB_val *v)
 	memcpy(id.b, b + k->mv_size - 16, 16);
 	if (memcmp(id.b, ix_one->id.b, 16) != 0 || !ix_one->e) {
 		json_decref(ix_one->e);
+		ix_sel_clear(&ix_one->sel);
 		ix_one->id = id;
 		ix_one->e = entity_of(c, &ix_app->app, &id, &ix_one->rc);
 		const char *type = json_string_value(json_object_get(ix_one->e, "type"));
 		if (ix_one->rc == STORE_OK && type &&
-		    root_time(c, &ix_app->app, type, &id, &ix_one->time) != STORE_OK)
+		    (root_time(c, &ix_app->app, type, &id, &ix_one->time) != STORE_OK ||
+		     ix_sel_load(c->t, &ix_app->app, type, &ix_one->sel) != STORE_OK))
 			ix_one->rc = STORE_CORRUPT;   /* said with the entity */
 	}
 	uuid_text(ids, id.b);
@@ -807,7 +810,8 @@ check_index_entry(checker *c, const MDB_val *k, const MDB_val *v)
 		      ix_text(t1, b + 16, k->mv_size - 16));
 		fix_del(c, DBI_INDEX, b, k->mv_size);
 	} else if (ix_one->rc == STORE_OK &&
-	           !index_has_key(&ix_app->app, ix_one->e, &id, ix_one->time, b, k->mv_size)) {
+	           !index_has_key(&ix_one->sel.present, &ix_app->app, ix_one->e, &id, ix_one->time,
+	                          b, k->mv_size)) {
 		fault(c, "index", "an entry of %s that it does not have: %s", ids,
 		      ix_text(t1, b + 16, k->mv_size - 16));
 		fix_del(c, DBI_INDEX, b, k->mv_size);
@@ -830,6 +834,7 @@ check_index(checker *c)
 		c->ix_app = a;
 		rc = scan(c, DBI_INDEX, &prefix, check_index_entry);
 		json_decref(c->ix.e);
+		ix_sel_clear(&c->ix.sel);
 		c->ix.e = NULL;
 	}
 	return rc;
@@ -946,6 +951,15 @@ check_meta(checker *c, const MDB_val *k, const MDB_val *v)
 		if (!app_of(c, "meta", &app)) { json_decref(rec); return; }
 		if (!json_is_object(json_object_get(rec, "data")) || b[k->mv_size - 1] != 0)
 			fault(c, "meta", "malformed collection settings %s", text(t1, b, k->mv_size));
+		json_decref(rec);
+		return;
+	}
+	if (k->mv_size > 18 && b[0] == 'R') {     /* a reindex in progress (fields.c) */
+		MDB_val app = { 16, (void *)(b + 1) };
+		json_t *rec = json_loadb(v->mv_data, v->mv_size, 0, NULL);
+		if (app_of(c, "meta", &app) &&
+		    (b[k->mv_size - 1] != 0 || !fields_record_ok(rec)))
+			fault(c, "meta", "malformed reindex record %s", text(t1, b, k->mv_size));
 		json_decref(rec);
 		return;
 	}

@@ -192,6 +192,8 @@ typedef struct {
 	int              words;     /* index the words of strings here */
 	int              arrays;    /* arrays being walked through */
 	keyset          *flags;     /* path flags seen (NULL: not wanted) */
+	const ix_fields *sel;       /* the paths the collection indexes */
+	int              in;        /* the path walked is one of them */
 	char             path[STORE_INDEX_MAX_PATH + 2];
 } walker;
 
@@ -209,6 +211,7 @@ static void
 emit(walker *w, const store_ix_value *v)
 {
 	keybuf k;
+	if (!w->in) return;           /* a path above the listed ones */
 	key_head(&k, w->app, w->type, w->path);
 	int cut = put_value(&k, v, AS_ENTRY);
 	key_u64(&k, w->time);
@@ -336,7 +339,8 @@ store_entity_check(json_t *v, int names, size_t *entries, store_err *err)
 static void walk_value(walker *w, json_t *v, int in_array);
 
 /* An object: a location at its path, then each member below path.name
-** (names lower-cased; a path too long or not held is not indexed). */
+** (names lower-cased; a path too long, not held, or not selected by the
+** collection's fields is not indexed). */
 static void
 walk_object(walker *w, json_t *v)
 {
@@ -354,12 +358,15 @@ walk_object(walker *w, json_t *v)
 		if (base) w->path[base] = '.';
 		lc_copy(w->path + base + dot, key, kn);
 		w->path[base + dot + kn] = '\0';
-		if (!store_index_holds(w->path, STORE_IX_STRING)) {
+		int in = w->in, at = in ? 2 : ix_fields_at(w->sel, w->path);
+		if (!at || !store_index_holds(w->path, STORE_IX_STRING)) {
 			w->path[base] = '\0';
 			continue;
 		}
+		w->in = at == 2;                /* 1: a listed path lies below */
 		w->words = store_index_holds(w->path, STORE_IX_WORD);
 		walk_value(w, x, 0);
+		w->in = in;
 		w->path[base] = '\0';
 	}
 }
@@ -406,12 +413,14 @@ walk_value(walker *w, json_t *v, int in_array)
 	emit(w, &iv);
 }
 
+/* The keys (and, flags not NULL, the path flags) of entity e at `time`
+** under the selection sel. */
 static void
 entity_keys(keyset *ks, keyset *flags, const store_app *app, json_t *e,
-            const store_id *id, uint64_t time)
+            const store_id *id, uint64_t time, const ix_fields *sel)
 {
 	const char *type = json_string_value(json_object_get(e, "type"));
-	walker w = { ks, app, type, id, time, 1, 0, flags, "" };
+	walker w = { ks, app, type, id, time, 1, 0, flags, sel, sel->all, "" };
 	if (type) walk_value(&w, e, 0);
 }
 
@@ -457,30 +466,35 @@ store_index_flags(store_txn *t, const store_app *app, const char *type, const ch
 	keybuf k;
 	void *v;
 	size_t n;
+	ix_sel sel;
+	unsigned f = 0;
+	/* a path the collection does not index, or not yet on every entity */
+	if (ix_sel_load(t, app, type, &sel) != STORE_OK || ix_fields_at(&sel.ready, path) != 2)
+		f = STORE_IXF_OFF;
+	ix_sel_clear(&sel);
 	key_flags(&k, app, type, path);
-	if (k.overflow || kv_get(t, DBI_META, &k, &v, &n) != STORE_OK || n != 1) return 0;
-	return *(unsigned char *)v;
+	if (k.overflow || kv_get(t, DBI_META, &k, &v, &n) != STORE_OK || n != 1) return f;
+	return f | *(unsigned char *)v;
 }
 
-store_rc
-index_update(store_txn *t, const store_app *app, const store_id *id, json_t *old,
-             json_t *new, uint64_t old_time, uint64_t new_time)
+/* Writes the difference between the keys of old (or NULL) at old_time
+** under `from` and those of new (or NULL) at new_time under `to`: deletes
+** the keys only old has, puts those only new has, and, ensure set, puts
+** the keys both have where the store lacks them (a reindex: an entity's
+** keys of a path `from` names may not be written yet). */
+static store_rc
+index_diff(store_txn *t, const store_app *app, const store_id *id, json_t *old, json_t *new,
+           uint64_t old_time, uint64_t new_time, const ix_fields *from, const ix_fields *to,
+           int ensure)
 {
-	keyset a = { 0 }, b = { 0 };
-	const unsigned char **va, **vb;
+	keyset a = { 0 }, b = { 0 }, fs = { 0 };
+	const unsigned char **va = NULL, **vb = NULL;
 	size_t na, nb, i = 0, j = 0;
 	store_rc rc = STORE_OK;
 
-	keyset fs = { 0 };
-	if (old) entity_keys(&a, NULL, app, old, id, old_time);
-	if (new) entity_keys(&b, &fs, app, new, id, new_time);
-	if (fs.count && (rc = flags_merge(t, &fs))) {
-		free(fs.buf);
-		free(a.buf);
-		free(b.buf);
-		return rc;
-	}
-	free(fs.buf);
+	if (old) entity_keys(&a, NULL, app, old, id, old_time, from);
+	if (new) entity_keys(&b, &fs, app, new, id, new_time, to);
+	if (fs.count && (rc = flags_merge(t, &fs))) goto done;
 	va = ks_sorted(&a, &na);
 	vb = ks_sorted(&b, &nb);
 	while (rc == STORE_OK && (i < na || j < nb)) {
@@ -491,20 +505,41 @@ index_update(store_txn *t, const store_app *app, const store_id *id, json_t *old
 			key_put(&k, va[i] + 2, ent_len(va[i]));
 			rc = kv_del(t, DBI_INDEX, &k);
 			i++;
-		} else if (c > 0) {
-			key_put(&k, vb[j] + 2, ent_len(vb[j]));
-			rc = kv_put(t, DBI_INDEX, &k, "", 0);
-			j++;
-		} else {
-			i++;
-			j++;
+			continue;
 		}
+		key_put(&k, vb[j] + 2, ent_len(vb[j]));
+		if (c > 0 || (ensure && (rc = kv_get(t, DBI_INDEX, &k, NULL, NULL)) == STORE_NOTFOUND))
+			rc = kv_put(t, DBI_INDEX, &k, "", 0);
+		i += c == 0;
+		j++;
 	}
+done:
 	free(va);
 	free(vb);
+	free(fs.buf);
 	free(a.buf);
 	free(b.buf);
 	return rc;
+}
+
+store_rc
+index_update(store_txn *t, const store_app *app, const store_id *id, json_t *old,
+             json_t *new, uint64_t old_time, uint64_t new_time)
+{
+	const char *type = json_string_value(json_object_get(new ? new : old, "type"));
+	ix_sel sel;
+	store_rc rc = type ? ix_sel_load(t, app, type, &sel) : STORE_OK;
+	if (rc || !type) return rc;
+	rc = index_diff(t, app, id, old, new, old_time, new_time, &sel.present, &sel.target, 0);
+	ix_sel_clear(&sel);
+	return rc;
+}
+
+store_rc
+index_reindex(store_txn *t, const store_app *app, const ix_sel *sel, json_t *e,
+              const store_id *id, uint64_t time)
+{
+	return index_diff(t, app, id, e, e, time, time, &sel->present, &sel->target, 1);
 }
 
 store_rc
@@ -513,12 +548,18 @@ index_verify(store_txn *t, const store_app *app, json_t *e, const store_id *id,
 {
 	keyset ks = { 0 }, fs = { 0 };
 	size_t n, nf;
-	store_rc rc = STORE_OK;
+	ix_sel sel;
+	const char *type = json_string_value(json_object_get(e, "type"));
+	store_rc rc = type ? ix_sel_load(t, app, type, &sel) : STORE_CORRUPT;
 
-	entity_keys(&ks, &fs, app, e, id, time);
+	*expected = *missing = *flags_missing = 0;
+	if (rc) return rc;
+	/* what every entity must have: the paths ready (all of the target's
+	** once no reindex runs) */
+	entity_keys(&ks, &fs, app, e, id, time, &sel.ready);
+	ix_sel_clear(&sel);
 	const unsigned char **v = ks_sorted(&ks, &n), **fv = ks_sorted(&fs, &nf);
 	*expected = n;
-	*missing = *flags_missing = 0;
 	for (size_t i = 0; i < n && rc == STORE_OK; i++) {
 		keybuf k;
 		key_init(&k);
@@ -543,12 +584,12 @@ index_verify(store_txn *t, const store_app *app, json_t *e, const store_id *id,
 }
 
 int
-index_has_key(const store_app *app, json_t *e, const store_id *id, uint64_t time,
-              const void *key, size_t n)
+index_has_key(const ix_fields *sel, const store_app *app, json_t *e, const store_id *id,
+              uint64_t time, const void *key, size_t n)
 {
 	keyset ks = { 0 };
 	int found = 0;
-	entity_keys(&ks, NULL, app, e, id, time);
+	entity_keys(&ks, NULL, app, e, id, time, sel);
 	for (size_t off = 0; off < ks.len && !found; off += ent_len(ks.buf + off) + 2)
 		found = ent_len(ks.buf + off) == n && memcmp(ks.buf + off + 2, key, n) == 0;
 	free(ks.buf);

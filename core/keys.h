@@ -26,6 +26,7 @@
 **   meta      "schema"                                         format (decimal text)
 **             'p' app, type\0, path                           path flags (1)
 **             'C' app, type\0                                 collection settings (JSON)
+**             'R' app, type\0                                 a reindex in progress (JSON)
 **             "authkey"                                        32 random bytes
 **   assets    app, entity uuid                                 the entity's binary data (asset.c)
 **   counters  app, 'n', lc(name)                               empty   (counter.c)
@@ -36,8 +37,10 @@
 **             's' kind(1), scope, subject, sha256(token)       empty
 **
 ** This layout is format STORE_FORMAT (store.h; 3 added tokens, the auth key
-** and client secret generations, 4 collection settings); a change to it raises the
-** format and adds a step to upgrade.c.
+** and client secret generations, 4 collection settings, 5 selective
+** indexing: an index that may lack the paths `fields` leaves out, and the
+** 'R' reindex records); a change to it raises the format and adds a step
+** to upgrade.c.
 ** kind: 'c' collection (owner's collection `name` holds target), 'm' its
 ** reverse (owner is a member of target's `name`), 'o' outgoing connection
 ** `name`, 'i' its reverse.  Root collections are 'c' edges owned by the
@@ -52,7 +55,10 @@
 ** collection's `single` value of that property (settings.c).  meta 'C':
 ** {"data": settings, "lastUpdated": ms, "lastUpdateBy": who}; absent =
 ** no settings (format 4 is recorded so that an older ugstore, which would
-** ignore the rules, refuses a store that may hold them).
+** ignore the rules, refuses a store that may hold them).  meta 'R':
+** {"present": F, "ready": F, "after": {"time": T, "uuid": U}, "started":
+** ms, "done": N}, the progress of a collection's reindex after a change of
+** its `fields` (fields.c); absent = its index holds what `fields` lists.
 **
 ** index: tag 0x10 double, 0x20 long (each an order-preserving 8-byte
 ** integer), 0x30 string (lc, then 0x00; a long one cut and hashed as
@@ -147,14 +153,29 @@ key_str(keybuf *k, const char *s)
 	key_put(k, s, strlen(s) + 1);
 }
 
+/* A collection's record in meta: lead ('C' settings, 'R' a reindex in
+** progress), app, type\0. */
+static inline void
+key_coll_meta(keybuf *k, unsigned lead, const store_app *app, const char *type)
+{
+	key_init(k);
+	key_u8(k, lead);
+	key_id(k, &app->uuid);
+	key_str(k, type);
+}
+
 /* meta: the settings of the collection of type (settings.c). */
 static inline void
 key_settings(keybuf *k, const store_app *app, const char *type)
 {
-	key_init(k);
-	key_u8(k, 'C');
-	key_id(k, &app->uuid);
-	key_str(k, type);
+	key_coll_meta(k, 'C', app, type);
+}
+
+/* A collection's reindex in progress (fields.c). */
+static inline void
+key_reindex(keybuf *k, const store_app *app, const char *type)
+{
+	key_coll_meta(k, 'R', app, type);
 }
 
 /* Appends the lower-cased bytes of v as the last component, cutting it

@@ -20,12 +20,15 @@
 **               connection of that name, kept in the entity
 **   deleteOnlyWhenEmpty  collections that must be empty for a delete
 **   audit       metadata.created* / updated* from the transaction's actor
-**   fields      Usergrid's selective indexing list (kept; see docs/api.md)
+**   fields      Usergrid's selective indexing list: the paths the index
+**               holds (fields.c)
 **
-** Changing the settings rewrites every entity of the collection under the
+** Changing the rules rewrites every entity of the collection under the
 ** new ones in the same transaction; an entity that breaks them fails the
 ** change (settings_conflict, naming it) and nothing is kept.  That write
-** is bounded (STORE_SETTINGS_REWRITE_MAX); a reset rewrites nothing.
+** is bounded (STORE_SETTINGS_REWRITE_MAX); a reset rewrites nothing, and
+** neither does a change of `fields` alone: it records a reindex, which
+** runs in steps of its own (fields.c).
 */
 #include "core/store_int.h"
 #include "core/mem.h"
@@ -182,9 +185,7 @@ check_doc(json_t *doc, store_err *err)
 		if (strcmp(k, "unique") == 0 || strcmp(k, "required") == 0 ||
 		    strcmp(k, "readonly") == 0 || strcmp(k, "deleteOnlyWhenEmpty") == 0)
 			ok = string_list(v);
-		else if (strcmp(k, "fields") == 0)
-			ok = string_list(v) || (json_is_string(v) && (strcmp(json_string_value(v), "all") == 0 ||
-			                                              strcmp(json_string_value(v), "none") == 0));
+		else if (strcmp(k, "fields") == 0) ok = fields_ok(v);
 		else if (strcmp(k, "types") == 0) ok = object_of(v, type_name_ok);
 		else if (strcmp(k, "single") == 0) ok = object_of(v, scalar_ok) && single_name_ok(v);
 		else if (strcmp(k, "counts") == 0) ok = object_of(v, coll_name_ok);
@@ -487,10 +488,11 @@ settings_import(store_txn *t, const store_app *app, const char *type, json_t *re
 		return store_fail(err, STORE_INVALID, "a malformed settings record");
 	if ((rc = settings_record(t, app, type, &have))) return rc;
 	*changed = !json_equal(have, rec);
-	json_decref(have);
-	if (!*changed) return STORE_OK;
 	key_settings(&k, app, type);
-	return kv_put_json(t, DBI_META, &k, rec);
+	if (*changed && (rc = kv_put_json(t, DBI_META, &k, rec)) == STORE_OK)
+		rc = fields_changed(t, app, type, json_object_get(have, "data"), json_object_get(rec, "data"));
+	json_decref(have);
+	return rc;
 }
 
 /* ---- reading and changing the settings ----------------------------------- */
@@ -498,9 +500,12 @@ settings_import(store_txn *t, const store_app *app, const char *type, json_t *re
 store_rc
 store_settings_get(store_txn *t, const store_app *app, const char *type, json_t **out)
 {
+	json_t *progress = NULL;
 	store_rc rc = settings_record(t, app, type, out);
 	if (rc == STORE_OK && !*out)
 		*out = json_pack("{s:{}, s:n, s:n}", "data", "lastUpdated", "lastUpdateBy");
+	if (rc == STORE_OK) rc = fields_progress(t, app, type, &progress);
+	if (progress) json_object_set_new(*out, "reindexing", progress);
 	return rc;
 }
 
@@ -578,32 +583,49 @@ rewrite_all(store_txn *t, const store_app *app, const char *type, store_err *err
 	return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
+/* 1 when the settings a and b (either NULL: none) hold the same rules:
+** `fields` aside, which asks no entity to change. */
+static int
+same_rules(json_t *a, json_t *b)
+{
+	json_t *x = a ? json_copy(a) : json_object(), *y = b ? json_copy(b) : json_object();
+	json_object_del(x, "fields");
+	json_object_del(y, "fields");
+	int same = json_equal(x, y);
+	json_decref(x);
+	json_decref(y);
+	return same;
+}
+
 store_rc
 store_settings_set(store_txn *t, const store_app *app, const char *type, json_t *body,
                    int merge, const char *by, json_t **out, store_err *err)
 {
-	json_t *rec = NULL, *data;
+	json_t *rec = NULL, *old, *data;
 	keybuf k;
 	store_rc rc;
 	if (out) *out = NULL;
 	if (body && (rc = check_doc(body, err))) return rc;
 	if ((rc = settings_record(t, app, type, &rec))) return rc;
-	if (rec && (rc = release_all(t, app, type, json_object_get(rec, "data")))) goto done;
-	data = merge && rec ? json_deep_copy(json_object_get(rec, "data")) : json_object();
+	old = json_object_get(rec, "data");
+	data = merge && old ? json_deep_copy(old) : json_object();
 	if (body) json_object_update(data, body);
-	json_decref(rec);
-	rec = json_pack("{s:o, s:I, s:s?}", "data", data, "lastUpdated",
-	                (json_int_t)store_now_ms(), "lastUpdateBy", by);
+	int rewrite = body && !same_rules(old, data);
+	json_t *next = json_pack("{s:o, s:I, s:s?}", "data", data, "lastUpdated",
+	                         (json_int_t)store_now_ms(), "lastUpdateBy", by);
+	if (json_object_get(rec, "lastReindexed"))
+		json_object_set(next, "lastReindexed", json_object_get(rec, "lastReindexed"));
+	if (rec && (rewrite || !body)) rc = release_all(t, app, type, old);
 	key_settings(&k, app, type);
-	if (body) rc = kv_put_json(t, DBI_META, &k, rec);
-	else rc = kv_del(t, DBI_META, &k);
-	if (rc || !body) goto done;      /* a reset has nothing to check */
-	t->settings_scan = 1;
-	rc = rewrite_all(t, app, type, err);
-	t->settings_scan = 0;
-	if (rc == STORE_OK && out) rc = body ? (*out = json_incref(rec), STORE_OK)
-	                                     : store_settings_get(t, app, type, out);
-done:
+	if (rc == STORE_OK) rc = body ? kv_put_json(t, DBI_META, &k, next) : kv_del(t, DBI_META, &k);
+	if (rc == STORE_OK) rc = fields_changed(t, app, type, old, body ? data : NULL);
+	json_decref(next);
+	if (rc == STORE_OK && rewrite) {
+		t->settings_scan = 1;
+		rc = rewrite_all(t, app, type, err);
+		t->settings_scan = 0;
+	}
+	if (rc == STORE_OK && out) rc = store_settings_get(t, app, type, out);
 	json_decref(rec);
 	return rc;
 }

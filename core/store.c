@@ -224,6 +224,7 @@ store_open_format(const char *dir, const store_options *opt, unsigned *format,
 	s->password_min = opt && opt->password_min ? opt->password_min : STORE_PASSWORD_MIN;
 	s->settings_rewrite_max = opt && opt->settings_rewrite_max ? opt->settings_rewrite_max
 	                                                           : STORE_SETTINGS_REWRITE_MAX;
+	s->reindex_batch = opt && opt->reindex_batch ? opt->reindex_batch : STORE_REINDEX_BATCH;
 	if ((rc = data_dir_ready(dir, opt, err))) goto fail;
 	if ((mrc = env_open(s, dir, opt)) != 0) {
 		rc = store_fail(err, store_mdb_rc(mrc), "cannot open %s: %s", dir,

@@ -66,6 +66,7 @@ typedef struct {
 	int      any_format;   /* 1 = open a store of any format (backups) */
 	unsigned password_min; /* shortest password; 0 = STORE_PASSWORD_MIN */
 	uint64_t settings_rewrite_max; /* 0 = STORE_SETTINGS_REWRITE_MAX */
+	size_t   reindex_batch;        /* 0 = STORE_REINDEX_BATCH */
 } store_options;
 
 /* Opens (creating when missing) the store in dir.  A store of another
@@ -307,8 +308,25 @@ store_rc store_entity_delete(store_txn *t, const store_app *app,
 ** STORE_INVALID naming the limit.  A reset rewrites nothing. */
 #define STORE_SETTINGS_REWRITE_MAX 100000
 
+/* Paths a `fields` list may name. */
+#define STORE_FIELDS_MAX 100
+
+/* A change of `fields` reindexes the collection in steps of at most this
+** many entities (store_options.reindex_batch), each its own write
+** transaction: the longest another write waits for one. */
+#define STORE_REINDEX_BATCH 1000
+
+/* Runs one step of a pending reindex (core/fields.c) in a write
+** transaction of its own; *more is 1 when it did (call again), 0 when no
+** reindex is left. */
+store_rc store_reindex_step(store *s, int *more);
+/* Runs every pending reindex to its end; *steps (may be NULL) counts them. */
+store_rc store_reindex_finish(store *s, uint64_t *steps);
+
 /* {"data": settings, "lastUpdated": ms, "lastUpdateBy": who} of the
-** collection of type (data {} when none were set); new reference. */
+** collection of type (data {} when none were set), with "lastReindexed"
+** (ms) once a `fields` change was applied and "reindexing" ({"started":
+** ms, "entities": done}) while one is; new reference. */
 store_rc store_settings_get(store_txn *t, const store_app *app, const char *type,
                             json_t **out);
 /* Replaces (merge = 0) or merges into the settings; body NULL resets them.
@@ -614,7 +632,10 @@ int store_index_holds(const char *path, store_ix_tag tag);
 /* What the index has seen of a path (flags only ever get set): MULTI, some
 ** entity had several values there (an array); LONG, some string there was
 ** too long for a key and was cut.  0 when neither. */
-enum { STORE_IXF_MULTI = 1, STORE_IXF_LONG = 2 };
+/* OFF (not stored, asked of the settings): the collection's `fields` do
+** not index the path, or its reindex has not reached every entity yet; no
+** query may drive from its entries. */
+enum { STORE_IXF_MULTI = 1, STORE_IXF_LONG = 2, STORE_IXF_OFF = 4 };
 unsigned store_index_flags(store_txn *t, const store_app *app, const char *type,
                            const char *path);
 
@@ -668,7 +689,7 @@ store_rc store_secret_check(store_txn *t, const store_app *app,
 /* The on-disk format this build reads and writes (core/keys.h), recorded in
 ** the store.  A store that records none was made before formats were
 ** numbered: format 0, whose layout is format 1's. */
-#define STORE_FORMAT 4
+#define STORE_FORMAT 5
 
 /* Where reports go, one line (no newline) per call. */
 typedef struct {

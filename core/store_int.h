@@ -18,6 +18,7 @@ struct store {
 	unsigned char auth_key[32];   /* derives client secrets (auth.c) */
 	unsigned password_min;        /* the password policy */
 	uint64_t settings_rewrite_max; /* entities a settings change may rewrite */
+	size_t   reindex_batch;        /* entities one reindex step rewrites */
 	_Atomic int64_t  last_commit_ms;  /* the last write commit (store_stats) */
 	/* counts tallied outside a write transaction (counter.c) */
 	uint64_t serial;              /* tells this store from one closed before */
@@ -131,20 +132,59 @@ store_rc edge_time_of(store_txn *t, const store_app *app, const store_id *owner,
                       const store_id *target, uint64_t *time);
 
 
+/* Selective indexing (fields.c): which paths get index entries.  all, or
+** the paths list names and those below them (list borrowed; NULL or empty:
+** none). */
+typedef struct {
+	int     all;
+	json_t *list;
+} ix_fields;
+/* 2: the selection holds path; 1: it holds a path below it; 0: neither. */
+int ix_fields_at(const ix_fields *f, const char *path);
+/* A collection's selection: target, what writes index; present, what may
+** still hold entries (a reindex not done); ready, what every entity has
+** its entries for (what a query may drive from).  Without a reindex the
+** three are the target. */
+typedef struct {
+	json_t   *settings, *reindex;        /* the records the lists borrow from */
+	ix_fields target, present, ready;
+} ix_sel;
+store_rc ix_sel_load(store_txn *t, const store_app *app, const char *type, ix_sel *out);
+void     ix_sel_clear(ix_sel *s);                       /* NULL-safe members */
+/* 1 when v is a `fields` value: "all", "none", or at most STORE_FIELDS_MAX
+** dotted paths. */
+int      fields_ok(json_t *v);
+/* 1 when re is a well-formed reindex record (check.c). */
+int      fields_record_ok(json_t *re);
+/* The settings data of type's collection changes from was to now (either
+** NULL: none): records, widens or ends its reindex. */
+store_rc fields_changed(store_txn *t, const store_app *app, const char *type, json_t *was,
+                        json_t *now);
+/* {"started": ms, "entities": done} of a reindex in progress, or NULL (new). */
+store_rc fields_progress(store_txn *t, const store_app *app, const char *type, json_t **out);
+/* The format-5 upgrade: a store of format 4 indexed every path whatever
+** `fields` said; a reindex for each collection whose list is not "all". */
+store_rc fields_upgrade(store_txn *t);
+/* Brings the entries of entity e (at root-collection time `time`) from
+** sel's present paths to its target ones (index.c). */
+store_rc index_reindex(store_txn *t, const store_app *app, const ix_sel *sel, json_t *e,
+                       const store_id *id, uint64_t time);
+
 /* Rewrites the index keys of an entity: old (or NULL) at old_time to new
 ** (or NULL) at new_time, writing only the keys that differ. */
 store_rc index_update(store_txn *t, const store_app *app, const store_id *id,
                       json_t *old, json_t *new, uint64_t old_time,
                       uint64_t new_time);
 /* Counts the index keys (*expected) of entity e at root-collection time
-** `time`, how many of them the store lacks, and how many of its path
+** `time` (of the paths its collection has ready), how many of them the store lacks, and how many of its path
 ** flags are not set. */
 store_rc index_verify(store_txn *t, const store_app *app, json_t *e, const store_id *id,
                       uint64_t time, size_t *expected, size_t *missing,
                       size_t *flags_missing);
-/* 1 when key[0..n) is one of the index keys of entity e at `time`. */
-int index_has_key(const store_app *app, json_t *e, const store_id *id, uint64_t time,
-                  const void *key, size_t n);
+/* 1 when key[0..n) is one of the index keys of entity e at `time` under
+** the selection sel (a collection's present paths: what may be there). */
+int index_has_key(const ix_fields *sel, const store_app *app, json_t *e, const store_id *id,
+                  uint64_t time, const void *key, size_t n);
 /* Collection settings (settings.c).  settings_write applies the rules of
 ** e's collection to e, the new state of entity id (old: its stored
 ** state, NULL on create), before it is written: readonly values kept,

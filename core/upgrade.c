@@ -25,6 +25,9 @@ static const upgrade_step steps[STORE_FORMAT] = {
 	[3] = { "collection settings (kept in meta; an older ugstore, which would not keep "
 	        "their rules, refuses the store from now on)",
 	        NULL },
+	[4] = { "selective indexing: a reindex for every collection whose 'fields' setting is "
+	        "not \"all\" (the index held every path; serve runs it in steps)",
+	        fields_upgrade },
 };
 
 store_rc

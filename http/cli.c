@@ -322,6 +322,11 @@ cli_import(int argc, char **argv)
 	if (rc == STORE_OK && (rc = import_file(s, f, p, size, &st, &line_no, &err)))
 		fprintf(stderr, "ugstore: line %" PRIu64 " of the input:\n", line_no);
 	meter_end(&m, p);
+	/* a changed `fields` list: its reindex, in its steps (serve would run it) */
+	uint64_t steps = 0;
+	if (rc == STORE_OK && (rc = store_reindex_finish(s, &steps)))
+		snprintf(err.msg, sizeof err.msg, "the reindex after the import stopped: %s",
+		         store_strerror(rc));
 	store_close(s);
 	if (from) fclose(f);
 	if (rc) return failed(rc, &err);
@@ -329,6 +334,7 @@ cli_import(int argc, char **argv)
 	else
 		printf("imported %" PRIu64 " records into %s/%s: %" PRIu64 " changed the store\n",
 		       st.records, st.app.org_name, st.app.name, st.changed);
+	if (steps) printf("reindexed the collections whose fields changed (%" PRIu64 " steps)\n", steps);
 	return 0;
 }
 

@@ -593,6 +593,9 @@ h_settings(http_req *r)
 		http_store_error(r, rc, &err, NULL);
 		return;
 	}
+	/* a change of `fields` records a reindex: its step waits for this
+	** write's commit (the write lock) */
+	if (r->method != M_GET) http_reindex_wake(r->srv->reindexer);
 	json_t *env = http_envelope(r, "");
 	json_object_update(env, rec);
 	json_decref(rec);

@@ -32,6 +32,7 @@ typedef struct {
 } http_param;
 
 typedef struct http_queue http_queue;
+typedef struct http_reindexer http_reindexer;
 typedef struct http_metrics http_metrics;
 
 /* Route templates: how metrics and the access log name a request's route
@@ -78,6 +79,7 @@ struct http_server {
 	unsigned     port;
 	http_queue  *writer;                      /* every write (writer.c) */
 	http_queue  *slow;                        /* reads past the inline budget */
+	http_reindexer *reindexer;                /* runs `fields` reindexes (reindex.c) */
 	http_ratelimit token_rate;                /* the token endpoints' */
 	http_metrics *metrics;                    /* counters (metrics.c) */
 	struct timespec started;                  /* CLOCK_MONOTONIC at start */
@@ -248,6 +250,12 @@ void        http_queue_stop(http_queue *q);
 /* writer.c: group commit.  Every write request runs on one writer thread,
 ** in a nested transaction of a batch that one synced commit ends. */
 http_queue *http_writer_start(http_server *srv);
+
+/* reindex.c: the thread that runs the reindexes `fields` changes record,
+** a step at a time.  wake: a settings change may have recorded one. */
+http_reindexer *http_reindex_start(store *s);
+void        http_reindex_wake(http_reindexer *x);       /* NULL-safe */
+void        http_reindex_stop(http_reindexer *x);       /* NULL-safe; waits for its step */
 
 /* metrics.c: lock-free counters of requests, commits and refusals. */
 http_metrics *http_metrics_create(void);

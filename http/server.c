@@ -717,8 +717,9 @@ http_server_start(store *s, const http_config *cfg, http_server **out)
 	if (!tls_load(srv)) goto fail;
 	clock_gettime(CLOCK_MONOTONIC, &srv->started);
 	if (!(srv->writer = http_writer_start(srv)) ||
-	    !(srv->slow = http_slow_start(HTTP_SLOW_READERS))) {
-		fprintf(stderr, "ugstore: cannot start the writer and reader threads\n");
+	    !(srv->slow = http_slow_start(HTTP_SLOW_READERS)) ||
+	    !(srv->reindexer = http_reindex_start(s))) {
+		fprintf(stderr, "ugstore: cannot start the writer, reader and reindexer threads\n");
 		goto fail;
 	}
 	for (unsigned i = 0; i < srv->cfg.threads; i++) {
@@ -741,6 +742,7 @@ fail:
 	for (unsigned i = 0; i < srv->nd; i++) MHD_stop_daemon(srv->d[i]);
 	http_queue_stop(srv->writer);
 	http_queue_stop(srv->slow);
+	http_reindex_stop(srv->reindexer);
 	server_free(srv);
 	return -1;
 }
@@ -798,5 +800,6 @@ http_server_stop(http_server *srv)
 	for (unsigned i = 0; i < srv->nd; i++) MHD_stop_daemon(srv->d[i]);
 	http_queue_stop(srv->writer);
 	http_queue_stop(srv->slow);
+	http_reindex_stop(srv->reindexer);      /* after its step, before the store closes */
 	server_free(srv);
 }

@@ -59,6 +59,9 @@ typedef struct {
 	size_t   nor;
 	unsigned order_flags;                /* store_index_flags of order[0] */
 	size_t   counted;                    /* index entries read to count */
+	const char *unindexed;               /* a term's path the collection does
+	                                     ** not index (STORE_IXF_OFF): the
+	                                     ** term was dropped */
 } plan_facts;
 
 typedef enum {
@@ -86,6 +89,8 @@ typedef struct {
 	                                  ** checked against the scope and listed
 	                                  ** by their time in it */
 	uint64_t    scope_size;
+	const char *unindexed;            /* SCAN, SORT: a path of the query the
+	                                  ** collection does not index, or NULL */
 } plan;
 
 #define PLAN_ACCEPTS(p, kind) ((kind) < 32 && (((p)->accepts >> (kind)) & 1u))
@@ -113,7 +118,9 @@ typedef struct {
 ** round where one is smaller than the cap: the others are known to be at
 ** least that large, which is all the choice needs; an order key's index
 ** drives unless a term holds under 4 x limit, so no further) and reads the
-** order key's flags. */
+** order key's flags.  First it drops the terms on paths the collection
+** does not index (their flags say STORE_IXF_OFF: its `fields` leave them
+** out, or its reindex has not built them yet): they drive nothing. */
 store_rc plan_count(const plan_store *ps, const ql_query *q, size_t limit, plan_facts *f);
 /* Terms of one AND chain on one path and value type, none a prefix, words
 ** or a band, bound the same single value where no entity holds several

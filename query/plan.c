@@ -204,6 +204,7 @@ plan_terms(const ql_query *q, const char *type, int indexed, plan_facts *f)
 	f->nand = f->nor = 0;
 	f->order_flags = 0;
 	f->counted = 0;
+	f->unindexed = NULL;
 	if (!w || !(f->indexed || f->scoped) || q->ndirect) return;
 	chain_terms(w, type, 0, f->and_terms, &f->nand);
 	/* a union drives only an unordered query */
@@ -375,7 +376,7 @@ static int
 order_indexable(const ql_query *q, const plan_facts *f)
 {
 	return q->norder && f->indexed && store_index_holds(q->order[0].prop, STORE_IX_STRING) &&
-	       !(f->order_flags & STORE_IXF_LONG);
+	       !(f->order_flags & (STORE_IXF_LONG | STORE_IXF_OFF));
 }
 
 /* Counts tm up to cap, adding what it read to f->counted. */
@@ -413,12 +414,31 @@ count_and_terms(const plan_store *ps, plan_facts *f, size_t need)
 	return rc;
 }
 
+/* Drops the terms on paths the collection does not index, noting one. */
+static void
+drop_unindexed(const plan_store *ps, plan_facts *f, term *tms, size_t *n)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < *n; i++) {
+		if (ps->flags(ps->ctx, tms[i].r.path) & STORE_IXF_OFF) {
+			if (!f->unindexed) f->unindexed = tms[i].r.path;
+			continue;
+		}
+		if (kept != i) term_move(&tms[kept], &tms[i]);
+		kept++;
+	}
+	*n = kept;
+}
+
 store_rc
 plan_count(const plan_store *ps, const ql_query *q, size_t limit, plan_facts *f)
 {
 	store_rc rc;
 	size_t need = QUERY_RANGE_CAP;
+	drop_unindexed(ps, f, f->and_terms, &f->nand);
+	drop_unindexed(ps, f, f->or_terms, &f->nor);
 	if (f->indexed && q->norder) f->order_flags = ps->flags(ps->ctx, q->order[0].prop);
+	if (!f->unindexed && (f->order_flags & STORE_IXF_OFF)) f->unindexed = q->order[0].prop;
 	/* an order key's index drives unless a term is small enough to sort */
 	if (order_indexable(q, f) && !find_within(q->where) && 4 * limit < need) need = 4 * limit;
 	/* in a scope, a range drives only when it holds fewer entries than it */
@@ -555,6 +575,7 @@ query_plan(const ql_query *q, const plan_facts *f, int kind, size_t limit, plan 
 	} else {
 		use(p, PLAN_SCAN, QUERY_CURSOR_EDGE, BIT(QUERY_CURSOR_TIME));
 	}
+	if ((p->kind == PLAN_SCAN || p->kind == PLAN_SORT) && !p->ndrive) p->unindexed = f->unindexed;
 }
 
 /* ---- explain -------------------------------------------------------------------- */
@@ -606,4 +627,6 @@ plan_describe(const plan *p, const ql_query *q, char *out, size_t cap)
 	if (p->scoped && p->ndrive && n < cap)
 		snprintf(out + n, cap - n, ", each checked in the scope's %llu edges",
 		         (unsigned long long)p->scope_size);
+	if (p->unindexed && (n = strlen(out)) < cap)
+		snprintf(out + n, cap - n, " (%.60s is not indexed: the collection's fields)", p->unindexed);
 }

@@ -12,7 +12,7 @@ from harness import BIN, SU, Server, check, eq
 from lmdbdump import Dump
 
 FORMAT_KEY = b"schema"
-FORMAT = 4             # core/store.h STORE_FORMAT
+FORMAT = 5             # core/store.h STORE_FORMAT
 
 
 @contextlib.contextmanager
@@ -83,6 +83,7 @@ def test_upgrade_a_store_that_records_no_format():
         eq(rc, 0, "upgrade")
         check("upgrading format 0 -> 1" in out and "upgrading format 1 -> 2" in out and
               "upgrading format 2 -> 3" in out and "upgrading format 3 -> 4" in out and
+              "upgrading format 4 -> 5" in out and
               "now at format %d" % FORMAT in out, out)
         with Server(data=old) as s:
             st, doc = s.app("GET", "/users/ann")

@@ -16,6 +16,7 @@
 **   sub        the scope is a sub-collection (or connection, or feed) of
 **              one type whose size the store does not keep
 **   scope=N    the same, with N edges
+**   off=path   the collection does not index path (its `fields`)
 **   limit=N    the page size (default 10)
 **   cursor=K   the cursor's kind: edge, index, time, sortkey, order,
 **              sortref (default none)
@@ -37,6 +38,7 @@ typedef struct {
 	char   paths[QL_MAX_TERMS][96];
 	size_t counts[QL_MAX_TERMS], n;
 	unsigned flags;
+	char   off[96];
 	int    sub, kind, scope_known;
 	uint64_t scope;
 	size_t limit;
@@ -72,6 +74,7 @@ read_facts(const char *s, size_t n, facts_in *in)
 			in->scope = (uint64_t)atoll(word + 6);
 		}
 		else if (strncmp(word, "limit=", 6) == 0) in->limit = (size_t)atol(word + 6);
+		else if (strncmp(word, "off=", 4) == 0) snprintf(in->off, sizeof in->off, "%s", word + 4);
 		else if (strncmp(word, "cursor=", 7) == 0) {
 			for (size_t i = 1; i < NKINDS; i++)
 				if (strcmp(word + 7, kinds[i]) == 0) in->kind = (int)i;
@@ -86,8 +89,8 @@ read_facts(const char *s, size_t n, facts_in *in)
 }
 
 /* The store's answers, from the case's facts: a range on a path holds
-** path=N entries (cap them as the store counts), and every path has held
-** what `multi` and `long` say. */
+** path=N entries (cap them as the store counts), every path has held
+** what `multi` and `long` say, and the `off` path is not indexed. */
 static store_rc
 facts_count(void *ctx, const store_ix_range *r, size_t cap, size_t *n)
 {
@@ -98,8 +101,8 @@ facts_count(void *ctx, const store_ix_range *r, size_t cap, size_t *n)
 static unsigned
 facts_flags(void *ctx, const char *path)
 {
-	(void)path;
-	return ((const facts_in *)ctx)->flags;
+	const facts_in *in = ctx;
+	return in->flags | (strcmp(path, in->off) == 0 ? STORE_IXF_OFF : 0);
 }
 
 static store_rc

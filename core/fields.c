@@ -1,0 +1,438 @@
+/*
+** fields.c: selective indexing, a collection's `fields` setting.
+**
+** `fields` is "all" (the default), "none", or a list of property paths:
+** a listed path and every path below it (`address` holds `address.city`)
+** get index entries, compared without case; no other path does.  index.c
+** asks ix_fields_at for every path it walks.
+**
+** A change of the list does not rewrite the index in the change's own
+** write.  It records a reindex in meta ('R', app, type\0):
+**
+**   {"present": F, "ready": F, "after": {"time": T, "uuid": U},
+**    "started": ms, "done": N}
+**
+** F is a list's JSON ("all", "none" or [paths]).  present: the paths that
+** may still hold entries (the union of the lists since the index last
+** matched one), whose entries a write of an entity removes where the
+** target list has none; ready: the paths whose entries every entity has
+** (the meet of those lists), the only ones a query may drive from
+** (store_index_flags says STORE_IXF_OFF of the others).  Every write
+** indexes its entity under the target list.  store_reindex_step walks the
+** root collection newest first from `after`, at most
+** store_options.reindex_batch entities in one short write transaction of
+** its own, and brings each entity's entries from present to the target;
+** the record is its progress, so a restart resumes where it stopped.
+** Entities written since it started are newer than any it has yet to
+** visit, and were indexed by their write.  The last step deletes the
+** record and stamps `lastReindexed` (ms) into the settings record.  A
+** change during a reindex widens present, narrows ready and starts again
+** from the newest entity.
+*/
+#include "core/store_int.h"
+#include "core/mem.h"
+
+#include <stdlib.h>
+#include <strings.h>
+
+/* Paths a reindex record keeps in a list: past it, present becomes "all"
+** (more deletes, never a stale entry) and ready "none" (more scans, never
+** a half-built index). */
+#define HOLD_MAX (4 * STORE_FIELDS_MAX)
+
+/* ---- lists of paths ------------------------------------------------------- */
+
+/* A `fields` value (absent or "all", "none", or a list) as a selection
+** (borrowing v). */
+static ix_fields
+as_fields(json_t *v)
+{
+	ix_fields f = { 1, NULL };
+	if (json_is_array(v)) {
+		f.all = 0;
+		f.list = v;
+	} else if (json_is_string(v) && strcmp(json_string_value(v), "none") == 0) {
+		f.all = 0;
+	}
+	return f;
+}
+
+/* Does the listed path p hold path (path is p or lies below it)? */
+static int
+holds(const char *p, const char *path)
+{
+	size_t n = strlen(p);
+	return strncasecmp(p, path, n) == 0 && (path[n] == '\0' || path[n] == '.');
+}
+
+int
+ix_fields_at(const ix_fields *f, const char *path)
+{
+	size_t i;
+	json_t *x;
+	int below = 0;
+	if (f->all) return 2;
+	json_array_foreach(f->list, i, x) {
+		const char *p = json_string_value(x);
+		if (holds(p, path)) return 2;
+		below |= holds(path, p);
+	}
+	return below;
+}
+
+/* 1 when every path a holds, b holds too. */
+static int
+within(ix_fields a, ix_fields b)
+{
+	size_t i;
+	json_t *x;
+	if (b.all) return 1;
+	if (a.all) return 0;
+	json_array_foreach(a.list, i, x)
+		if (ix_fields_at(&b, json_string_value(x)) != 2) return 0;
+	return 1;
+}
+
+static int
+same(ix_fields a, ix_fields b)
+{
+	return within(a, b) && within(b, a);
+}
+
+/* Appends p to the list unless the list holds it already. */
+static void
+add(json_t *list, const char *p)
+{
+	size_t i;
+	json_t *x;
+	json_array_foreach(list, i, x)
+		if (holds(json_string_value(x), p)) return;
+	json_array_append_new(list, json_string(p));
+}
+
+/* The JSON of a list being built (taken): "none" when empty, `over` when
+** longer than HOLD_MAX. */
+static json_t *
+list_json(json_t *list, const char *over)
+{
+	size_t n = json_array_size(list);
+	if (n && n <= HOLD_MAX) return list;
+	json_decref(list);
+	return json_string(n ? over : "none");
+}
+
+/* Every path a or b holds (new). */
+static json_t *
+fields_union(ix_fields a, ix_fields b)
+{
+	size_t i;
+	json_t *x, *u;
+	if (a.all || b.all) return json_string("all");
+	u = json_array();
+	json_array_foreach(a.list, i, x) add(u, json_string_value(x));
+	json_array_foreach(b.list, i, x) add(u, json_string_value(x));
+	return list_json(u, "all");
+}
+
+/* The paths both a and b hold (new). */
+static json_t *
+fields_meet(ix_fields a, ix_fields b)
+{
+	size_t i, j;
+	json_t *x, *y, *m;
+	if (a.all || b.all) {
+		ix_fields o = a.all ? b : a;
+		return o.all ? json_string("all") : list_json(json_deep_copy(o.list), "none");
+	}
+	m = json_array();
+	json_array_foreach(b.list, i, x)
+		json_array_foreach(a.list, j, y)
+			if (holds(json_string_value(y), json_string_value(x))) add(m, json_string_value(x));
+	json_array_foreach(a.list, i, y)
+		json_array_foreach(b.list, j, x)
+			if (holds(json_string_value(x), json_string_value(y))) add(m, json_string_value(y));
+	return list_json(m, "none");
+}
+
+/* ---- a collection's selection ----------------------------------------------- */
+
+static store_rc
+meta_json(store_txn *t, const keybuf *k, json_t **out)
+{
+	store_rc rc = kv_get_json(t, DBI_META, k, out);
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+store_rc
+ix_sel_load(store_txn *t, const store_app *app, const char *type, ix_sel *out)
+{
+	keybuf k;
+	memset(out, 0, sizeof *out);
+	out->target = out->present = out->ready = as_fields(NULL);
+	if (!type) return STORE_OK;                   /* no collection: every path */
+	key_settings(&k, app, type);
+	store_rc rc = meta_json(t, &k, &out->settings);
+	key_reindex(&k, app, type);
+	if (rc == STORE_OK) rc = meta_json(t, &k, &out->reindex);
+	out->target = as_fields(json_object_get(json_object_get(out->settings, "data"), "fields"));
+	out->present = out->ready = out->target;
+	if (out->reindex) {
+		out->present = as_fields(json_object_get(out->reindex, "present"));
+		out->ready = as_fields(json_object_get(out->reindex, "ready"));
+	}
+	if (rc) ix_sel_clear(out);
+	return rc;
+}
+
+void
+ix_sel_clear(ix_sel *s)
+{
+	json_decref(s->settings);
+	json_decref(s->reindex);
+	s->settings = s->reindex = NULL;
+}
+
+/* A list of at most max paths, or "all" or "none". */
+static int
+list_ok(json_t *v, size_t max)
+{
+	size_t i;
+	json_t *x;
+	if (json_is_string(v))
+		return strcmp(json_string_value(v), "all") == 0 || strcmp(json_string_value(v), "none") == 0;
+	if (!json_is_array(v) || json_array_size(v) > max) return 0;
+	json_array_foreach(v, i, x) {
+		const char *p = json_string_value(x);
+		size_t n = json_string_length(x);
+		/* a path of names: no empty one (no key of the index has it) */
+		if (!p || n == 0 || n > STORE_INDEX_MAX_PATH || p[0] == '.' || p[n - 1] == '.' ||
+		    strstr(p, "..") || strlen(p) != n)
+			return 0;
+	}
+	return 1;
+}
+
+int
+fields_ok(json_t *v)
+{
+	return list_ok(v, STORE_FIELDS_MAX);
+}
+
+int
+fields_record_ok(json_t *re)
+{
+	return list_ok(json_object_get(re, "present"), HOLD_MAX) &&
+	       list_ok(json_object_get(re, "ready"), HOLD_MAX) &&
+	       json_is_integer(json_object_get(re, "started")) &&
+	       json_is_integer(json_object_get(re, "done"));
+}
+
+store_rc
+fields_changed(store_txn *t, const store_app *app, const char *type, json_t *was, json_t *now)
+{
+	ix_fields from = as_fields(json_object_get(was, "fields"));
+	ix_fields to = as_fields(json_object_get(now, "fields"));
+	json_t *re = NULL, *present, *ready;
+	keybuf k;
+	key_reindex(&k, app, type);
+	store_rc rc = meta_json(t, &k, &re);
+	if (rc || (!re && same(from, to))) goto done;
+	present = fields_union(re ? as_fields(json_object_get(re, "present")) : from, to);
+	ready = fields_meet(re ? as_fields(json_object_get(re, "ready")) : from, to);
+	if (same(as_fields(present), to) && same(as_fields(ready), to)) {
+		json_decref(present);
+		json_decref(ready);
+		rc = kv_del(t, DBI_META, &k);         /* the index holds the list already */
+		goto done;
+	}
+	json_decref(re);
+	re = json_pack("{s:o, s:o, s:I, s:I}", "present", present, "ready", ready,
+	               "started", (json_int_t)store_now_ms(), "done", (json_int_t)0);
+	rc = re ? kv_put_json(t, DBI_META, &k, re) : STORE_NOMEM;
+done:
+	json_decref(re);
+	return rc;
+}
+
+store_rc
+fields_progress(store_txn *t, const store_app *app, const char *type, json_t **out)
+{
+	keybuf k;
+	json_t *re = NULL;
+	key_reindex(&k, app, type);
+	store_rc rc = meta_json(t, &k, &re);
+	*out = re ? json_pack("{s:O, s:O}", "started", json_object_get(re, "started"),
+	                      "entities", json_object_get(re, "done"))
+	          : NULL;
+	json_decref(re);
+	return rc;
+}
+
+/* ---- the reindex ----------------------------------------------------------- */
+
+/* The first collection with a reindex to run: its app and type. */
+static store_rc
+first_pending(store_txn *t, store_app *app, char type[STORE_NAME_MAX + 1])
+{
+	MDB_cursor *c = NULL;
+	MDB_val k = { 1, "R" }, v;
+	int mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_META], &c);
+	if (mrc) return store_mdb_rc(mrc);
+	store_rc rc = STORE_NOTFOUND;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const unsigned char *b = k.mv_data;
+		if (b[0] != 'R') break;
+		size_t n = k.mv_size - 17;
+		if (k.mv_size < 19 || b[k.mv_size - 1] != 0 || n - 1 > STORE_NAME_MAX) continue;
+		memset(app, 0, sizeof *app);
+		memcpy(app->uuid.b, b + 1, 16);
+		memcpy(type, b + 17, n);
+		rc = STORE_OK;
+		break;
+	}
+	mdb_cursor_close(c);
+	return mrc && mrc != MDB_NOTFOUND ? store_mdb_rc(mrc) : rc;
+}
+
+/* Stamps lastReindexed into the settings record (when there is one). */
+static store_rc
+stamp_done(store_txn *t, const store_app *app, const char *type, json_t *settings)
+{
+	keybuf k;
+	if (!settings) return STORE_OK;
+	json_object_set_new(settings, "lastReindexed", json_integer((json_int_t)store_now_ms()));
+	key_settings(&k, app, type);
+	return kv_put_json(t, DBI_META, &k, settings);
+}
+
+/* One step of the reindex of (app, type) in t: at most max entities. */
+static store_rc
+step(store_txn *t, store_app *app, const char *type, size_t max)
+{
+	ix_sel sel;
+	keybuf k;
+	char coll[STORE_NAME_MAX + 1], ids_text[37];
+	store_id *ids = xmalloc(max * sizeof *ids);
+	store_pos *poss = xmalloc(max * sizeof *poss), from = { .set = 0 };
+	size_t n = 0;
+	json_t *after;
+
+	key_reindex(&k, app, type);
+	store_id_format(&app->uuid, ids_text);
+	store_rc rc = store_app_get(t, NULL, (store_slice){ ids_text, 36 }, app);
+	if (rc == STORE_NOTFOUND) {               /* the application is gone */
+		rc = kv_del(t, DBI_META, &k);
+		goto done;
+	}
+	if (rc || (rc = ix_sel_load(t, app, type, &sel))) goto done;
+	after = json_object_get(sel.reindex, "after");
+	const char *u = json_string_value(json_object_get(after, "uuid"));
+	store_id at;
+	if (u && store_id_parse((store_slice){ u, strlen(u) }, &at))
+		store_pos_make(&from, (uint64_t)json_integer_value(json_object_get(after, "time")), &at);
+	store_collection_of(type, coll);
+	rc = store_edge_scan(t, app, &app->uuid, STORE_EDGE_COLLECTION, coll, &from, max, ids, poss, &n);
+	for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+		json_t *e = NULL;
+		rc = store_entity_get(t, app, &ids[i], &e);
+		const char *et = json_string_value(json_object_get(e, "type"));
+		if (rc == STORE_OK && et && strcmp(et, type) == 0)
+			rc = index_reindex(t, app, &sel, e, &ids[i], store_pos_time(&poss[i]));
+		else if (rc == STORE_NOTFOUND)
+			rc = STORE_OK;                    /* an edge without its entity: check's */
+		json_decref(e);
+	}
+	if (rc == STORE_OK && n < max) {
+		if ((rc = kv_del(t, DBI_META, &k)) == STORE_OK)
+			rc = stamp_done(t, app, type, sel.settings);
+	} else if (rc == STORE_OK) {
+		store_id_format(&ids[n - 1], ids_text);
+		json_object_set_new(sel.reindex, "after",
+		                    json_pack("{s:I, s:s}", "time", (json_int_t)store_pos_time(&poss[n - 1]),
+		                              "uuid", ids_text));
+		json_object_set_new(sel.reindex, "done", json_integer(
+			json_integer_value(json_object_get(sel.reindex, "done")) + (json_int_t)n));
+		rc = kv_put_json(t, DBI_META, &k, sel.reindex);
+	}
+	ix_sel_clear(&sel);
+done:
+	free(ids);
+	free(poss);
+	return rc;
+}
+
+store_rc
+store_reindex_step(store *s, int *more)
+{
+	store_txn *t = NULL;
+	store_app app;
+	char type[STORE_NAME_MAX + 1];
+	*more = 0;
+	store_rc rc = store_txn_begin(s, STORE_TXN_WRITE, &t);
+	if (rc) return rc;
+	rc = first_pending(t, &app, type);
+	if (rc) {
+		store_txn_abort(t);
+		return rc == STORE_NOTFOUND ? STORE_OK : rc;
+	}
+	if ((rc = step(t, &app, type, s->reindex_batch))) {
+		store_txn_abort(t);
+		return rc;
+	}
+	*more = 1;
+	return store_txn_commit(t);
+}
+
+store_rc
+store_reindex_finish(store *s, uint64_t *steps)
+{
+	int more = 1;
+	store_rc rc = STORE_OK;
+	if (steps) *steps = 0;
+	while (more && rc == STORE_OK)
+		if ((rc = store_reindex_step(s, &more)) == STORE_OK && more && steps) (*steps)++;
+	return rc;
+}
+
+store_rc
+fields_upgrade(store_txn *t)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k = { 1, "C" }, v;
+	keybuf *keys = NULL;              /* the reindex keys to write */
+	json_t *lists = json_array();     /* and their lists */
+	size_t n = 0;
+	int mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_META], &c);
+	store_rc rc = STORE_OK;
+	if (mrc) {
+		json_decref(lists);
+		return store_mdb_rc(mrc);
+	}
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	     mrc == 0 && ((const char *)k.mv_data)[0] == 'C'; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		json_t *rec = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+		json_t *f = json_object_get(json_object_get(rec, "data"), "fields");
+		if (!as_fields(f).all) {
+			keys = xrealloc(keys, (n + 1) * sizeof *keys);
+			key_init(&keys[n]);
+			key_u8(&keys[n], 'R');
+			key_put(&keys[n++], (const char *)k.mv_data + 1, k.mv_size - 1);
+			json_array_append(lists, f);
+		}
+		json_decref(rec);
+	}
+	mdb_cursor_close(c);
+	if (mrc && mrc != MDB_NOTFOUND) rc = store_mdb_rc(mrc);
+	/* the format before kept every path indexed whatever the list said */
+	for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+		json_t *re = json_pack("{s:s, s:O, s:I, s:I}", "present", "all", "ready",
+		                       json_array_get(lists, i), "started", (json_int_t)store_now_ms(),
+		                       "done", (json_int_t)0);
+		rc = re ? kv_put_json(t, DBI_META, &keys[i], re) : STORE_NOMEM;
+		json_decref(re);
+	}
+	free(keys);
+	json_decref(lists);
+	return rc;
+}

@@ -1,0 +1,107 @@
+/*
+** reindex.c: the reindexer, the thread that runs the reindex a change of
+** a collection's `fields` records (core/fields.c).
+**
+** It runs one step at a time (store_reindex_step: at most --reindex-batch
+** entities in one write transaction of its own, committed and synced) and
+** pauses between steps, so that the writer's batches take the write lock
+** in between: a write waits for one step at most, never for the whole
+** collection.  With nothing left it sleeps until a settings change wakes
+** it, or HTTP_REINDEX_POLL_MS pass (a reindex that an import or upgrade
+** recorded while the server ran).  At start it resumes whatever a stopped
+** server left: the progress is in the store.
+*/
+#include "http/http_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+struct http_reindexer {
+	store          *s;
+	pthread_t       thread;
+	pthread_mutex_t mu;
+	pthread_cond_t  cv;
+	int             wake, stop;
+};
+
+/* Waits ms, or until woken or stopped; returns 1 when stopping. */
+static int
+rest(http_reindexer *x, unsigned ms)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&x->mu);
+	while (!x->wake && !x->stop)
+		if (pthread_cond_timedwait(&x->cv, &x->mu, &until) == ETIMEDOUT) break;
+	x->wake = 0;
+	int stop = x->stop;
+	pthread_mutex_unlock(&x->mu);
+	return stop;
+}
+
+static void *
+reindex_main(void *arg)
+{
+	http_reindexer *x = arg;
+	unsigned idle = 0;             /* resume at once what a stopped server left */
+	while (!rest(x, idle)) {
+		int more = 1;
+		store_rc rc = STORE_OK;
+		while (more && rc == STORE_OK && !__atomic_load_n(&x->stop, __ATOMIC_RELAXED)) {
+			if ((rc = store_reindex_step(x->s, &more)) == STORE_OK && more)
+				usleep(HTTP_REINDEX_PAUSE_MS * 1000);
+		}
+		if (rc) fprintf(stderr, "ugstore: reindex: %s; trying again in %u ms\n",
+		                store_strerror(rc), HTTP_REINDEX_POLL_MS);
+		idle = HTTP_REINDEX_POLL_MS;
+	}
+	return NULL;
+}
+
+http_reindexer *
+http_reindex_start(store *s)
+{
+	http_reindexer *x = xcalloc(1, sizeof *x);
+	x->s = s;
+	pthread_mutex_init(&x->mu, NULL);
+	pthread_cond_init(&x->cv, NULL);
+	if (pthread_create(&x->thread, NULL, reindex_main, x) != 0) {
+		pthread_cond_destroy(&x->cv);
+		pthread_mutex_destroy(&x->mu);
+		free(x);
+		return NULL;
+	}
+	return x;
+}
+
+void
+http_reindex_wake(http_reindexer *x)
+{
+	if (!x) return;
+	pthread_mutex_lock(&x->mu);
+	x->wake = 1;
+	pthread_cond_signal(&x->cv);
+	pthread_mutex_unlock(&x->mu);
+}
+
+void
+http_reindex_stop(http_reindexer *x)
+{
+	if (!x) return;
+	pthread_mutex_lock(&x->mu);
+	__atomic_store_n(&x->stop, 1, __ATOMIC_RELAXED);
+	pthread_cond_signal(&x->cv);
+	pthread_mutex_unlock(&x->mu);
+	pthread_join(x->thread, NULL);
+	pthread_cond_destroy(&x->cv);
+	pthread_mutex_destroy(&x->mu);
+	free(x);
+}
