@@ -487,7 +487,13 @@ settings_import(store_txn *t, const store_app *app, const char *type, json_t *re
 	    check_doc(json_object_get(rec, "data"), err))
 		return store_fail(err, STORE_INVALID, "a malformed settings record");
 	if ((rc = settings_record(t, app, type, &have))) return rc;
-	*changed = !json_equal(have, rec);
+	/* when its reindex ran is the store's own: not a difference */
+	json_t *a = have ? json_copy(have) : NULL, *b = json_copy(rec);
+	if (a) json_object_del(a, "lastReindexed");
+	json_object_del(b, "lastReindexed");
+	*changed = !json_equal(a, b);
+	json_decref(a);
+	json_decref(b);
 	key_settings(&k, app, type);
 	if (*changed && (rc = kv_put_json(t, DBI_META, &k, rec)) == STORE_OK)
 		rc = fields_changed(t, app, type, json_object_get(have, "data"), json_object_get(rec, "data"));

@@ -1,7 +1,16 @@
 """HTTP suite for collection settings: the rules of other systems' groups
 (FOLIO, Marketplace, Slack) kept by the store, and their races."""
+import json
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.parse
 
-from harness import SU, Server, Shared, Threads, check, eq
+from harness import BIN, SU, Server, Shared, Threads, check, eq
+from lmdbdump import Dump
 
 srv = Shared()
 teardown = srv.close
@@ -281,3 +290,262 @@ def test_settings_change_is_bounded():
         eq(s.app("GET", "/bounded/_settings")[1]["data"], {"required": ["name"]}, "unchanged")
         eq(s.app("DELETE", "/bounded/_settings", headers=SU)[0], 200, "a reset works")
         eq(s.app("GET", "/bounded/_settings")[1]["data"], {}, "reset")
+
+
+# ---- selective indexing: `fields` --------------------------------------------------------
+
+def wait_reindexed(s, coll, since, timeout=120):
+    """Waits for the reindex of coll that a change at `since` (ms) started:
+    GET _settings shows no reindexing and lastReindexed at or after it."""
+    deadline = time.time() + timeout
+    while True:
+        st, doc = s.app("GET", "/%s/_settings" % coll)
+        eq(st, 200, "GET _settings")
+        if "reindexing" not in doc and (doc.get("lastReindexed") or 0) >= since:
+            return doc
+        check(time.time() < deadline, "the reindex of %s did not end: %r" % (coll, doc))
+        time.sleep(0.02)
+
+
+def set_fields(s, coll, fields):
+    """Sets coll's fields; returns the change's lastUpdated."""
+    st, doc = s.app("PUT", "/%s/_settings?replace_all=false" % coll, {"fields": fields},
+                    headers=SU)
+    eq(st, 200, "fields %r: %r" % (fields, doc))
+    eq(doc["data"]["fields"], fields, "stored")
+    return doc["lastUpdated"]
+
+
+def query(s, coll, ql):
+    """(explain's plan, sorted names) of a query's first 1000 matches."""
+    st, doc = s.app("GET", "/%s?limit=1000&explain=true&ql=%s" % (coll, urllib.parse.quote(ql)))
+    eq(st, 200, "%s: %r" % (ql, doc))
+    return doc["explain"]["plan"], sorted(e["name"] for e in doc["entities"])
+
+
+def store_check(s, what):
+    """`ugstore check` on the running server's store finds it consistent."""
+    p = subprocess.run([BIN, "check", "--data", s.data], capture_output=True, text=True,
+                       timeout=300)
+    eq(p.returncode, 0, "check %s: %s" % (what, (p.stdout + p.stderr)[-3000:]))
+
+
+def cars(n):
+    return [{"name": "car%d" % i, "make": ("ford", "fiat", "audi")[i % 3],
+             "color": ("red", "blue")[i % 2], "spec": {"engine": "e%d" % (i % 4), "hp": i}}
+            for i in range(n)]
+
+
+def names(items, pred):
+    return sorted(c["name"] for c in items if pred(c))
+
+
+def test_fields_index_only_the_listed_paths():
+    """fields: a listed path (and the paths below it) is indexed and drives
+    queries; another path still answers, by a scan that explain names;
+    switching the list reindexes in steps, and check knows what each
+    entity must hold."""
+    with Server(args=("--reindex-batch", "7")) as s:
+        items = cars(60)
+        eq(s.app("POST", "/cars", items)[0], 200, "cars")
+        since = set_fields(s, "cars", ["color", "Spec.engine"])
+        doc = wait_reindexed(s, "cars", since)
+        check(doc["lastReindexed"] >= doc["lastUpdated"], repr(doc))
+        plan, got = query(s, "cars", "color = 'red'")
+        check(plan.startswith("equality: index of color"), plan)
+        eq(got, names(items, lambda c: c["color"] == "red"), "color")
+        plan, got = query(s, "cars", "spec.engine = 'e1'")
+        check(plan.startswith("equality: index of spec.engine"), plan)
+        eq(got, names(items, lambda c: c["spec"]["engine"] == "e1"), "a path below a listed one")
+        plan, got = query(s, "cars", "make = 'ford'")
+        check(plan.startswith("scan") and "make is not indexed" in plan, plan)
+        eq(got, names(items, lambda c: c["make"] == "ford"), "make, scanned")
+        plan, got = query(s, "cars", "spec.hp >= 50 and color = 'blue'")
+        check(plan.startswith("equality: index of color"), plan)
+        eq(got, names(items, lambda c: c["spec"]["hp"] >= 50 and c["color"] == "blue"), "and")
+        st, doc = s.app("GET", "/cars?limit=1000&explain=true&ql=" +
+                        urllib.parse.quote("select * order by make desc"))
+        check(doc["explain"]["plan"].startswith("sort in memory"), doc["explain"]["plan"])
+        eq([e["make"] for e in doc["entities"]], sorted((c["make"] for c in items), reverse=True),
+           "order by a path not indexed")
+        store_check(s, "with fields [color, Spec.engine]")
+        # writes index only the listed paths
+        eq(s.app("POST", "/cars", {"name": "late", "make": "ford", "color": "red"})[0], 200, "new")
+        eq(s.app("PUT", "/cars/car0", {"make": "fiat", "color": "blue"})[0], 200, "update")
+        items[0].update(make="fiat", color="blue")
+        items.append({"name": "late", "make": "ford", "color": "red", "spec": {"engine": "", "hp": -1}})
+        plan, got = query(s, "cars", "color = 'blue'")
+        eq(got, names(items, lambda c: c["color"] == "blue"), "after writes")
+        store_check(s, "after writes")
+
+        since = set_fields(s, "cars", "all")
+        wait_reindexed(s, "cars", since)
+        plan, got = query(s, "cars", "make = 'ford'")
+        check(plan.startswith("equality: index of make"), plan)
+        eq(got, names(items, lambda c: c["make"] == "ford"), "make, from its index")
+        store_check(s, "back to all")
+
+        since = set_fields(s, "cars", "none")
+        wait_reindexed(s, "cars", since)
+        plan, got = query(s, "cars", "color = 'red'")
+        check(plan.startswith("scan") and "color is not indexed" in plan, plan)
+        eq(got, names(items, lambda c: c["color"] == "red"), "none indexed")
+        store_check(s, "none")
+        for bad in (["a..b"], [".a"], 3, "some", [""], ["x%d" % i for i in range(101)]):
+            st, doc = s.app("PUT", "/cars/_settings", {"fields": bad}, headers=SU)
+            eq((st, doc["error"]), (400, "illegal_argument"), "fields %r" % (bad,))
+            check("fields" in doc["error_description"], doc["error_description"])
+        # a reset indexes every path again
+        st, doc = s.app("DELETE", "/cars/_settings", headers=SU)
+        check("reindexing" in doc, repr(doc))
+        deadline = time.time() + 60
+        while "reindexing" in s.app("GET", "/cars/_settings")[1]:
+            check(time.time() < deadline, "the reset's reindex did not end")
+            time.sleep(0.02)
+        plan, got = query(s, "cars", "color = 'red'")
+        check(plan.startswith("equality: index of color"), plan)
+
+
+def test_fields_reindex_under_concurrent_writes():
+    """3,000 entities switched to fields [color] and back to all in steps
+    of 50 while 4 connections create, update and delete: every query
+    answers what the writers left, during the reindex and after, and check
+    finds the store consistent."""
+    n, nw = 3000, 4
+    with Server(args=("--reindex-batch", "50")) as s:
+        bikes = {}
+        for k in range(0, n, 500):
+            batch = [{"name": "b%d" % i, "make": "m%d" % (i % 10), "color": "c%d" % (i % 7)}
+                     for i in range(k, k + 500)]
+            eq(s.app("POST", "/bikes", batch)[0], 200, "bikes")
+            bikes.update((b["name"], b) for b in batch)
+        lock, stop, errors, slowest = threading.Lock(), threading.Event(), [], [0.0]
+        busy, log = set(), []       # names being written; names written, in order
+
+        def writer(w):
+            mine, j = [name for name in bikes if int(name[1:]) % nw == w], 0
+            while not stop.is_set():
+                j += 1
+                if j % 3 == 0:
+                    name = "w%d_%d" % (w, j)
+                    body = {"name": name, "make": "m3", "color": "c2"}
+                    send = ("POST", "/bikes", body)
+                    done = lambda: bikes.__setitem__(name, body)
+                elif j % 3 == 1:
+                    name, make = mine[j % len(mine)], "m%d" % (j % 10)
+                    send = ("PUT", "/bikes/" + name, {"make": make})
+                    done = lambda: bikes[name].__setitem__("make", make)
+                else:
+                    name = mine.pop(j % len(mine))
+                    send = ("DELETE", "/bikes/" + name)
+                    done = lambda: bikes.pop(name)
+                with lock:
+                    busy.add(name)
+                t0 = time.time()
+                st, _ = s.app(*send)
+                with lock:
+                    slowest[0] = max(slowest[0], time.time() - t0)
+                    if st == 200:
+                        done()
+                    else:
+                        errors.append((name, st))
+                    busy.discard(name)
+                    log.append(name)
+                time.sleep(0.002)
+
+        def answers(what):
+            """Queries make and color; what a write in flight meanwhile
+            touched is left out of the comparison."""
+            with lock:
+                want = {m: names(bikes.values(), lambda b: b["make"] == m) for m in ("m3", "m7")}
+                want["c2"] = names(bikes.values(), lambda b: b["color"] == "c2")
+                moving, start = set(busy), len(log)
+            got = {m: query(s, "bikes", "make = '%s'" % m) for m in ("m3", "m7")}
+            got["c2"] = query(s, "bikes", "color = 'c2'")
+            with lock:
+                moving |= busy | set(log[start:])
+            for k in want:
+                eq([x for x in got[k][1] if x not in moving], [x for x in want[k] if x not in moving],
+                   "%s %s" % (k, what))
+            return got["m3"][0]
+
+        threads = [threading.Thread(target=writer, args=(w,)) for w in range(nw)]
+        for t in threads:
+            t.start()
+        try:
+            for fields, driven in ((["color"], False), ("all", True)):
+                since = set_fields(s, "bikes", fields)
+                store_check(s, "during the reindex to %r" % (fields,))
+                while "reindexing" in s.app("GET", "/bikes/_settings")[1]:
+                    plan = answers("while reindexing to %r" % (fields,))
+                    check(plan.startswith("scan"), "a half-built index drove: " + plan)
+                wait_reindexed(s, "bikes", since)
+                plan = answers("after the reindex to %r" % (fields,))
+                check(plan.startswith("equality") == driven, plan)
+                store_check(s, "after the reindex to %r" % (fields,))
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+        eq(errors, [], "every write answered 200")
+        answers("at the end")
+        print("  longest write under the reindex: %.0f ms" % (slowest[0] * 1000))
+
+
+def test_fields_reindex_resumes_after_a_restart():
+    """The reindex keeps its progress in the store: a server killed half-way
+    leaves a store check accepts, and the next one finishes the job."""
+    with Server(args=("--reindex-batch", "1")) as s:
+        items = cars(400)
+        eq(s.app("POST", "/cars", items)[0], 200, "cars")
+        since = set_fields(s, "cars", ["color"])
+        time.sleep(0.2)
+        s.stop(signal.SIGKILL)
+        check(any(k.startswith(b"R") for k, _ in Dump(s.data).db("meta")),
+              "killed half-way: the reindex record is there")
+        p = subprocess.run([BIN, "check", "--data", s.data], capture_output=True, text=True)
+        eq(p.returncode, 0, "check half-way: " + p.stdout[-2000:])
+        s.start()
+        wait_reindexed(s, "cars", since)
+        check(not any(k.startswith(b"R") for k, _ in Dump(s.data).db("meta")), "done")
+        plan, got = query(s, "cars", "make = 'audi'")
+        check("make is not indexed" in plan, plan)
+        eq(got, names(items, lambda c: c["make"] == "audi"), "make")
+        plan, got = query(s, "cars", "color = 'red'")
+        check(plan.startswith("equality: index of color"), plan)
+
+
+def test_fields_export_import():
+    """An export carries `fields`; an import applies it (its reindex runs
+    before import ends) and check finds the copy consistent."""
+    work = tempfile.mkdtemp(prefix="ugstore-fields-")
+    try:
+        with Server() as s:
+            items = cars(30)
+            eq(s.app("POST", "/cars", items)[0], 200, "cars")
+            wait_reindexed(s, "cars", set_fields(s, "cars", ["color"]))
+            p = subprocess.run([BIN, "export", "--data", s.data, "--app", "test-org/test-app",
+                                "--to", work + "/a.ndjson"], capture_output=True, text=True)
+            eq(p.returncode, 0, "export: " + p.stderr)
+        with open(work + "/a.ndjson") as f:
+            recs = [json.loads(line) for line in f]
+        sets = [r for r in recs if r["record"] == "settings"]
+        eq([r["settings"]["data"] for r in sets], [{"fields": ["color"]}], "exported")
+        p = subprocess.run([BIN, "import", "--data", work + "/b", "--from", work + "/a.ndjson"],
+                           capture_output=True, text=True)
+        eq(p.returncode, 0, "import: " + p.stderr)
+        check("reindexed" in p.stdout, p.stdout)
+        p = subprocess.run([BIN, "check", "--data", work + "/b"], capture_output=True, text=True)
+        eq(p.returncode, 0, "check the copy: " + p.stdout[-2000:])
+        p = subprocess.run([BIN, "import", "--data", work + "/b", "--from", work + "/a.ndjson"],
+                           capture_output=True, text=True)
+        check(": 0 changed the store" in p.stdout and "reindexed" not in p.stdout, p.stdout)
+        with Server(data=work + "/b", bootstrap=None) as b:
+            eq(b.app("GET", "/cars/_settings")[1]["data"], {"fields": ["color"]}, "in the copy")
+            plan, got = query(b, "cars", "make = 'fiat'")
+            check("make is not indexed" in plan, plan)
+            eq(got, names(items, lambda c: c["make"] == "fiat"), "make in the copy")
+            plan, got = query(b, "cars", "color = 'blue'")
+            check(plan.startswith("equality: index of color"), plan)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 
 from harness import BIN, SU, Server, check, eq
 from lmdbdump import Dump
@@ -588,3 +589,37 @@ def test_export_shows_progress_on_a_terminal():
             os.close(master)
             eq(p.returncode, 0, "export")
             check("entities" in shown and "/s" in shown, repr(shown))
+
+
+def test_upgrade_format_4_reindexes_a_fields_list():
+    """Format 4 kept `fields` but indexed every path: the upgrade to 5
+    records a reindex (check accepts the store meanwhile), and serve runs
+    it, after which only the listed paths are indexed."""
+    with _workdir("ugstore-fmt-") as work:
+        with Server(data=work + "/s") as s:
+            eq(s.app("POST", "/cars", [{"name": "c%d" % i, "make": "m%d" % (i % 3),
+                                        "color": "k%d" % (i % 2)} for i in range(30)])[0],
+               200, "cars")
+            eq(s.app("PUT", "/cars/_settings", {"required": ["name"]}, headers=SU)[0], 200, "settings")
+        d = Dump(work + "/s")
+        for kv in d.db("meta"):
+            if kv[0][:1] == b"C":
+                rec = json.loads(kv[1])
+                rec["data"]["fields"] = ["color"]
+                kv[1] = json.dumps(rec).encode()
+        d.db("meta")[:] = [kv for kv in d.db("meta") if kv[0] != FORMAT_KEY] + [[FORMAT_KEY, b"4"]]
+        d.write(work + "/old")
+        rc, out, _ = ugstore("upgrade", "--data", work + "/old")
+        check(rc == 0 and "upgrading format 4 -> 5" in out and "3 -> 4" not in out, out)
+        rc, out, _ = ugstore("check", "--data", work + "/old")
+        eq(rc, 0, "check before the reindex: " + out)
+        with Server(data=work + "/old") as s:
+            deadline = time.time() + 60
+            while "reindexing" in s.app("GET", "/cars/_settings")[1]:
+                check(time.time() < deadline, "the reindex did not end")
+                time.sleep(0.02)
+            st, doc = s.app("GET", "/cars?explain=true&ql=make%20%3D%20'm1'")
+            check("make is not indexed" in doc["explain"]["plan"], doc["explain"]["plan"])
+            eq(len(doc["entities"]), 10, "make, scanned")
+        check(not any(k[:1] == b"R" for k, _ in Dump(work + "/old").db("meta")), "reindexed")
+        check(not any(b"make" in k for k, _ in Dump(work + "/old").db("index")), "no make entries")
