@@ -89,7 +89,7 @@ build/rel/bench/load_q: tests/bench/load_q.c build/rel/libugstore.a
 
 bench: deps $(BIN)
 	@# every part runs; the target fails after them when one fell short
-	@fail=0; for part in run query slow groups durability soak; do \
+	@fail=0; for part in run query slow groups reindex durability soak; do \
 	  sh tests/bench/$$part.sh ./$(BIN) || fail=1; done; exit $$fail
 
 # libFuzzer (needs clang): `ql` over the ql parser, `perm` over the

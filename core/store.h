@@ -314,7 +314,7 @@ store_rc store_entity_delete(store_txn *t, const store_app *app,
 /* A change of `fields` reindexes the collection in steps of at most this
 ** many entities (store_options.reindex_batch), each its own write
 ** transaction: the longest another write waits for one. */
-#define STORE_REINDEX_BATCH 1000
+#define STORE_REINDEX_BATCH 250
 
 /* Runs one step of a pending reindex (core/fields.c) in a write
 ** transaction of its own; *more is 1 when it did (call again), 0 when no

@@ -47,9 +47,10 @@
 ** commit; an idle writer commits them after this long (writer.c). */
 #define HTTP_COUNT_FLUSH_MS  1000
 
-/* The reindexer (reindex.c): its pause between two steps, which lets the
-** writer's batches take the write lock, and how often it looks for a
-** reindex nothing woke it for. */
+/* The reindexer (reindex.c): its shortest pause between two steps (it
+** pauses as long as the step took), which lets the writer's batches take
+** the write lock, and how often it looks for a reindex nothing woke it
+** for. */
 #define HTTP_REINDEX_PAUSE_MS 2
 #define HTTP_REINDEX_POLL_MS  1000
 

@@ -4,9 +4,10 @@
 **
 ** It runs one step at a time (store_reindex_step: at most --reindex-batch
 ** entities in one write transaction of its own, committed and synced) and
-** pauses between steps, so that the writer's batches take the write lock
-** in between: a write waits for one step at most, never for the whole
-** collection.  With nothing left it sleeps until a settings change wakes
+** pauses after each for as long as it took, so that the writer's batches
+** take the write lock in between: a write waits for one step at most,
+** never for the whole collection, and the reindex holds the lock at most
+** half the time.  With nothing left it sleeps until a settings change wakes
 ** it, or HTTP_REINDEX_POLL_MS pass (a reindex that an import or upgrade
 ** recorded while the server ran).  At start it resumes whatever a stopped
 ** server left: the progress is in the store.
@@ -47,6 +48,19 @@ rest(http_reindexer *x, unsigned ms)
 	return stop;
 }
 
+/* The pause after a step that began at t0: as long as the step took (the
+** writer gets the lock at least half the time), at least
+** HTTP_REINDEX_PAUSE_MS, at most a second. */
+static useconds_t
+pause_us(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int64_t us = (int64_t)(now.tv_sec - t0->tv_sec) * 1000000 + (now.tv_nsec - t0->tv_nsec) / 1000;
+	if (us < HTTP_REINDEX_PAUSE_MS * 1000) us = HTTP_REINDEX_PAUSE_MS * 1000;
+	return (useconds_t)(us < 1000000 ? us : 1000000);
+}
+
 static void *
 reindex_main(void *arg)
 {
@@ -56,8 +70,10 @@ reindex_main(void *arg)
 		int more = 1;
 		store_rc rc = STORE_OK;
 		while (more && rc == STORE_OK && !__atomic_load_n(&x->stop, __ATOMIC_RELAXED)) {
+			struct timespec t0;
+			clock_gettime(CLOCK_MONOTONIC, &t0);
 			if ((rc = store_reindex_step(x->s, &more)) == STORE_OK && more)
-				usleep(HTTP_REINDEX_PAUSE_MS * 1000);
+				usleep(pause_us(&t0));
 		}
 		if (rc) fprintf(stderr, "ugstore: reindex: %s; trying again in %u ms\n",
 		                store_strerror(rc), HTTP_REINDEX_POLL_MS);
