@@ -301,11 +301,12 @@ store_rc store_entity_delete(store_txn *t, const store_app *app,
 ** deleteOnlyWhenEmpty, audit, and Usergrid's fields.  Each is checked in
 ** the transaction of the write it governs. */
 
-/* Changing a collection's settings rewrites its entities in one write
+/* Changing a collection's rules rewrites its entities in one write
 ** transaction, which every other write waits for (about 2.5 s for
 ** 100,000 entities on the reference machine): a collection larger than
-** this (store_options.settings_rewrite_max) refuses new settings with
-** STORE_INVALID naming the limit.  A reset rewrites nothing. */
+** this (store_options.settings_rewrite_max) refuses new rules with
+** STORE_INVALID naming the limit.  A reset rewrites nothing, and neither
+** does a change of `fields` alone (it records a reindex: below). */
 #define STORE_SETTINGS_REWRITE_MAX 100000
 
 /* Paths a `fields` list may name. */

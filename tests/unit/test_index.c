@@ -1,7 +1,8 @@
 /*
 ** test_index.c: the property indexes: exact entries after create, update,
 ** touch and delete (no stale key survives), typed values, words, arrays
-** and nested paths, range bounds, ordering across types, and positions.
+** and nested paths, range bounds, ordering across types, and positions;
+** selective indexing (`fields`) and its reindex.
 */
 #include "tests/unit/check.h"
 
@@ -218,6 +219,101 @@ test_long_values(void)
 	free(json);
 }
 
+/* A gadget (its own collection, so the other tests' things do not count). */
+static void
+gadget(int i)
+{
+	char json[160];
+	json_t *e = NULL;
+	store_err err = { 0 };
+	snprintf(json, sizeof json, "{\"a\":{\"b\":%d,\"c\":%d},\"d\":\"word%d\","
+	         "\"loc\":{\"latitude\":1,\"longitude\":2}}", i, i, i);
+	json_t *body = json_loads(json, 0, NULL);
+	CHECK_RC(store_entity_create(t, &app, "gadget", body, NULL, &e, &err), STORE_OK);
+	json_decref(body);
+	json_decref(e);
+}
+
+static size_t
+gadget_entries(const char *path)
+{
+	size_t n, w;
+	store_ix_range r = { .type = "gadget", .path = path };
+	CHECK_RC(store_index_count(t, &app, &r, 1000, &n), STORE_OK);
+	r.tag = STORE_IX_WORD;
+	CHECK_RC(store_index_count(t, &app, &r, 1000, &w), STORE_OK);
+	return n + w;
+}
+
+static int
+off(const char *path)
+{
+	return (store_index_flags(t, &app, "gadget", path) & STORE_IXF_OFF) != 0;
+}
+
+/* Sets gadgets' fields; *reindexing gets whether a reindex is recorded. */
+static void
+set_fields(const char *json, int *reindexing)
+{
+	json_t *body = json_loads(json, 0, NULL), *rec = NULL;
+	store_err err = { 0 };
+	CHECK_RC(store_settings_set(t, &app, "gadget", body, 1, "test", &rec, &err), STORE_OK);
+	*reindexing = json_object_get(rec, "reindexing") != NULL;
+	json_decref(body);
+	json_decref(rec);
+}
+
+/* Runs the reindex in its own transactions, as the server's thread does. */
+static void
+reindex(void)
+{
+	uint64_t steps = 0;
+	CHECK_RC(store_txn_commit(t), STORE_OK);
+	CHECK_RC(store_reindex_finish(db, &steps), STORE_OK);
+	CHECK(steps >= 1);
+	CHECK_RC(store_txn_begin(db, STORE_TXN_WRITE, &t), STORE_OK);
+}
+
+/* fields: only a listed path and the paths below it get entries; until a
+** change's reindex has run, a path it adds drives no query (OFF) and what
+** it drops keeps its entries, which the reindex removes. */
+static void
+test_fields(void)
+{
+	int busy;
+	json_t *rec = NULL;
+	for (int i = 0; i < 3; i++) gadget(i);
+	CHECK(gadget_entries("d") == 6 && gadget_entries("a.c") == 3 && gadget_entries("loc.latitude") == 3);
+	set_fields("{\"fields\":[\"A.b\", \"loc\"]}", &busy);
+	CHECK(busy);
+	CHECK(!off("a.b") && !off("loc") && !off("loc.latitude"));   /* every entity has them */
+	CHECK(off("d") && off("a") && off("a.c"));
+	gadget(3);                                 /* a write indexes the listed paths only */
+	CHECK(gadget_entries("a.b") == 4 && gadget_entries("d") == 6);
+	reindex();
+	CHECK(gadget_entries("a.b") == 4 && gadget_entries("loc.latitude") == 4);
+	CHECK(gadget_entries("d") == 0 && gadget_entries("a.c") == 0);
+	CHECK_RC(store_settings_get(t, &app, "gadget", &rec), STORE_OK);
+	CHECK(json_integer_value(json_object_get(rec, "lastReindexed")) > 0);
+	CHECK(!json_object_get(rec, "reindexing"));
+	json_decref(rec);
+
+	set_fields("{\"fields\":\"all\"}", &busy);
+	CHECK(busy && off("d") && !off("a.b"));      /* d is not built yet */
+	gadget(4);
+	CHECK(gadget_entries("d") == 2);
+	reindex();
+	CHECK(!off("d") && gadget_entries("d") == 10 && gadget_entries("a.c") == 5);
+
+	set_fields("{\"fields\":\"none\"}", &busy);
+	set_fields("{\"fields\":[\"d\"]}", &busy);  /* a change while one is pending */
+	CHECK(off("d") && off("a.b"));
+	reindex();
+	CHECK(!off("d") && gadget_entries("d") == 10 && gadget_entries("a.b") == 0);
+	set_fields("{\"fields\":[\"D\"]}", &busy);  /* the same list: nothing to do */
+	CHECK(!busy);
+}
+
 int
 main(void)
 {
@@ -226,6 +322,7 @@ main(void)
 	test_lifecycle();
 	test_order_and_ranges();
 	test_long_values();
+	test_fields();
 	fixture_close(dir, db, t);
 	printf("test_index: %d checks\n", check_count);
 	return 0;
