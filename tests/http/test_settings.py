@@ -368,6 +368,14 @@ def test_fields_index_only_the_listed_paths():
         check(doc["explain"]["plan"].startswith("sort in memory"), doc["explain"]["plan"])
         eq([e["make"] for e in doc["entities"]], sorted((c["make"] for c in items), reverse=True),
            "order by a path not indexed")
+        # inside a scope of cars too (a connection's), make drives nothing
+        for i in range(1, 13):
+            eq(s.app("POST", "/cars/car0/similar/cars/car%d" % i)[0], 200, "connect")
+        st, doc = s.app("GET", "/cars/car0/similar/cars?limit=100&explain=true&ql=" +
+                        urllib.parse.quote("make = 'fiat'"))
+        check("make is not indexed" in doc["explain"]["plan"], doc["explain"]["plan"])
+        eq(sorted(e["name"] for e in doc["entities"]),
+           names(items[1:13], lambda c: c["make"] == "fiat"), "make in a scope")
         store_check(s, "with fields [color, Spec.engine]")
         # writes index only the listed paths
         eq(s.app("POST", "/cars", {"name": "late", "make": "ford", "color": "red"})[0], 200, "new")
