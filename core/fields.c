@@ -23,8 +23,9 @@
 ** store_options.reindex_batch entities in one short write transaction of
 ** its own, and brings each entity's entries from present to the target;
 ** the record is its progress, so a restart resumes where it stopped.
-** Entities written since it started are newer than any it has yet to
-** visit, and were indexed by their write.  The last step deletes the
+** An entity written since it started was indexed under the target by
+** its write; one whose time moved (a create, a re-POST) is newer than any
+** the walk has yet to visit, and the others it visits again, harmlessly.  The last step deletes the
 ** record and stamps `lastReindexed` (ms) into the settings record.  A
 ** change during a reindex widens present, narrows ready and starts again
 ** from the newest entity.
@@ -180,7 +181,10 @@ ix_sel_load(store_txn *t, const store_app *app, const char *type, ix_sel *out)
 		out->present = as_fields(json_object_get(out->reindex, "present"));
 		out->ready = as_fields(json_object_get(out->reindex, "ready"));
 	}
-	if (rc) ix_sel_clear(out);
+	if (rc) {
+		ix_sel_clear(out);
+		out->target = out->present = out->ready = as_fields(NULL);
+	}
 	return rc;
 }
 
