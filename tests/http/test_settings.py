@@ -477,9 +477,7 @@ def test_fields_reindex_under_concurrent_writes():
                    "%s %s" % (k, what))
             return got["m3"][0]
 
-        threads = [threading.Thread(target=writer, args=(w,)) for w in range(nw)]
-        for t in threads:
-            t.start()
+        writers = Threads(writer, [(w,) for w in range(nw)])
         try:
             for fields, driven in ((["color"], False), ("all", True)):
                 since = set_fields(s, "bikes", fields)
@@ -496,8 +494,7 @@ def test_fields_reindex_under_concurrent_writes():
                 store_check(s, "after the reindex to %r" % (fields,))
         finally:
             stop.set()
-            for t in threads:
-                t.join()
+            writers.join()
         eq(errors, [], "every write answered 200")
         answers("at the end")
         print("  longest write under the reindex: %.0f ms" % (slowest[0] * 1000))
