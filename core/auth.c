@@ -313,23 +313,43 @@ auth_token_revoke_all(store_txn *t, const auth_subject *who)
 	return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
-store_rc
-auth_expiry(store_txn *t, const store_app *app, int64_t ttl_ms, int64_t now,
-            int64_t *expires)
+/* The longest life a token of app may have (ms; 0 = no limit): the app's
+** `accesstokenttl` (a number, or a string of digits as Usergrid's clients
+** send it; 0 = no limit), else AUTH_TTL_DEFAULT_MS. */
+static store_rc
+max_ttl(store_txn *t, const store_app *app, int64_t *max)
 {
-	*expires = now + AUTH_TTL_DEFAULT_MS;
-	if (ttl_ms > 0) {
-		*expires = now + ttl_ms;
-		return STORE_OK;
-	}
-	if (!app) return STORE_OK;
 	json_t *rec = NULL, *v;
+	*max = AUTH_TTL_DEFAULT_MS;
+	if (!app) return STORE_OK;
 	store_rc rc = store_app_json(t, app, &rec);
 	if (rc) return rc;
 	v = json_get_ci(rec, "accesstokenttl", NULL);
-	if (json_is_integer(v) && json_integer_value(v) >= 0)
-		*expires = json_integer_value(v) == 0 ? 0 : now + json_integer_value(v);
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		*max = json_integer_value(v);
+	} else if (json_is_string(v)) {
+		char *end;
+		errno = 0;
+		long long n = strtoll(json_string_value(v), &end, 10);
+		if (!errno && *json_string_value(v) && !*end && n >= 0) *max = n;
+	}
 	json_decref(rec);
+	return STORE_OK;
+}
+
+store_rc
+auth_expiry(store_txn *t, const store_app *app, int64_t ttl_ms, int64_t now,
+            int64_t *expires, store_err *err)
+{
+	int64_t max;
+	store_rc rc = max_ttl(t, app, &max);
+	if (rc) return rc;
+	if (max && ttl_ms > max)
+		return store_fail(err, STORE_INVALID,
+		                  "Your token age cannot be more than the maximum age of %lld "
+		                  "milliseconds", (long long)max);
+	if (ttl_ms == 0) ttl_ms = max;
+	*expires = ttl_ms == 0 || ttl_ms > INT64_MAX - now ? 0 : now + ttl_ms;
 	return STORE_OK;
 }
 

@@ -86,11 +86,14 @@ store_rc auth_token_revoke_all(store_txn *t, const auth_subject *who);
 /* Deletes up to max tokens that expired before now, oldest first; *n (may
 ** be NULL) gets how many. */
 store_rc auth_token_purge(store_txn *t, int64_t now, size_t max, size_t *n);
-/* The expiry for a token issued now: ttl_ms > 0 wins, else the app's
-** `accesstokenttl` property (ms, 0 = never) when app is not NULL, else
-** AUTH_TTL_DEFAULT_MS. */
+/* The expiry for a token issued now with a requested life of ttl_ms (0 =
+** the longest allowed).  The longest life is the app's `accesstokenttl`
+** property (ms, 0 = no limit) when app is not NULL and sets it, else
+** AUTH_TTL_DEFAULT_MS; a longer ttl_ms is STORE_INVALID (as Usergrid's
+** "Your token age cannot be more than the maximum age of N milliseconds").
+** *expires gets 0 (never) for an unlimited life. */
 store_rc auth_expiry(store_txn *t, const store_app *app, int64_t ttl_ms,
-                     int64_t now, int64_t *expires);
+                     int64_t now, int64_t *expires, store_err *err);
 
 /* ---- client credentials ---------------------------------------------------
 ** An org's or app's client_id encodes its uuid ("b3U6" / "YXA6" + base64url,

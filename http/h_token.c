@@ -9,6 +9,7 @@
 */
 #include "http/http_int.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,8 @@ grant_error(http_req *r, const char *code, const char *msg)
 }
 
 /* A field of the request: query parameter, or member of the body (JSON or
-** form fields; strings and integers). */
+** form fields; a string, or any other scalar as its JSON text, so that a
+** ttl of 1.5 or true is refused rather than ignored). */
 static const char *
 field(http_req *r, json_t *body, const char *name)
 {
@@ -40,6 +42,8 @@ field(http_req *r, json_t *body, const char *name)
 	j = json_object_get(body, name);
 	if (json_is_string(j)) return arena_strndup(r->a, json_string_value(j), json_string_length(j));
 	if (json_is_integer(j)) return http_sprintf(r, "%lld", (long long)json_integer_value(j));
+	if (json_is_real(j)) return http_sprintf(r, "%.17g", json_real_value(j));
+	if (json_is_boolean(j)) return json_is_true(j) ? "true" : "false";
 	return NULL;
 }
 
@@ -78,15 +82,16 @@ grant_read(http_req *r, grant *g)
 	return 1;
 }
 
-/* ttl: milliseconds, or absent (0). */
+/* ttl: milliseconds, or absent (0: the longest the app allows). */
 static int
 ttl_or_reply(http_req *r, const char *s, int64_t *ttl)
 {
 	char *end;
 	*ttl = 0;
 	if (!s || !*s) return 1;
+	errno = 0;
 	long long v = strtoll(s, &end, 10);
-	if (*end || v < 0) {
+	if (*end || errno || v < 0) {
 		grant_error(r, "invalid_request", "ttl must be a number of milliseconds");
 		return 0;
 	}
@@ -100,12 +105,13 @@ token_reply(http_req *r, const store_app *app, auth_subject *who, int64_t ttl,
             const char *key, json_t *what)
 {
 	char tok[AUTH_TOKEN_LEN + 1];
+	store_err err = { 0 };
 	int64_t now = store_now_ms();
-	store_rc rc = auth_expiry(r->txn, app, ttl, now, &who->expires);
+	store_rc rc = auth_expiry(r->txn, app, ttl, now, &who->expires, &err);
 	if (rc == STORE_OK) rc = auth_token_issue(r->txn, who, tok);
 	if (rc) {
 		json_decref(what);
-		http_store_error(r, rc, NULL, NULL);
+		http_store_error(r, rc, &err, NULL);
 		return;
 	}
 	json_t *resp = json_pack("{s:s, s:I}", "access_token", tok, "expires_in",

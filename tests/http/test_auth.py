@@ -12,7 +12,7 @@ import json
 import time
 import urllib.parse
 
-from harness import SU, Server, Shared, basic_auth, check, eq
+from harness import SU, SUPERUSER, Server, Shared, basic_auth, check, eq
 
 srv = Shared()
 teardown = srv.close
@@ -80,6 +80,57 @@ def test_password_grant_json_form_and_query():
     st, doc = post_token(s, APP + "/token", {"grant_type": "password", "username": "grace",
                                              "password": "nope"})
     eq(doc["error_description"], "invalid username or password", "message")
+
+
+def test_token_ttl_limits():
+    """Usergrid's ApplicationResourceIT: tokenTtl, ttlOverMax, ttlNan,
+    updateAccessTokenTtl; the longest life is the app's accesstokenttl."""
+    s = srv()
+    app, _ = closed_app(s, "test-org", "ttl-app")
+    uid, pw = make_user(s, app, "tilly")
+    grant = {"grant_type": "password", "username": "tilly", "password": pw}
+
+    def ttl(value, path=app + "/token", body=grant):
+        return post_token(s, path, dict(body, ttl=value))
+
+    eq(ttl(2000)[1]["expires_in"], 2, "tokenTtl")
+    eq(ttl(0)[1]["expires_in"], 604800, "0: the longest allowed")
+    eq(ttl(604800000)[1]["expires_in"], 604800, "exactly the longest")
+    for over in (604800001, 2 ** 63 - 1):
+        st, doc = ttl(over)
+        eq((st, doc["error"], doc["error_description"]),
+           (400, "illegal_argument", "Your token age cannot be more than the maximum age "
+                                     "of 604800000 milliseconds"), "ttlOverMax %d" % over)
+    for bad in ("derp", "-5", "1.5", 1.5, True, "99999999999999999999", "12ms"):
+        st, doc = ttl(bad)
+        eq((st, doc["error"]), (400, "invalid_request"), "ttlNan %r" % (bad,))
+    q = urllib.parse.urlencode(dict(grant, ttl="derp"))
+    eq(s.request("GET", app + "/token?" + q)[0], 400, "ttlNan as a query parameter")
+    # the app's accesstokenttl is the default and the maximum
+    # (Usergrid's test sends it as a string)
+    eq(s.request("PUT", app, {"accesstokenttl": "31536000000"}, headers=SU)[0], 200, "set")
+    eq(ttl(0)[1]["expires_in"], 31536000, "updateAccessTokenTtl")
+    eq(ttl(31536000001)[0], 400, "over the app's maximum")
+    eq(s.request("PUT", app, {"accesstokenttl": 60000}, headers=SU)[0], 200, "shorter")
+    eq(ttl(0)[1]["expires_in"], 60, "the app's default")
+    st, doc = ttl(60001)
+    eq((st, doc["error_description"]), (400, "Your token age cannot be more than the "
+                                             "maximum age of 60000 milliseconds"), "app max")
+    cid, secret = app_credentials(s, app)
+    st, doc = ttl(60001, body={"grant_type": "client_credentials", "client_id": cid,
+                               "client_secret": secret})
+    eq((st, doc["error"]), (400, "illegal_argument"), "client credentials: same maximum")
+    st, doc, _, _ = s.request("GET", app + "/users/tilly/token?ttl=60001", headers=SU)
+    eq((st, doc["error"]), (400, "illegal_argument"), "GET /users/u/token: same maximum")
+    eq(s.request("PUT", app, {"accesstokenttl": 0}, headers=SU)[0], 200, "no limit")
+    st, doc = ttl(2 ** 63 - 1)
+    eq((st, doc["expires_in"]), (200, 0), "no limit: a token that never expires")
+    eq(s.request("GET", app + "/users/me", headers=bearer(doc["access_token"]))[0], 200,
+       "and it works")
+    # admin tokens: the store's default is their maximum
+    st, doc = ttl(604800001, "/management/token",
+                  {"grant_type": "password", "username": SUPERUSER[0], "password": SUPERUSER[1]})
+    eq((st, doc["error"]), (400, "illegal_argument"), "admin token over the maximum")
 
 
 def test_pin_grant():

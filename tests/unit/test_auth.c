@@ -128,17 +128,37 @@ static void
 test_expiry(void)
 {
 	int64_t e;
-	CHECK_RC(auth_expiry(t, &app, 0, 1000, &e), STORE_OK);
+	store_err err = { 0 };
+	CHECK_RC(auth_expiry(t, &app, 0, 1000, &e, &err), STORE_OK);
 	CHECK(e == 1000 + AUTH_TTL_DEFAULT_MS);
-	CHECK_RC(auth_expiry(t, &app, 5000, 1000, &e), STORE_OK);
+	CHECK_RC(auth_expiry(t, &app, 5000, 1000, &e, &err), STORE_OK);
 	CHECK(e == 6000);
+	CHECK_RC(auth_expiry(t, &app, AUTH_TTL_DEFAULT_MS, 1000, &e, &err), STORE_OK);
+	CHECK(e == 1000 + AUTH_TTL_DEFAULT_MS);
+	/* past the longest life: refused, not cut (Usergrid's ttlOverMax) */
+	CHECK_RC(auth_expiry(t, &app, AUTH_TTL_DEFAULT_MS + 1, 1000, &e, &err), STORE_INVALID);
+	CHECK(strcmp(err.msg, "Your token age cannot be more than the maximum age of "
+	                      "604800000 milliseconds") == 0);
+	CHECK_RC(auth_expiry(t, NULL, INT64_MAX, 1000, &e, NULL), STORE_INVALID);
 	app_set("{\"accessTokenTtl\": 30000}");
-	CHECK_RC(auth_expiry(t, &app, 0, 1000, &e), STORE_OK);
+	CHECK_RC(auth_expiry(t, &app, 0, 1000, &e, &err), STORE_OK);
 	CHECK(e == 31000);
-	app_set("{\"accesstokenttl\": 0}");
-	CHECK_RC(auth_expiry(t, &app, 0, 1000, &e), STORE_OK);
+	CHECK_RC(auth_expiry(t, &app, 30000, 1000, &e, &err), STORE_OK);
+	CHECK(e == 31000);
+	CHECK_RC(auth_expiry(t, &app, 30001, 1000, &e, &err), STORE_INVALID);
+	CHECK(strstr(err.msg, " 30000 milliseconds") != NULL);
+	CHECK_RC(auth_expiry(t, &app, AUTH_TTL_DEFAULT_MS, 1000, &e, &err), STORE_INVALID);
+	app_set("{\"accesstokenttl\": \"31536000000\"}");      /* as Usergrid's tests send it */
+	CHECK_RC(auth_expiry(t, &app, 0, 1000, &e, &err), STORE_OK);
+	CHECK(e == 1000 + 31536000000LL);
+	app_set("{\"accesstokenttl\": 0}");                      /* no limit */
+	CHECK_RC(auth_expiry(t, &app, 0, 1000, &e, &err), STORE_OK);
 	CHECK(e == 0);
-	CHECK_RC(auth_expiry(t, NULL, 0, 1000, &e), STORE_OK);
+	CHECK_RC(auth_expiry(t, &app, 5000, 1000, &e, &err), STORE_OK);
+	CHECK(e == 6000);
+	CHECK_RC(auth_expiry(t, &app, INT64_MAX, 1000, &e, &err), STORE_OK);
+	CHECK(e == 0);                                           /* never, not an overflow */
+	CHECK_RC(auth_expiry(t, NULL, 0, 1000, &e, &err), STORE_OK);
 	CHECK(e == 1000 + AUTH_TTL_DEFAULT_MS);
 	app_set("{\"accesstokenttl\": null}");
 }
