@@ -6,6 +6,7 @@
 ** the other databases under keys prefixed by the application UUID.  A new
 ** application gets the default roles (spec 7.3) in the same transaction.
 */
+#include "core/auth.h"
 #include "core/store_int.h"
 #include "core/mem.h"
 #include "core/text.h"
@@ -289,6 +290,8 @@ store_admin_create(store_txn *t, const store_org *org, json_t *body, json_t **ou
 
 	*out = NULL;
 	if (!json_is_object(body)) return store_fail(err, STORE_INVALID, "the owner must be an object");
+	if (json_get_ci(body, AUTH_PASSWORD_CHANGED, NULL))   /* the store's to write */
+		return store_fail(err, STORE_INVALID, "'%s' is set by the store", AUTH_PASSWORD_CHANGED);
 	if ((rc = store_entity_create(t, &management, "user", body, NULL, &user, err))) return rc;
 	rc = store_entity_id(user, &id);
 	if (rc == STORE_OK)

@@ -553,8 +553,23 @@ auth_admin_password(store_txn *t, const store_id *id, const char *old, const cha
 	store_rc rc = STORE_OK;
 	if (old) rc = store_secret_check(t, store_mgmt_app, id, "password", old);
 	if (rc == STORE_OK) rc = store_secret_set(t, store_mgmt_app, id, "password", password);
+	if (rc == STORE_OK) {
+		json_t *set = json_pack("{s:I}", AUTH_PASSWORD_CHANGED, (json_int_t)store_now_ms());
+		json_t *out = NULL;
+		rc = store_entity_update(t, store_mgmt_app, id, set, &out, NULL);
+		json_decref(out);
+		json_decref(set);
+	}
 	if (rc == STORE_OK) rc = auth_token_revoke_all(t, &who);
 	return rc;
+}
+
+int64_t
+auth_admin_password_changed(json_t *admin)
+{
+	json_t *v = json_get_ci(admin, AUTH_PASSWORD_CHANGED, NULL);
+	if (!json_is_integer(v)) v = json_object_get(admin, "created");
+	return json_integer_value(v);
 }
 
 store_rc

@@ -134,9 +134,15 @@ store_rc auth_admin_remove(store_txn *t, const store_org *org, const store_id *i
 /* The admins of org as an array of user entities; new. */
 store_rc auth_admin_list(store_txn *t, const store_org *org, json_t **out);
 /* Sets an admin's password; old (may be NULL: the superuser's reset) must
-** match when given (else STORE_NOTFOUND).  Revokes the admin's tokens. */
+** match when given (else STORE_NOTFOUND).  Records the time in the admin's
+** AUTH_PASSWORD_CHANGED property and revokes the admin's tokens. */
 store_rc auth_admin_password(store_txn *t, const store_id *id, const char *old,
                              const char *password);
+/* When the admin entity's password was last set (ms): its
+** AUTH_PASSWORD_CHANGED property, else (never changed) its creation, when
+** the first password was set. */
+#define AUTH_PASSWORD_CHANGED "passwordChanged"
+int64_t auth_admin_password_changed(json_t *admin);
 /* {name: {uuid, name}, ...} of the orgs admin id administers; new. */
 store_rc auth_admin_orgs(store_txn *t, const store_id *id, json_t **out);
 /* STORE_OK when admin id is an admin of org, else STORE_NOTFOUND. */

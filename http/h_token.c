@@ -99,7 +99,18 @@ ttl_or_reply(http_req *r, const char *s, int64_t *ttl)
 	return 1;
 }
 
-/* Issues a token for who and replies {access_token, expires_in, key: what}. */
+/* An admin's reply carries, as Usergrid's does, when the admin's password
+** was last set (ms); the superuser's password is configuration: none. */
+static void
+password_changed(json_t *resp, const auth_subject *who, json_t *user)
+{
+	if (who->kind == AUTH_ADMIN)
+		json_object_set_new(resp, "passwordChanged",
+		                    json_integer((json_int_t)auth_admin_password_changed(user)));
+}
+
+/* Issues a token for who and replies {access_token, expires_in, key: what}
+** (and passwordChanged for an admin). */
 static void
 token_reply(http_req *r, const store_app *app, auth_subject *who, int64_t ttl,
             const char *key, json_t *what)
@@ -116,6 +127,7 @@ token_reply(http_req *r, const store_app *app, auth_subject *who, int64_t ttl,
 	}
 	json_t *resp = json_pack("{s:s, s:I}", "access_token", tok, "expires_in",
 	                         (json_int_t)(who->expires ? (who->expires - now) / 1000 : 0));
+	password_changed(resp, who, what);
 	json_object_set_new(resp, key, what);
 	http_reply(r, resp);
 	r->envelope = 0;
@@ -270,7 +282,9 @@ h_mgmt_me(http_req *r)
 		json_object_set_new(resp, "access_token", json_string(r->token));
 		json_object_set_new(resp, "expires_in", json_integer(left > 0 ? left : 0));
 	}
-	json_object_set_new(resp, "user", admin_json(r, &r->who));
+	json_t *user = admin_json(r, &r->who);
+	password_changed(resp, &r->who, user);
+	json_object_set_new(resp, "user", user);
 	http_reply(r, resp);
 	r->envelope = 0;
 }

@@ -591,6 +591,55 @@ def test_org_admins_and_admin_passwords():
         admin_token(s, "bob-admin", "reset-by-su")
 
 
+def test_admin_password_changed():
+    """Usergrid's AdminUsersIT/AccessTokenIT: an admin's token reply and
+    /management/me carry passwordChanged, the time the password was last
+    set (for a never-changed password, when the admin was made)."""
+    s = srv()
+    before = int(time.time() * 1000)
+    closed_app(s, "pwc-org", "app", owner="pwc-admin")
+    grant = {"grant_type": "password", "username": "pwc-admin", "password": "pw-pwc-admin"}
+    st, doc = post_token(s, "/management/token", grant)
+    eq(st, 200, "token")
+    first = doc["passwordChanged"]
+    eq(first, doc["user"]["created"], "never changed: the admin's creation")
+    check(before <= first <= int(time.time() * 1000), "a time in ms: %r" % first)
+    tok = bearer(doc["access_token"])
+    st, me = s.request("GET", "/management/me", headers=tok)[:2]
+    eq((st, me["passwordChanged"]), (200, first), "/management/me")
+    time.sleep(0.01)
+    eq(s.request("PUT", "/management/users/pwc-admin/password",
+                 {"oldpassword": "pw-pwc-admin", "newpassword": "n3w-pwc-pw"}, headers=tok)[0],
+       200, "changed")
+    st, doc = post_token(s, "/management/token", dict(grant, password="n3w-pwc-pw"))
+    second = doc["passwordChanged"]
+    check(first < second <= int(time.time() * 1000), "later: %r then %r" % (first, second))
+    st, me = s.request("GET", "/management/me", headers=bearer(doc["access_token"]))[:2]
+    eq(me["passwordChanged"], second, "/management/me after the change")
+    st, doc = post_token(s, "/management/token", {"grant_type": "password",
+                                                  "username": SUPERUSER[0],
+                                                  "password": SUPERUSER[1]})
+    check(st == 200 and "passwordChanged" not in doc, "none for the configured superuser")
+    # the store writes it, a client does not
+    st, doc, _, _ = s.request("POST", "/management/orgs/pwc-org/users",
+                              {"username": "pwc2", "email": "pwc2@x.org",
+                               "password": "pw-pwc2-pw", "PasswordChanged": 1}, headers=SU)
+    eq((st, doc.get("error")), (400, "illegal_argument"), "passwordChanged in a new admin")
+    st, doc, _, _ = s.request("POST", "/management/orgs",
+                              {"organization": "pwc-org2", "username": "pwc3",
+                               "email": "pwc3@x.org", "password": "pw-pwc3-pw",
+                               "passwordChanged": 1}, headers=SU)
+    eq(st, 200, "an owner's other fields are not taken")
+    st, doc = post_token(s, "/management/token", {"grant_type": "password", "username": "pwc3",
+                                                  "password": "pw-pwc3-pw"})
+    eq(doc["passwordChanged"], doc["user"]["created"], "the owner's creation")
+    # app users' token replies have none (Usergrid gives it to admins only)
+    make_user(s, APP, "pwc-user")
+    st, doc = post_token(s, APP + "/token", {"grant_type": "password", "username": "pwc-user",
+                                             "password": "pw-pwc-user-1"})
+    check(st == 200 and "passwordChanged" not in doc, "not for app users")
+
+
 def test_check_knows_tokens_and_client_secrets():
     """`ugstore check` reads what authentication stores (tokens, client
     secret generations, the auth key) as known families: no note, no fault."""
