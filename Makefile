@@ -114,7 +114,7 @@ $(FUZZ_DIR)/fuzz_ql: tests/fuzz/fuzz_ql.c $(FUZZ_QL_SRC)
 	@mkdir -p $(dir $@)
 	clang $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lm
 
-$(FUZZ_DIR)/fuzz_perm: tests/fuzz/fuzz_perm.c core/perm.c
+$(FUZZ_DIR)/fuzz_perm: tests/fuzz/fuzz_perm.c core/perm.c core/text.c core/mem.c
 	@mkdir -p $(dir $@)
 	clang $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^
 

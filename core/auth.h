@@ -15,9 +15,10 @@
 **   "/cats/fluffy" matches "/cats/fluffy/").  A segment that is exactly
 **   "${user}" or "me" matches the subject user's username or uuid (and
 **   "me").  Matching is case-insensitive (ASCII) and bounded: at most
-**   AUTH_PERM_MAX_SEGS segments and AUTH_PERM_MAX bytes, with a
-**   backtracking point only at the last "**" and the last "*", so a
-**   hostile pattern costs O(pattern x path), never more.
+**   AUTH_PERM_MAX_SEGS segments and AUTH_PERM_MAX bytes; within a segment
+**   the glob is linear (a run between two '*' that holds '?' is at most
+**   TEXT_GLOB_ONE_MAX bytes, else the grant is invalid), and across
+**   segments only the last "**" is a backtracking point.
 */
 #ifndef UG_AUTH_H
 #define UG_AUTH_H

@@ -1,15 +1,19 @@
 /*
-** perm.c: the permission matcher (spec 7.1).  Pure: no LMDB, no
-** allocation, so `make fuzz` builds it alone.  See auth.h for the
+** perm.c: the permission matcher (spec 7.1).  Pure: no LMDB, no state,
+** so `make fuzz` builds it with core/text.c alone.  See auth.h for the
 ** grammar.
 **
-** Both levels are the classic wildcard match with one backtracking point:
-** segments against "**" and, inside a segment, characters against "*".
-** When a later star fails, only the most recent star is retried one step
-** further, which is enough for stars that match anything: the cost is
-** bounded by the product of the lengths, never exponential.
+** Inside a segment, '*' and '?' are the glob of core/text.c, linear in
+** the pattern and the segment (no backtracking; a piece between stars
+** that holds '?' is at most TEXT_GLOB_ONE_MAX bytes, or the grant is
+** invalid).  Segments against "**" are the classic wildcard match with
+** one backtracking point: when a later segment fails, only the most recent
+** "**" is retried one segment further, which is enough for a "**" that
+** matches any segments; at most AUTH_PERM_MAX_SEGS x AUTH_PERM_MAX_SEGS
+** segment matches.
 */
 #include "core/auth.h"
+#include "core/text.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -42,32 +46,6 @@ eq_ci(seg a, const char *b)
 	return b && strlen(b) == a.n && strncasecmp(a.p, b, a.n) == 0;
 }
 
-/* '*' any run of bytes and, with qmark, '?' one byte; the rest compares
-** ASCII case-insensitively.  One backtracking point: O(pn x sn) at worst,
-** and a segment is short. */
-static int
-glob_ci(const char *p, size_t pn, const char *s, size_t sn, int qmark)
-{
-	size_t pi = 0, si = 0, star = (size_t)-1, mark = 0;
-	while (si < sn) {
-		if (pi < pn && p[pi] == '*') {
-			star = pi++;
-			mark = si;
-		} else if (pi < pn && ((qmark && p[pi] == '?') ||
-		           tolower((unsigned char)p[pi]) == tolower((unsigned char)s[si]))) {
-			pi++;
-			si++;
-		} else if (star != (size_t)-1) {
-			pi = star + 1;
-			si = ++mark;
-		} else {
-			return 0;
-		}
-	}
-	while (pi < pn && p[pi] == '*') pi++;
-	return pi == pn;
-}
-
 static int
 is_user_seg(seg p)
 {
@@ -80,7 +58,7 @@ seg_match(seg pat, seg s, const auth_user *u)
 	if (u && (u->username || u->uuid) && is_user_seg(pat))
 		return eq_ci(s, "me") || eq_ci(s, u->username) || eq_ci(s, u->uuid);
 	if (eq_ci(pat, "${user}")) return 0;   /* nobody to stand for */
-	return glob_ci(pat.p, pat.n, s.p, s.n, 1);
+	return text_glob_ci(pat.p, pat.n, s.p, s.n, '?');
 }
 
 static int
@@ -145,7 +123,10 @@ auth_perm_valid(const char *perm)
 	while (p <= end) {
 		const char *comma = memchr(p, ',', (size_t)(end - p));
 		const char *e = comma ? comma : end;
-		if (split(p, (size_t)(e - p), segs) < 0) return 0;
+		int k = split(p, (size_t)(e - p), segs);
+		if (k < 0) return 0;
+		for (int i = 0; i < k; i++)
+			if (!text_glob_valid(segs[i].p, segs[i].n, '?')) return 0;
 		while (p < e && isspace((unsigned char)*p)) p++;
 		if (p < e) paths++;
 		p = e + 1;

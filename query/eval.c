@@ -24,6 +24,7 @@
 */
 #include "query/query.h"
 #include "core/mem.h"
+#include "core/text.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -81,66 +82,6 @@ visit(json_t *v, const char *path, visit_fn fn, const void *ctx, int in_array)
 	return 0;
 }
 
-/* Offset just past the first occurrence of p[0..pn) in s[0..sn), compared
-** as lower case, or (size_t)-1.  Knuth-Morris-Pratt: O(sn + pn) however
-** the two repeat themselves (pn > 0). */
-static size_t
-find_ci(const char *p, size_t pn, const char *s, size_t sn)
-{
-	size_t small[256], *fail = pn <= 256 ? small : xmalloc(pn * sizeof *fail), k = 0, at = (size_t)-1;
-	fail[0] = 0;
-	for (size_t i = 1; i < pn; i++) {   /* fail[i]: longest border of p[0..i] */
-		while (k && lc(p[i]) != lc(p[k])) k = fail[k - 1];
-		if (lc(p[i]) == lc(p[k])) k++;
-		fail[i] = k;
-	}
-	k = 0;
-	for (size_t i = 0; i < sn; i++) {
-		while (k && lc(s[i]) != lc(p[k])) k = fail[k - 1];
-		if (lc(s[i]) == lc(p[k]) && ++k == pn) {
-			at = i + 1;
-			break;
-		}
-	}
-	if (fail != small) free(fail);
-	return at;
-}
-
-static int
-same_ci(const char *a, const char *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (lc(a[i]) != lc(b[i])) return 0;
-	return 1;
-}
-
-/* '*' matches any run of bytes; everything else compares as lower case.
-** The pattern is literal pieces between stars: the first must start s,
-** the last must end it, and each one between is taken at its leftmost
-** place after the one before, which is never worse when only '*' is
-** special.  So a match costs O(pn + sn), with no backtracking. */
-static int
-glob(const char *p, size_t pn, const char *s, size_t sn)
-{
-	const char *first = memchr(p, '*', pn), *last;
-	if (!first) return pn == sn && same_ci(p, s, pn);
-	last = memrchr(p, '*', pn);
-	size_t head = (size_t)(first - p), tail = pn - (size_t)(last - p) - 1;
-	if (head + tail > sn || !same_ci(p, s, head) || !same_ci(last + 1, s + sn - tail, tail))
-		return 0;
-	size_t at = head, end = sn - tail;
-	for (const char *q = first + 1; q < last;) {
-		const char *star = memchr(q, '*', (size_t)(last - q) + 1);
-		size_t n = (size_t)(star - q), got;
-		if (n) {
-			if ((got = find_ci(q, n, s + at, end - at)) == (size_t)-1) return 0;
-			at += got;
-		}
-		q = star + 1;
-	}
-	return 1;
-}
-
 /* Case-insensitive byte comparison of two strings. */
 static int
 cmp_ci(const char *a, size_t an, const char *b, size_t bn)
@@ -183,7 +124,7 @@ match_cmp(json_t *v, const void *ctx)
 		const char *s = json_string_value(v);
 		size_t n = json_string_length(v);
 		int r = c->op == QL_EQ && memchr(lit->u.s.lower, '*', lit->u.s.len)
-		        ? glob(lit->u.s.lower, lit->u.s.len, s, n)
+		        ? text_glob_ci(lit->u.s.lower, lit->u.s.len, s, n, -1)
 		        : holds(c->op, cmp_ci(s, n, lit->u.s.lower, lit->u.s.len));
 		return query_charge(c->p, 0, n + lit->u.s.len) ? -1 : r;
 	}
@@ -220,7 +161,7 @@ has_token(const char *s, size_t n, const char *p, size_t pn, size_t fixed)
 {
 	size_t i = 0, start, len;
 	while (store_word_next(s, n, &i, &start, &len))
-		if (len >= fixed && glob(p, pn, s + start, len)) return 1;
+		if (len >= fixed && text_glob_ci(p, pn, s + start, len, -1)) return 1;
 	return 0;
 }
 

@@ -495,7 +495,7 @@ def test_reserved_me_and_bad_grants():
     st, doc = s.app("POST", "/users", {"username": "shorty", "password": "1234567"})
     eq((st, doc["error"]), (400, "error_password_policy_violation"), "password policy")
     eq(s.app("GET", "/users/shorty")[0], 404, "no user left behind")
-    for bad in ("nocolon", "get:", "get: , ", "get:" + "/a" * 70):
+    for bad in ("nocolon", "get:", "get: , ", "get:" + "/a" * 70, "get:/*" + "a?" * 33 + "*"):
         st, doc = s.app("POST", "/roles/guest/permissions", {"permission": bad})
         eq((st, doc["error"]), (400, "illegal_argument"), "bad grant %r" % bad)
     # without a token, me is nobody
