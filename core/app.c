@@ -308,12 +308,39 @@ static const char *const app_fixed[] = {
 	"organizationName", "applicationName", "metadata",
 };
 
+/* Merges body's properties into the application record rec, except the
+** fixed ones; a null or empty value removes one when delete_empty.  Returns
+** how many it changed. */
+static size_t
+merge_props(json_t *rec, json_t *body, int delete_empty)
+{
+	json_t *v;
+	const char *key;
+	size_t changed = 0;
+	json_object_foreach(body, key, v) {
+		int fixed = 0;
+		for (size_t i = 0; i < sizeof app_fixed / sizeof *app_fixed; i++)
+			if (strcasecmp(key, app_fixed[i]) == 0) fixed = 1;
+		if (fixed) continue;
+		const char *have = NULL;
+		json_t *old = json_get_ci(rec, key, &have);
+		const char *name = have ? have : key;
+		if (delete_empty && (json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0))) {
+			if (have) json_object_del(rec, name);
+			changed += have != NULL;
+		} else if (!old || !json_equal(old, v)) {
+			json_object_set(rec, name, v);
+			changed++;
+		}
+	}
+	return changed;
+}
+
 store_rc
 store_app_update(store_txn *t, const store_app *app, json_t *body, json_t **out,
                  store_err *err)
 {
-	json_t *rec = NULL, *v;
-	const char *key;
+	json_t *rec = NULL;
 	store_app tmp;
 	store_rc rc;
 	keybuf k;
@@ -322,20 +349,7 @@ store_app_update(store_txn *t, const store_app *app, json_t *body, json_t **out,
 	if (!json_is_object(body))
 		return store_fail(err, STORE_INVALID, "the request body must be a JSON object");
 	if ((rc = app_load(t, &app->uuid, &tmp, &rec))) return rc;
-	json_object_foreach(body, key, v) {
-		int fixed = 0;
-		for (size_t i = 0; i < sizeof app_fixed / sizeof *app_fixed; i++)
-			if (strcasecmp(key, app_fixed[i]) == 0) fixed = 1;
-		if (fixed) continue;
-		const char *have = NULL;
-		json_get_ci(rec, key, &have);
-		const char *name = have ? have : key;
-		if (json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0)) {
-			if (have) json_object_del(rec, name);
-		} else {
-			json_object_set(rec, name, v);
-		}
-	}
+	merge_props(rec, body, 1);
 	json_object_set_new(rec, "modified", json_integer((json_int_t)store_now_ms()));
 	key_rec(&k, &app->uuid);
 	if ((rc = kv_put_json(t, DBI_APPS, &k, rec))) {
@@ -344,6 +358,24 @@ store_app_update(store_txn *t, const store_app *app, json_t *body, json_t **out,
 	}
 	*out = rec;
 	return STORE_OK;
+}
+
+store_rc
+app_props_import(store_txn *t, const store_app *app, json_t *props, int *changed)
+{
+	json_t *rec = NULL;
+	store_app tmp;
+	keybuf k;
+	store_rc rc = app_load(t, &app->uuid, &tmp, &rec);
+	*changed = 0;
+	if (rc == STORE_OK && merge_props(rec, props, 0)) {
+		*changed = 1;
+		json_object_set_new(rec, "modified", json_integer((json_int_t)store_now_ms()));
+		key_rec(&k, &app->uuid);
+		rc = kv_put_json(t, DBI_APPS, &k, rec);
+	}
+	json_decref(rec);
+	return rc;
 }
 
 store_rc

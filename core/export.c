@@ -274,6 +274,57 @@ import_edge(store_txn *t, const store_app *app, json_t *rec, int *changed, store
 	return edge_put_at(t, app, &owner, k, name, &target, (uint64_t)time, NULL);
 }
 
+/* A fixed import's entity takes the unique values of its type's schema
+** (a role's name, a user's username and email, ...) from the entity of the
+** application that holds them under another uuid: that one is deleted
+** first (store.h).  An application made through the API has its default
+** roles: the file's roles replace them. */
+static store_rc
+take_unique(store_txn *t, store_import_state *st, json_t *e, store_err *err)
+{
+	const char *type = json_string_value(json_object_get(e, "type"));
+	store_id id, have;
+	store_rc rc = STORE_OK;
+	if (!type || store_entity_id(e, &id) != STORE_OK) return STORE_OK;   /* import says */
+	const store_type_info *ti = store_type_info_of(type);
+	for (size_t i = 0; rc == STORE_OK && i < 4 && ti->unique[i]; i++) {
+		const char *v = json_string_value(json_get_ci(e, ti->unique[i], NULL));
+		if (!v || !*v) continue;
+		rc = store_entity_find(t, &st->app, type, (store_slice){ v, strlen(v) }, &have);
+		if (rc == STORE_NOTFOUND || (rc == STORE_OK && memcmp(have.b, id.b, 16) == 0)) {
+			rc = STORE_OK;
+			continue;
+		}
+		json_t *gone = NULL;
+		if (rc == STORE_OK && (rc = store_entity_delete(t, &st->app, &have, &gone, err)) == 0)
+			st->replaced++;
+		json_decref(gone);
+	}
+	return rc;
+}
+
+/* The application record of a fixed import (store.h). */
+static store_rc
+fixed_app(store_txn *t, store_import_state *st, json_t *app, int *changed, store_err *err)
+{
+	store_id id;
+	char text[37];
+	if (!json_is_object(app) || store_entity_id(app, &id) != STORE_OK)
+		return store_fail(err, STORE_INVALID, "the application record needs a uuid");
+	if (!st->have_from) {
+		st->from = id;
+		st->have_from = 1;
+	}
+	st->foreign = memcmp(id.b, st->from.b, 16) != 0;
+	if (st->foreign) {
+		store_id_format(&id, text);
+		return store_fail(err, STORE_INVALID, "the records of another application (%s) follow: "
+		                  "this import writes into %s/%s only", text, st->app.org_name,
+		                  st->app.name);
+	}
+	return app_props_import(t, &st->app, app, changed);
+}
+
 store_rc
 store_import_record(store_txn *t, store_import_state *st, json_t *rec, store_err *err)
 {
@@ -283,18 +334,26 @@ store_import_record(store_txn *t, store_import_state *st, json_t *rec, store_err
 	store_rc rc;
 
 	if (!kind) return store_fail(err, STORE_INVALID, "a line without a \"record\" kind");
-	if (strcmp(kind, "application") == 0) {
+	if (strcmp(kind, "application") == 0 && st->fixed) {
+		rc = fixed_app(t, st, json_object_get(rec, "application"), &changed, err);
+	} else if (strcmp(kind, "application") == 0) {
 		rc = store_app_import(t, json_object_get(rec, "application"), &st->app, &changed, err);
 		st->have_app = rc == STORE_OK;
 	} else if (!st->have_app) {
 		return store_fail(err, STORE_INVALID, "the first record must be the application");
+	} else if (st->foreign) {
+		return store_fail(err, STORE_INVALID, "a record of another application: this import "
+		                  "writes into %s/%s only", st->app.org_name, st->app.name);
 	} else if (strcmp(kind, "settings") == 0) {
 		rc = settings_import(t, &st->app, json_string_value(json_object_get(rec, "type")),
 		                     json_object_get(rec, "settings"), &changed, err);
 	} else if (strcmp(kind, "entity") == 0) {
 		json_int_t time = json_integer_value(json_object_get(rec, "time"));
-		rc = store_entity_import(t, &st->app, json_object_get(rec, "entity"),
-		                         time > 0 ? (uint64_t)time : 0, &changed, err);
+		json_t *e = json_object_get(rec, "entity");
+		rc = st->fixed ? take_unique(t, st, e, err) : STORE_OK;
+		if (rc == STORE_OK)
+			rc = store_entity_import(t, &st->app, e, time > 0 ? (uint64_t)time : 0, &changed,
+			                         err);
 	} else if (strcmp(kind, "edge") == 0) {
 		rc = import_edge(t, &st->app, rec, &changed, err);
 	} else if (strcmp(kind, "dictionary") == 0 || strcmp(kind, "credential") == 0) {

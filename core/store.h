@@ -739,18 +739,37 @@ store_rc store_export(store *s, store_slice org, store_slice app, const store_si
                       const store_progress *progress, store_err *err);
 
 /* Import state: the application the records go to, set by the first
-** record (the application's own), and what was read and changed. */
+** record (the application's own), and what was read and changed.  With
+** `fixed` (the caller sets app and have_app) the records go into app
+** whatever the file says: see store_import_record. */
 typedef struct {
 	store_app app;
 	int       have_app;
+	int       fixed;       /* app is the one application written */
+	int       have_from;   /* fixed: from is the file's (first) application */
+	int       foreign;     /* fixed: the records now read are another one's */
+	store_id  from;
 	uint64_t  records, changed;
+	uint64_t  replaced;    /* fixed: entities the file's took unique values from */
 } store_import_state;
 
 /* Loads one exported record into t: the application first (created, with
 ** its organization, when missing; refused when it exists with another
 ** uuid), then entities, edges, dictionaries and credentials, each written
 ** only where the store differs, so importing a file twice changes nothing
-** the second time. */
+** the second time.
+**
+** A fixed import writes into st->app only: no organization or application
+** is created or switched to.  The file's first application record names
+** where the file came from (any uuid and name: an export goes into a fresh
+** application) and only its own properties are merged into st->app.  A
+** later application record of another uuid starts records of another
+** application: it and every record up to an application record of the
+** first uuid are refused (STORE_INVALID, err says so), never written.  An
+** entity of the file takes its schema's unique values (a role's name, a
+** user's username or email) from an entity of st->app that holds them
+** under another uuid: that entity is deleted first (st->replaced), so the
+** file's roles replace the default roles of a new application. */
 store_rc store_import_record(store_txn *t, store_import_state *st, json_t *rec,
                              store_err *err);
 

@@ -237,6 +237,9 @@ store_rc edges_remove_all(store_txn *t, const store_app *app,
 ** record and sets *changed when it wrote anything. */
 store_rc store_app_import(store_txn *t, json_t *rec, store_app *out, int *changed,
                           store_err *err);
+/* Merges an exported application record's own properties (not its uuid,
+** names, organization or timestamps) into app where they differ. */
+store_rc app_props_import(store_txn *t, const store_app *app, json_t *props, int *changed);
 store_rc store_entity_import(store_txn *t, const store_app *app, json_t *e, uint64_t time,
                              int *changed, store_err *err);
 store_rc dict_import(store_txn *t, const store_app *app, const store_id *id, const char *dict,

@@ -19,6 +19,7 @@ typedef struct {
 	unsigned    threads;       /* worker threads; 0 = four per core */
 	size_t      max_body;      /* request body bytes; 0 = HTTP_MAX_BODY */
 	size_t      max_asset;     /* binary (asset) body bytes; 0 = HTTP_MAX_ASSET */
+	size_t      max_import;    /* POST .../_import body bytes; 0 = HTTP_MAX_IMPORT */
 	const char *superuser;     /* "name:password" for /management, or NULL */
 	const char *base_url;      /* for response `uri`; NULL = from Host */
 	int         quiet;         /* 1 = no log (access lines, libmicrohttpd) */
@@ -40,8 +41,8 @@ int  http_server_start(store *s, const http_config *cfg, http_server **out);
 /* Stops accepting, lets in-flight requests finish, frees the server. */
 void http_server_stop(http_server *srv);
 /* Applies the settings of cfg that may change while serving: quiet,
-** public_status, slow_query_ms, query_budget_ms, max_body, max_asset and
-** cors_origins (whose text must stay valid until the server stops).  The
+** public_status, slow_query_ms, query_budget_ms, max_body, max_asset,
+** max_import and cors_origins (whose text must stay valid until the server stops).  The
 ** others need a restart. */
 void http_server_reload(http_server *srv, const http_config *cfg);
 /* The bound port (useful with port 0). */

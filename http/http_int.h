@@ -44,7 +44,7 @@ enum {
 	ROUTE_USER_ACTION, ROUTE_ORGS, ROUTE_ORG,
 	ROUTE_APPS, ROUTE_MGMT_APP, ROUTE_BACKUP, ROUTE_APP, ROUTE_COUNTERS, ROUTE_SETTINGS,
 	ROUTE_COLLECTION, ROUTE_ENTITY, ROUTE_RELATION, ROUTE_RELATED, ROUTE_DICTIONARY,
-	ROUTE_MATRIX, ROUTE_COUNT
+	ROUTE_MATRIX, ROUTE_IMPORT, ROUTE_COUNT
 };
 
 /* ratelimit.c: token buckets of the token endpoints */
@@ -206,6 +206,7 @@ typedef struct http_req {
 		const char *type, *etag, *range;
 	} bin;
 	unsigned     retry_after;       /* Retry-After seconds for 429, or 0 */
+	struct http_import *import;     /* a streamed import (h_import.c), or NULL */
 } http_req;
 
 typedef void (*http_handler)(http_req *r);
@@ -213,7 +214,8 @@ typedef void (*http_handler)(http_req *r);
 enum {
 	STAGE_INLINE,   /* a read on its worker thread, up to HTTP_INLINE_QUERY_MS */
 	STAGE_SLOW,     /* a read on a slow reader, up to the query budget */
-	STAGE_WRITE     /* a write on the writer, up to the query budget */
+	STAGE_WRITE,    /* a write on the writer, up to the query budget */
+	STAGE_IMPORT    /* an import, streamed on its worker (h_import.c) */
 };
 enum {
 	STOP_SLOW = 1,  /* the inline budget ran out: hand the read to a slow reader */
@@ -329,6 +331,18 @@ json_t     *http_body_json(http_req *r, int *present);
 ** entities would make more than HTTP_MAX_WRITE_ENTRIES index entries is
 ** answered here.  Returns 0 after replying. */
 int         http_body_or_reply(http_req *r);
+/* How deep v nests (a scalar is 1). */
+int         http_json_depth(json_t *v);
+
+/* h_import.c: POST /{org}/{app}/_import, streamed as the body arrives.
+** server.c calls http_import_open when the headers are in (0: r->resp has
+** the refusal), http_import_feed with each piece of the body, and
+** http_import_end for the reply; http_import_free when the request ends. */
+int  http_import_open(http_req *r);
+void http_import_feed(http_req *r, const char *data, size_t n);
+void http_import_end(http_req *r);
+void http_import_free(struct http_import *im);
+void h_import(http_req *r);
 
 /* handlers */
 void h_status(http_req *r);

@@ -8,6 +8,12 @@
 #define HTTP_MAX_BODY        (1u << 20)  /* request body bytes (413 past it) */
 #define HTTP_MAX_ASSET       (25u << 20) /* a multipart/form-data or octet-stream
                                          ** body: an entity's binary data (413) */
+#define HTTP_MAX_IMPORT      (4ull << 30) /* POST /{org}/{app}/_import body bytes
+                                         ** (--max-import; streamed, never held) */
+#define HTTP_IMPORT_CHUNK    (256u << 10) /* import lines are applied each time
+                                         ** this many bytes of them are in */
+#define HTTP_IMPORT_BATCH    500         /* import records in one write transaction */
+#define HTTP_MAX_IMPORT_ERRORS 100       /* bad import lines listed in the reply */
 #define HTTP_MAX_JSON_DEPTH  32          /* nesting of a request body */
 #define HTTP_MAX_SEGMENTS    32          /* path segments of one URL */
 #define HTTP_MAX_URI         8192        /* raw request target bytes */

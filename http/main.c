@@ -4,6 +4,7 @@
 **   ugstore serve --port N --data DIR [--threads N] [--bind ADDR]
 **                 [--superuser NAME:PASSWORD] [--bootstrap ORG/APP]
 **                 [--base-url URL] [--max-body BYTES] [--max-asset BYTES]
+**                 [--max-import BYTES]
 **                 [--map-size MIB] [--query-budget-ms MS] [--no-sync] [--quiet]
 **                 [--token-rate BURST/MS] [--password-min N] [--backup-dir DIR]
 **                 [--settings-rewrite-max N] [--reindex-batch N]
@@ -44,6 +45,7 @@ usage(FILE *f)
 	fputs("usage: ugstore serve --port N --data DIR [--threads N] [--bind ADDR]\n"
 	      "                     [--superuser NAME:PASSWORD] [--bootstrap ORG/APP]\n"
 	      "                     [--base-url URL] [--max-body BYTES] [--max-asset BYTES]\n"
+	      "                     [--max-import BYTES]\n"
 	      "                     [--map-size MIB] [--query-budget-ms MS] [--no-sync] [--quiet]\n"
 	      "                     [--token-rate BURST/MS] [--password-min N] [--backup-dir DIR]\n"
 	      "                     [--settings-rewrite-max N] [--reindex-batch N]\n"
@@ -202,6 +204,9 @@ number_option(serve_args *sa, const char *a, const char *v)
 	} else if (strcmp(a, "--max-asset") == 0) {
 		if (!number_opt(a, v, SIZE_MAX, &n)) return 2;
 		cfg->max_asset = (size_t)n;
+	} else if (strcmp(a, "--max-import") == 0) {
+		if (!number_opt(a, v, SIZE_MAX, &n)) return 2;
+		cfg->max_import = (size_t)n;
 	} else if (strcmp(a, "--map-size") == 0) {
 		if (!number_opt(a, v, SIZE_MAX >> 20, &n)) return 2;
 		sa->opt.map_size = (size_t)n << 20;

@@ -51,6 +51,7 @@ static const char *const route_names[ROUTE_COUNT] = {
 	[ROUTE_RELATED]    = "/{org}/{app}/{collection}/{entity}/{relation}/{entity}",
 	[ROUTE_DICTIONARY] = "/{org}/{app}/{collection}/{entity}/{dictionary}",
 	[ROUTE_MATRIX]     = "/{org}/{app}/{collection};{matrix}/...",
+	[ROUTE_IMPORT]     = "/{org}/{app}/_import",
 };
 
 static const char *const method_names[] = {

@@ -383,8 +383,8 @@ http_render_entity(http_req *r, store_txn *t, json_t *e, const char *base_path)
 }
 
 /* Deepest nesting of a JSON value (bounded by jansson's own limit). */
-static int
-depth_of(json_t *v)
+int
+http_json_depth(json_t *v)
 {
 	int max = 0;
 	size_t i;
@@ -392,14 +392,14 @@ depth_of(json_t *v)
 	json_t *x;
 	if (json_is_object(v)) {
 		json_object_foreach(v, k, x) {
-			int d = depth_of(x);
+			int d = http_json_depth(x);
 			if (d > max) max = d;
 		}
 		return max + 1;
 	}
 	if (json_is_array(v)) {
 		json_array_foreach(v, i, x) {
-			int d = depth_of(x);
+			int d = http_json_depth(x);
 			if (d > max) max = d;
 		}
 		return max + 1;
@@ -430,7 +430,7 @@ body_parse(http_req *r)
 		           jerr.line, jerr.column, jerr.text);
 		return NULL;
 	}
-	if (depth_of(v) > HTTP_MAX_JSON_DEPTH) {
+	if (http_json_depth(v) > HTTP_MAX_JSON_DEPTH) {
 		json_decref(v);
 		http_error(r, 400, "json_parse", "the JSON body nests deeper than %d levels",
 		           HTTP_MAX_JSON_DEPTH);

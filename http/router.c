@@ -91,6 +91,8 @@ static const route app_routes[] = {
 	  ROUTE_APP_CREDENTIALS },
 	{ M_GET,   "auth/explain",                   h_auth_explain,    AUTH_NEED_APP_ADMIN, 0,
 	  ROUTE_AUTH_EXPLAIN },
+	{ M_POST,  "_import",                        h_import,          AUTH_NEED_APP_ADMIN, 0,
+	  ROUTE_IMPORT },
 	{ M_PUT | M_POST, "users/{u}/revoketokens",  h_user_revoke_all, AUTH_NEED_ANY, 0,
 	  ROUTE_USER_ACTION },
 	{ M_PUT | M_POST, "users/{u}/revoketoken",   h_user_revoke,     AUTH_NEED_NONE, 0,

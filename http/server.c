@@ -6,9 +6,10 @@
 ** The request state (http_req) is created in the URI-log callback, which
 ** MHD calls first with the raw request target, and freed in on_completed
 ** however the request ended.  A body is bounded by max_body (max_asset for
-** binary data: multipart/form-data or application/octet-stream): a declared
-** Content-Length over it is refused before any of it is read; a chunked
-** body that grows over it is discarded and refused at the end.
+** binary data: multipart/form-data or application/octet-stream; max_import
+** for an import, which is streamed to h_import.c instead of held): a
+** declared Content-Length over it is refused before any of it is read; a
+** chunked body that grows over it is discarded and refused at the end.
 **
 ** The server's log is stderr, one line per event: the access log and
 ** libmicrohttpd's own messages (its external logger), both silenced by
@@ -478,6 +479,21 @@ check_framing(http_req *r)
 	return 0;
 }
 
+/* 1 when the target names .../_import (its last path segment, decoded,
+** without matrix parameters, in any case): an import streams its body
+** (h_import.c), so the route is known before the body is read. */
+static int
+is_import(http_req *r)
+{
+	const char *u = r->raw_uri, *end = u + strcspn(u, "?");
+	while (end > u && end[-1] == '/') end--;
+	const char *s = end;
+	while (s > u && s[-1] != '/') s--;
+	const char *semi = memchr(s, ';', (size_t)(end - s));
+	char *seg = decode(r->a, s, (size_t)((semi ? semi : end) - s), NULL, 0);
+	return seg && strcasecmp(seg, "_import") == 0;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
            const char *method, const char *version, const char *upload_data,
@@ -496,13 +512,17 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
 		r->asset_body = http_is_asset_type(ct);
 		r->form_body = http_media_is(ct, "application/x-www-form-urlencoded");
-		r->body_max = r->asset_body ? SETTING(r->srv->cfg.max_asset)
+		int import = r->method == M_POST && !r->raw_nul && is_import(r);
+		r->body_max = import ? SETTING(r->srv->cfg.max_import)
+		            : r->asset_body ? SETTING(r->srv->cfg.max_asset)
 		                            : SETTING(r->srv->cfg.max_body);
 		if (check_framing(r)) return send_reply(r);
 		if (r->raw_nul) {
 			http_error(r, 400, "illegal_argument", "the request target holds a NUL byte");
 			return send_reply(r);
 		}
+		/* an import is routed and authorized before its body is read */
+		if (import && (parse_target(r) || !http_import_open(r))) return send_reply(r);
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
@@ -511,6 +531,11 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		if (r->replied || r->body_over) return MHD_YES;
 		if (r->body_len + n > r->body_max) {
 			r->body_over = 1;
+			return MHD_YES;
+		}
+		if (r->import) {
+			r->body_len += n;
+			http_import_feed(r, upload_data, n);
 			return MHD_YES;
 		}
 		if (r->body_len + n + 1 > r->body_cap) {
@@ -531,7 +556,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		if (r->stop == STOP_GONE) return MHD_NO;     /* nobody to answer */
 		return send_reply(r);
 	}
-	if (r->body_over) {
+	if (r->import) {
+		http_import_end(r);
+	} else if (r->body_over) {
 		http_error(r, 413, "request_entity_too_large",
 		           "the request body exceeds %zu bytes", r->body_max);
 	} else if (parse_target(r) == 0 && http_dispatch(r)) {
@@ -577,6 +604,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	json_decref(r->w.entity);
 	json_decref(r->json);
 	json_decref(r->grant.what);
+	http_import_free(r->import);
 	json_decref(r->resp);
 	free(r->bin.data);
 	free(r->body);
@@ -698,6 +726,7 @@ http_server_start(store *s, const http_config *cfg, http_server **out)
 	if (!srv->cfg.max_body) srv->cfg.max_body = HTTP_MAX_BODY;
 	if (!srv->cfg.query_budget_ms) srv->cfg.query_budget_ms = HTTP_QUERY_BUDGET_MS;
 	if (!srv->cfg.max_asset) srv->cfg.max_asset = HTTP_MAX_ASSET;
+	if (!srv->cfg.max_import) srv->cfg.max_import = HTTP_MAX_IMPORT;
 	/* writes wait for their batch's sync without holding a worker, but a
 	** few workers more than cores keep reads flowing meanwhile */
 	if (!srv->cfg.threads) srv->cfg.threads = cores > 0 ? 4 * (unsigned)cores : 8;
@@ -761,6 +790,7 @@ http_server_reload(http_server *srv, const http_config *cfg)
 	RELOAD(query_budget_ms, HTTP_QUERY_BUDGET_MS);
 	RELOAD(max_body, HTTP_MAX_BODY);
 	RELOAD(max_asset, HTTP_MAX_ASSET);
+	RELOAD(max_import, HTTP_MAX_IMPORT);
 	RELOAD(cors_origins, NULL);
 }
 #undef RELOAD

@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import BIN, SU, Server, check, eq
+from harness import BIN, SU, Server, basic_auth as basic, check, eq
 from lmdbdump import Dump
 
 FORMAT_KEY = b"schema"
@@ -262,6 +262,294 @@ def test_management_backup():
         check(p.returncode == 2 and "--backup-dir" in p.stderr, p.stderr)
 
 
+# ---- POST /{org}/{app}/_import ----------------------------------------------------
+
+NDJSON = {"Content-Type": "application/x-ndjson"}
+
+
+def _import(s, app, data, headers=SU):
+    """POSTs NDJSON (bytes) to app/_import; returns (status, doc)."""
+    st, doc, _, _ = s.request("POST", app + "/_import", raw=data, headers=dict(headers, **NDJSON))
+    return st, doc
+
+
+def _new_app(s, name, org="test-org"):
+    st, doc, _, _ = s.request("POST", "/management/orgs/%s/apps" % org, {"name": name},
+                              headers=SU)
+    eq(st, 200, "app %s/%s: %r" % (org, name, doc))
+    return "/%s/%s" % (org, name)
+
+
+def _export(data, app, path):
+    rc, _, err = ugstore("export", "--data", data, "--app", app, "--to", path)
+    eq(rc, 0, "export %s: %s" % (app, err))
+    return _records(path)
+
+
+def _lines(records):
+    return "".join(json.dumps(r) + "\n" for r in records).encode()
+
+
+def test_http_import_round_trip_into_a_fresh_app():
+    with _workdir("ugstore-http-import-") as work, Server() as s:
+        _seed_export(s)
+        recs = _export(s.data, "test-org/test-app", work + "/a.ndjson")
+        with open(work + "/a.ndjson", "rb") as f:
+            body = f.read()
+        copy = _new_app(s, "copy")
+        st, doc = _import(s, copy, body)
+        eq(st, 200, "import: %r" % doc)
+        data = doc["data"]
+        by_kind = {}
+        for r in recs:
+            by_kind[r["record"]] = by_kind.get(r["record"], 0) + 1
+        eq((data["lines"], data["records"], data["failed"], data["errors"]),
+           (len(recs), len(recs), 0, []), "every line imported")
+        eq({k: data[k] for k in ("applications", "settings", "entities", "edges", "dictionaries",
+                                 "credentials", "assets", "counters")},
+           {"applications": 1, "settings": by_kind["settings"], "entities": by_kind["entity"],
+            "edges": by_kind["edge"], "dictionaries": by_kind["dictionary"],
+            "credentials": by_kind["credential"], "assets": by_kind["asset"],
+            "counters": by_kind["counter"]}, "counts by kind")
+        eq(data["replaced"], 3, "the new app's default roles gave way to the file's")
+        # entity by entity, edge by edge: the copy exports the same records
+        again = _export(s.data, "test-org/copy", work + "/b.ndjson")
+        eq(again[1:], recs[1:], "the copy's records")
+        eq((again[0]["application"]["motto"], again[0]["application"]["name"]),
+           ("exported", "test-org/copy"), "the app's own properties, in the copy's name")
+        # idempotent
+        st, doc = _import(s, copy, body)
+        eq((st, doc["data"]["changed"], doc["data"]["replaced"]), (200, 0, 0), "a second import")
+        eq(_export(s.data, "test-org/copy", work + "/c.ndjson"), again, "changes nothing")
+        # and it serves: relations, indexes, data, settings
+        st, doc, _, _ = s.request("GET", copy + "/users/ann/likes", headers=SU)
+        eq(sorted(e.get("name", e.get("username")) for e in doc["entities"]), ["bob", "pizza"],
+           "ann's likes in the copy")
+        st, doc, _, _ = s.request("GET", copy + "/restaurants?ql=location%20within%2010%20of%20"
+                                  "48.1,11.5", headers=SU)
+        eq([e["name"] for e in doc["entities"]], ["pizza"], "geo index in the copy")
+        st, _, _, got = s.request("GET", copy + "/restaurants/pizza",
+                                  headers=dict(SU, Accept="application/octet-stream"))
+        eq((st, got), (200, PHOTO), "binary data in the copy")
+        st, doc, _, _ = s.request("POST", copy + "/restaurants", {"name": "pasta", "code": "p1"},
+                                  headers=SU)
+        eq((st, doc["error"]), (400, "duplicate_unique_property_exists"), "unique in the copy")
+        st, doc = post_grant(s, copy, "bob", "secret-pw")
+        eq(st, 200, "bob's password came with him")
+
+
+def post_grant(s, app, username, password):
+    st, doc, _, _ = s.request("POST", app + "/token", {"grant_type": "password",
+                                                       "username": username,
+                                                       "password": password})
+    return st, doc
+
+
+def test_http_import_writes_into_its_application_only():
+    with _workdir("ugstore-http-import-") as work, Server() as s:
+        _seed_relations(s)
+        other = _new_app(s, "other")
+        eq(s.request("POST", other + "/users", {"username": "zed"}, headers=SU)[0], 200, "zed")
+        mine = _export(s.data, "test-org/test-app", work + "/a.ndjson")
+        theirs = _export(s.data, "test-org/other", work + "/o.ndjson")
+        # the file names another org and app: where it came from, not where it goes
+        head = dict(mine[0], application=dict(mine[0]["application"],
+                                              organizationName="elsewhere",
+                                              applicationName="nowhere",
+                                              name="elsewhere/nowhere"))
+        late = {"record": "entity", "time": 5, "entity": {
+            "uuid": "0badc0de-0000-4000-8000-000000000001", "type": "note", "name": "late",
+            "created": 1, "modified": 1}}
+        records = [head] + mine[1:] + theirs + [mine[0], late]
+        target = _new_app(s, "target")
+        st, doc = _import(s, target, _lines(records))
+        eq(st, 200, "import: %r" % doc)
+        data = doc["data"]
+        first_foreign = len(mine) + 1
+        eq(data["failed"], len(theirs), "every record of the other application refused")
+        eq([e["line"] for e in data["errors"]],
+           list(range(first_foreign, first_foreign + len(theirs))), "by line")
+        check(all("this import writes into test-org/target only" in e["error"]
+                  for e in data["errors"]), data["errors"][:2])
+        eq(data["records"], len(mine) + 2, "the rest imported, back in its own application")
+        eq(s.request("GET", target + "/users/zed", headers=SU)[0], 404, "no zed in target")
+        eq(s.request("GET", target + "/notes/late", headers=SU)[0], 200, "the late note")
+        eq(s.request("GET", "/management/orgs/elsewhere", headers=SU)[0], 404,
+           "no organization made")
+        eq(_export(s.data, "test-org/test-app", work + "/a2.ndjson"), mine, "test-app untouched")
+        eq(_export(s.data, "test-org/other", work + "/o2.ndjson"), theirs, "other untouched")
+
+
+def test_http_import_reports_bad_lines():
+    with Server() as s:
+        app = _new_app(s, "bad")
+        st, doc, _, _ = s.request("GET", app, headers=SU)
+        good = lambda n: {"record": "entity", "time": 10 + n, "entity": {
+            "uuid": "00000000-0000-4000-8000-%012d" % n, "type": "thing", "name": "t%d" % n,
+            "created": 1, "modified": 1}}
+        deep = {"record": "entity", "time": 3, "entity": {"uuid": "00000000-0000-4000-8000-"
+                                                          "00000000009f", "type": "thing"}}
+        node = deep["entity"]
+        for _ in range(40):
+            node["x"] = {}
+            node = node["x"]
+        lines = [json.dumps({"record": "application", "application": {
+                     "uuid": "0badc0de-0000-4000-8000-0000000000aa", "name": "a/b"}}),  # 1
+                 "not json at all",                                                       # 2
+                 "",                                                                      # 3
+                 "[1, 2]",                                                                # 4
+                 json.dumps({"record": "bogus"}),                                         # 5
+                 json.dumps({"record": "entity", "time": 1, "entity": {"type": "thing"}}),  # 6
+                 json.dumps(good(1)),                                                     # 7
+                 json.dumps({"record": "edge", "owner": good(1)["entity"]["uuid"],
+                             "kind": "connection", "name": "likes", "time": 9,
+                             "target": "00000000-0000-4000-8000-0000000000ff"}),          # 8
+                 json.dumps(deep),                                                        # 9
+                 json.dumps(dict(good(5), entity=dict(good(5)["entity"], **{"a.b": 1}))),  # 10
+                 json.dumps(good(2)) + "\r"]                                              # 11
+        st, doc = _import(s, app, "\n".join(lines).encode())        # no newline at the end
+        eq(st, 200, "import: %r" % doc)
+        data = doc["data"]
+        eq({e["line"] for e in data["errors"]}, {2, 4, 5, 6, 8, 9, 10}, "bad lines by number: %r"
+           % data["errors"])
+        eq((data["lines"], data["failed"], data["entities"], data["records"]), (11, 7, 2, 3),
+           "the others imported")
+        why = {e["line"]: e["error"] for e in data["errors"]}
+        check(why[2].startswith("not JSON"), why[2])
+        check("unknown record" in why[5], why[5])
+        check("uuid" in why[6], why[6])
+        check("does not hold" in why[8], why[8])
+        check("nests deeper" in why[9], why[9])
+        for n in (1, 2):
+            eq(s.request("GET", app + "/things/t%d" % n, headers=SU)[0], 200, "t%d" % n)
+        eq(s.request("GET", app + "/things/t5", headers=SU)[0], 404, "the bad entity")
+
+
+def test_http_import_needs_an_admin():
+    with Server() as s:
+        line = _lines([{"record": "application", "application": {
+            "uuid": "0badc0de-0000-4000-8000-0000000000bb", "name": "x/y"}}])
+        for org, owner in (("acme", "ann-admin"), ("beta", "cat-admin")):
+            st, doc, _, _ = s.request("POST", "/management/orgs",
+                                      {"organization": org, "username": owner,
+                                       "email": owner + "@x.org", "password": "pw-" + owner},
+                                      headers=SU)
+            eq(st, 200, "org %s" % org)
+        shop = _new_app(s, "shop", org="acme")
+
+        def token(path, body):
+            st, doc, _, _ = s.request("POST", path, body)
+            eq(st, 200, "token %r" % doc)
+            return {"Authorization": "Bearer " + doc["access_token"]}
+
+        def creds(path):
+            st, doc, _, _ = s.request("GET", path + "/credentials", headers=SU)
+            c = doc["credentials"]
+            return basic(c["client_id"], c["client_secret"])
+
+        eq(s.request("POST", shop + "/users", {"username": "u1", "password": "pw-u1-pw"},
+                     headers=SU)[0], 200, "user")
+        eq(s.request("POST", shop + "/roles/default/permissions",
+                     {"permission": "get,put,post,delete:/**"}, headers=SU)[0], 200, "grant")
+        who = {
+            "anonymous": ({}, 401),
+            "an app user allowed everything": (token(shop + "/token", {
+                "grant_type": "password", "username": "u1", "password": "pw-u1-pw"}), 401),
+            "another org's admin": (token("/management/token", {
+                "grant_type": "password", "username": "cat-admin", "password": "pw-cat-admin"}),
+                401),
+            "another app's credentials": (creds("/acme/sandbox"), 401),
+            "another org's credentials": (creds("/management/orgs/beta"), 401),
+            "the org's admin": (token("/management/token", {
+                "grant_type": "password", "username": "ann-admin", "password": "pw-ann-admin"}),
+                200),
+            "the app's credentials": (creds(shop), 200),
+            "the org's credentials": (creds("/management/orgs/acme"), 200),
+            "the superuser": (SU, 200),
+        }
+        for name, (hdrs, want) in who.items():
+            st, doc = _import(s, shop, line, headers=hdrs)
+            eq(st, want, "%s: %r" % (name, doc))
+            if want == 401:
+                eq(doc["error"], "unauthorized", name)
+        # an open application lets anyone write, but not import
+        st, doc = _import(s, "/test-org/test-app", line, headers={})
+        eq((st, doc["error"]), (401, "unauthorized"), "anonymous on an open app")
+        st, doc, _, _ = s.request("GET", "/test-org/test-app/_import")
+        eq((st, doc["error"]), (400, "illegal_argument"), "GET: no collection has that name")
+
+
+def test_http_import_streams_a_body_past_the_limits():
+    """An import is not held whole: it passes --max-body, keeps the server's
+    memory flat whatever its size, skips an over-long line, and stops at
+    --max-import."""
+    with Server(args=["--max-body", "1000", "--max-asset", "3000",
+                      "--max-import", str(80 << 20)]) as s:
+        app = _new_app(s, "big")
+        thing = lambda n: json.dumps({"record": "entity", "time": 10 + n, "entity": {
+            "uuid": "00000000-0000-4000-8000-%012d" % n, "type": "thing", "name": "t%d" % n,
+            "created": 1, "modified": 1}})
+        body = "\n".join([thing(1), "x" * 10000, thing(2)] + [thing(n) for n in range(3, 60)])
+        check(len(body) > 1000, "past --max-body")
+        st, doc = _import(s, app, body.encode())
+        eq(st, 200, "import: %r" % doc)
+        eq((doc["data"]["entities"], doc["data"]["failed"]), (59, 1), "59 things, one bad line")
+        eq(doc["data"]["errors"], [{"line": 2, "error": "the line is longer than 5004 bytes"}],
+           "the over-long line (4/3 of --max-asset and --max-body)")
+
+        def hwm():
+            with open("/proc/%d/status" % s.proc.pid) as f:
+                return int([l for l in f if l.startswith("VmHWM")][0].split()[1]) << 10
+        junk = (json.dumps({"record": "nope", "pad": "x" * 1000}) + "\n").encode()
+        n = (64 << 20) // len(junk)
+        before = hwm()
+        st, doc = _import(s, app, junk * n)
+        eq((st, doc["data"]["failed"], len(doc["data"]["errors"])), (200, n, 100),
+           "64 MiB of refused lines, the first 100 listed")
+        check(hwm() - before < 16 << 20, "the server's peak memory grew by %d bytes"
+              % (hwm() - before))
+        # a declared length past --max-import: refused before it is read
+        st, hdrs, raw = s.raw(("POST %s/_import HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+                               "Authorization: %s\r\n\r\n" % (app, (80 << 20) + 1,
+                                                               SU["Authorization"])).encode())
+        eq((st, json.loads(raw)["error"]), (413, "request_entity_too_large"), "--max-import")
+
+
+def test_http_import_lets_other_writers_in():
+    """An import writes in bounded transactions: writes from other
+    connections are acknowledged all along, also in the second half of the
+    import (with one transaction for all its records they would wait for
+    its end: one of them at most, sent one after the other, could then be
+    acknowledged in that half)."""
+    import threading
+    import time
+    with Server() as s:
+        app = _new_app(s, "bulk")
+        body = _lines([{"record": "entity", "time": 10 + n, "entity": {
+            "uuid": "00000000-0000-4000-8000-%012d" % n, "type": "thing", "name": "t%d" % n,
+            "created": 1, "modified": 1, "text": "lorem ipsum dolor sit amet " * 4}}
+            for n in range(8000)])
+        result, acked = {}, []
+
+        def run():
+            result["reply"] = _import(s, app, body)
+            result["at"] = time.monotonic()
+        t = threading.Thread(target=run)
+        start = time.monotonic()
+        t.start()
+        while t.is_alive():
+            st, _ = s.app("POST", "/notes", {"n": len(acked)})
+            eq(st, 200, "a concurrent write")
+            acked.append(time.monotonic())
+        t.join()
+        st, doc = result["reply"]
+        eq((st, doc["data"]["entities"]), (200, 8000), "the import")
+        half = start + (result["at"] - start) / 2
+        late = [a for a in acked if half <= a < result["at"]]
+        check(len(late) >= 3, "%d writes acknowledged in the second half of the import (%d in "
+              "all, the import took %.2f s)" % (len(late), len(acked), result["at"] - start))
+
+
 # ---- check and repair ---------------------------------------------------------
 
 def _seed_relations(s):
@@ -476,27 +764,37 @@ def _records(path):
         return [json.loads(line) for line in f]
 
 
+PHOTO = b"\xff\xd8\xff" + bytes(range(256)) * 3 + b"\x00\x01"
+
+
+def _seed_export(s):
+    """_seed_relations, and collection settings, binary data, counters, an
+    application property and a deleted entity: every kind of record."""
+    ids = _seed_relations(s)
+    eq(s.app("PUT", "/restaurants/_settings", {"unique": ["code"], "single": {"open": True},
+                                               "types": {"rating": "number"}},
+             headers=SU)[0], 200, "settings")
+    for body in ({"name": "pizza", "menu": {"items": ["a", "b"], "open": True},
+                  "location": {"latitude": 48.1, "longitude": 11.5}, "rating": 4.5,
+                  "code": "P1", "open": True},
+                 {"name": "sushi", "rating": 3}):
+        eq(s.app("POST", "/restaurants", body)[0], 200, "restaurant")
+    eq(s.app("POST", "/users/ann/likes/restaurants/pizza")[0], 200, "like")
+    eq(s.app("PUT", "", {"motto": "exported"}, headers=SU)[0], 200, "app property")
+    for name, data in (("pizza", PHOTO), ("sushi", b"gone with its entity")):
+        st, _, _, _ = s.request("PUT", "/test-org/test-app/restaurants/" + name, raw=data,
+                                headers={"Content-Type": "application/octet-stream"})
+        eq(st, 200, "binary data")
+    eq(s.app("POST", "/events", {"timestamp": 1700000000000,
+                                 "counters": {"visits.web": 3, "visits.app": -1}})[0], 200, "event")
+    eq(s.app("DELETE", "/restaurants/sushi")[0], 200, "a deleted entity leaves nothing")
+    return ids
+
+
 def test_export_import_round_trip_is_exact_and_idempotent():
     with _workdir("ugstore-export-") as work, Server() as s:
-        ids = _seed_relations(s)
-        eq(s.app("PUT", "/restaurants/_settings", {"unique": ["code"], "single": {"open": True},
-                                                   "types": {"rating": "number"}},
-                 headers=SU)[0], 200, "settings")
-        for body in ({"name": "pizza", "menu": {"items": ["a", "b"], "open": True},
-                      "location": {"latitude": 48.1, "longitude": 11.5}, "rating": 4.5,
-                      "code": "P1", "open": True},
-                     {"name": "sushi", "rating": 3}):
-            eq(s.app("POST", "/restaurants", body)[0], 200, "restaurant")
-        eq(s.app("POST", "/users/ann/likes/restaurants/pizza")[0], 200, "like")
-        eq(s.app("PUT", "", {"motto": "exported"}, headers=SU)[0], 200, "app property")
-        photo = b"\xff\xd8\xff" + bytes(range(256)) * 3 + b"\x00\x01"
-        for name, data in (("pizza", photo), ("sushi", b"gone with its entity")):
-            st, _, _, _ = s.request("PUT", "/test-org/test-app/restaurants/" + name, raw=data,
-                                    headers={"Content-Type": "application/octet-stream"})
-            eq(st, 200, "binary data")
-        eq(s.app("POST", "/events", {"timestamp": 1700000000000,
-                                     "counters": {"visits.web": 3, "visits.app": -1}})[0], 200, "event")
-        eq(s.app("DELETE", "/restaurants/sushi")[0], 200, "a deleted entity leaves nothing")
+        ids = _seed_export(s)
+        photo = PHOTO
         rc, out, err = ugstore("export", "--data", s.data, "--app", "test-org/test-app",
                                "--to", work + "/a.ndjson")
         eq((rc, out, err), (0, "", ""), "export: quiet when not on a terminal")
