@@ -50,6 +50,7 @@ struct http_import {
 	uint64_t  line;               /* lines read */
 	uint64_t  count[NKINDS];      /* records imported, by kind */
 	uint64_t  failed;             /* lines refused */
+	uint64_t  mark;               /* st.changed when the transaction began */
 	json_t   *errors;             /* the first HTTP_MAX_IMPORT_ERRORS {line, error} */
 	store_rc  stop;               /* a failure that ended the import */
 	char      why[400];
@@ -91,12 +92,18 @@ fatal(store_rc rc)
 	return rc == STORE_FULL || rc == STORE_NOMEM || rc == STORE_IO || rc == STORE_CORRUPT;
 }
 
-/* Commits the open transaction, if any. */
+/* Commits the open transaction, if any: when a record of it changed the
+** store (an import run again syncs nothing). */
 static void
 commit(http_req *r, store_txn **t)
 {
 	struct http_import *im = r->import;
 	if (!*t) return;
+	if (im->st.changed == im->mark) {
+		store_txn_abort(*t);
+		*t = NULL;
+		return;
+	}
 	store_rc rc = store_txn_commit(*t);
 	*t = NULL;
 	if (rc) {
@@ -106,14 +113,20 @@ commit(http_req *r, store_txn **t)
 }
 
 /* What a record asks of the store, checked as a request body is: a bad
-** one is refused (err says why) before it is written. */
+** one is refused (err says why) before a transaction is begun for it. */
 static store_rc
 record_check(json_t *rec, store_err *err)
 {
-	size_t entries = 0;
+	size_t entries = 0, i;
 	json_t *e = json_object_get(rec, "entity");
 	const char *kind = json_string_value(json_object_get(rec, "record"));
-	if (!kind || strcmp(kind, "entity") != 0 || !json_is_object(e)) return STORE_OK;
+	for (i = 0; kind && i < NKINDS && strcmp(kind, kinds[i][0]) != 0; i++) continue;
+	if (!kind || i == NKINDS) {
+		snprintf(err->msg, sizeof err->msg, "not a record of an export (\"record\": %s)",
+		         kind ? "unknown" : "missing");
+		return STORE_INVALID;
+	}
+	if (strcmp(kind, "entity") != 0 || !json_is_object(e)) return STORE_OK;
 	store_rc rc = store_entity_check(e, 1, &entries, err);
 	if (rc == STORE_OK && entries > HTTP_MAX_WRITE_ENTRIES) {
 		rc = STORE_TOOBIG;
@@ -152,6 +165,7 @@ apply_line(http_req *r, store_txn **t, const char *s, size_t n)
 		rc = record_check(rec, &err);
 	}
 	if (rc == STORE_OK && !*t && (rc = store_txn_begin(r->srv->s, STORE_TXN_WRITE, t)) == 0) {
+		im->mark = im->st.changed;
 		r->txn = *t;
 		http_actor(r);                 /* settings say who changed them */
 		r->txn = NULL;

@@ -416,7 +416,7 @@ def test_http_import_reports_bad_lines():
            "the others imported")
         why = {e["line"]: e["error"] for e in data["errors"]}
         check(why[2].startswith("not JSON"), why[2])
-        check("unknown record" in why[5], why[5])
+        check("not a record of an export" in why[5], why[5])
         check("uuid" in why[6], why[6])
         check("does not hold" in why[8], why[8])
         check("nests deeper" in why[9], why[9])
@@ -479,12 +479,32 @@ def test_http_import_needs_an_admin():
         eq((st, doc["error"]), (400, "illegal_argument"), "GET: no collection has that name")
 
 
+@contextlib.contextmanager
+def _asan_reuses_memory():
+    """Under AddressSanitizer freed memory waits in a quarantine (256 MiB)
+    before it is reused, which would make any server's peak grow with what
+    it allocates: a server started here reuses it at once (nothing changes
+    for a build without the sanitizer)."""
+    before = os.environ.get("ASAN_OPTIONS")
+    os.environ["ASAN_OPTIONS"] = ((before + ":") if before else "") + \
+        "quarantine_size_mb=0:thread_local_quarantine_size_kb=0"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["ASAN_OPTIONS"]
+        else:
+            os.environ["ASAN_OPTIONS"] = before
+
+
 def test_http_import_streams_a_body_past_the_limits():
     """An import is not held whole: it passes --max-body, keeps the server's
     memory flat whatever its size, skips an over-long line, and stops at
     --max-import."""
-    with Server(args=["--max-body", "1000", "--max-asset", "3000",
-                      "--max-import", str(80 << 20)]) as s:
+    with _asan_reuses_memory():
+        s = Server(args=["--max-body", "1000", "--max-asset", "3000",
+                         "--max-import", str(80 << 20)])
+    with s:
         app = _new_app(s, "big")
         thing = lambda n: json.dumps({"record": "entity", "time": 10 + n, "entity": {
             "uuid": "00000000-0000-4000-8000-%012d" % n, "type": "thing", "name": "t%d" % n,
@@ -501,11 +521,11 @@ def test_http_import_streams_a_body_past_the_limits():
             with open("/proc/%d/status" % s.proc.pid) as f:
                 return int([l for l in f if l.startswith("VmHWM")][0].split()[1]) << 10
         junk = (json.dumps({"record": "nope", "pad": "x" * 1000}) + "\n").encode()
-        n = (64 << 20) // len(junk)
+        n = (40 << 20) // len(junk)
         before = hwm()
         st, doc = _import(s, app, junk * n)
         eq((st, doc["data"]["failed"], len(doc["data"]["errors"])), (200, n, 100),
-           "64 MiB of refused lines, the first 100 listed")
+           "40 MiB of refused lines, the first 100 listed")
         check(hwm() - before < 16 << 20, "the server's peak memory grew by %d bytes"
               % (hwm() - before))
         # a declared length past --max-import: refused before it is read
