@@ -12,9 +12,10 @@
 ** Records are written on the connection's worker in write transactions of
 ** their own, outside the writer's batches (as a backup reads outside
 ** them): HTTP_IMPORT_BATCH records at most, each committed before the next
-** piece of the body is read, so a write from another connection waits for
-** one such transaction, never for the whole import, and no transaction
-** stays open while the client is slow.  Each record runs in a nested
+** piece of the body is read, and each begun only after the writes queued
+** meanwhile have run (http_queue_yield), so a write from another
+** connection waits for one such transaction, never for the whole import,
+** and no transaction stays open while the client is slow.  Each record runs in a nested
 ** transaction: a bad line changes nothing and is reported with its number
 ** and the reason, and the others go on.  A storage failure (a full map, an
 ** I/O error) stops the import there.
@@ -164,6 +165,7 @@ apply_line(http_req *r, store_txn **t, const char *s, size_t n)
 	} else {
 		rc = record_check(rec, &err);
 	}
+	if (rc == STORE_OK && !*t) http_queue_yield(r->srv->writer);   /* queued writes first */
 	if (rc == STORE_OK && !*t && (rc = store_txn_begin(r->srv->s, STORE_TXN_WRITE, t)) == 0) {
 		im->mark = im->st.changed;
 		r->txn = *t;

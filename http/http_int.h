@@ -244,6 +244,11 @@ http_queue *http_queue_start(unsigned threads, unsigned batch, unsigned cap, int
 /* Suspends r's connection and queues r.  Returns 0 (nothing queued,
 ** nothing suspended) when the queue is full or closing. */
 int         http_queue_submit(http_queue *q, http_req *r);
+/* Waits until every request queued before the call has run and been
+** resumed (at once when none is): a writer outside the writer's batches
+** (an import) calls it before each transaction it begins, so queued
+** writes go first instead of racing it for LMDB's write lock. */
+void        http_queue_yield(http_queue *q);
 /* Refuses new requests and waits until every queued one is resumed. */
 void        http_queue_close(http_queue *q);
 /* Stops the threads (after http_queue_close and the daemons); NULL-safe. */

@@ -9,7 +9,9 @@
 ** `done` and resumes its connection, and MHD calls the access handler
 ** again, which sends the reply.  The writer (writer.c, one thread, batches
 ** for group commit) and the slow readers (router.c, a few threads, one
-** request at a time) are two queues.
+** request at a time) are two queues.  A thread that writes outside the
+** writer (an import, h_import.c) lets the writer's queued requests go
+** before each of its transactions (http_queue_yield).
 */
 #include "http/http_int.h"
 
@@ -29,9 +31,10 @@ struct http_queue {
 	pthread_t       threads[HTTP_MAX_QUEUE_THREADS];
 	unsigned        nthreads;
 	pthread_mutex_t mu;
-	pthread_cond_t  work, idle;
+	pthread_cond_t  work, idle, ran;
 	http_req       *head, *tail;
 	unsigned        inflight;     /* queued or running, not yet resumed */
+	uint64_t        queued, resumed;   /* requests ever queued, and resumed */
 	int             closing;      /* refuse new requests (shutdown) */
 	int             stop;
 };
@@ -92,6 +95,8 @@ queue_main(void *arg)
 		}
 		pthread_mutex_lock(&q->mu);
 		q->inflight -= resumed;
+		q->resumed += resumed;
+		pthread_cond_broadcast(&q->ran);
 		if (q->inflight == 0) pthread_cond_broadcast(&q->idle);
 		pthread_mutex_unlock(&q->mu);
 	}
@@ -111,6 +116,7 @@ http_queue_start(unsigned threads, unsigned batch, unsigned cap, int nice,
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->work, NULL);
 	pthread_cond_init(&q->idle, NULL);
+	pthread_cond_init(&q->ran, NULL);
 	if (threads > HTTP_MAX_QUEUE_THREADS) threads = HTTP_MAX_QUEUE_THREADS;
 	for (; q->nthreads < threads; q->nthreads++)
 		if (pthread_create(&q->threads[q->nthreads], NULL, queue_main, q) != 0) {
@@ -139,9 +145,19 @@ http_queue_submit(http_queue *q, http_req *r)
 	else q->head = r;
 	q->tail = r;
 	q->inflight++;
+	q->queued++;
 	pthread_cond_signal(&q->work);
 	pthread_mutex_unlock(&q->mu);
 	return 1;
+}
+
+void
+http_queue_yield(http_queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	uint64_t upto = q->queued;
+	while (q->resumed < upto && !q->stop) pthread_cond_wait(&q->ran, &q->mu);
+	pthread_mutex_unlock(&q->mu);
 }
 
 void
@@ -166,5 +182,6 @@ http_queue_stop(http_queue *q)
 	pthread_mutex_destroy(&q->mu);
 	pthread_cond_destroy(&q->work);
 	pthread_cond_destroy(&q->idle);
+	pthread_cond_destroy(&q->ran);
 	free(q);
 }
