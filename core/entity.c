@@ -364,10 +364,8 @@ store_entity_get(store_txn *t, const store_app *app, const store_id *id,
 	return rc;
 }
 
-/* Usergrid's entity counters: application.collection.{coll} and
-** application.entities, counted with the transaction (counter.c). */
-static void
-count_entity(store_txn *t, const store_app *app, const char *coll, int64_t by)
+void
+entity_count(store_txn *t, const store_app *app, const char *coll, int64_t by)
 {
 	char name[STORE_COUNTER_NAME_MAX + 1];
 	if (snprintf(name, sizeof name, "application.collection.%s", coll) < (int)sizeof name)
@@ -474,7 +472,7 @@ store_entity_create(store_txn *t, const store_app *app, const char *type,
 	if ((rc = edge_put_at(t, app, &app->uuid, STORE_EDGE_COLLECTION, coll, &id, time, NULL)))
 		goto done;
 	if ((rc = index_update(t, app, &id, NULL, e, 0, time))) goto done;
-	count_entity(t, app, coll, 1);
+	entity_count(t, app, coll, 1);
 	if (out) {
 		*out = e;
 		e = NULL;
@@ -675,7 +673,7 @@ store_entity_delete(store_txn *t, const store_app *app, const store_id *id,
 	if ((rc = kv_del(t, DBI_ENTITIES, &k))) goto done;
 	char coll[STORE_NAME_MAX + 1];
 	store_collection_of(type, coll);
-	count_entity(t, app, coll, -1);
+	entity_count(t, app, coll, -1);
 	if (out) {
 		*out = old;
 		old = NULL;

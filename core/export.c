@@ -278,7 +278,8 @@ import_edge(store_txn *t, const store_app *app, json_t *rec, int *changed, store
 ** (a role's name, a user's username and email, ...) from the entity of the
 ** application that holds them under another uuid: that one is deleted
 ** first (store.h).  An application made through the API has its default
-** roles: the file's roles replace them. */
+** roles: the file's roles replace them.  Like store_entity_import, that
+** delete leaves the entity counters to the file's counter records. */
 static store_rc
 take_unique(store_txn *t, store_import_state *st, json_t *e, store_err *err)
 {
@@ -296,8 +297,12 @@ take_unique(store_txn *t, store_import_state *st, json_t *e, store_err *err)
 			continue;
 		}
 		json_t *gone = NULL;
-		if (rc == STORE_OK && (rc = store_entity_delete(t, &st->app, &have, &gone, err)) == 0)
+		char coll[STORE_NAME_MAX + 1];
+		if (rc == STORE_OK && (rc = store_entity_delete(t, &st->app, &have, &gone, err)) == 0) {
 			st->replaced++;
+			store_collection_of(type, coll);
+			entity_count(t, &st->app, coll, 1);  /* counters: the file's records say */
+		}
 		json_decref(gone);
 	}
 	return rc;

@@ -223,6 +223,10 @@ store_rc unique_props(store_txn *t, const store_app *app, const char *type,
 ** type rules, unique values, the entity and its index entries. */
 store_rc entity_replace(store_txn *t, const store_app *app, const store_id *id,
                         json_t *old, json_t *e, store_err *err);
+/* Usergrid's entity counters: application.collection.{coll} and
+** application.entities, counted with the transaction (counter.c): a
+** create counts 1, a delete -1. */
+void entity_count(store_txn *t, const store_app *app, const char *coll, int64_t by);
 store_rc entity_time(store_txn *t, const store_app *app, json_t *e,
                      const store_id *id, uint64_t *time);
 
