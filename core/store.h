@@ -102,6 +102,29 @@ store_rc store_txn_begin_child(store_txn *parent, store_txn **out);
 store_rc store_txn_commit(store_txn *t);              /* frees t, even on error */
 void     store_txn_abort(store_txn *t);               /* frees t; NULL-safe */
 
+/* ---- group commit (batch.c) ---------------------------------------------
+** Runs n units of work in one write transaction, each in a nested one of
+** its own: a unit whose run returns other than STORE_OK is rolled back
+** alone.  One commit (one sync) then makes every kept unit durable, and
+** only then is `done` called for each unit, with STORE_OK when it is
+** durable, else why not: its run's code, or the store's failure (to begin
+** the batch or the unit, or to commit; then no unit was kept).  ran says
+** whether the unit's run was called.  With n == 0 the batch is one empty
+** commit (which still writes the counts tallied since the last).  Returns
+** the batch's own outcome. */
+typedef struct {
+	store_rc (*run)(void *ctx, size_t i, store_txn *t);
+	void     (*done)(void *ctx, size_t i, store_rc rc, int ran);
+	void      *ctx;
+} store_unit;
+
+typedef struct {
+	size_t   units, kept;
+	uint64_t commit_us;        /* the batch commit's time, its sync included */
+} store_batch_stats;
+
+store_rc store_group_commit(store *s, size_t n, const store_unit *u, store_batch_stats *stats);
+
 /* Who makes the writes of a transaction, for the `audit` setting: a user
 ** of the application (admin = 0) or an org admin (admin = 1); set = 0 for
 ** anonymous and credential requests.  Nested transactions inherit it. */

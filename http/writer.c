@@ -11,6 +11,8 @@
 ** replies: an acknowledged write is always durable.  If the batch commit
 ** fails, every request of the batch that had succeeded answers the error.
 ** With one writer waiting, a batch is that one request: no added delay.
+** The batch itself is core's group commit (core/batch.c); this file makes
+** requests its units.
 **
 ** A worker does not wait for the batch: the writer is a queue (queue.c)
 ** with one thread, so the worker suspends the connection and goes on
@@ -22,61 +24,42 @@
 
 #define WRITER_BATCH 256        /* requests committed together at most */
 
-/* Runs one request in a child of the batch transaction. */
-static void
-run_one(store_txn *batch, http_req *r)
+/* A request is a unit of the batch (core/batch.c): it runs routed in its
+** nested transaction, and is kept when it answered 200. */
+static store_rc
+run_req(void *ctx, size_t i, store_txn *t)
 {
-	store_txn *child = NULL;
-	store_rc rc = store_txn_begin_child(batch, &child);
-	if (rc) {
-		http_store_error(r, rc, NULL, NULL);
-		return;
-	}
-	r->txn = child;
+	http_req *r = ((http_req **)ctx)[i];
+	r->txn = t;
 	http_route(r);
-	if (r->status == 200) {
-		rc = store_txn_commit(r->txn);
-		r->txn = NULL;
-		if (rc) http_store_error(r, rc, NULL, NULL);
-	} else {
-		store_txn_abort(r->txn);
-		r->txn = NULL;
-	}
+	r->txn = NULL;
+	return r->status == 200 ? STORE_OK : STORE_INVALID;   /* its reply says why */
 }
 
-static uint64_t
-since_us(const struct timespec *t0)
+/* A kept request whose batch did not commit, or one that never ran,
+** answers the store's failure; the others keep their replies. */
+static void
+req_done(void *ctx, size_t i, store_rc rc, int ran)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)((now.tv_sec - t0->tv_sec) * 1000000 + (now.tv_nsec - t0->tv_nsec) / 1000);
+	http_req *r = ((http_req **)ctx)[i];
+	if (rc != STORE_OK && (!ran || r->status == 200)) http_store_error(r, rc, NULL, NULL);
 }
 
-/* One batch: one transaction, a child per request, one synced commit
-** (which also writes the request counts tallied since the last one).  An
-** idle writer (batch NULL) commits the tallies alone. */
+/* One batch of requests, or, idle (batch NULL), the request counts
+** tallied since the last commit alone. */
 static void
 run_batch(http_req *batch, void *ctx)
 {
 	http_server *srv = ctx;
-	store_txn *t = NULL;
-	http_req *r;
+	http_req *reqs[WRITER_BATCH];
 	size_t n = 0;
-	struct timespec t0;
+	store_batch_stats st;
 	if (!batch && !store_counter_pending(srv->s)) return;
-	store_rc rc = store_txn_begin(srv->s, STORE_TXN_WRITE, &t);
-	for (r = batch; r; r = r->next, n++) {
-		if (rc) http_store_error(r, rc, NULL, NULL);
-		else run_one(t, r);
-	}
-	if (rc) return;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = store_txn_commit(t);
-	if (!batch) return;
-	http_metrics_batch(srv->metrics, n, since_us(&t0), rc != STORE_OK);
-	if (rc != STORE_OK)
-		for (r = batch; r; r = r->next)
-			if (r->status == 200) http_store_error(r, rc, NULL, NULL);
+	/* the queue hands over WRITER_BATCH requests at most */
+	for (http_req *r = batch; r && n < WRITER_BATCH; r = r->next) reqs[n++] = r;
+	store_unit u = { run_req, req_done, reqs };
+	store_rc rc = store_group_commit(srv->s, n, &u, &st);
+	if (batch) http_metrics_batch(srv->metrics, n, st.commit_us, rc != STORE_OK);
 }
 
 http_queue *
