@@ -26,6 +26,10 @@
 **   dicts         an entry of a live entity
 **   meta          the format; path flags of known applications; the auth key
 **   tokens        each key the shape auth.c writes, a record of a known kind
+**   feeds         a shared post's activity exists and its reverse names it;
+**                 each reverse has its post; a membership interval belongs
+**                 to a live user and ends after it begins (a deleted group
+**                 leaves its shared posts and intervals: not a fault)
 **
 ** A fault with a derivable fix records it; with repair the fixes are
 ** applied after the pass, in its write transaction, and the store is
@@ -50,7 +54,7 @@ typedef struct {
 	fix_op          op;
 	int             dbi;          /* PUT, DEL */
 	keybuf          k;
-	unsigned char   v[16];
+	unsigned char   v[24];
 	size_t          vn;
 	const store_app *app;         /* REINDEX, ROOT */
 	store_id        id;
@@ -993,6 +997,65 @@ check_token(checker *c, const MDB_val *k, const MDB_val *v)
 	if (!ok) fault(c, "tokens", "a malformed token key %s", text(t1, b, k->mv_size));
 }
 
+/* A shared group post, its reverse, or a membership interval (feed.c). */
+static void
+check_feed(checker *c, const MDB_val *k, const MDB_val *v)
+{
+	app_state *a = app_of(c, "feeds", k);
+	const unsigned char *b = k->mv_data, *r = v->mv_data;
+	char ids[37];
+	store_id id;
+	keybuf other;
+	void *ov;
+	size_t on;
+	if (!a) return;
+	switch (k->mv_size > 16 ? b[16] : 0) {
+	case 's':
+		if (k->mv_size != 57 || v->mv_size != 0) break;
+		memcpy(id.b, b + 41, 16);
+		if (!entity_exists(c, &a->app, &id)) {
+			fault(c, "feeds", "a shared post of %s, which does not exist", uuid_text(ids, id.b));
+			fix_del(c, DBI_FEEDS, b, k->mv_size);
+			return;
+		}
+		key_feed(&other, &a->app, 'a', &id);
+		if (kv_get(c->t, DBI_FEEDS, &other, &ov, &on) != STORE_OK || on != 24 ||
+		    memcmp(ov, b + 17, 16) != 0 ||
+		    ~key_get_u64(b + 33) != key_get_u64((const unsigned char *)ov + 16)) {
+			unsigned char rec[24];
+			fault(c, "feeds", "the shared post %s has no reverse", uuid_text(ids, id.b));
+			memcpy(rec, b + 17, 16);
+			for (int i = 0; i < 8; i++) rec[16 + i] = (unsigned char)~b[33 + i];
+			fix_put(c, DBI_FEEDS, &other, rec, 24);
+		}
+		return;
+	case 'a':
+		if (k->mv_size != 33 || v->mv_size != 24) break;
+		memcpy(id.b, b + 17, 16);
+		key_feed(&other, &a->app, 's', (const store_id *)r);
+		key_u64(&other, ~key_get_u64(r + 16));
+		key_id(&other, &id);
+		if (kv_get(c->t, DBI_FEEDS, &other, NULL, NULL) != STORE_OK) {
+			fault(c, "feeds", "the reverse of %s has no shared post", uuid_text(ids, id.b));
+			fix_del(c, DBI_FEEDS, b, k->mv_size);
+		}
+		return;
+	case 'i':
+		if (k->mv_size != 57 || v->mv_size != 8) break;
+		memcpy(id.b, b + 17, 16);
+		if (!entity_exists(c, &a->app, &id)) {
+			fault(c, "feeds", "a membership interval of %s, which does not exist",
+			      uuid_text(ids, id.b));
+			fix_del(c, DBI_FEEDS, b, k->mv_size);
+		} else if (key_get_u64(r) <= ~key_get_u64(b + 49)) {
+			fault(c, "feeds", "a membership interval of %s ends before it begins",
+			      uuid_text(ids, id.b));
+		}
+		return;
+	}
+	c->unknown[DBI_FEEDS]++;
+}
+
 /* ---- the pass -------------------------------------------------------------------------- */
 
 /* The key families: a database and the checker of each of its keys. */
@@ -1014,6 +1077,7 @@ static const struct {
 	{ DBI_ASSETS,   check_asset },
 	{ DBI_COUNTERS, check_counter },
 	{ DBI_TOKENS,   check_token },
+	{ DBI_FEEDS,    check_feed },
 };
 
 #define NFAMILIES (sizeof families / sizeof *families)

@@ -78,6 +78,13 @@ count_add(store_txn *t, const store_app *app, const store_id *owner,
 	return kv_put(t, DBI_COUNTS, &k, val.b, 8);
 }
 
+/* A user's feed merges its own edges with the posts its groups share. */
+static int
+is_feed(store_edge_kind kind, const char *name)
+{
+	return kind == STORE_EDGE_COLLECTION && strcmp(name, "feed") == 0;
+}
+
 /* Reads the time of one end of an edge. */
 static store_rc
 edge_time(store_txn *t, const store_app *app, const store_id *owner,
@@ -231,38 +238,50 @@ store_edge_has(store_txn *t, const store_app *app, const store_id *owner,
                store_edge_kind kind, const char *name, const store_id *target)
 {
 	uint64_t time;
-	return edge_time(t, app, owner, kind, name, target, &time);
+	return store_edge_time(t, app, owner, kind, name, target, &time);
 }
 
 store_rc
 store_edge_time(store_txn *t, const store_app *app, const store_id *owner,
                 store_edge_kind kind, const char *name, const store_id *target, uint64_t *time)
 {
-	return edge_time(t, app, owner, kind, name, target, time);
+	store_rc rc = edge_time(t, app, owner, kind, name, target, time);
+	if (rc == STORE_NOTFOUND && is_feed(kind, name))
+		rc = feed_shared_time(t, app, owner, target, time);
+	return rc;
 }
 
 store_rc
-store_edge_scan_dir(store_txn *t, const store_app *app, const store_id *owner,
-                    store_edge_kind kind, const char *name, int oldest_first,
-                    const store_pos *after, size_t limit, store_id *ids,
-                    store_pos *poss, size_t *n)
+pos_scan(store_txn *t, int dbi, const keybuf *prefix, int oldest_first,
+         const store_pos *after, uint64_t lo, uint64_t hi, size_t limit,
+         store_pos *poss, size_t *n)
 {
 	MDB_cursor *c = NULL;
 	MDB_val mk, mv;
-	keybuf prefix, start;
+	keybuf start = *prefix, edge;
 	store_pos from = { .set = 0 };
 	MDB_cursor_op step = oldest_first ? MDB_PREV : MDB_NEXT;
 	int mrc;
 
 	if (after) from = *after;     /* after may alias an entry of poss */
 	*n = 0;
-	if (limit == 0) return STORE_OK;
-	key_edge_head(&prefix, app, owner, kind, name);
-	if (prefix.overflow) return STORE_NOTFOUND;
-	start = prefix;
-	if (from.set) key_put(&start, from.b, STORE_POS_SIZE);
-	else if (oldest_first) start.b[start.n - 1]++;     /* past every key: name\0 -> name\1 */
-	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_EDGES], &c)) != 0)
+	if (limit == 0 || lo >= hi) return STORE_OK;
+	if (prefix->overflow) return STORE_NOTFOUND;
+	/* the window's edge in scan order: newest first, the newest time
+	** before hi; oldest first, a key past every entry at or after lo */
+	key_init(&edge);
+	if (!oldest_first) {
+		if (hi != UINT64_MAX) key_u64(&edge, ~(hi - 1));
+	} else {
+		key_u64(&edge, ~lo);
+		for (int i = 0; i < 17; i++) key_u8(&edge, 0xff);
+	}
+	if (from.set && (oldest_first ? memcmp(from.b, edge.b, STORE_POS_SIZE) < 0
+	                              : memcmp(from.b, edge.b, edge.n) >= 0))
+		key_put(&start, from.b, STORE_POS_SIZE);
+	else
+		key_put(&start, edge.b, edge.n);
+	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[dbi], &c)) != 0)
 		return store_mdb_rc(mrc);
 	mk.mv_size = start.n;
 	mk.mv_data = start.b;
@@ -272,21 +291,49 @@ store_edge_scan_dir(store_txn *t, const store_app *app, const store_id *owner,
 		               : mdb_cursor_get(c, &mk, &mv, MDB_LAST);
 	for (; mrc == 0 && *n < limit; mrc = mdb_cursor_get(c, &mk, &mv, step)) {
 		const unsigned char *kb = mk.mv_data;
-		if (mk.mv_size != prefix.n + STORE_POS_SIZE ||
-		    memcmp(kb, prefix.b, prefix.n) != 0)
+		if (mk.mv_size != prefix->n + STORE_POS_SIZE ||
+		    memcmp(kb, prefix->b, prefix->n) != 0)
 			break;
-		if (from.set && memcmp(kb + prefix.n, from.b, STORE_POS_SIZE) == 0)
+		uint64_t time = ~key_get_u64(kb + prefix->n);
+		if (oldest_first ? time >= hi : time < lo) break;
+		if (from.set && memcmp(kb + prefix->n, from.b, STORE_POS_SIZE) == 0)
 			continue;
-		memcpy(ids[*n].b, kb + prefix.n + 8, 16);
-		if (poss) {
-			memcpy(poss[*n].b, kb + prefix.n, STORE_POS_SIZE);
-			poss[*n].set = 1;
-		}
+		memcpy(poss[*n].b, kb + prefix->n, STORE_POS_SIZE);
+		poss[*n].set = 1;
 		(*n)++;
 	}
 	mdb_cursor_close(c);
 	if (mrc != 0 && mrc != MDB_NOTFOUND) return store_mdb_rc(mrc);
 	return STORE_OK;
+}
+
+store_rc
+edge_scan_own(store_txn *t, const store_app *app, const store_id *owner,
+              store_edge_kind kind, const char *name, int oldest_first,
+              const store_pos *after, size_t limit, store_pos *poss, size_t *n)
+{
+	keybuf prefix;
+	key_edge_head(&prefix, app, owner, kind, name);
+	return pos_scan(t, DBI_EDGES, &prefix, oldest_first, after, 0, UINT64_MAX, limit,
+	                poss, n);
+}
+
+store_rc
+store_edge_scan_dir(store_txn *t, const store_app *app, const store_id *owner,
+                    store_edge_kind kind, const char *name, int oldest_first,
+                    const store_pos *after, size_t limit, store_id *ids,
+                    store_pos *poss, size_t *n)
+{
+	store_pos *p = poss ? poss : malloc((limit ? limit : 1) * sizeof *p);
+	store_rc rc;
+
+	if (!p) return STORE_NOMEM;
+	rc = is_feed(kind, name)
+	         ? feed_scan(t, app, owner, oldest_first, after, limit, p, n)
+	         : edge_scan_own(t, app, owner, kind, name, oldest_first, after, limit, p, n);
+	for (size_t i = 0; rc == STORE_OK && i < *n; i++) memcpy(ids[i].b, p[i].b + 8, 16);
+	if (!poss) free(p);
+	return rc;
 }
 
 store_rc

@@ -13,6 +13,9 @@
 **   {"record":"asset","entity":U,"data":"base64url of the entity's binary data"}
 **   {"record":"counter","name":N}          (a counter name events gave)
 **   {"record":"counter","name":N,"resolution":R,"time":T,"value":V}  (a bucket)
+**   {"record":"shared","group":U,"activity":U,"time":T}   (a shared group post)
+**   {"record":"interval","user":U,"group":U,"join":T[,"leave":T]}
+**                                 (a group membership's; no leave: open)
 **
 ** T is the edge time (microseconds) that orders listings: an entity's in
 ** its root collection, an edge's own.  Edges are written from their
@@ -185,6 +188,31 @@ export_counter(exporter *x, const MDB_val *k, const MDB_val *v)
 	if (rec) emit(x, rec);        /* else a kind of key this export does not know */
 }
 
+/* A shared group post or a membership interval (feed.c); a shared post's
+** reverse follows from it on import. */
+static void
+export_feed(exporter *x, const MDB_val *k, const MDB_val *v)
+{
+	const unsigned char *b = k->mv_data;
+	char a[37], g[37];
+	json_t *rec;
+	if (k->mv_size == 57 && b[16] == 's') {
+		id_text(g, b + 17);
+		id_text(a, b + 41);
+		emit(x, json_pack("{s:s, s:s, s:s, s:I}", "record", "shared", "group", g, "activity", a,
+		                  "time", (json_int_t)~key_get_u64(b + 33)));
+	} else if (k->mv_size == 57 && b[16] == 'i' && v->mv_size == 8) {
+		uint64_t leave = key_get_u64(v->mv_data);
+		id_text(a, b + 17);
+		id_text(g, b + 33);
+		rec = json_pack("{s:s, s:s, s:s, s:I}", "record", "interval", "user", a, "group", g,
+		                "join", (json_int_t)~key_get_u64(b + 49));
+		if (rec && leave != UINT64_MAX)
+			json_object_set_new(rec, "leave", json_integer((json_int_t)leave));
+		emit(x, rec);
+	}
+}
+
 /* Entities of the application: the sum of its root collections' counts. */
 static uint64_t
 entity_total(store_txn *t, const store_app *app)
@@ -207,9 +235,9 @@ store_export(store *s, store_slice org_name, store_slice app_name, const store_s
 	json_t *rec = NULL;
 	exporter x = { .out = out, .progress = progress, .app = &app };
 	static record_fn *const parts[] = { export_entity, export_edge, export_dict, export_secret,
-	                                    export_asset, export_counter };
+	                                    export_asset, export_counter, export_feed };
 	static const int dbis[] = { DBI_ENTITIES, DBI_EDGES, DBI_DICTS, DBI_SECRETS, DBI_ASSETS,
-	                            DBI_COUNTERS };
+	                            DBI_COUNTERS, DBI_FEEDS };
 
 	store_rc rc = store_txn_begin(s, STORE_TXN_READ, &x.t);
 	if (rc) return store_fail(err, rc, "cannot read the store: %s", store_strerror(rc));
@@ -330,6 +358,32 @@ fixed_app(store_txn *t, store_import_state *st, json_t *app, int *changed, store
 	return app_props_import(t, &st->app, app, changed);
 }
 
+/* A shared post (its activity in the file) or a membership interval (its
+** user in the file; the group may have been deleted since). */
+static store_rc
+import_feed(store_txn *t, const store_app *app, json_t *rec, int shared, int *changed,
+            store_err *err)
+{
+	json_int_t t1 = json_integer_value(json_object_get(rec, shared ? "time" : "join"));
+	json_t *lv = json_object_get(rec, "leave"), *e = NULL;
+	json_int_t t2 = lv ? json_integer_value(lv) : 0;
+	store_id who, group;
+	store_rc rc;
+
+	if (!rec_id(rec, shared ? "activity" : "user", &who) || !rec_id(rec, "group", &group) ||
+	    t1 <= 0 || (lv && (shared || t2 <= t1)))
+		return store_fail(err, STORE_INVALID, "a malformed %s record",
+		                  shared ? "shared" : "interval");
+	if ((rc = store_entity_get(t, app, &who, &e)) == STORE_NOTFOUND)
+		return store_fail(err, STORE_INVALID, "a%s of an entity the file does not hold",
+		                  shared ? " shared post" : "n interval");
+	json_decref(e);
+	if (rc) return rc;
+	return shared ? feed_share_import(t, app, &group, &who, (uint64_t)t1, changed)
+	              : feed_span_import(t, app, &who, &group, (uint64_t)t1,
+	                                 lv ? (uint64_t)t2 : UINT64_MAX, changed);
+}
+
 store_rc
 store_import_record(store_txn *t, store_import_state *st, json_t *rec, store_err *err)
 {
@@ -385,6 +439,8 @@ store_import_record(store_txn *t, store_import_state *st, json_t *rec, store_err
 		json_decref(e);
 		if (rc == STORE_OK) rc = asset_import(t, &st->app, &id, data, &changed);
 		if (rc == STORE_INVALID) store_fail(err, rc, "a malformed asset record");
+	} else if (strcmp(kind, "shared") == 0 || strcmp(kind, "interval") == 0) {
+		rc = import_feed(t, &st->app, rec, kind[0] == 's', &changed, err);
 	} else if (strcmp(kind, "counter") == 0) {
 		rc = counter_import(t, &st->app, rec, &changed);
 		if (rc == STORE_INVALID) store_fail(err, rc, "a malformed counter record");

@@ -35,12 +35,15 @@
 **   tokens    'h' sha256(token)                                token record (auth.c)
 **             'e' expires(8), sha256(token)                    empty
 **             's' kind(1), scope, subject, sha256(token)       empty
+**   feeds     app, 's', group, ~time(8), activity              empty   (feed.c)
+**             app, 'a', activity                               group (16), time (8, BE)
+**             app, 'i', user, group, ~join(8)                  leave (8, BE; all ones = open)
 **
 ** This layout is format STORE_FORMAT (store.h; 3 added tokens, the auth key
 ** and client secret generations, 4 collection settings, 5 selective
 ** indexing: an index that may lack the paths `fields` leaves out, and the
-** 'R' reindex records); a change to it raises the format and adds a step
-** to upgrade.c.
+** 'R' reindex records, 6 shared group posts and membership intervals); a
+** change to it raises the format and adds a step to upgrade.c.
 ** kind: 'c' collection (owner's collection `name` holds target), 'm' its
 ** reverse (owner is a member of target's `name`), 'o' outgoing connection
 ** `name`, 'i' its reverse.  Root collections are 'c' edges owned by the
@@ -67,6 +70,15 @@
 ** such doubles, for within).  time is the entity's root-collection edge
 ** time, not inverted: the entries of one value list oldest first.
 **
+** feeds: the second delivery path of a group's activities (feed.c).  A
+** post to a group of more than feed_copy_max members is kept once, as an
+** 's' key of the group (newest first, its position the 24 bytes of an edge
+** position) and its 'a' reverse; every group membership keeps its
+** intervals [join, leave) as 'i' keys, newest first, written in the
+** transaction of the membership change.  A user's feed is the merge of its
+** own feed edges and the shared posts of its groups that lie in its
+** intervals.
+**
 ** tokens: an access token is kept only as its SHA-256; the record is
 ** kind(1), scope(16), subject(16), expires ms(8, 0 = never), created
 ** ms(8).  'e' keys list tokens by expiry so expired ones are purged in
@@ -89,7 +101,7 @@
 enum {
 	DBI_ORGS, DBI_APPS, DBI_ENTITIES, DBI_UNIQUE, DBI_EDGES, DBI_EDGE_AT,
 	DBI_COUNTS, DBI_INDEX, DBI_SECRETS, DBI_DICTS, DBI_META, DBI_COUNTERS, DBI_ASSETS,
-	DBI_TOKENS,
+	DBI_TOKENS, DBI_FEEDS,
 	DBI_COUNT
 };
 
@@ -176,6 +188,17 @@ static inline void
 key_reindex(keybuf *k, const store_app *app, const char *type)
 {
 	key_coll_meta(k, 'R', app, type);
+}
+
+/* feeds: app, tag ('s' shared posts of a group, 'a' the group and time of a
+** shared activity, 'i' a user's membership intervals), id (feed.c). */
+static inline void
+key_feed(keybuf *k, const store_app *app, int tag, const store_id *id)
+{
+	key_init(k);
+	key_id(k, &app->uuid);
+	key_u8(k, (unsigned)tag);
+	key_id(k, id);
 }
 
 /* Appends the lower-cased bytes of v as the last component, cutting it

@@ -2,8 +2,10 @@
 ** relations.c: the relationship rules of Usergrid's built-in types:
 ** sub-collections and their linked reverse collections, hierarchical group
 ** paths, following, and the activity fan-out of spec 5.5.  Everything here
-** runs inside the caller's write transaction, so a membership, a post and
-** all its feed copies commit together or not at all.
+** runs inside the caller's write transaction, so a membership and its
+** interval, a post and all its feed copies (or its one shared record, for a
+** group of more than feed_copy_max members: feed.c) commit together or not
+** at all.
 */
 #include "core/store_int.h"
 #include "core/mem.h"
@@ -57,6 +59,30 @@ counts_refresh(store_txn *t, const store_app *app, const store_id *owner, const 
 	return rc ? rc : settings_counts_refresh(t, app, item);
 }
 
+/* A group membership keeps its interval (feed.c) beside its edges: a
+** change of a type's members collection (a group's users) or of its linked
+** reverse (a user's groups). */
+static store_rc
+membership_changed(store_txn *t, const store_app *app, const store_type_info *ti, int i,
+                   const store_id *owner, const store_id *item, int added)
+{
+	const store_type_info *it = store_type_info_of(ti->coll_types[i]);
+	const store_id *member = item, *group = owner;
+	const char *members = ti->members;
+	uint64_t time;
+
+	if (!members || strcmp(ti->collections[i], members) != 0) {
+		if (!it->members || !ti->coll_linked[i] || strcmp(ti->coll_linked[i], it->members) != 0)
+			return STORE_OK;
+		member = owner;
+		group = item;
+		members = it->members;
+	}
+	if (!added) return feed_leave(t, app, member, group);
+	store_rc rc = edge_time_of(t, app, group, STORE_EDGE_COLLECTION, members, member, &time);
+	return rc ? rc : feed_join(t, app, member, group, time);
+}
+
 store_rc
 store_coll_add(store_txn *t, const store_app *app, const store_id *owner,
                const char *owner_type, const char *coll, const store_id *item)
@@ -75,6 +101,7 @@ store_coll_add(store_txn *t, const store_app *app, const store_id *owner,
 	    (rc = store_edge_put(t, app, item, STORE_EDGE_COLLECTION, ti->coll_linked[i],
 	                         owner, NULL)))
 		return rc;
+	if ((rc = membership_changed(t, app, ti, i, owner, item, 1))) return rc;
 	return counts_refresh(t, app, owner, item);
 }
 
@@ -94,6 +121,7 @@ store_coll_remove(store_txn *t, const store_app *app, const store_id *owner,
 		/* a missing reverse never blocks removing the membership itself */
 		if (rc == STORE_NOTFOUND) rc = STORE_OK;
 	}
+	if (rc == STORE_OK) rc = membership_changed(t, app, ti, i, owner, item, 0);
 	return rc ? rc : counts_refresh(t, app, owner, item);
 }
 
@@ -228,8 +256,15 @@ store_activity_post(store_txn *t, const store_app *app, const store_id *owner,
 	                      f.time, NULL)))
 		goto done;
 	if (ti->members) {           /* the poster's feed, then its members' */
-		if ((rc = to_feed(&f, owner))) goto done;
-		rc = edge_each(t, app, owner, STORE_EDGE_COLLECTION, ti->members, to_feed, &f);
+		uint64_t members;
+		if ((rc = to_feed(&f, owner)) ||
+		    (rc = store_edge_count(t, app, owner, STORE_EDGE_COLLECTION, ti->members,
+		                           &members)))
+			goto done;
+		if (members > t->s->feed_copy_max)       /* kept once for the members (feed.c) */
+			rc = feed_share(t, app, owner, &id, f.time);
+		else
+			rc = edge_each(t, app, owner, STORE_EDGE_COLLECTION, ti->members, to_feed, &f);
 	} else if (ti->follow) {     /* the poster's feed, then its followers' */
 		if ((rc = to_feed(&f, owner))) goto done;
 		f.via = via;

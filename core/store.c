@@ -83,7 +83,7 @@ const char *const store_dbi_names[DBI_COUNT] = {
 	[DBI_UNIQUE] = "unique", [DBI_EDGES] = "edges", [DBI_EDGE_AT] = "edge_at",
 	[DBI_COUNTS] = "counts", [DBI_INDEX] = "index", [DBI_SECRETS] = "secrets",
 	[DBI_DICTS] = "dicts", [DBI_META] = "meta", [DBI_COUNTERS] = "counters",
-	[DBI_ASSETS] = "assets", [DBI_TOKENS] = "tokens",
+	[DBI_ASSETS] = "assets", [DBI_TOKENS] = "tokens", [DBI_FEEDS] = "feeds",
 };
 
 /* The format key of `meta` (its value: the decimal format number). */
@@ -225,6 +225,7 @@ store_open_format(const char *dir, const store_options *opt, unsigned *format,
 	s->settings_rewrite_max = opt && opt->settings_rewrite_max ? opt->settings_rewrite_max
 	                                                           : STORE_SETTINGS_REWRITE_MAX;
 	s->reindex_batch = opt && opt->reindex_batch ? opt->reindex_batch : STORE_REINDEX_BATCH;
+	s->feed_copy_max = opt && opt->feed_copy_set ? opt->feed_copy_max : STORE_FEED_COPY_MAX;
 	if ((rc = data_dir_ready(dir, opt, err))) goto fail;
 	if ((mrc = env_open(s, dir, opt)) != 0) {
 		rc = store_fail(err, store_mdb_rc(mrc), "cannot open %s: %s", dir,

@@ -67,7 +67,14 @@ typedef struct {
 	unsigned password_min; /* shortest password; 0 = STORE_PASSWORD_MIN */
 	uint64_t settings_rewrite_max; /* 0 = STORE_SETTINGS_REWRITE_MAX */
 	size_t   reindex_batch;        /* 0 = STORE_REINDEX_BATCH */
+	int      feed_copy_set; /* 1 = feed_copy_max applies, 0 = STORE_FEED_COPY_MAX */
+	uint64_t feed_copy_max; /* a group post is copied into its members' feeds
+	                        ** when the group has at most this many members,
+	                        ** else shared (relations.c, feed.c) */
 } store_options;
+
+/* The default of store_options.feed_copy_max (--feed-copy-max). */
+#define STORE_FEED_COPY_MAX 1000
 
 /* Opens (creating when missing) the store in dir.  A store of another
 ** format than STORE_FORMAT is refused (STORE_CONFLICT): an older one with
@@ -713,7 +720,7 @@ store_rc store_secret_check(store_txn *t, const store_app *app,
 /* The on-disk format this build reads and writes (core/keys.h), recorded in
 ** the store.  A store that records none was made before formats were
 ** numbered: format 0, whose layout is format 1's. */
-#define STORE_FORMAT 5
+#define STORE_FORMAT 6
 
 /* Where reports go, one line (no newline) per call. */
 typedef struct {

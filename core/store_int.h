@@ -19,6 +19,7 @@ struct store {
 	unsigned password_min;        /* the password policy */
 	uint64_t settings_rewrite_max; /* entities a settings change may rewrite */
 	size_t   reindex_batch;        /* entities one reindex step rewrites */
+	uint64_t feed_copy_max;       /* members up to which a group post is copied */
 	_Atomic int64_t  last_commit_ms;  /* the last write commit (store_stats) */
 	/* counts tallied outside a write transaction (counter.c) */
 	uint64_t serial;              /* tells this store from one closed before */
@@ -274,6 +275,51 @@ void key_rec(keybuf *k, const store_id *id);             /* orgs, apps 'u' */
 void key_app_name(keybuf *k, const store_id *org, store_slice name);  /* apps 'n' */
 void key_unique(keybuf *k, const store_app *app, const char *type, const char *prop,
                 const char *val);
+/* The positions (~time, target: 24 bytes) of the keys prefix + position of
+** dbi whose time lies in [lo, hi), newest first or oldest_first, after
+** `after` (NULL or unset: from the window's start), at most limit into
+** poss[].  The one scan of edge listings and shared group posts. */
+store_rc pos_scan(store_txn *t, int dbi, const keybuf *prefix, int oldest_first,
+                  const store_pos *after, uint64_t lo, uint64_t hi, size_t limit,
+                  store_pos *poss, size_t *n);
+/* The owner's own edges kind/name (a feed without what its groups share). */
+store_rc edge_scan_own(store_txn *t, const store_app *app, const store_id *owner,
+                       store_edge_kind kind, const char *name, int oldest_first,
+                       const store_pos *after, size_t limit, store_pos *poss, size_t *n);
+
+/* ---- feed.c: the shared delivery path of group posts ---- */
+
+/* user's feed: its own edges merged with the posts its groups shared while
+** it was a member (store_edge_scan_dir's contract). */
+store_rc feed_scan(store_txn *t, const store_app *app, const store_id *user,
+                   int oldest_first, const store_pos *after, size_t limit,
+                   store_pos *poss, size_t *n);
+/* The time of a shared post in user's feed; STORE_NOTFOUND when it is not
+** there (not shared, or not while user was a member). */
+store_rc feed_shared_time(store_txn *t, const store_app *app, const store_id *user,
+                          const store_id *activity, uint64_t *time);
+/* Keeps the post once for the group's members (its feed edge is the caller's). */
+store_rc feed_share(store_txn *t, const store_app *app, const store_id *group,
+                    const store_id *activity, uint64_t time);
+/* user joined group at `time` (a current member: nothing changes), or left
+** it now (no current membership: nothing changes). */
+store_rc feed_join(store_txn *t, const store_app *app, const store_id *user,
+                   const store_id *group, uint64_t time);
+store_rc feed_leave(store_txn *t, const store_app *app, const store_id *user,
+                    const store_id *group);
+/* An entity is deleted: its intervals (a user) or its shared record (an
+** activity) go. */
+store_rc feed_forget(store_txn *t, const store_app *app, const store_id *id);
+/* Import: a shared post, a membership interval, each written (and
+** *changed) only where the store differs. */
+store_rc feed_share_import(store_txn *t, const store_app *app, const store_id *group,
+                           const store_id *activity, uint64_t time, int *changed);
+store_rc feed_span_import(store_txn *t, const store_app *app, const store_id *user,
+                          const store_id *group, uint64_t join, uint64_t leave, int *changed);
+/* Opens an interval at the membership's time for every group membership
+** without an open one (the upgrade to format 5); *added counts them. */
+store_rc feed_open_missing(store_txn *t, uint64_t *added);
+
 /* app, owner, kind, name\0: an edge_at key without its target */
 void key_edge_head(keybuf *k, const store_app *app, const store_id *owner,
                    store_edge_kind kind, const char *name);

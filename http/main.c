@@ -8,6 +8,7 @@
 **                 [--map-size MIB] [--query-budget-ms MS] [--no-sync] [--quiet]
 **                 [--token-rate BURST/MS] [--password-min N] [--backup-dir DIR]
 **                 [--settings-rewrite-max N] [--reindex-batch N]
+**                 [--feed-copy-max N]
 **                 [--public-status]
 **                 [--slow-query-ms MS]
 **                 [--cors-origin ORIGIN[,ORIGIN...]]
@@ -49,6 +50,7 @@ usage(FILE *f)
 	      "                     [--map-size MIB] [--query-budget-ms MS] [--no-sync] [--quiet]\n"
 	      "                     [--token-rate BURST/MS] [--password-min N] [--backup-dir DIR]\n"
 	      "                     [--settings-rewrite-max N] [--reindex-batch N]\n"
+	      "                     [--feed-copy-max N]\n"
 	      "                     [--public-status]\n"
 	      "                     [--slow-query-ms MS]\n"
 	      "                     [--cors-origin ORIGIN[,ORIGIN...]]\n"
@@ -226,6 +228,10 @@ number_option(serve_args *sa, const char *a, const char *v)
 	} else if (strcmp(a, "--reindex-batch") == 0) {
 		if (!number_opt(a, v, UINT32_MAX, &n)) return 2;
 		sa->opt.reindex_batch = (size_t)n;
+	} else if (strcmp(a, "--feed-copy-max") == 0) {
+		if (!number_opt(a, v, UINT64_MAX, &n)) return 2;
+		sa->opt.feed_copy_set = 1;
+		sa->opt.feed_copy_max = n;
 	} else if (strcmp(a, "--slow-query-ms") == 0) {
 		if (!number_opt(a, v, HTTP_MAX_BUDGET_MS, &n)) return 2;
 		cfg->slow_query_ms = (unsigned)n;
@@ -360,11 +366,13 @@ reload(http_server *srv, const serve_args *now, int argc, char **argv, char ***t
 	    sa.opt.no_sync != now->opt.no_sync || sa.opt.password_min != now->opt.password_min ||
 	    sa.opt.settings_rewrite_max != now->opt.settings_rewrite_max ||
 	    sa.opt.reindex_batch != now->opt.reindex_batch ||
+	    sa.opt.feed_copy_set != now->opt.feed_copy_set ||
+	    sa.opt.feed_copy_max != now->opt.feed_copy_max ||
 	    sa.cfg.token_burst != now->cfg.token_burst ||
 	    sa.cfg.token_refill_ms != now->cfg.token_refill_ms)
 		fprintf(stderr, "ugstore: SIGHUP: data, port, bind, threads, TLS, superuser, "
 		        "backup-dir, map-size, no-sync, password-min, settings-rewrite-max, "
-		        "reindex-batch and token-rate changes need "
+		        "reindex-batch, feed-copy-max and token-rate changes need "
 		        "a restart\n");
 	fprintf(stderr, "ugstore: SIGHUP: reloaded %s\n", now->config);
 }

@@ -133,6 +133,34 @@ def test_upgrade_gives_old_default_roles_their_permissions():
             eq(s.app("GET", "/users")[0], 401, "the app is closed now: no blanket grant")
 
 
+def test_upgrade_to_5_opens_membership_intervals():
+    """Format 5 keeps an interval per group membership, which a group post
+    shared (not copied) reaches members through: the upgrade opens one for
+    every membership a format 4 store holds, at the time it began."""
+    with _workdir("ugstore-fmt-") as work:
+        with Server(data=work + "/s") as s:
+            for method, path, body in (("POST", "/users", {"username": "ann"}),
+                                       ("POST", "/users", {"username": "bob"}),
+                                       ("POST", "/groups", {"path": "big"}),
+                                       ("POST", "/groups/big/users/ann", None),
+                                       ("POST", "/users/bob/groups/big", None),
+                                       ("POST", "/groups/big/activities", {"content": "before", "verb": "post", "actor": {}})):
+                eq(s.app(method, path, body)[0], 200, path)
+        d = Dump(work + "/s")
+        d.db("feeds")[:] = []
+        d.db("meta")[:] = [kv for kv in d.db("meta") if kv[0] != FORMAT_KEY] + [[FORMAT_KEY, b"4"]]
+        d.write(work + "/old")
+        check("ugstore upgrade" in _serve_refused(work + "/old"), "format 4 is refused")
+        rc, out, _ = ugstore("upgrade", "--data", work + "/old")
+        check(rc == 0 and "upgrading format 4 -> 5" in out and "3 -> 4" not in out, out)
+        with Server(data=work + "/old", bootstrap=None, args=("--feed-copy-max", "0")) as s:
+            eq(s.app("POST", "/groups/big/activities", {"content": "shared", "verb": "post",
+                                                      "actor": {}})[0], 200, "post")
+            for u in ("ann", "bob"):
+                eq([e["content"] for e in s.app("GET", "/users/%s/feed" % u)[1]["entities"]],
+                   ["shared", "before"], u + "'s feed")
+
+
 def test_newer_format_is_refused():
     with _workdir("ugstore-fmt-") as work:
         new = _with_format(_seeded_store(work), b"%d" % (FORMAT + 1), work + "/new")
@@ -765,7 +793,7 @@ def test_check_leaves_what_it_cannot_derive_and_unknown_families():
 # ---- export and import -------------------------------------------------------
 
 APP_DBS = ("entities", "unique", "edges", "edge_at", "counts", "index", "secrets", "dicts",
-           "assets", "counters")
+           "assets", "counters", "feeds")
 
 
 def _app_keys(data, app):
@@ -812,9 +840,15 @@ def _seed_export(s):
 
 
 def test_export_import_round_trip_is_exact_and_idempotent():
-    with _workdir("ugstore-export-") as work, Server() as s:
+    with _workdir("ugstore-export-") as work, Server(args=("--feed-copy-max", "0")) as s:
         ids = _seed_export(s)
         photo = PHOTO
+        for method, path in (("POST", "/groups"), ("POST", "/groups/k/users/ann"),
+                             ("POST", "/groups/k/activities"), ("DELETE", "/groups/k/users/ann"),
+                             ("POST", "/groups/k/activities"), ("POST", "/groups/k/users/bob")):
+            body = {"path": "k"} if path == "/groups" else \
+                {"verb": "post", "content": "shared", "actor": {}} if path.endswith("activities") else None
+            eq(s.app(method, path, body)[0], 200, path)
         rc, out, err = ugstore("export", "--data", s.data, "--app", "test-org/test-app",
                                "--to", work + "/a.ndjson")
         eq((rc, out, err), (0, "", ""), "export: quiet when not on a terminal")
@@ -823,7 +857,7 @@ def test_export_import_round_trip_is_exact_and_idempotent():
         eq(recs[0]["application"]["motto"], "exported", "app property exported")
         kinds = {r["record"] for r in recs}
         eq(kinds, {"application", "settings", "entity", "edge", "dictionary", "credential", "asset",
-                   "counter"},
+                   "counter", "shared", "interval"},
            "record kinds")
         eq(len([r for r in recs if r["record"] == "asset"]), 1, "the deleted entity's data is gone")
         cred = [r for r in recs if r["record"] == "credential"][0]
@@ -852,6 +886,11 @@ def test_export_import_round_trip_is_exact_and_idempotent():
             st, doc = b.app("GET", "/users/ann/likes")
             eq(sorted(e.get("name", e.get("username")) for e in doc["entities"]),
                ["bob", "pizza"], "ann's likes")
+            eq([e.get("content") for e in b.app("GET", "/users/ann/feed")[1]["entities"]],
+               ["shared", "hi"], "ann's feed: the shared post of her membership, not the later "
+               "one, and bob's")
+            eq(b.app("GET", "/users/bob/feed")[1]["entities"][0].get("content"), "hi",
+               "bob joined after the shared posts")
             st, doc = b.app("GET", "/restaurants?ql=location%20within%2010%20of%2048.1,11.5")
             eq([e["name"] for e in doc["entities"]], ["pizza"], "geo index in the copy")
             st, _, _, got = b.request("GET", "/test-org/test-app/restaurants/pizza",

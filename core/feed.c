@@ -1,0 +1,388 @@
+/*
+** feed.c: the shared delivery path of a group's activities.
+**
+** A post to a group of at most feed_copy_max members is copied into every
+** member's feed (relations.c).  A post to a larger group is kept once: an
+** 's' key of the group, newest first, and its 'a' reverse (keys.h).  What
+** a member sees of it follows from the membership intervals every group
+** membership keeps ('i' keys: join time -> leave time, open while the user
+** is a member), written in the transaction of the membership change, so a
+** shared post is in a user's feed exactly when the copy would have been:
+** posted while the user was a member.  A user's feed is the merge, newest
+** first (or oldest first), of its own feed edges and the shared posts of
+** each group it has intervals in, within those intervals; an entry's
+** position is the 24 bytes of an edge position in both, so cursors stay
+** stateless whatever delivered the entry.
+*/
+#include "core/store_int.h"
+#include "core/mem.h"
+
+#include <stdlib.h>
+
+#define OPEN UINT64_MAX    /* the leave time of a current membership */
+
+static void
+key_shared(keybuf *k, const store_app *app, const store_id *group, uint64_t time,
+           const store_id *activity)
+{
+	key_feed(k, app, 's', group);
+	key_u64(k, ~time);
+	key_id(k, activity);
+}
+
+/* app, 'i', user, group: the intervals of one membership, newest first */
+static void
+key_spans(keybuf *k, const store_app *app, const store_id *user, const store_id *group)
+{
+	key_feed(k, app, 'i', user);
+	key_id(k, group);
+}
+
+static void
+val_u64(keybuf *v, uint64_t x)
+{
+	key_init(v);
+	key_u64(v, x);
+}
+
+store_rc
+feed_share(store_txn *t, const store_app *app, const store_id *group,
+           const store_id *activity, uint64_t time)
+{
+	keybuf k, v;
+	store_rc rc;
+
+	key_shared(&k, app, group, time, activity);
+	if ((rc = kv_put(t, DBI_FEEDS, &k, "", 0))) return rc;
+	key_feed(&k, app, 'a', activity);
+	key_init(&v);
+	key_id(&v, group);
+	key_u64(&v, time);
+	return kv_put(t, DBI_FEEDS, &k, v.b, v.n);
+}
+
+/* The newest interval of user in group: its join time and leave time;
+** STORE_NOTFOUND when there is none.  With at, the newest that began at
+** or before `at`. */
+static store_rc
+span_newest(store_txn *t, const store_app *app, const store_id *user, const store_id *group,
+            const uint64_t *at, uint64_t *join, uint64_t *leave)
+{
+	MDB_cursor *c;
+	MDB_val mk, mv;
+	keybuf prefix, start;
+	store_rc rc = STORE_NOTFOUND;
+	int mrc;
+
+	key_spans(&prefix, app, user, group);
+	start = prefix;
+	if (at) key_u64(&start, ~*at);
+	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_FEEDS], &c)) != 0)
+		return store_mdb_rc(mrc);
+	mk = (MDB_val){ start.n, start.b };
+	mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE);
+	if (mrc == 0 && mk.mv_size == prefix.n + 8 && memcmp(mk.mv_data, prefix.b, prefix.n) == 0) {
+		if (mv.mv_size != 8) {
+			rc = STORE_CORRUPT;
+		} else {
+			*join = ~key_get_u64((const unsigned char *)mk.mv_data + prefix.n);
+			*leave = key_get_u64(mv.mv_data);
+			rc = STORE_OK;
+		}
+	} else if (mrc != 0 && mrc != MDB_NOTFOUND) {
+		rc = store_mdb_rc(mrc);
+	}
+	mdb_cursor_close(c);
+	return rc;
+}
+
+static store_rc
+span_put(store_txn *t, const store_app *app, const store_id *user, const store_id *group,
+         uint64_t join, uint64_t leave)
+{
+	keybuf k, v;
+	key_spans(&k, app, user, group);
+	key_u64(&k, ~join);
+	val_u64(&v, leave);
+	return kv_put(t, DBI_FEEDS, &k, v.b, v.n);
+}
+
+store_rc
+feed_join(store_txn *t, const store_app *app, const store_id *user, const store_id *group,
+          uint64_t time)
+{
+	uint64_t join, leave;
+	store_rc rc = span_newest(t, app, user, group, NULL, &join, &leave);
+	if (rc == STORE_OK && leave == OPEN) return STORE_OK;   /* a current member */
+	if (rc && rc != STORE_NOTFOUND) return rc;
+	return span_put(t, app, user, group, time, OPEN);
+}
+
+store_rc
+feed_leave(store_txn *t, const store_app *app, const store_id *user, const store_id *group)
+{
+	uint64_t join, leave;
+	store_rc rc = span_newest(t, app, user, group, NULL, &join, &leave);
+	if (rc == STORE_NOTFOUND || (rc == STORE_OK && leave != OPEN)) return STORE_OK;
+	if (rc) return rc;
+	return span_put(t, app, user, group, join, store_next_time(t->s));
+}
+
+store_rc
+feed_forget(store_txn *t, const store_app *app, const store_id *id)
+{
+	keybuf k, s;
+	void *v;
+	size_t n;
+	store_rc rc;
+
+	key_feed(&k, app, 'i', id);
+	if ((rc = kv_del_prefix(t, DBI_FEEDS, &k))) return rc;
+	key_feed(&k, app, 'a', id);
+	rc = kv_get(t, DBI_FEEDS, &k, &v, &n);
+	if (rc == STORE_NOTFOUND) return STORE_OK;
+	if (rc) return rc;
+	if (n != 24) return STORE_CORRUPT;
+	store_id group;
+	memcpy(group.b, v, 16);
+	key_shared(&s, app, &group, key_get_u64((const unsigned char *)v + 16), id);
+	if ((rc = kv_del(t, DBI_FEEDS, &s))) return rc;
+	return kv_del(t, DBI_FEEDS, &k);
+}
+
+store_rc
+feed_shared_time(store_txn *t, const store_app *app, const store_id *user,
+                 const store_id *activity, uint64_t *time)
+{
+	keybuf k;
+	void *v;
+	size_t n;
+	uint64_t at, join, leave;
+	store_id group;
+	store_rc rc;
+
+	key_feed(&k, app, 'a', activity);
+	if ((rc = kv_get(t, DBI_FEEDS, &k, &v, &n))) return rc;
+	if (n != 24) return STORE_CORRUPT;
+	memcpy(group.b, v, 16);
+	at = key_get_u64((const unsigned char *)v + 16);
+	if ((rc = span_newest(t, app, user, &group, &at, &join, &leave))) return rc;
+	if (at >= leave) return STORE_NOTFOUND;
+	*time = at;
+	return STORE_OK;
+}
+
+/* ---- import ---------------------------------------------------------------- */
+
+store_rc
+feed_share_import(store_txn *t, const store_app *app, const store_id *group,
+                  const store_id *activity, uint64_t time, int *changed)
+{
+	keybuf k;
+	void *v;
+	size_t n;
+	store_rc rc;
+
+	key_feed(&k, app, 'a', activity);
+	rc = kv_get(t, DBI_FEEDS, &k, &v, &n);
+	if (rc == STORE_OK && n == 24 && memcmp(v, group->b, 16) == 0 &&
+	    key_get_u64((const unsigned char *)v + 16) == time) {
+		*changed = 0;
+		return STORE_OK;
+	}
+	if (rc && rc != STORE_NOTFOUND) return rc;
+	*changed = 1;
+	if ((rc = feed_forget(t, app, activity))) return rc;  /* another group or time */
+	return feed_share(t, app, group, activity, time);
+}
+
+store_rc
+feed_span_import(store_txn *t, const store_app *app, const store_id *user,
+                 const store_id *group, uint64_t join, uint64_t leave, int *changed)
+{
+	keybuf k;
+	void *v;
+	size_t n;
+	store_rc rc;
+
+	key_spans(&k, app, user, group);
+	key_u64(&k, ~join);
+	rc = kv_get(t, DBI_FEEDS, &k, &v, &n);
+	*changed = !(rc == STORE_OK && n == 8 && key_get_u64(v) == leave);
+	if (rc && rc != STORE_NOTFOUND) return rc;
+	return *changed ? span_put(t, app, user, group, join, leave) : STORE_OK;
+}
+
+/* ---- the merge --------------------------------------------------------------- */
+
+typedef struct {
+	store_id group;
+	uint64_t join, leave;
+} span;
+
+/* Every interval of user, by group, newest first within a group. */
+static store_rc
+spans_load(store_txn *t, const store_app *app, const store_id *user, span **out, size_t *n)
+{
+	MDB_cursor *c;
+	MDB_val mk, mv;
+	keybuf prefix;
+	size_t cap = 0;
+	store_rc rc = STORE_OK;
+	int mrc;
+
+	*out = NULL;
+	*n = 0;
+	key_feed(&prefix, app, 'i', user);
+	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_FEEDS], &c)) != 0)
+		return store_mdb_rc(mrc);
+	mk = (MDB_val){ prefix.n, prefix.b };
+	for (mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(c, &mk, &mv, MDB_NEXT)) {
+		const unsigned char *b = mk.mv_data;
+		if (mk.mv_size < prefix.n || memcmp(b, prefix.b, prefix.n) != 0) break;
+		if (mk.mv_size != prefix.n + 24 || mv.mv_size != 8) {
+			rc = STORE_CORRUPT;
+			break;
+		}
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 8;
+			*out = xrealloc(*out, cap * sizeof **out);
+		}
+		span *s = &(*out)[(*n)++];
+		memcpy(s->group.b, b + prefix.n, 16);
+		s->join = ~key_get_u64(b + prefix.n + 16);
+		s->leave = key_get_u64(mv.mv_data);
+	}
+	mdb_cursor_close(c);
+	if (rc == STORE_OK && mrc != 0 && mrc != MDB_NOTFOUND) rc = store_mdb_rc(mrc);
+	return rc;
+}
+
+/* The shared posts of one group in its intervals sp[0..ns) (newest first),
+** in scan order after `after`, at most limit into poss[]. */
+static store_rc
+group_scan(store_txn *t, const store_app *app, const span *sp, size_t ns, int oldest_first,
+           const store_pos *after, size_t limit, store_pos *poss, size_t *n)
+{
+	keybuf prefix;
+	store_rc rc = STORE_OK;
+
+	*n = 0;
+	key_feed(&prefix, app, 's', &sp[0].group);
+	for (size_t i = 0; i < ns && *n < limit && rc == STORE_OK; i++) {
+		const span *s = &sp[oldest_first ? ns - 1 - i : i];
+		size_t got;
+		rc = pos_scan(t, DBI_FEEDS, &prefix, oldest_first, after, s->join, s->leave,
+		              limit - *n, poss + *n, &got);
+		*n += got;
+	}
+	return rc;
+}
+
+/* Merges b[0..nb) into a[0..*na), both in scan order, keeping the first
+** limit entries (tmp holds limit). */
+static void
+merge(store_pos *a, size_t *na, const store_pos *b, size_t nb, size_t limit,
+      int oldest_first, store_pos *tmp)
+{
+	size_t i = 0, j = 0, k = 0;
+	while (k < limit && (i < *na || j < nb)) {
+		int d = i == *na ? 1 : j == nb ? -1 : memcmp(a[i].b, b[j].b, STORE_POS_SIZE);
+		if (oldest_first && i < *na && j < nb) d = -d;
+		if (d == 0) j++;       /* one entry delivered both ways is listed once */
+		tmp[k++] = d <= 0 ? a[i++] : b[j++];
+	}
+	memcpy(a, tmp, k * sizeof *a);
+	*na = k;
+}
+
+store_rc
+feed_scan(store_txn *t, const store_app *app, const store_id *user, int oldest_first,
+          const store_pos *after, size_t limit, store_pos *poss, size_t *n)
+{
+	span *sp = NULL;
+	size_t ns = 0;
+	store_pos *part = NULL, *tmp = NULL, from = { .set = 0 };
+	store_rc rc;
+
+	if (after) from = *after;     /* after may alias an entry of poss */
+	*n = 0;
+	if (limit == 0) return STORE_OK;
+	rc = edge_scan_own(t, app, user, STORE_EDGE_COLLECTION, "feed", oldest_first, &from,
+	                   limit, poss, n);
+	if (rc == STORE_OK) rc = spans_load(t, app, user, &sp, &ns);
+	if (rc || ns == 0) goto done;
+	part = xmalloc(limit * sizeof *part);
+	tmp = xmalloc(limit * sizeof *tmp);
+	for (size_t i = 0, j; i < ns && rc == STORE_OK; i = j) {
+		size_t got;
+		for (j = i + 1; j < ns && memcmp(sp[j].group.b, sp[i].group.b, 16) == 0; j++)
+			;
+		rc = group_scan(t, app, sp + i, j - i, oldest_first, &from, limit, part, &got);
+		if (rc == STORE_OK) merge(poss, n, part, got, limit, oldest_first, tmp);
+	}
+done:
+	free(sp);
+	free(part);
+	free(tmp);
+	return rc;
+}
+
+/* ---- the upgrade to format 5 ----------------------------------------------- */
+
+/* 1 when the entity (app, id) is a group; entities are read once a run. */
+static int
+is_group(store_txn *t, const unsigned char *app_id, const store_id *id)
+{
+	keybuf k;
+	json_t *e = NULL;
+	key_init(&k);
+	key_put(&k, app_id, 16);
+	key_id(&k, id);
+	if (kv_get_json(t, DBI_ENTITIES, &k, &e) != STORE_OK) return 0;
+	const char *type = json_string_value(json_object_get(e, "type"));
+	int yes = type && strcmp(type, "group") == 0;
+	json_decref(e);
+	return yes;
+}
+
+store_rc
+feed_open_missing(store_txn *t, uint64_t *added)
+{
+	MDB_cursor *c;
+	MDB_val mk, mv;
+	store_id owner = { { 0 } };
+	int owner_group = 0, have_owner = 0, mrc;
+	store_rc rc = STORE_OK;
+
+	*added = 0;
+	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_EDGE_AT], &c)) != 0)
+		return store_mdb_rc(mrc);
+	for (mrc = mdb_cursor_get(c, &mk, &mv, MDB_FIRST); mrc == 0 && rc == STORE_OK;
+	     mrc = mdb_cursor_get(c, &mk, &mv, MDB_NEXT)) {
+		edge_key e;
+		store_app app;
+		uint64_t join, leave;
+		if (!edge_key_parse(mk.mv_data, mk.mv_size, 16, &e) || mv.mv_size != 8 ||
+		    e.kind != STORE_EDGE_COLLECTION || strcmp(e.name, "users") != 0)
+			continue;
+		memcpy(app.uuid.b, mk.mv_data, 16);
+		if (memcmp(e.owner.b, app.uuid.b, 16) == 0) continue;    /* the root /users */
+		if (!have_owner || memcmp(owner.b, e.owner.b, 16) != 0) {
+			owner = e.owner;
+			have_owner = 1;
+			owner_group = is_group(t, app.uuid.b, &owner);
+		}
+		if (!owner_group) continue;
+		rc = span_newest(t, &app, &e.target, &owner, NULL, &join, &leave);
+		if (rc == STORE_OK && leave == OPEN) continue;
+		if (rc == STORE_OK || rc == STORE_NOTFOUND) {
+			rc = span_put(t, &app, &e.target, &owner, key_get_u64(mv.mv_data), OPEN);
+			(*added)++;
+		}
+	}
+	mdb_cursor_close(c);
+	if (rc == STORE_OK && mrc != 0 && mrc != MDB_NOTFOUND) rc = store_mdb_rc(mrc);
+	return rc;
+}
