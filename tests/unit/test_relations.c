@@ -1,8 +1,9 @@
 /*
 ** test_relations.c: core's relationship rules without a socket: linked
 ** sub-collections, group path resolution, the activity fan-out table of
-** spec 5.5, following's feed copy, dictionaries, credentials, and the
-** cleanup of every edge when either end is deleted.
+** spec 5.5, following's feed copy, the shared delivery of a large group's
+** posts (membership intervals and the merged feed), dictionaries,
+** credentials, and the cleanup of every edge when either end is deleted.
 */
 #include "tests/unit/check.h"
 
@@ -244,6 +245,109 @@ test_dicts_and_secrets(void)
 	json_decref(e);
 }
 
+/* The feed of user, oldest_first or not, in pages of `page` by position:
+** the ids into out (at most max); returns how many. */
+static size_t
+feed_of(const store_id *user, int oldest_first, size_t page, store_id *out, size_t max)
+{
+	store_pos pos = { .set = 0 }, poss[8];
+	store_id ids[8];
+	size_t n, total = 0;
+	do {
+		CHECK_RC(store_edge_scan_dir(t, &app, user, STORE_EDGE_COLLECTION, "feed", oldest_first,
+		                             &pos, page, ids, poss, &n), STORE_OK);
+		for (size_t i = 0; i < n && total < max; i++) {
+			uint64_t time;
+			CHECK_RC(store_edge_time(t, &app, user, STORE_EDGE_COLLECTION, "feed", &ids[i],
+			                         &time), STORE_OK);
+			store_pos made;
+			store_pos_make(&made, time, &ids[i]);
+			CHECK(memcmp(made.b, poss[i].b, STORE_POS_SIZE) == 0);
+			out[total++] = ids[i];
+		}
+		if (n) pos = poss[n - 1];
+	} while (n == page);
+	return total;
+}
+
+static int
+feed_is(const store_id *user, const store_id *want, size_t n)
+{
+	store_id got[16];
+	int ok = 1;
+	for (int dir = 0; dir < 2; dir++)
+		for (size_t page = 1; page <= 4; page++) {
+			size_t k = feed_of(user, dir, page, got, 16);
+			ok &= k == n;
+			for (size_t i = 0; ok && i < n; i++)
+				ok &= memcmp(got[i].b, want[dir ? n - 1 - i : i].b, 16) == 0;
+		}
+	return ok;
+}
+
+/* A group of more than feed_copy_max members shares a post instead of
+** copying it: a member's feed shows it iff the member was in the group
+** when it was posted, as the copy would; the feed merges both paths. */
+static void
+test_shared_feed(void)
+{
+	store *s2 = db;
+	store_txn *t2 = t;
+	store_options opt = { .feed_copy_set = 1, .feed_copy_max = 1 };
+	store_err err = { 0 };
+	store_org org;
+	char *dir = tmpdir_new();
+	CHECK_RC(store_open(dir, &opt, &db, &err), STORE_OK);
+	CHECK_RC(store_txn_begin(db, STORE_TXN_WRITE, &t), STORE_OK);
+	CHECK_RC(store_org_create(t, S("org2"), &org, &err), STORE_OK);
+	CHECK_RC(store_app_create(t, &org, S("app2"), &app, &err), STORE_OK);
+
+	store_id g = make("group", "{\"path\":\"many\"}");
+	store_id a = make("user", "{\"username\":\"a\"}");
+	store_id b = make("user", "{\"username\":\"b\"}");
+	store_id c = make("user", "{\"username\":\"c\"}");
+	const char *act = "{\"verb\":\"post\",\"actor\":{}}";
+
+	CHECK_RC(store_coll_add(t, &app, &g, "group", "users", &a), STORE_OK);
+	store_id p1 = post(&g, NULL, act);                 /* 1 member: copied */
+	CHECK(count(&a, STORE_EDGE_COLLECTION, "feed") == 1);
+	CHECK_RC(store_coll_add(t, &app, &b, "user", "groups", &g), STORE_OK);
+	store_id p2 = post(&g, NULL, act);                 /* 2: shared */
+	CHECK(count(&a, STORE_EDGE_COLLECTION, "feed") == 1);
+	CHECK(has(&a, STORE_EDGE_COLLECTION, "feed", &p2) && has(&b, STORE_EDGE_COLLECTION, "feed", &p2));
+	CHECK(!has(&c, STORE_EDGE_COLLECTION, "feed", &p2) && !has(&b, STORE_EDGE_COLLECTION, "feed", &p1));
+	store_id ua = post(&a, NULL, act);                 /* a's own post */
+	CHECK_RC(store_coll_remove(t, &app, &a, "user", "groups", &g), STORE_OK);
+	CHECK_RC(store_coll_add(t, &app, &g, "group", "users", &c), STORE_OK);
+	CHECK_RC(store_coll_add(t, &app, &g, "group", "users", &b), STORE_OK);  /* again */
+	store_id p3 = post(&g, NULL, act);                 /* b and c, not a */
+	CHECK_RC(store_coll_add(t, &app, &g, "group", "users", &a), STORE_OK);
+	store_id p4 = post(&g, NULL, act);
+	CHECK(feed_is(&a, (store_id[]){ p4, ua, p2, p1 }, 4));
+	CHECK(feed_is(&b, (store_id[]){ p4, p3, p2 }, 3));
+	CHECK(feed_is(&c, (store_id[]){ p4, p3 }, 2));
+	CHECK(feed_is(&g, (store_id[]){ p4, p3, p2, p1 }, 4));   /* the group's own */
+
+	/* Deleting a shared activity takes it out of every feed; deleting the
+	** group leaves what it delivered. */
+	CHECK_RC(store_entity_delete(t, &app, &p2, NULL, NULL), STORE_OK);
+	CHECK(feed_is(&a, (store_id[]){ p4, ua, p1 }, 3));
+	CHECK(feed_is(&b, (store_id[]){ p4, p3 }, 2));
+	CHECK_RC(store_entity_delete(t, &app, &c, NULL, NULL), STORE_OK);
+	CHECK_RC(store_entity_delete(t, &app, &g, NULL, NULL), STORE_OK);
+	CHECK(feed_is(&a, (store_id[]){ p4, ua, p1 }, 3));
+	CHECK(feed_is(&b, (store_id[]){ p4, p3 }, 2));
+	CHECK_RC(store_txn_commit(t), STORE_OK);
+
+	store_check_stats st = { 0 };
+	CHECK_RC(store_check(db, 0, NULL, &st), STORE_OK);
+	CHECK(st.faults == 0);
+	store_close(db);
+	tmpdir_remove(dir);
+	db = s2;
+	t = t2;
+}
+
 int
 main(void)
 {
@@ -253,6 +357,9 @@ main(void)
 	test_group_paths();
 	test_fanout();
 	test_dicts_and_secrets();
+	store_app first = app;
+	test_shared_feed();
+	app = first;
 	fixture_close(dir, db, t);
 	printf("test_relations: %d checks\n", check_count);
 	return 0;
