@@ -727,7 +727,24 @@ def _drop_org_name(d, ids):
     return ["organizations: %s is not found by its name" % org]
 
 
-CASES = [_drop_org_name, _drop_index_word, _change_index_value, _drop_edge_end, _change_count,
+def _dangling_feeds(d, ids):
+    app, ghost = _b(ids["app"]), b"\x42" * 16
+    grp = [kv for kv in d.db("entities") if b'"type":"group"' in kv[1]][0][0][16:]
+    d.db("feeds").extend([
+        [app + b"i" + ghost + grp + b"\xff" * 8, b"\xff" * 8],            # a missing user's
+        [app + b"s" + grp + b"\xfe" * 8 + _b(ids["t1"]), b""],             # no reverse
+        [app + b"a" + ghost, grp + b"\x00" * 8]])                           # no post
+    return ["feeds: a membership interval of %s, which does not exist" % _hex_id(ghost),
+            "feeds: the shared post %s has no reverse" % ids["t1"],
+            "feeds: the reverse of %s has no shared post" % _hex_id(ghost)]
+
+
+def _hex_id(b):
+    h = b.hex()
+    return "-".join((h[:8], h[8:12], h[12:16], h[16:20], h[20:]))
+
+
+CASES = [_dangling_feeds, _drop_org_name, _drop_index_word, _change_index_value, _drop_edge_end, _change_count,
          _dangling_unique, _unclaimed_unique, _unclaimed_settings_unique, _orphan_secret, _orphan_asset, _drop_entity,
          _drop_root_edge]
 
