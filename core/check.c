@@ -29,7 +29,8 @@
 **   feeds         a shared post's activity exists and its reverse names it;
 **                 each reverse has its post; a membership interval belongs
 **                 to a live user and ends after it begins (a deleted group
-**                 leaves its shared posts and intervals: not a fault)
+**                 leaves its shared posts and intervals: not a fault); each
+**                 member of a group has an open interval
 **
 ** A fault with a derivable fix records it; with repair the fixes are
 ** applied after the pass, in its write transaction, and the store is
@@ -90,6 +91,11 @@ typedef struct checker {
 	int               group_kind;
 	uint64_t          group_n;
 	uint64_t          unknown[DBI_COUNT];   /* keys of kinds not known here */
+	/* the owner of the last collection edges, and its type's members
+	** collection (a group's users), or NULL */
+	store_id          members_owner;
+	int               members_owner_set;
+	const char       *members_of;
 	/* the application whose index entries are looked at one by one */
 	app_state        *ix_app;
 	ix_cache          ix;
@@ -655,6 +661,37 @@ edge_other_end(checker *c, const store_app *app, const edge_key *e, const char *
 	}
 }
 
+/* A member of a group (its type's members collection) has an open
+** membership interval (feed.c): shared posts reach it through that.  The
+** repair opens one at the edge's time. */
+static void
+check_member_interval(checker *c, const store_app *app, const edge_key *e)
+{
+	char et[256];
+	if (e->kind != STORE_EDGE_COLLECTION || memcmp(e->owner.b, app->uuid.b, 16) == 0)
+		return;
+	if (!c->members_owner_set || memcmp(c->members_owner.b, e->owner.b, 16) != 0) {
+		store_rc rc;
+		json_t *g = entity_of(c, app, &e->owner, &rc);
+		const char *type = json_string_value(json_object_get(g, "type"));
+		c->members_owner = e->owner;
+		c->members_owner_set = 1;
+		c->members_of = type ? store_type_info_of(type)->members : NULL;
+		json_decref(g);
+	}
+	if (!c->members_of || strcmp(e->name, c->members_of) != 0 ||
+	    feed_member_open(c->t, app, &e->target, &e->owner) != STORE_NOTFOUND)
+		return;
+	fault(c, "feeds", "%s has no open membership interval", edge_text(et, e));
+	keybuf k, v;
+	key_feed(&k, app, 'i', &e->target);
+	key_id(&k, &e->owner);
+	key_u64(&k, ~e->time);
+	key_init(&v);
+	key_u64(&v, UINT64_MAX);
+	fix_put(c, DBI_FEEDS, &k, v.b, 8);
+}
+
 static void
 check_edge(checker *c, const MDB_val *k, const MDB_val *v)
 {
@@ -686,7 +723,9 @@ check_edge(checker *c, const MDB_val *k, const MDB_val *v)
 		fix_del(c, DBI_EDGE_AT, at.b, at.n);
 		return;
 	}
-	if (edge_time_ok(c, app, k, &e, et)) edge_other_end(c, app, &e, et);
+	if (!edge_time_ok(c, app, k, &e, et)) return;
+	edge_other_end(c, app, &e, et);
+	check_member_interval(c, app, &e);
 }
 
 static void

@@ -108,13 +108,21 @@ span_put(store_txn *t, const store_app *app, const store_id *user, const store_i
 }
 
 store_rc
-feed_join(store_txn *t, const store_app *app, const store_id *user, const store_id *group,
-          uint64_t time)
+feed_member_open(store_txn *t, const store_app *app, const store_id *user,
+                 const store_id *group)
 {
 	uint64_t join, leave;
 	store_rc rc = span_newest(t, app, user, group, NULL, &join, &leave);
-	if (rc == STORE_OK && leave == OPEN) return STORE_OK;   /* a current member */
-	if (rc && rc != STORE_NOTFOUND) return rc;
+	return rc == STORE_OK && leave != OPEN ? STORE_NOTFOUND : rc;
+}
+
+store_rc
+feed_join(store_txn *t, const store_app *app, const store_id *user, const store_id *group,
+          uint64_t time)
+{
+	store_rc rc = feed_member_open(t, app, user, group);
+	if (rc == STORE_OK) return STORE_OK;      /* a current member */
+	if (rc != STORE_NOTFOUND) return rc;
 	return span_put(t, app, user, group, time, OPEN);
 }
 
@@ -348,7 +356,7 @@ is_group(store_txn *t, const unsigned char *app_id, const store_id *id)
 }
 
 store_rc
-feed_open_missing(store_txn *t, uint64_t *added)
+feed_open_missing(store_txn *t)
 {
 	MDB_cursor *c;
 	MDB_val mk, mv;
@@ -356,14 +364,12 @@ feed_open_missing(store_txn *t, uint64_t *added)
 	int owner_group = 0, have_owner = 0, mrc;
 	store_rc rc = STORE_OK;
 
-	*added = 0;
 	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_EDGE_AT], &c)) != 0)
 		return store_mdb_rc(mrc);
 	for (mrc = mdb_cursor_get(c, &mk, &mv, MDB_FIRST); mrc == 0 && rc == STORE_OK;
 	     mrc = mdb_cursor_get(c, &mk, &mv, MDB_NEXT)) {
 		edge_key e;
 		store_app app;
-		uint64_t join, leave;
 		if (!edge_key_parse(mk.mv_data, mk.mv_size, 16, &e) || mv.mv_size != 8 ||
 		    e.kind != STORE_EDGE_COLLECTION || strcmp(e.name, "users") != 0)
 			continue;
@@ -375,12 +381,7 @@ feed_open_missing(store_txn *t, uint64_t *added)
 			owner_group = is_group(t, app.uuid.b, &owner);
 		}
 		if (!owner_group) continue;
-		rc = span_newest(t, &app, &e.target, &owner, NULL, &join, &leave);
-		if (rc == STORE_OK && leave == OPEN) continue;
-		if (rc == STORE_OK || rc == STORE_NOTFOUND) {
-			rc = span_put(t, &app, &e.target, &owner, key_get_u64(mv.mv_data), OPEN);
-			(*added)++;
-		}
+		rc = feed_join(t, &app, &e.target, &owner, key_get_u64(mv.mv_data));
 	}
 	mdb_cursor_close(c);
 	if (rc == STORE_OK && mrc != 0 && mrc != MDB_NOTFOUND) rc = store_mdb_rc(mrc);

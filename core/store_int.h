@@ -316,9 +316,12 @@ store_rc feed_share_import(store_txn *t, const store_app *app, const store_id *g
                            const store_id *activity, uint64_t time, int *changed);
 store_rc feed_span_import(store_txn *t, const store_app *app, const store_id *user,
                           const store_id *group, uint64_t join, uint64_t leave, int *changed);
+/* STORE_OK when user has an open interval in group, else STORE_NOTFOUND. */
+store_rc feed_member_open(store_txn *t, const store_app *app, const store_id *user,
+                          const store_id *group);
 /* Opens an interval at the membership's time for every group membership
-** without an open one (the upgrade to format 5); *added counts them. */
-store_rc feed_open_missing(store_txn *t, uint64_t *added);
+** without an open one (the upgrade to format 5). */
+store_rc feed_open_missing(store_txn *t);
 
 /* app, owner, kind, name\0: an edge_at key without its target */
 void key_edge_head(keybuf *k, const store_app *app, const store_id *owner,

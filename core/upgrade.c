@@ -13,13 +13,6 @@ typedef struct {
 	store_rc  (*run)(store_txn *t); /* NULL: recording the format is all */
 } upgrade_step;
 
-static store_rc
-open_intervals(store_txn *t)
-{
-	uint64_t added;
-	return feed_open_missing(t, &added);
-}
-
 static const upgrade_step steps[STORE_FORMAT] = {
 	[0] = { "record the format (the layout of a store that records none is format 1's)",
 	        NULL },
@@ -38,7 +31,7 @@ static const upgrade_step steps[STORE_FORMAT] = {
 	[5] = { "an open membership interval for every group member, from the time it joined "
 	        "(a post to a group of more than --feed-copy-max members is shared, not copied, "
 	        "and reaches the members through their intervals)",
-	        open_intervals },
+	        feed_open_missing },
 };
 
 store_rc

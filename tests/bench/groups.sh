@@ -99,6 +99,9 @@ def wrk(method):
         sys.exit("membership %s: %s" % (method, out))
     return float(line["rps"])
 adds = wrk("POST")
+# the adds may not have reached every one of the EXTRA users in their time:
+# removes must find members, else they are 404s
+parallel(["/groups/big/users/u%d" % i for i in range(n, n + EXTRA)], "POST")
 removes = wrk("DELETE")
 print("membership: %.0f adds/s, %.0f removes/s (wrk -c8, durable)" % (adds, removes))
 c = conn()             # the server has closed the idle one meanwhile

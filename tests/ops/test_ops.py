@@ -739,12 +739,21 @@ def _dangling_feeds(d, ids):
             "feeds: the reverse of %s has no shared post" % _hex_id(ghost)]
 
 
+def _drop_interval(d, ids):
+    app, ann = _b(ids["app"]), _b(ids["ann"])
+    f = d.db("feeds")
+    before = len(f)
+    f[:] = [kv for kv in f if not kv[0].startswith(app + b"i" + ann)]
+    eq(len(f), before - 1, "ann's interval in g/h")
+    return ["has no open membership interval"]
+
+
 def _hex_id(b):
     h = b.hex()
     return "-".join((h[:8], h[8:12], h[12:16], h[16:20], h[20:]))
 
 
-CASES = [_dangling_feeds, _drop_org_name, _drop_index_word, _change_index_value, _drop_edge_end, _change_count,
+CASES = [_dangling_feeds, _drop_interval, _drop_org_name, _drop_index_word, _change_index_value, _drop_edge_end, _change_count,
          _dangling_unique, _unclaimed_unique, _unclaimed_settings_unique, _orphan_secret, _orphan_asset, _drop_entity,
          _drop_root_edge]
 
