@@ -371,7 +371,11 @@ store_rc store_settings_set(store_txn *t, const store_app *app, const char *type
 /* ---- edges: collections and connections -------------------------------- */
 
 /* Every edge is stored twice, once from each end.  A root collection is
-** the COLLECTION edge set owned by the application's UUID. */
+** the COLLECTION edge set owned by the application's UUID.  A `feed`
+** (COLLECTION) is read as its owner's own edges merged with the posts the
+** owner's groups shared while it was a member (feed.c): the listings,
+** store_edge_time and store_edge_has see both, positions alike;
+** store_edge_count counts the own edges only. */
 typedef enum {
 	STORE_EDGE_COLLECTION = 'c',  /* owner's collection `name` holds target */
 	STORE_EDGE_MEMBER_OF  = 'm',  /* reverse: owner is in target's `name`   */
