@@ -140,3 +140,36 @@ def test_feeds_same_whether_copied_or_shared():
     finally:
         for s in servers:
             s.close()
+
+
+def test_index_driven_feed_queries_see_shared_posts():
+    """A query inside a feed driven by the activity index checks each
+    candidate's membership in the feed: a shared post is a member exactly
+    when the copy would be, at the copy's place."""
+    servers = [Server(args=("--feed-copy-max", t)) for t in THRESHOLDS[:2]]
+    try:
+        for s in servers:
+            for path, body in (("/groups", {"path": "big"}), ("/users", {"username": "a"}),
+                               ("/groups/big/users/a", None)):
+                eq(s.app("POST", path, body)[0], 200, path)
+            for i in range(40):
+                eq(s.app("POST", "/users/a/activities",
+                         {"content": "own%d" % i, "verb": "post", "actor": {}, "k": i})[0], 200, "own")
+            for i in range(20):
+                if i == 12:
+                    eq(s.app("DELETE", "/groups/big/users/a")[0], 200, "leave")
+                eq(s.app("POST", "/groups/big/activities",
+                         {"content": "g%d" % i, "verb": "post", "actor": {}, "k": 100 + i})[0],
+                   200, "group post")
+        for ql, want in (("select * where k = 105", ["g5"]),
+                         ("select * where k = 115", []),
+                         ("select * where k >= 108 and k < 200", ["g11", "g10", "g9", "g8"]),
+                         ("select * where k = 5", ["own5"])):
+            st, doc = servers[1].app("GET", "/users/a/feed?" + urllib.parse.urlencode(
+                {"ql": ql, "explain": "true"}))
+            check("checked in the scope" in doc["explain"]["plan"], doc["explain"]["plan"])
+            for s in servers:
+                eq(sum(pages(s, "/users/a/feed", ql), []), want, ql)
+    finally:
+        for s in servers:
+            s.close()
