@@ -684,8 +684,7 @@ check_member_interval(checker *c, const store_app *app, const edge_key *e)
 		return;
 	fault(c, "feeds", "%s has no open membership interval", edge_text(et, e));
 	keybuf k, v;
-	key_feed(&k, app, 'i', &e->target);
-	key_id(&k, &e->owner);
+	key_feed_spans(&k, app, &e->target, &e->owner);
 	key_u64(&k, ~e->time);
 	key_init(&v);
 	key_u64(&v, UINT64_MAX);
@@ -1043,7 +1042,7 @@ check_feed(checker *c, const MDB_val *k, const MDB_val *v)
 	app_state *a = app_of(c, "feeds", k);
 	const unsigned char *b = k->mv_data, *r = v->mv_data;
 	char ids[37];
-	store_id id;
+	store_id id, group;
 	keybuf other;
 	void *ov;
 	size_t on;
@@ -1071,9 +1070,8 @@ check_feed(checker *c, const MDB_val *k, const MDB_val *v)
 	case 'a':
 		if (k->mv_size != 33 || v->mv_size != 24) break;
 		memcpy(id.b, b + 17, 16);
-		key_feed(&other, &a->app, 's', (const store_id *)r);
-		key_u64(&other, ~key_get_u64(r + 16));
-		key_id(&other, &id);
+		memcpy(group.b, r, 16);
+		key_feed_shared(&other, &a->app, &group, key_get_u64(r + 16), &id);
 		if (kv_get(c->t, DBI_FEEDS, &other, NULL, NULL) != STORE_OK) {
 			fault(c, "feeds", "the reverse of %s has no shared post", uuid_text(ids, id.b));
 			fix_del(c, DBI_FEEDS, b, k->mv_size);

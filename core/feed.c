@@ -22,23 +22,6 @@
 #define OPEN UINT64_MAX    /* the leave time of a current membership */
 
 static void
-key_shared(keybuf *k, const store_app *app, const store_id *group, uint64_t time,
-           const store_id *activity)
-{
-	key_feed(k, app, 's', group);
-	key_u64(k, ~time);
-	key_id(k, activity);
-}
-
-/* app, 'i', user, group: the intervals of one membership, newest first */
-static void
-key_spans(keybuf *k, const store_app *app, const store_id *user, const store_id *group)
-{
-	key_feed(k, app, 'i', user);
-	key_id(k, group);
-}
-
-static void
 val_u64(keybuf *v, uint64_t x)
 {
 	key_init(v);
@@ -52,7 +35,7 @@ feed_share(store_txn *t, const store_app *app, const store_id *group,
 	keybuf k, v;
 	store_rc rc;
 
-	key_shared(&k, app, group, time, activity);
+	key_feed_shared(&k, app, group, time, activity);
 	if ((rc = kv_put(t, DBI_FEEDS, &k, "", 0))) return rc;
 	key_feed(&k, app, 'a', activity);
 	key_init(&v);
@@ -74,7 +57,7 @@ span_newest(store_txn *t, const store_app *app, const store_id *user, const stor
 	store_rc rc = STORE_NOTFOUND;
 	int mrc;
 
-	key_spans(&prefix, app, user, group);
+	key_feed_spans(&prefix, app, user, group);
 	start = prefix;
 	if (at) key_u64(&start, ~*at);
 	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_FEEDS], &c)) != 0)
@@ -101,7 +84,7 @@ span_put(store_txn *t, const store_app *app, const store_id *user, const store_i
          uint64_t join, uint64_t leave)
 {
 	keybuf k, v;
-	key_spans(&k, app, user, group);
+	key_feed_spans(&k, app, user, group);
 	key_u64(&k, ~join);
 	val_u64(&v, leave);
 	return kv_put(t, DBI_FEEDS, &k, v.b, v.n);
@@ -153,7 +136,7 @@ feed_forget(store_txn *t, const store_app *app, const store_id *id)
 	if (n != 24) return STORE_CORRUPT;
 	store_id group;
 	memcpy(group.b, v, 16);
-	key_shared(&s, app, &group, key_get_u64((const unsigned char *)v + 16), id);
+	key_feed_shared(&s, app, &group, key_get_u64((const unsigned char *)v + 16), id);
 	if ((rc = kv_del(t, DBI_FEEDS, &s))) return rc;
 	return kv_del(t, DBI_FEEDS, &k);
 }
@@ -213,7 +196,7 @@ feed_span_import(store_txn *t, const store_app *app, const store_id *user,
 	size_t n;
 	store_rc rc;
 
-	key_spans(&k, app, user, group);
+	key_feed_spans(&k, app, user, group);
 	key_u64(&k, ~join);
 	rc = kv_get(t, DBI_FEEDS, &k, &v, &n);
 	*changed = !(rc == STORE_OK && n == 8 && key_get_u64(v) == leave);

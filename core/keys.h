@@ -201,6 +201,25 @@ key_feed(keybuf *k, const store_app *app, int tag, const store_id *id)
 	key_id(k, id);
 }
 
+/* feeds: the key of a shared post */
+static inline void
+key_feed_shared(keybuf *k, const store_app *app, const store_id *group, uint64_t time,
+                const store_id *activity)
+{
+	key_feed(k, app, 's', group);
+	key_u64(k, ~time);
+	key_id(k, activity);
+}
+
+/* feeds: app, 'i', user, group: the intervals of one membership (newest
+** first: ~join follows) */
+static inline void
+key_feed_spans(keybuf *k, const store_app *app, const store_id *user, const store_id *group)
+{
+	key_feed(k, app, 'i', user);
+	key_id(k, group);
+}
+
 /* Appends the lower-cased bytes of v as the last component, cutting it
 ** and adding a hash of the whole value when it would not fit. */
 void key_lc_tail(keybuf *k, const char *v, size_t n);
