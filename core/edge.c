@@ -267,8 +267,8 @@ pos_scan(store_txn *t, int dbi, const keybuf *prefix, int oldest_first,
 	*n = 0;
 	if (limit == 0 || lo >= hi) return STORE_OK;
 	if (prefix->overflow) return STORE_NOTFOUND;
-	/* the window's edge in scan order: newest first, the newest time
-	** before hi; oldest first, a key past every entry at or after lo */
+	/* where the window starts in scan order: newest first, at the newest
+	** time before hi; oldest first, just past its oldest entry (time lo) */
 	key_init(&edge);
 	if (!oldest_first) {
 		if (hi != UINT64_MAX) key_u64(&edge, ~(hi - 1));
