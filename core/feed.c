@@ -322,20 +322,16 @@ done:
 
 /* ---- the upgrade to format 5 ----------------------------------------------- */
 
-/* 1 when the entity (app, id) is a group; entities are read once a run. */
-static int
-is_group(store_txn *t, const unsigned char *app_id, const store_id *id)
+/* The members collection of the entity's type (a group's users), or NULL. */
+static const char *
+members_of(store_txn *t, const store_app *app, const store_id *id)
 {
-	keybuf k;
 	json_t *e = NULL;
-	key_init(&k);
-	key_put(&k, app_id, 16);
-	key_id(&k, id);
-	if (kv_get_json(t, DBI_ENTITIES, &k, &e) != STORE_OK) return 0;
+	if (store_entity_get(t, app, id, &e) != STORE_OK) return NULL;
 	const char *type = json_string_value(json_object_get(e, "type"));
-	int yes = type && strcmp(type, "group") == 0;
+	const char *members = type ? store_type_info_of(type)->members : NULL;
 	json_decref(e);
-	return yes;
+	return members;
 }
 
 store_rc
@@ -344,7 +340,8 @@ feed_open_missing(store_txn *t)
 	MDB_cursor *c;
 	MDB_val mk, mv;
 	store_id owner = { { 0 } };
-	int owner_group = 0, have_owner = 0, mrc;
+	const char *members = NULL;
+	int have_owner = 0, mrc;
 	store_rc rc = STORE_OK;
 
 	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_EDGE_AT], &c)) != 0)
@@ -352,19 +349,19 @@ feed_open_missing(store_txn *t)
 	for (mrc = mdb_cursor_get(c, &mk, &mv, MDB_FIRST); mrc == 0 && rc == STORE_OK;
 	     mrc = mdb_cursor_get(c, &mk, &mv, MDB_NEXT)) {
 		edge_key e;
-		store_app app;
+		store_app app = { .uuid = { { 0 } } };
 		if (!edge_key_parse(mk.mv_data, mk.mv_size, 16, &e) || mv.mv_size != 8 ||
-		    e.kind != STORE_EDGE_COLLECTION || strcmp(e.name, "users") != 0)
+		    e.kind != STORE_EDGE_COLLECTION)
 			continue;
 		memcpy(app.uuid.b, mk.mv_data, 16);
-		if (memcmp(e.owner.b, app.uuid.b, 16) == 0) continue;    /* the root /users */
+		if (memcmp(e.owner.b, app.uuid.b, 16) == 0) continue;    /* a root collection */
 		if (!have_owner || memcmp(owner.b, e.owner.b, 16) != 0) {
 			owner = e.owner;
 			have_owner = 1;
-			owner_group = is_group(t, app.uuid.b, &owner);
+			members = members_of(t, &app, &owner);
 		}
-		if (!owner_group) continue;
-		rc = feed_join(t, &app, &e.target, &owner, key_get_u64(mv.mv_data));
+		if (members && strcmp(e.name, members) == 0)
+			rc = feed_join(t, &app, &e.target, &owner, key_get_u64(mv.mv_data));
 	}
 	mdb_cursor_close(c);
 	if (rc == STORE_OK && mrc != 0 && mrc != MDB_NOTFOUND) rc = store_mdb_rc(mrc);
