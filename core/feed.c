@@ -320,7 +320,7 @@ done:
 	return rc;
 }
 
-/* ---- the upgrade to format 5 ----------------------------------------------- */
+/* ---- the upgrade to format 6 ----------------------------------------------- */
 
 /* The members collection of the entity's type (a group's users), or NULL. */
 static const char *

@@ -320,7 +320,7 @@ store_rc feed_span_import(store_txn *t, const store_app *app, const store_id *us
 store_rc feed_member_open(store_txn *t, const store_app *app, const store_id *user,
                           const store_id *group);
 /* Opens an interval at the membership's time for every group membership
-** without an open one (the upgrade to format 5). */
+** without an open one (the upgrade to format 6). */
 store_rc feed_open_missing(store_txn *t);
 
 /* app, owner, kind, name\0: an edge_at key without its target */

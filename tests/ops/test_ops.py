@@ -13,7 +13,7 @@ from harness import BIN, SU, Server, basic_auth as basic, check, eq
 from lmdbdump import Dump
 
 FORMAT_KEY = b"schema"
-FORMAT = 5             # core/store.h STORE_FORMAT
+FORMAT = 6             # core/store.h STORE_FORMAT
 
 
 @contextlib.contextmanager
@@ -84,7 +84,7 @@ def test_upgrade_a_store_that_records_no_format():
         eq(rc, 0, "upgrade")
         check("upgrading format 0 -> 1" in out and "upgrading format 1 -> 2" in out and
               "upgrading format 2 -> 3" in out and "upgrading format 3 -> 4" in out and
-              "upgrading format 4 -> 5" in out and
+              "upgrading format 4 -> 5" in out and "upgrading format 5 -> 6" in out and
               "now at format %d" % FORMAT in out, out)
         with Server(data=old) as s:
             st, doc = s.app("GET", "/users/ann")
@@ -133,10 +133,10 @@ def test_upgrade_gives_old_default_roles_their_permissions():
             eq(s.app("GET", "/users")[0], 401, "the app is closed now: no blanket grant")
 
 
-def test_upgrade_to_5_opens_membership_intervals():
-    """Format 5 keeps an interval per group membership, which a group post
+def test_upgrade_to_6_opens_membership_intervals():
+    """Format 6 keeps an interval per group membership, which a group post
     shared (not copied) reaches members through: the upgrade opens one for
-    every membership a format 4 store holds, at the time it began."""
+    every membership a format 5 store holds, at the time it began."""
     with _workdir("ugstore-fmt-") as work:
         with Server(data=work + "/s") as s:
             for method, path, body in (("POST", "/users", {"username": "ann"}),
@@ -148,11 +148,11 @@ def test_upgrade_to_5_opens_membership_intervals():
                 eq(s.app(method, path, body)[0], 200, path)
         d = Dump(work + "/s")
         d.db("feeds")[:] = []
-        d.db("meta")[:] = [kv for kv in d.db("meta") if kv[0] != FORMAT_KEY] + [[FORMAT_KEY, b"4"]]
+        d.db("meta")[:] = [kv for kv in d.db("meta") if kv[0] != FORMAT_KEY] + [[FORMAT_KEY, b"5"]]
         d.write(work + "/old")
-        check("ugstore upgrade" in _serve_refused(work + "/old"), "format 4 is refused")
+        check("ugstore upgrade" in _serve_refused(work + "/old"), "format 5 is refused")
         rc, out, _ = ugstore("upgrade", "--data", work + "/old")
-        check(rc == 0 and "upgrading format 4 -> 5" in out and "3 -> 4" not in out, out)
+        check(rc == 0 and "upgrading format 5 -> 6" in out and "4 -> 5" not in out, out)
         with Server(data=work + "/old", bootstrap=None, args=("--feed-copy-max", "0")) as s:
             eq(s.app("POST", "/groups/big/activities", {"content": "shared", "verb": "post",
                                                       "actor": {}})[0], 200, "post")
