@@ -39,6 +39,7 @@ static const char *const kinds[][2] = {
 	{ "application", "applications" }, { "settings", "settings" },
 	{ "entity", "entities" }, { "edge", "edges" }, { "dictionary", "dictionaries" },
 	{ "credential", "credentials" }, { "asset", "assets" }, { "counter", "counters" },
+	{ "shared", "shared posts" }, { "interval", "intervals" },
 };
 #define NKINDS (sizeof kinds / sizeof *kinds)
 

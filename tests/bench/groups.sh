@@ -77,7 +77,8 @@ def parallel(paths, method, workers=8):
     for t in ts: t.join()
     return len(paths) / (time.perf_counter() - t0)
 
-EXTRA = 20000          # users wrk adds and removes, beside the n members
+EXTRA = 40000          # users wrk adds and removes, beside the n members (more than
+                       # removes reach in BENCH_SECONDS: a second round would be 404s)
 c = conn()
 t0 = time.perf_counter()
 for start in range(0, n + EXTRA, 1000):
