@@ -7,7 +7,7 @@
 # BENCH_GROUP_N (default 100000) users in batches and adds every one to the
 # group `big` over 8 keep-alive connections, then reports:
 #
-#   membership adds/s and removes/s (wrk -c8 adding and removing 20,000
+#   membership adds/s and removes/s (wrk -c8 adding and removing 40,000
 #       other users for BENCH_SECONDS each)
 #   a scoped equality query, username = 'u<N/2>' in /groups/big/users
 #       (1 of N members), p50/p99 on one connection        bar: p50 < 1 ms
