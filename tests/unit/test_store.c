@@ -5,6 +5,8 @@
 */
 #include "tests/unit/check.h"
 
+#include <time.h>
+
 static store *db;
 static store_app app;
 
@@ -42,6 +44,41 @@ create(store_txn *t, const char *type, const char *json, store_rc want)
 	CHECK_RC(store_entity_create(t, &app, type, body, NULL, &e, &err), want);
 	json_decref(body);
 	return e;
+}
+
+/* 60-bit count of 100 ns since 1582-10-15 of a version 1 uuid. */
+static uint64_t
+id_time(const store_id *id)
+{
+	const unsigned char *b = id->b;
+	return (uint64_t)(b[6] & 0x0f) << 56 | (uint64_t)b[7] << 48 | (uint64_t)b[4] << 40 |
+	       (uint64_t)b[5] << 32 | (uint64_t)b[0] << 24 | (uint64_t)b[1] << 16 |
+	       (uint64_t)b[2] << 8 | b[3];
+}
+
+/* New ids are RFC 4122 time uuids of now, strictly increasing in time
+** (many are made within one tick), with one node for the process. */
+static void
+test_time_ids(void)
+{
+	store_id a, b;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	uint64_t t = (uint64_t)now.tv_sec * 10000000u + (uint64_t)now.tv_nsec / 100 +
+	             0x01B21DD213814000ull;
+	store_id_new(&a);
+	CHECK((a.b[6] >> 4) == 1);                    /* version 1 */
+	CHECK((a.b[8] & 0xc0) == 0x80);               /* RFC 4122 variant */
+	CHECK(a.b[10] & 0x01);                        /* a random node, not a MAC */
+	CHECK(id_time(&a) >= t && id_time(&a) - t < 10000000u);   /* within 1 s */
+	int rising = 1, same_node = 1;
+	for (int i = 0; i < 10000; i++) {
+		store_id_new(&b);
+		rising &= id_time(&b) > id_time(&a);
+		same_node &= memcmp(a.b + 8, b.b + 8, 8) == 0;
+		a = b;
+	}
+	CHECK(rising && same_node);
 }
 
 static void
@@ -488,6 +525,7 @@ main(void)
 	store_id found;
 
 	CHECK_RC(store_open(dir, NULL, &db, &err), STORE_OK);
+	test_time_ids();
 	test_orgs_apps();
 	test_entity_crud();
 	test_types();
