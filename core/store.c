@@ -306,6 +306,7 @@ store_txn_begin(store *s, int flags, store_txn **out)
 	t->parent = NULL;
 	t->ticks = NULL;
 	t->nticks = t->cap_ticks = 0;
+	t->writes = 0;
 	*out = t;
 	return STORE_OK;
 }
@@ -328,6 +329,7 @@ store_txn_begin_child(store_txn *parent, store_txn **out)
 	t->parent = parent;
 	t->ticks = NULL;
 	t->nticks = t->cap_ticks = 0;
+	t->writes = 0;
 	*out = t;
 	return STORE_OK;
 }
@@ -346,7 +348,10 @@ store_txn_commit(store_txn *t)
 	/* a top-level write (a child's commit only merges into its parent) */
 	if (mrc == 0 && top)
 		atomic_store_explicit(&t->s->last_commit_ms, store_now_ms(), memory_order_relaxed);
-	if (mrc == 0 && t->child) counter_txn_merge(t->parent, t);
+	if (mrc == 0 && t->child) {
+		counter_txn_merge(t->parent, t);
+		t->parent->writes += t->writes;
+	}
 	free(t->ticks);
 	free(t);
 	return store_mdb_rc(mrc);
@@ -432,6 +437,7 @@ kv_put(store_txn *t, int dbi, const keybuf *k, const void *val, size_t n)
 {
 	MDB_val mk = { k->n, (void *)k->b }, mv = { n, (void *)val };
 	if (key_ok(k)) return STORE_TOOBIG;
+	t->writes++;
 	return store_mdb_rc(mdb_put(t->txn, t->s->dbi[dbi], &mk, &mv, 0));
 }
 
@@ -440,6 +446,7 @@ kv_del(store_txn *t, int dbi, const keybuf *k)
 {
 	MDB_val mk = { k->n, (void *)k->b };
 	if (key_ok(k)) return STORE_TOOBIG;
+	t->writes++;
 	int mrc = mdb_del(t->txn, t->s->dbi[dbi], &mk, NULL);
 	return mrc == MDB_NOTFOUND ? STORE_OK : store_mdb_rc(mrc);
 }
@@ -451,6 +458,7 @@ kv_del_prefix(store_txn *t, int dbi, const keybuf *prefix)
 	MDB_val mk = { prefix->n, (void *)prefix->b }, mv;
 	int mrc = mdb_cursor_open(t->txn, t->s->dbi[dbi], &c);
 	if (mrc != 0) return store_mdb_rc(mrc);
+	t->writes++;
 	mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE);
 	while (mrc == 0 && mk.mv_size >= prefix->n &&
 	       memcmp(mk.mv_data, prefix->b, prefix->n) == 0) {

@@ -110,23 +110,29 @@ store_rc store_txn_commit(store_txn *t);              /* frees t, even on error 
 void     store_txn_abort(store_txn *t);               /* frees t; NULL-safe */
 
 /* ---- group commit (batch.c) ---------------------------------------------
-** Runs n units of work in one write transaction, each in a nested one of
-** its own: a unit whose run returns other than STORE_OK is rolled back
-** alone.  One commit (one sync) then makes every kept unit durable, and
-** only then is `done` called for each unit, with STORE_OK when it is
-** durable, else why not: its run's code, or the store's failure (to begin
-** the batch or the unit, or to commit; then no unit was kept).  ran says
-** whether the unit's run was called.  With n == 0 the batch is one empty
-** commit (which still writes the counts tallied since the last).  Returns
-** the batch's own outcome. */
+** Runs n units of work in one write transaction: a unit whose run returns
+** other than STORE_OK is rolled back alone.  One commit (one sync) then
+** makes every kept unit durable, and only then is `done` called for each
+** unit, with STORE_OK when it is durable, else why not: its run's code,
+** or the store's failure (to begin the batch or the unit, or to commit;
+** then no unit was kept).  ran says whether the unit's run was called.
+** With `reset`, the units first run straight in the batch's transaction,
+** and only when one fails after it wrote does the batch run again, each
+** unit in a nested transaction of its own: `reset` is then called before
+** a unit runs again, to forget what its first run did outside the store.
+** Without `reset` every unit runs nested.  With n == 0 the batch is one
+** empty commit (which still writes the counts tallied since the last).
+** Returns the batch's own outcome. */
 typedef struct {
 	store_rc (*run)(void *ctx, size_t i, store_txn *t);
 	void     (*done)(void *ctx, size_t i, store_rc rc, int ran);
+	void     (*reset)(void *ctx, size_t i);   /* NULL: run each unit nested */
 	void      *ctx;
 } store_unit;
 
 typedef struct {
 	size_t   units, kept;
+	int      nested;           /* 1 = ran again, each unit nested */
 	uint64_t commit_us;        /* the batch commit's time, its sync included */
 } store_batch_stats;
 

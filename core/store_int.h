@@ -48,6 +48,7 @@ struct store_txn {
 	store_txn *parent;  /* of a nested transaction */
 	counter_tick *ticks;   /* counts written when the top-level commit does */
 	size_t   nticks, cap_ticks;
+	uint64_t writes;    /* puts and deletes asked for (kv_put, kv_del...) */
 };
 
 /* counter.c: a count that follows the transaction (kept when it commits,

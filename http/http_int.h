@@ -228,6 +228,9 @@ enum {
 int  http_dispatch(http_req *r);
 /* Routes and handles r in r->txn (the route tables and the handlers). */
 void http_route(http_req *r);
+/* Forgets what routing r resolved and replied (not what the worker
+** prepared: the body's checks, a verified grant), to run it again. */
+void http_req_reset(http_req *r);
 /* The worker's read-only pass of a token grant (r->preparing): verifies
 ** the credentials, or sets the error reply. */
 void http_route_prepare(http_req *r);
@@ -271,9 +274,8 @@ void        http_metrics_destroy(http_metrics *m);      /* NULL-safe */
 ** since it arrived. */
 void        http_metrics_request(http_metrics *m, const http_req *r, uint64_t bytes,
                                  uint64_t us);
-/* Counts one group commit of `requests` requests whose commit took sync_us. */
-void        http_metrics_batch(http_metrics *m, size_t requests, uint64_t sync_us,
-                               int failed);
+/* Counts one group commit (its requests, commit time, second pass). */
+void        http_metrics_batch(http_metrics *m, const store_batch_stats *st, int failed);
 void        http_metrics_slow_query(http_metrics *m);
 const char *http_route_name(int route);
 const char *http_method_name(int method);     /* "GET", ..., "OTHER" */

@@ -98,7 +98,7 @@ struct http_metrics {
 	histogram latency[ROUTE_COUNT];
 	uint64_t  bytes_out;
 	histogram batch_size, batch_sync;
-	uint64_t  batch_failed;
+	uint64_t  batch_failed, batch_nested;
 	uint64_t  refused[NREFUSE];
 	uint64_t  slow_queries;
 };
@@ -178,10 +178,11 @@ http_metrics_request(http_metrics *m, const http_req *r, uint64_t bytes, uint64_
 }
 
 void
-http_metrics_batch(http_metrics *m, size_t requests, uint64_t sync_us, int failed)
+http_metrics_batch(http_metrics *m, const store_batch_stats *st, int failed)
 {
-	observe(&m->batch_size, batch_le, NBATCH, requests);
-	observe(&m->batch_sync, sync_le, NSYNC, sync_us);
+	observe(&m->batch_size, batch_le, NBATCH, st->units);
+	observe(&m->batch_sync, sync_le, NSYNC, st->commit_us);
+	if (st->nested) BUMP(m->batch_nested, 1);
 	if (failed) BUMP(m->batch_failed, 1);
 }
 
@@ -338,6 +339,11 @@ commit_families(FILE *f, http_metrics *m)
 	       "Group commits whose commit failed.");
 	fprintf(f, "ugstore_commit_batches_failed_total %llu\n",
 	        (unsigned long long)LOAD(m->batch_failed));
+	family(f, "ugstore_commit_batches_nested_total", "counter",
+	       "Group commits run a second time, each request nested, because one "
+	       "failed after it wrote.");
+	fprintf(f, "ugstore_commit_batches_nested_total %llu\n",
+	        (unsigned long long)LOAD(m->batch_nested));
 }
 
 /* GET /metrics: the exposition as text/plain. */

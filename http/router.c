@@ -402,9 +402,8 @@ http_slow_start(unsigned threads)
 	                        NULL);
 }
 
-/* Forgets what a stopped read resolved and replied, to run it again. */
-static void
-reset_read(http_req *r)
+void
+http_req_reset(http_req *r)
 {
 	json_decref(r->resp);
 	json_decref(r->w.entity);
@@ -413,9 +412,17 @@ reset_read(http_req *r)
 	r->status = 500;
 	r->envelope = 0;
 	r->allow = NULL;
+	r->retry_after = 0;
 	r->have_app = 0;
 	r->stop = 0;
 	memset(&r->progress, 0, sizeof r->progress);
+	free(r->bin.data);
+	memset(&r->bin, 0, sizeof r->bin);
+	if (r->body_parsed && !r->asset_body && !r->form_body) {
+		json_decref(r->json);     /* parsed again: a handler may have changed it */
+		r->json = NULL;
+		r->body_parsed = 0;
+	}
 }
 
 /* A GET or POST of .../token issues one: a write.  A grant's credentials
@@ -441,7 +448,7 @@ token_prepare(http_req *r)
 static int
 submit_slow(http_req *r)
 {
-	reset_read(r);
+	http_req_reset(r);
 	r->stage = STAGE_SLOW;
 	if (http_queue_submit(r->srv->slow, r)) {
 		r->queued = 1;

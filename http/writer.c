@@ -45,6 +45,13 @@ req_done(void *ctx, size_t i, store_rc rc, int ran)
 	if (rc != STORE_OK && (!ran || r->status == 200)) http_store_error(r, rc, NULL, NULL);
 }
 
+/* A request runs again (the batch's second pass): forget the first run. */
+static void
+req_reset(void *ctx, size_t i)
+{
+	http_req_reset(((http_req **)ctx)[i]);
+}
+
 /* One batch of requests, or, idle (batch NULL), the request counts
 ** tallied since the last commit alone. */
 static void
@@ -57,9 +64,9 @@ run_batch(http_req *batch, void *ctx)
 	if (!batch && !store_counter_pending(srv->s)) return;
 	/* the queue hands over WRITER_BATCH requests at most */
 	for (http_req *r = batch; r && n < WRITER_BATCH; r = r->next) reqs[n++] = r;
-	store_unit u = { run_req, req_done, reqs };
+	store_unit u = { run_req, req_done, req_reset, reqs };
 	store_rc rc = store_group_commit(srv->s, n, &u, &st);
-	if (batch) http_metrics_batch(srv->metrics, n, st.commit_us, rc != STORE_OK);
+	if (batch) http_metrics_batch(srv->metrics, &st, rc != STORE_OK);
 }
 
 http_queue *

@@ -1,6 +1,7 @@
 """Concurrent writes through group commit: requests that share a batch
 commit together, and one that fails takes nothing of the others with it."""
 import threading
+import urllib.parse
 
 from harness import Server, Threads, check, eq
 
@@ -30,6 +31,56 @@ def test_concurrent_writes_share_commits_not_failures():
         eq(len(doc["entities"]), 40 + 8 * 40, "everything acknowledged is there")
         st, doc = s.app("GET", "")
         eq(doc["entities"][0]["metadata"]["collections"]["racers"]["count"], 360, "count")
+
+
+def _nested_batches(s):
+    st, _, _, raw = s.request("GET", "/metrics")
+    eq(st, 200, "GET /metrics")
+    for line in raw.decode().splitlines():
+        if line.startswith("ugstore_commit_batches_nested_total "):
+            return int(float(line.split()[1]))
+    raise AssertionError("no ugstore_commit_batches_nested_total in /metrics")
+
+
+def test_a_failure_after_a_write_leaves_no_trace_in_its_batch():
+    """A user's username and email are both unique, claimed one after the
+    other: a new user whose second claim collides has written the first
+    when it fails.  Its batch then runs again with each request nested: the
+    failed request's first claim is gone and its neighbours are all kept."""
+    with Server() as s:
+        eq(s.app("POST", "/users", {"username": "taken", "email": "taken@example.com"})[0],
+           200, "the first holder")
+        rounds = 0
+        while True:
+            rounds += 1
+            results, lock = [], threading.Lock()
+
+            def worker(w):
+                for i in range(15):
+                    tag = "%d-%d-%d" % (rounds, w, i)
+                    # one of these two collides only in its second claim
+                    a = s.app("POST", "/users", {"username": "u" + tag,
+                                                 "email": "taken@example.com"})[0]
+                    b = s.app("POST", "/users", {"username": "taken",
+                                                 "email": "e%s@example.com" % tag})[0]
+                    c = s.app("POST", "/users", {"username": "ok" + tag})[0]
+                    with lock:
+                        results.append((tag, a, b, c))
+
+            Threads(worker, [(w,) for w in range(8)]).join()
+            for tag, a, b, c in results:
+                eq((a, b, c), (400, 400, 200), "collisions refused, the others kept (%s)" % tag)
+            # nothing the failed requests claimed is held
+            for tag, _, _, _ in results[:40]:
+                eq(s.app("POST", "/users", {"username": "u" + tag,
+                                            "email": "e%s@example.com" % tag})[0],
+                   200, "u%s and its e-mail are free" % tag)
+            if _nested_batches(s) or rounds == 10:
+                break
+        check(_nested_batches(s) > 0, "no batch ran a second time in %d rounds" % rounds)
+        st, doc = s.app("GET", "/users?limit=1000&ql=" + urllib.parse.quote(
+            "select * where username = 'ok*'"))
+        eq(len(doc["entities"]), rounds * 8 * 15, "every kept user is there")
 
 
 def test_shutdown_under_write_load():

@@ -395,7 +395,7 @@ typedef struct {
 	const char *name[4];
 	store_rc    want_run[4];
 	store_rc    got[4];
-	int         ran[4], calls[4], visible[4];
+	int         ran[4], calls[4], visible[4], resets[4];
 } gc_case;
 
 static store_rc
@@ -426,11 +426,17 @@ gc_done(void *ctx, size_t i, store_rc rc, int ran)
 }
 
 static void
+gc_reset(void *ctx, size_t i)
+{
+	((gc_case *)ctx)->resets[i]++;
+}
+
+static void
 test_group_commit(void)
 {
 	gc_case c = { .name = { "g0", "g1", "g2", "g0" },
 	              .want_run = { STORE_OK, STORE_INVALID, STORE_OK, STORE_OK } };
-	store_unit u = { gc_run, gc_done, &c };
+	store_unit u = { gc_run, gc_done, NULL, &c };
 	store_batch_stats st;
 	CHECK_RC(store_group_commit(db, 4, &u, &st), STORE_OK);
 	CHECK(st.units == 4 && st.kept == 2);
@@ -441,6 +447,30 @@ test_group_commit(void)
 	for (int i = 0; i < 4; i++) CHECK(c.ran[i] == 1 && c.calls[i] == 1);
 	/* done sees the batch durable: kept units visible to a new reader */
 	CHECK(c.visible[0] && !c.visible[1] && c.visible[2] && c.visible[3]);
+	/* units first run straight in the batch: one that refuses after it
+	** wrote sends the batch round again, each unit nested, and the units
+	** that ran are reset first; the outcomes are those of the nested run */
+	gc_case f = { .name = { "h0", "h1", "h2", "h0" },
+	              .want_run = { STORE_OK, STORE_INVALID, STORE_OK, STORE_OK } };
+	store_unit uf = { gc_run, gc_done, gc_reset, &f };
+	CHECK_RC(store_group_commit(db, 4, &uf, &st), STORE_OK);
+	CHECK(st.nested == 1 && st.kept == 2);
+	CHECK_RC(f.got[0], STORE_OK);
+	CHECK_RC(f.got[1], STORE_INVALID);
+	CHECK_RC(f.got[2], STORE_OK);
+	CHECK_RC(f.got[3], STORE_EXISTS);
+	CHECK(f.resets[0] == 1 && f.resets[1] == 1 && f.resets[2] == 0 && f.resets[3] == 0);
+	CHECK(f.visible[0] && !f.visible[1] && f.visible[2] && f.visible[3]);
+	/* a unit that fails before it writes leaves nothing to undo: one pass */
+	gc_case g = { .name = { "k0", "k0", "k1", "k2" } };
+	store_unit ug = { gc_run, gc_done, gc_reset, &g };
+	CHECK_RC(store_group_commit(db, 4, &ug, &st), STORE_OK);
+	CHECK(st.nested == 0 && st.kept == 3);
+	CHECK_RC(g.got[0], STORE_OK);
+	CHECK_RC(g.got[1], STORE_EXISTS);
+	CHECK_RC(g.got[2], STORE_OK);
+	for (int i = 0; i < 4; i++) CHECK(g.calls[i] == 1 && g.resets[i] == 0);
+	CHECK(g.visible[0] && g.visible[2] && g.visible[3]);
 	/* an empty batch is one empty commit */
 	CHECK_RC(store_group_commit(db, 0, &u, &st), STORE_OK);
 	CHECK(st.units == 0 && st.kept == 0);
