@@ -86,10 +86,13 @@ now_ms() {
 }
 
 # start NAME CMD...: runs CMD in the background, waits for its "listening on
-# 127.0.0.1:PORT" line; sets PID and PORT.
+# 127.0.0.1:PORT" line; sets PID and PORT, or stops it and fails.  The
+# output files exist before the command starts: the loop may read first.
 start() {
 	name=$1
 	shift
+	: >"$LOG/$name.out"
+	: >"$LOG/$name.err"
 	"$@" >"$LOG/$name.out" 2>"$LOG/$name.err" &
 	PID=$!
 	PORT=
@@ -101,6 +104,8 @@ start() {
 		sleep 0.1
 		i=$((i + 1))
 	done
+	kill "$PID" 2>/dev/null || true
+	wait "$PID" 2>/dev/null || true
 	cat "$LOG/$name.err" >&2
 	fail "$name did not start"
 }
