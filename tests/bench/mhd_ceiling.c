@@ -1,7 +1,7 @@
 /*
 ** mhd_ceiling.c: the throughput ceiling that `make bench` compares ugstore to.
 **
-**   mhd_ceiling [--port N] [--threads N]
+**   mhd_ceiling [--port N] [--threads N] [--body-bytes N]
 **
 ** A bare libmicrohttpd server started the way http/server.c starts ugstore
 ** (one daemon per worker thread, each an epoll internal thread with its own
@@ -9,6 +9,9 @@
 ** core, bound to 127.0.0.1) that answers every request, whatever
 ** its method and target, with the same fixed JSON body of about 700 bytes,
 ** the size of ugstore's reply to a GET of one entity, and the same headers.
+** --body-bytes N answers a body of exactly N bytes instead (the same JSON
+** with a padding member in front), built once at start: the ceiling for a
+** reply as large as a page of entities, with the same work per request.
 ** A request body is read and thrown away.  No store, no routing, no JSON
 ** encoding: what is left is the cost of MHD and the kernel, which is the
 ** most any handler behind MHD could reach on this machine.
@@ -45,13 +48,42 @@ static const char body[] =
 	"\"timestamp\":1795638627375,\"duration\":0,\"organization\":\"my-org\","
 	"\"applicationName\":\"my-app\"}";
 
+/* What every request is answered with: body, or the padded one. */
+static const char *reply = body;
+static size_t reply_len = sizeof body - 1;
+
 /* *req_cls points here once the headers of a request have been seen. */
 static int started;
 
 static void
 usage(FILE *f)
 {
-	fputs("usage: mhd_ceiling [--port N] [--threads N]\n", f);
+	fputs("usage: mhd_ceiling [--port N] [--threads N] [--body-bytes N]\n", f);
+}
+
+/* pad_reply: makes reply {"pad":"xx...x", followed by body's members,
+** exactly n bytes; 0, or -1 with a message when n is below what the
+** padding needs or there is no memory for it. */
+static int
+pad_reply(size_t n)
+{
+	static const char head[] = "{\"pad\":\"";
+	size_t fixed = (sizeof head - 1) + 2 + (sizeof body - 2), pad;
+	char *p;
+
+	if (n < fixed || !(p = malloc(n + 1))) {
+		fprintf(stderr, "mhd_ceiling: --body-bytes must be at least %zu"
+		        " (and fit in memory)\n", fixed);
+		return -1;
+	}
+	pad = n - fixed;
+	memcpy(p, head, sizeof head - 1);
+	memset(p + sizeof head - 1, 'x', pad);
+	memcpy(p + sizeof head - 1 + pad, "\",", 2);
+	memcpy(p + sizeof head - 1 + pad + 2, body + 1, sizeof body - 1);
+	reply = p;
+	reply_len = n;
+	return 0;
 }
 
 static enum MHD_Result
@@ -71,7 +103,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	resp = MHD_create_response_from_buffer(sizeof body - 1, (void *)body,
+	resp = MHD_create_response_from_buffer(reply_len, (void *)reply,
 	                                       MHD_RESPMEM_PERSISTENT);
 	if (!resp) return MHD_NO;
 	MHD_add_response_header(resp, "Content-Type", "application/json");
@@ -85,6 +117,7 @@ int
 main(int argc, char **argv)
 {
 	unsigned port = 0, threads = 0;
+	long body_bytes = 0;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	struct sockaddr_in addr;
 	struct MHD_Daemon *d[64];
@@ -97,11 +130,13 @@ main(int argc, char **argv)
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(a, "--port") == 0 && v) port = (unsigned)atoi(v);
 		else if (strcmp(a, "--threads") == 0 && v) threads = (unsigned)atoi(v);
+		else if (strcmp(a, "--body-bytes") == 0 && v) body_bytes = atol(v);
 		else {
 			usage(stderr);
 			return 2;
 		}
 	}
+	if (body_bytes && pad_reply((size_t)body_bytes) != 0) return 2;
 	if (!threads) threads = cores > 0 ? 4 * (unsigned)cores : 8;
 	if (threads > 64) threads = 64;
 
