@@ -6,24 +6,33 @@
 # Builds the bare libmicrohttpd ceiling (tests/bench/mhd_ceiling.c) into
 # build/bench/, starts ugstore on a fresh data directory (durable: every
 # commit is synced) on a free loopback port, seeds SEED entities into
-# my-org/my-app/things, and runs three bounded wrk loads against it:
+# my-org/my-app/things, and runs bounded wrk loads against it (8
+# connections unless said):
 #
 #   get-entity   GET  /my-org/my-app/things/{uuid}   (cycling the seeded uuids)
 #   get-page     GET  /my-org/my-app/things?limit=10
+#   query-eq     GET  /my-org/my-app/things?ql=select * where category =
+#                'bench'&limit=10   (an indexed equality query, 10 entities)
 #   post-entity  POST /my-org/my-app/things          (small JSON, unique name)
+#   post-entity-64  post-entity with 64 connections
 #   get-entity-token  get-entity with a user's Bearer token whose get
 #                permission comes from a role of the user's group (the
 #                default role deleted), to compare with anonymous get-entity
 #
-# then the same three loads against the ceiling, which answers everything
-# with a fixed ~700-byte JSON body.  Prints one table (req/s for both, the
-# ratio, ugstore's p50/p99) and the size of the data directory.  Any
-# response outside 2xx, or any socket error, fails the run.
+# then the same loads against the ceiling, which answers everything with a
+# fixed ~700-byte JSON body, and get-page and query-eq once more against
+# the ceiling started with --body-bytes set to the size of ugstore's reply
+# to each.  Prints one table (req/s for both, the ratio, its bar, ugstore's
+# p50/p99), one of body bytes/s against the same-size ceiling, and the
+# size of the data directory.  Any response outside 2xx, or any socket
+# error, fails the run.  A ratio below its bar prints a line "SHORT: <load>
+# ratio X, bar >= Y" after the tables, and the script exits 1 once it has
+# reported everything.
 #
 # Environment: BENCH_SECONDS (default 10) per load, BENCH_SEED (default
-# 1000) entities, BENCH_THREADS (default: the servers' own, one per core)
-# for both servers' thread pools.  The wrk output of the last run is kept
-# in build/bench/last/.
+# 1000, at least 10) entities, BENCH_THREADS (default: the servers' own,
+# one per core) for both servers' thread pools.  The wrk output of the last
+# run is kept in build/bench/last/.
 set -eu
 
 BIN=${1:-./ugstore}
@@ -31,7 +40,6 @@ SECS=${BENCH_SECONDS:-10}
 SEED=${BENCH_SEED:-1000}
 THREADS=${BENCH_THREADS:-}
 WRK_THREADS=2
-WRK_CONNS=8
 
 case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
 cd "$(dirname "$0")/../.."
@@ -47,6 +55,7 @@ fail() {
 
 case $SECS in ''|*[!0-9]*|0) fail "BENCH_SECONDS must be a positive integer" ;; esac
 case $SEED in ''|*[!0-9]*|0) fail "BENCH_SEED must be a positive integer" ;; esac
+[ "$SEED" -ge 10 ] || fail "BENCH_SEED must be at least 10 (a page of 10 is checked)"
 case $THREADS in *[!0-9]*) fail "BENCH_THREADS must be a number" ;; esac
 [ -x "$BIN" ] || fail "no server binary at $BIN (run make)"
 command -v wrk >/dev/null || fail "wrk is not installed (run make deps)"
@@ -128,19 +137,20 @@ cputicks() {
 	:
 }
 
-# load SERVER NAME SCRIPT URL [SCRIPT-ARGS...]: one wrk run against the
-# server whose pid is SRV_PID; appends "SERVER NAME rps p50_us p99_us
-# requests busiest" to the results, or records a failure.  busiest is the
-# share of the server's CPU time spent by its busiest thread: MHD's pool
-# threads each accept on their own, and when one of them takes all of wrk's
-# connections the server runs on one core (100% here).
+# load SERVER NAME CONNS SCRIPT URL [SCRIPT-ARGS...]: one wrk run with CONNS
+# connections against the server whose pid is SRV_PID; appends "SERVER NAME
+# rps p50_us p99_us requests busiest" to the results, or records a
+# failure.  busiest is the share of the server's CPU time spent by its
+# busiest thread: MHD's pool threads each accept on their own, and when one
+# of them takes all of wrk's connections the server runs on one core (100%
+# here).
 FAILED=
 load() {
-	srv=$1 name=$2 script=$3 url=$4
-	shift 4
+	srv=$1 name=$2 conns=$3 script=$4 url=$5
+	shift 5
 	f=$LOG/$srv-$name.txt
 	cputicks "$SRV_PID" >"$WORK/ticks0"
-	wrk -t$WRK_THREADS -c$WRK_CONNS -d"${SECS}s" --latency \
+	wrk -t$WRK_THREADS -c"$conns" -d"${SECS}s" --latency \
 		-s "tests/bench/$script.lua" "$url" -- "$@" >"$f" 2>&1 ||
 		fail "wrk failed on $srv $name, see $f"
 	cputicks "$SRV_PID" >"$WORK/ticks1"
@@ -167,11 +177,11 @@ load() {
 		FAILED="$FAILED $srv/$name"
 	fi
 	echo "$srv $name $(get rps) $(get p50_us) $(get p99_us) $(get requests) $busiest" >>"$LOG/results"
-	printf '  %-8s %-12s %10s req/s   busiest thread %s\n' "$srv" "$name" "$(get rps)" "$busiest"
+	printf '  %-12s %-16s %10s req/s   busiest thread %s\n' "$srv" "$name" "$(get rps)" "$busiest"
 }
 
 cores=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo "?")
-echo "bench: $cores cores, server threads ${THREADS:-$cores}, wrk -t$WRK_THREADS -c$WRK_CONNS -d${SECS}s, $SEED seeded entities"
+echo "bench: $cores cores, server threads ${THREADS:-$cores}, wrk -t$WRK_THREADS -c8 (-c64) -d${SECS}s, $SEED seeded entities"
 echo "bench: data in $DATA ($(df -T "$WORK" 2>/dev/null | awk 'NR == 2 { print $2 }') filesystem)"
 
 # --- ugstore -----------------------------------------------------------------
@@ -209,18 +219,34 @@ grep -o '"uuid":"[^"]*"' "$WORK/seed.out" | cut -d'"' -f4 >"$WORK/uuids"
 [ "$(wc -l <"$WORK/uuids")" -eq "$SEED" ] || fail "seeding: did not get $SEED uuids back"
 echo "bench: seeded $SEED entities in $((t1 - t0)) ms over one connection (one durable commit each)"
 
-# One of each request by hand first: status and body size.
+# One of each request by hand first: status, body size, and for the pages
+# 10 entities (one "uuid" member each); the query must use an index.
+EQ="ql=select%20*%20where%20category%20%3D%20%27bench%27&limit=10"
 size_entity=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "$URL/$(head -n 1 "$WORK/uuids")")
-size_page=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "$URL?limit=10")
+size_page=$(curl -s -o "$WORK/page" -w '%{http_code} %{size_download}' "$URL?limit=10")
+size_query=$(curl -s -o "$WORK/query" -w '%{http_code} %{size_download}' "$URL?$EQ")
 [ "${size_entity% *}" = 200 ] || fail "GET of a seeded entity answered ${size_entity% *}"
 [ "${size_page% *}" = 200 ] || fail "GET of a page answered ${size_page% *}"
+[ "${size_query% *}" = 200 ] || fail "the equality query answered ${size_query% *}"
 size_entity=${size_entity#* }
 size_page=${size_page#* }
+size_query=${size_query#* }
+for f in page query; do
+	n=$(grep -o '"uuid":' "$WORK/$f" | wc -l | tr -d ' ')
+	[ "$n" = 10 ] || fail "the first $f reply has $n entities, want 10"
+done
+plan=$(curl -s "$URL?$EQ&explain=true" | sed -n 's/.*"plan":"\([^"]*\)".*/\1/p')
+case $plan in
+equality:*) ;;
+*) fail "the equality query is not planned on an index: '$plan'" ;;
+esac
 
 echo "bench: ugstore"
-load ugstore get-entity get_entity "$URL" "$WORK/uuids"
-load ugstore get-page get_page "$URL"
-load ugstore post-entity post_entity "$URL" "r$$"
+load ugstore get-entity 8 get_entity "$URL" "$WORK/uuids"
+load ugstore get-page 8 get_page "$URL"
+load ugstore query-eq 8 query_eq "$URL"
+load ugstore post-entity 8 post_entity "$URL" "r$$"
+load ugstore post-entity-64 64 post_entity "$URL" "r$$-64"
 
 # A user whose only way to read things is a role of their group.
 setup() {
@@ -243,11 +269,11 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" 
 code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H "Authorization: Bearer $TOKEN" \
 	-d '{}' "$URL/$(head -n 1 "$WORK/uuids")")
 [ "$code" = 401 ] || fail "PUT with the user's token answered $code, want 401"
-load ugstore get-entity-token get_entity_token "$URL" "$WORK/uuids" "$TOKEN"
+load ugstore get-entity-token 8 get_entity_token "$URL" "$WORK/uuids" "$TOKEN"
 stop "$UG_PID" ugstore
 UG_PID=
 
-posted=$(awk '$1 == "ugstore" && $2 == "post-entity" { print $6 }' "$LOG/results")
+posted=$(awk '$1 == "ugstore" && $2 ~ /^post-entity/ { n += $6 } END { print n }' "$LOG/results")
 du_k=$(du -sk "$DATA" | cut -f1)
 files=
 for f in "$DATA"/*; do
@@ -255,52 +281,104 @@ for f in "$DATA"/*; do
 done
 
 # --- the ceiling -------------------------------------------------------------
-set -- "$CEIL" --port 0
-[ -n "$THREADS" ] && set -- "$@" --threads "$THREADS"
-start ceiling "$@"
-CEIL_PID=$PID
-SRV_PID=$PID
-CURL_C=http://127.0.0.1:$PORT/my-org/my-app/things
-size_ceil=$(curl -s -o /dev/null -w '%{size_download}' "$CURL_C/x")
+# ceiling NAME [ARGS...]: starts the ceiling with ARGS as NAME; sets
+# CEIL_PID, SRV_PID and CURL_C (its things URL).
+ceiling() {
+	name=$1
+	shift
+	set -- "$CEIL" --port 0 "$@"
+	[ -n "$THREADS" ] && set -- "$@" --threads "$THREADS"
+	start "$name" "$@"
+	CEIL_PID=$PID
+	SRV_PID=$PID
+	CURL_C=http://127.0.0.1:$PORT/my-org/my-app/things
+}
 
+ceiling ceiling
+size_ceil=$(curl -s -o /dev/null -w '%{size_download}' "$CURL_C/x")
 echo "bench: ceiling (bare libmicrohttpd)"
-load ceiling get-entity get_entity "$CURL_C" "$WORK/uuids"
-load ceiling get-page get_page "$CURL_C"
-load ceiling post-entity post_entity "$CURL_C" "r$$"
+load ceiling get-entity 8 get_entity "$CURL_C" "$WORK/uuids"
+load ceiling get-page 8 get_page "$CURL_C"
+load ceiling query-eq 8 query_eq "$CURL_C"
+load ceiling post-entity 8 post_entity "$CURL_C" "r$$"
+load ceiling post-entity-64 64 post_entity "$CURL_C" "r$$-64"
 stop "$CEIL_PID" ceiling
 CEIL_PID=
 
+# same_size NAME SCRIPT BYTES: load NAME against a ceiling answering a body
+# of BYTES, the size of ugstore's reply to it.
+same_size() {
+	ceiling "ceiling-$1" --body-bytes "$3"
+	got=$(curl -s -o /dev/null -w '%{size_download}' "$CURL_C/x")
+	[ "$got" = "$3" ] || fail "ceiling --body-bytes $3 answered $got bytes"
+	load ceiling-same "$1" 8 "$2" "$CURL_C"
+	stop "$CEIL_PID" "ceiling-$1"
+	CEIL_PID=
+}
+echo "bench: ceiling answering bodies of ugstore's page and query sizes"
+same_size get-page get_page "$size_page"
+same_size query-eq query_eq "$size_query"
+
 # --- report ------------------------------------------------------------------
 echo
-echo "response bodies: ugstore entity $size_entity B, page of 10 $size_page B; ceiling $size_ceil B always"
+echo "response bodies: ugstore entity $size_entity B, page of 10 $size_page B," \
+	"query of 10 $size_query B; ceiling $size_ceil B (and the same-size ceilings)"
 echo
-awk '
+awk -v page="$size_page" -v query="$size_query" '
 	{ k = $1 " " $2; rps[k] = $3; p50[k] = $4; p99[k] = $5; busy[k] = $7 }
+	function ratio(u, c) { return rps[c] > 0 ? rps[u] / rps[c] : 0 }
 	END {
-		printf "| %-16s | %13s | %13s | %6s | %7s | %7s | %14s |\n", "load",
-		       "ugstore req/s", "ceiling req/s", "ratio", "p50 ms", "p99 ms",
-		       "busiest thread"
-		printf "|%s|%s|%s|%s|%s|%s|%s|\n", "------------------", "--------------:",
-		       "--------------:", "-------:", "--------:", "--------:",
-		       "---------------:"
-		n = split("get-entity get-entity-token get-page post-entity", names, " ")
+		# the bars, as ratios of req/s to the ~700-byte ceiling in this run
+		bar["get-entity"] = 0.7; bar["get-page"] = 0.4; bar["query-eq"] = 0.4
+		bar["post-entity"] = 0.15; bar["post-entity-64"] = 0.5
+		conns["post-entity-64"] = 64
+		printf "| %-16s | %5s | %13s | %13s | %6s | %7s | %7s | %7s | %14s |\n",
+		       "load", "conns", "ugstore req/s", "ceiling req/s", "ratio", "bar",
+		       "p50 ms", "p99 ms", "busiest thread"
+		printf "|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", "------------------", "------:",
+		       "--------------:", "--------------:", "-------:", "--------:",
+		       "--------:", "--------:", "---------------:"
+		n = split("get-entity get-entity-token get-page query-eq post-entity post-entity-64", names, " ")
 		for (i = 1; i <= n; i++) {
-			u = "ugstore " names[i]; c = "ceiling " names[i]
-			if (names[i] == "get-entity-token") c = "ceiling get-entity"
-			printf "| %-16s | %13.0f | %13.0f | %6.3f | %7.2f | %7.2f | %14s |\n",
-			       names[i], rps[u], rps[c], (rps[c] > 0 ? rps[u] / rps[c] : 0),
+			l = names[i]; u = "ugstore " l; c = "ceiling " l
+			if (l == "get-entity-token") c = "ceiling get-entity"
+			r = ratio(u, c)
+			printf "| %-16s | %5d | %13.0f | %13.0f | %6.3f | %7s | %7.2f | %7.2f | %14s |\n",
+			       l, (l in conns) ? conns[l] : 8, rps[u], rps[c], r,
+			       (l in bar) ? sprintf(">= %.2f", bar[l]) : "-",
 			       p50[u] / 1000, p99[u] / 1000, busy[u] " / " busy[c]
+			if ((l in bar) && r < bar[l])
+				short = short sprintf("SHORT: %s ratio %.3f, bar >= %.2f\n", l, r, bar[l])
+		}
+		printf "\n| %-16s | %7s | %12s | %15s | %14s | %6s | %15s |\n", "load",
+		       "body B", "ugstore MB/s", "same-size req/s", "same-size MB/s",
+		       "ratio", "busiest thread"
+		printf "|%s|%s|%s|%s|%s|%s|%s|\n", "------------------", "--------:",
+		       "-------------:", "----------------:", "---------------:", "-------:",
+		       "----------------:"
+		size["get-page"] = page; size["query-eq"] = query
+		n = split("get-page query-eq", names, " ")
+		for (i = 1; i <= n; i++) {
+			l = names[i]; u = "ugstore " l; c = "ceiling-same " l
+			printf "| %-16s | %7d | %12.1f | %15.0f | %14.1f | %6.3f | %15s |\n",
+			       l, size[l], rps[u] * size[l] / 1e6, rps[c], rps[c] * size[l] / 1e6,
+			       ratio(u, c), busy[u] " / " busy[c]
 		}
 		a = rps["ugstore get-entity"]; t = rps["ugstore get-entity-token"]
 		d = (a > 0) ? 100 * (a - t) / a : 0
 		if (a > 0)
 			printf "\nget-entity with a token whose permission comes from a group'"'"'s role: %.1f%% %s than anonymous\n",
 			       (d >= 0 ? d : -d), (d >= 0 ? "slower" : "faster")
-	}' "$LOG/results"
+		printf "%s", (short == "" ? "" : "\n" short)
+	}' "$LOG/results" | tee "$WORK/report"
 echo
 echo "data directory after the run: $du_k KiB on disk ($SEED seeded + $posted posted entities;${files%,})"
+echo "ratio: ugstore req/s / the ceiling's (its ~700-byte body); MB/s: body bytes,"
+echo "against the ceiling answering a body of ugstore's reply's size (--body-bytes)."
 echo "busiest thread: share of each server's CPU time used by its busiest thread"
 echo "(ugstore / ceiling); 100% means one MHD worker took every connection."
 echo "wrk output: $LOG/"
 
 [ -z "$FAILED" ] || fail "responses outside 2xx or socket errors in:$FAILED (see $LOG/)"
+# a bar that falls short fails the run once everything is reported
+if grep -q '^SHORT:' "$WORK/report"; then exit 1; fi
