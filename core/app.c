@@ -108,6 +108,7 @@ store_org_get(store_txn *t, store_slice s, store_org *out)
 	json_t *rec = NULL;
 	store_rc rc;
 
+	if (idcache_get(t, 'o', s.p, s.n, out, sizeof *out)) return STORE_OK;
 	if (!store_id_parse(s, &out->uuid)) {
 		void *v;
 		size_t n;
@@ -123,6 +124,7 @@ store_org_get(store_txn *t, store_slice s, store_org *out)
 	if (!name) rc = STORE_CORRUPT;
 	else copy_name(out->name, name, strlen(name));
 	json_decref(rec);
+	if (rc == STORE_OK) idcache_put(t, 'o', s.p, s.n, out, sizeof *out);
 	return rc;
 }
 
@@ -209,7 +211,15 @@ store_app_get(store_txn *t, const store_org *org, store_slice s, store_app *out)
 {
 	store_id id;
 	store_rc rc;
+	unsigned char key[16 + STORE_NAME_MAX];
+	size_t kn = 0;
 
+	if (s.n <= STORE_NAME_MAX) {        /* the org's uuid (or none), the name */
+		memcpy(key, org ? org->uuid.b : (const unsigned char[16]){ 0 }, 16);
+		memcpy(key + 16, s.p, s.n);
+		kn = 16 + s.n;
+		if (idcache_get(t, 'a', key, kn, out, sizeof *out)) return STORE_OK;
+	}
 	if (!store_id_parse(s, &id)) {
 		keybuf k;
 		void *v;
@@ -222,6 +232,7 @@ store_app_get(store_txn *t, const store_org *org, store_slice s, store_app *out)
 	}
 	if ((rc = app_load(t, &id, out, NULL))) return rc;
 	if (org && memcmp(org->uuid.b, out->org.b, 16) != 0) return STORE_NOTFOUND;
+	if (kn) idcache_put(t, 'a', key, kn, out, sizeof *out);
 	return STORE_OK;
 }
 

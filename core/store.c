@@ -222,6 +222,7 @@ store_open_format(const char *dir, const store_options *opt, unsigned *format,
 
 	*out = NULL;
 	counter_ticks_init(s);
+	idcache_init(s);
 	s->password_min = opt && opt->password_min ? opt->password_min : STORE_PASSWORD_MIN;
 	s->settings_rewrite_max = opt && opt->settings_rewrite_max ? opt->settings_rewrite_max
 	                                                           : STORE_SETTINGS_REWRITE_MAX;
@@ -284,6 +285,7 @@ store_close(store *s)
 	if (!s) return;
 	if (s->env) mdb_env_close(s->env);
 	counter_ticks_destroy(s);
+	idcache_destroy(s);
 	free(s);
 }
 
@@ -298,6 +300,8 @@ store_txn_begin(store *s, int flags, store_txn **out)
 		*out = NULL;
 		return store_mdb_rc(mrc);
 	}
+	/* a write transaction's id is that of the commit it will make */
+	t->snap = mdb_txn_id(t->txn) - (write ? 1 : 0);
 	t->s = s;
 	t->write = write;
 	t->actor = (store_actor){ 0 };
@@ -307,6 +311,7 @@ store_txn_begin(store *s, int flags, store_txn **out)
 	t->ticks = NULL;
 	t->nticks = t->cap_ticks = 0;
 	t->writes = 0;
+	t->ident_changed = 0;
 	*out = t;
 	return STORE_OK;
 }
@@ -322,6 +327,7 @@ store_txn_begin_child(store_txn *parent, store_txn **out)
 		return store_mdb_rc(mrc);
 	}
 	t->s = parent->s;
+	t->snap = parent->snap;
 	t->write = parent->write;
 	t->actor = parent->actor;
 	t->settings_scan = parent->settings_scan;
@@ -330,6 +336,7 @@ store_txn_begin_child(store_txn *parent, store_txn **out)
 	t->ticks = NULL;
 	t->nticks = t->cap_ticks = 0;
 	t->writes = 0;
+	t->ident_changed = 0;
 	*out = t;
 	return STORE_OK;
 }
@@ -343,6 +350,8 @@ store_txn_commit(store_txn *t)
 		pthread_mutex_lock(&t->s->flush_mu);
 		(void)counter_txn_commit(t);
 	}
+	/* said before the commit: no snapshot that holds it trusts older entries */
+	if (top && t->ident_changed) atomic_store(&t->s->ident_txnid, mdb_txn_id(t->txn));
 	mrc = mdb_txn_commit(t->txn);
 	if (top) pthread_mutex_unlock(&t->s->flush_mu);
 	/* a top-level write (a child's commit only merges into its parent) */
@@ -351,6 +360,7 @@ store_txn_commit(store_txn *t)
 	if (mrc == 0 && t->child) {
 		counter_txn_merge(t->parent, t);
 		t->parent->writes += t->writes;
+		t->parent->ident_changed |= t->ident_changed;
 	}
 	free(t->ticks);
 	free(t);
@@ -432,12 +442,21 @@ kv_get(store_txn *t, int dbi, const keybuf *k, void **val, size_t *n)
 	return STORE_OK;
 }
 
+/* What a write tells: that the transaction wrote (batch.c), and that it
+** changed an org or app (idcache.c). */
+static void
+note_write(store_txn *t, int dbi)
+{
+	t->writes++;
+	if (dbi == DBI_ORGS || dbi == DBI_APPS) t->ident_changed = 1;
+}
+
 store_rc
 kv_put(store_txn *t, int dbi, const keybuf *k, const void *val, size_t n)
 {
 	MDB_val mk = { k->n, (void *)k->b }, mv = { n, (void *)val };
 	if (key_ok(k)) return STORE_TOOBIG;
-	t->writes++;
+	note_write(t, dbi);
 	return store_mdb_rc(mdb_put(t->txn, t->s->dbi[dbi], &mk, &mv, 0));
 }
 
@@ -446,7 +465,7 @@ kv_del(store_txn *t, int dbi, const keybuf *k)
 {
 	MDB_val mk = { k->n, (void *)k->b };
 	if (key_ok(k)) return STORE_TOOBIG;
-	t->writes++;
+	note_write(t, dbi);
 	int mrc = mdb_del(t->txn, t->s->dbi[dbi], &mk, NULL);
 	return mrc == MDB_NOTFOUND ? STORE_OK : store_mdb_rc(mrc);
 }
@@ -458,7 +477,7 @@ kv_del_prefix(store_txn *t, int dbi, const keybuf *prefix)
 	MDB_val mk = { prefix->n, (void *)prefix->b }, mv;
 	int mrc = mdb_cursor_open(t->txn, t->s->dbi[dbi], &c);
 	if (mrc != 0) return store_mdb_rc(mrc);
-	t->writes++;
+	note_write(t, dbi);
 	mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE);
 	while (mrc == 0 && mk.mv_size >= prefix->n &&
 	       memcmp(mk.mv_data, prefix->b, prefix->n) == 0) {

@@ -27,6 +27,10 @@ struct store {
 	pthread_mutex_t flush_mu;     /* a drain to its commit; a read of counters */
 	struct tick_table *ticks;     /* one per thread that ticked */
 	_Atomic int ticks_pending;
+	/* the orgs and apps requests named, decoded (idcache.c) */
+	pthread_mutex_t idcache_mu;
+	struct idcache_entry *idcache;
+	_Atomic uint64_t ident_txnid; /* the last commit to change an org or app */
 };
 
 /* A count waiting to be written: name (with its roll-ups) of app, by, at a
@@ -49,6 +53,8 @@ struct store_txn {
 	counter_tick *ticks;   /* counts written when the top-level commit does */
 	size_t   nticks, cap_ticks;
 	uint64_t writes;    /* puts and deletes asked for (kv_put, kv_del...) */
+	uint64_t snap;      /* the commit its snapshot is of (idcache.c) */
+	int      ident_changed;   /* it put or deleted in orgs or apps */
 };
 
 /* counter.c: a count that follows the transaction (kept when it commits,
@@ -65,6 +71,14 @@ extern const char *const store_dbi_names[DBI_COUNT];
 
 /* The one translation of LMDB codes into store_rc. */
 store_rc store_mdb_rc(int mdb_rc);
+/* idcache.c: found orgs and apps, valid while no commit changed either;
+** get copies size bytes of an entry for (kind, key) into out, 1 on a hit */
+#define STORE_IDCACHE_SLOTS 64
+void idcache_init(store *s);
+void idcache_destroy(store *s);
+int  idcache_get(store_txn *t, char kind, const void *key, size_t n, void *out, size_t size);
+void idcache_put(store_txn *t, char kind, const void *key, size_t n, const void *val,
+                 size_t size);
 
 /* Raw access helpers: keys built with keys.h. */
 store_rc kv_get(store_txn *t, int dbi, const keybuf *k, void **val, size_t *n);

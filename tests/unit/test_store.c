@@ -4,6 +4,7 @@
 ** counts and listing order, nested transactions, reopen.
 */
 #include "tests/unit/check.h"
+#include "core/store_int.h"         /* kv_put_json: an app record rewritten */
 
 #include <time.h>
 
@@ -117,6 +118,59 @@ test_orgs_apps(void)
 	store_id rid;
 	CHECK_RC(store_entity_find(t, &app, "role", S("Guest"), &rid), STORE_OK);
 	CHECK_RC(store_txn_commit(t), STORE_OK);
+}
+
+/* Sets the applicationName of app's record, as no API does, in w. */
+static void
+rename_app_record(store_txn *w, const char *name)
+{
+	keybuf k;
+	json_t *rec = NULL;
+	key_rec(&k, &app.uuid);
+	CHECK_RC(kv_get_json(w, DBI_APPS, &k, &rec), STORE_OK);
+	json_object_set_new(rec, "applicationName", json_string(name));
+	CHECK_RC(kv_put_json(w, DBI_APPS, &k, rec), STORE_OK);
+	json_decref(rec);
+}
+
+static void
+app_name_is(store_txn *t, const store_org *org, const char *want)
+{
+	store_app a;
+	CHECK_RC(store_app_get(t, org, S("my-app"), &a), STORE_OK);
+	CHECK_STR(a.name, want);
+}
+
+/* Found orgs and apps are kept decoded (idcache.c): a change committed
+** to an app's record is seen by every transaction whose snapshot holds it,
+** and by the transaction making it; one begun before still sees the old. */
+static void
+test_ident_cache(void)
+{
+	store_org org;
+	store_txn *r = rtxn(), *before, *w;
+	CHECK_RC(store_org_get(r, S("my-org"), &org), STORE_OK);
+	app_name_is(r, &org, "my-app");
+	app_name_is(r, &org, "my-app");            /* kept */
+	store_txn_abort(r);
+	before = rtxn();
+	w = wtxn();
+	app_name_is(w, &org, "my-app");
+	rename_app_record(w, "renamed-app");
+	app_name_is(w, &org, "renamed-app");      /* its own change */
+	CHECK_RC(store_txn_commit(w), STORE_OK);
+	r = rtxn();
+	app_name_is(r, &org, "renamed-app");
+	app_name_is(r, &org, "renamed-app");
+	app_name_is(before, &org, "my-app");       /* its snapshot, kept or not */
+	store_txn_abort(before);
+	store_txn_abort(r);
+	w = wtxn();
+	rename_app_record(w, "my-app");
+	CHECK_RC(store_txn_commit(w), STORE_OK);
+	r = rtxn();
+	app_name_is(r, &org, "my-app");
+	store_txn_abort(r);
 }
 
 static void
@@ -557,6 +611,7 @@ main(void)
 	CHECK_RC(store_open(dir, NULL, &db, &err), STORE_OK);
 	test_time_ids();
 	test_orgs_apps();
+	test_ident_cache();
 	test_entity_crud();
 	test_types();
 	test_names_and_limits();
