@@ -317,10 +317,18 @@ def set_fields(s, coll, fields):
 
 
 def query(s, coll, ql):
-    """(explain's plan, sorted names) of a query's first 1000 matches."""
-    st, doc = s.app("GET", "/%s?limit=1000&explain=true&ql=%s" % (coll, urllib.parse.quote(ql)))
-    eq(st, 200, "%s: %r" % (ql, doc))
-    return doc["explain"]["plan"], sorted(e["name"] for e in doc["entities"])
+    """(explain's plan, sorted names) of every match of a query, page after
+    page of 1000 (the first page's plan)."""
+    plan, got, cursor = None, [], None
+    while True:
+        st, doc = s.app("GET", "/%s?limit=1000&explain=true&ql=%s%s" % (
+            coll, urllib.parse.quote(ql), "&cursor=" + cursor if cursor else ""))
+        eq(st, 200, "%s: %r" % (ql, doc))
+        plan = plan or doc["explain"]["plan"]
+        got += [e["name"] for e in doc["entities"]]
+        cursor = doc.get("cursor")
+        if not cursor:
+            return plan, sorted(got)
 
 
 def store_check(s, what):
