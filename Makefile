@@ -15,6 +15,8 @@ ifeq ($(SANITIZE),1)
   BUILD   := build/asan
   CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
   LDFLAGS += -fsanitize=address,undefined
+  # shared read-only objects are checked unchanged each time they are taken
+  CPPFLAGS += -DUGSTORE_CHECK_SHARED
 else
   BUILD   := build/rel
 endif

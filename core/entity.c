@@ -483,9 +483,12 @@ done:
 	return rc;
 }
 
-store_rc
-store_entity_load(store_txn *t, const store_app *app, const char *type,
-                  store_slice ident, store_id *out, json_t **entity)
+/* store_entity_load, the entity read by `get` (store_entity_get, or
+** store_entity_read for a reader that will not change it). */
+static store_rc
+entity_load(store_txn *t, const store_app *app, const char *type, store_slice ident,
+            store_id *out, json_t **entity,
+            store_rc (*get)(store_txn *, const store_app *, const store_id *, json_t **))
 {
 	const store_type_info *ti = store_type_info_of(type);
 	json_t *e = NULL;
@@ -495,7 +498,7 @@ store_entity_load(store_txn *t, const store_app *app, const char *type,
 	if (entity) *entity = NULL;
 	if (store_id_parse(ident, out)) {
 		/* by uuid: the entity must be read anyway, to check its type */
-		if ((rc = store_entity_get(t, app, out, &e))) return rc;
+		if ((rc = get(t, app, out, &e))) return rc;
 		const char *etype = json_string_value(json_object_get(e, "type"));
 		rc = etype && strcmp(etype, type) == 0 ? STORE_OK : STORE_NOTFOUND;
 	} else {
@@ -508,7 +511,7 @@ store_entity_load(store_txn *t, const store_app *app, const char *type,
 		if (rc == STORE_NOTFOUND)
 			rc = unique_get(t, app, type, ti->alias, val, out);
 		free(val);
-		if (rc == STORE_OK && entity) rc = store_entity_get(t, app, out, &e);
+		if (rc == STORE_OK && entity) rc = get(t, app, out, &e);
 	}
 	if (rc == STORE_OK && entity) {
 		*entity = e;
@@ -516,6 +519,20 @@ store_entity_load(store_txn *t, const store_app *app, const char *type,
 	}
 	json_decref(e);
 	return rc;
+}
+
+store_rc
+store_entity_load(store_txn *t, const store_app *app, const char *type,
+                  store_slice ident, store_id *out, json_t **entity)
+{
+	return entity_load(t, app, type, ident, out, entity, store_entity_get);
+}
+
+store_rc
+store_entity_load_read(store_txn *t, const store_app *app, const char *type,
+                       store_slice ident, store_id *out, json_t **entity)
+{
+	return entity_load(t, app, type, ident, out, entity, store_entity_read);
 }
 
 store_rc

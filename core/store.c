@@ -223,6 +223,7 @@ store_open_format(const char *dir, const store_options *opt, unsigned *format,
 	*out = NULL;
 	counter_ticks_init(s);
 	idcache_init(s);
+	entcache_init(s);
 	s->password_min = opt && opt->password_min ? opt->password_min : STORE_PASSWORD_MIN;
 	s->settings_rewrite_max = opt && opt->settings_rewrite_max ? opt->settings_rewrite_max
 	                                                           : STORE_SETTINGS_REWRITE_MAX;
@@ -286,6 +287,7 @@ store_close(store *s)
 	if (s->env) mdb_env_close(s->env);
 	counter_ticks_destroy(s);
 	idcache_destroy(s);
+	entcache_destroy(s);
 	free(s);
 }
 

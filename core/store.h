@@ -298,6 +298,11 @@ store_rc store_entity_id(json_t *e, store_id *out);
 /* Reads an entity by UUID (any type). */
 store_rc store_entity_get(store_txn *t, const store_app *app,
                           const store_id *id, json_t **out);
+/* The same for reading only: in a read-only transaction the object may
+** be shared with other readers (entcache.c), so it must not be changed
+** (copy it first); in a write transaction, store_entity_get. */
+store_rc store_entity_read(store_txn *t, const store_app *app, const store_id *id,
+                           json_t **out);
 
 /* Resolves an item segment of `type`: a UUID, or the type's alias value
 ** (name, username or email, path), case-insensitively (spec 1.3). */
@@ -308,6 +313,9 @@ store_rc store_entity_find(store_txn *t, const store_app *app,
 store_rc store_entity_load(store_txn *t, const store_app *app,
                            const char *type, store_slice ident, store_id *out,
                            json_t **entity);
+/* The same, the entity as store_entity_read gives it (never to change). */
+store_rc store_entity_load_read(store_txn *t, const store_app *app, const char *type,
+                                store_slice ident, store_id *out, json_t **entity);
 
 /* Merge-updates an entity (spec 3.5).  *out receives the new entity. */
 store_rc store_entity_update(store_txn *t, const store_app *app,

@@ -31,6 +31,7 @@ struct store {
 	pthread_mutex_t idcache_mu;
 	struct idcache_entry *idcache;
 	_Atomic uint64_t ident_txnid; /* the last commit to change an org or app */
+	struct entcache *entcache;    /* parsed entities for readers (entcache.c) */
 };
 
 /* A count waiting to be written: name (with its roll-ups) of app, by, at a
@@ -74,6 +75,8 @@ store_rc store_mdb_rc(int mdb_rc);
 /* idcache.c: found orgs and apps, valid while no commit changed either;
 ** get copies size bytes of an entry for (kind, key) into out, 1 on a hit */
 #define STORE_IDCACHE_SLOTS 64
+void entcache_init(store *s);
+void entcache_destroy(store *s);
 void idcache_init(store *s);
 void idcache_destroy(store *s);
 int  idcache_get(store_txn *t, char kind, const void *key, size_t n, void *out, size_t size);

@@ -107,7 +107,8 @@ typedef struct {
 	int         found;                        /* the entity exists */
 	int         me;                           /* ident is users' "me" */
 	store_id    item;
-	json_t     *entity;                       /* the item as read while walking,
+	json_t     *entity;                       /* the item as read while walking
+	                                          ** (store_entity_read: never changed),
 	                                          ** or NULL; freed with the request */
 	/* the group a user was reached through (/groups/g/users/u/...) */
 	int         has_via;

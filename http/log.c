@@ -75,7 +75,7 @@ http_request_id(http_req *r)
 		memcpy(r->request_id, v, strlen(v) + 1);
 	} else {
 		store_id id;
-		store_id_random(&id);
+		store_id_new(&id);        /* unique, without a system call */
 		store_id_format(&id, r->request_id);
 	}
 }

@@ -206,9 +206,11 @@ http_media_is(const char *ct, const char *type)
 	return strlen(type) == n && strncasecmp(ct, type, n) == 0;
 }
 
-/* Significant digits that print every real of v back to the same double:
-** the fewest that do (at most 17), so 52.52 goes out as 52.52, as clients
-** wrote it, and no value loses precision. */
+/* Significant digits that print every real of v back to the same double,
+** so no value loses precision: 15, unless one needs 16 or 17.  %g drops
+** trailing zeros, and a double that some p <= 15 digits print back exactly
+** rounds at 15 digits to those p digits and zeros (its error is under half
+** a unit of the 15th), so 52.52 goes out as 52.52, as clients wrote it. */
 static int
 real_digits(json_t *v, int have)
 {
@@ -308,7 +310,7 @@ json_response(http_req *r, int64_t now_ms)
 {
 	http_finish(r, now_ms);
 	char *text = json_dumps(r->resp, JSON_COMPACT |
-	                        JSON_REAL_PRECISION(real_digits(r->resp, 1)));
+	                        JSON_REAL_PRECISION(real_digits(r->resp, 15)));
 	if (!text) text = xstrdup("{\"error\":\"internal\",\"error_description\":\"cannot encode the response\"}");
 	r->resp_bytes = strlen(text);
 	struct MHD_Response *resp =

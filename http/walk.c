@@ -165,13 +165,14 @@ resolve_item(http_req *r, walk *w, const store_slice *segs, size_t n, size_t *i)
 		if (r->who.kind == AUTH_APPUSER &&
 		    memcmp(r->who.scope.b, r->app.uuid.b, 16) == 0) {
 			w->item = r->who.id;
-			rc = store_entity_get(r->txn, &r->app, &w->item, &w->entity);
+			rc = store_entity_read(r->txn, &r->app, &w->item, &w->entity);
 		}
 	} else if (w->item_type[0]) {
-		rc = store_entity_load(r->txn, &r->app, w->item_type, segs[*i], &w->item, &w->entity);
+		rc = store_entity_load_read(r->txn, &r->app, w->item_type, segs[*i], &w->item,
+		                            &w->entity);
 	} else {
 		rc = store_id_parse(segs[*i], &w->item)
-		     ? store_entity_get(r->txn, &r->app, &w->item, &w->entity) : STORE_NOTFOUND;
+		     ? store_entity_read(r->txn, &r->app, &w->item, &w->entity) : STORE_NOTFOUND;
 	}
 	if (rc == STORE_OK) {
 		w->found = 1;

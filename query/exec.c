@@ -91,7 +91,7 @@ load(run *d, const store_id *id, json_t **e)
 	const char *want = d->sc->type;
 	if (query_charge(d->sc->progress, 1, 0)) return QUERY_STOPPED;
 	d->res->entities_read++;
-	store_rc rc = store_entity_get(d->t, d->app, id, e);
+	store_rc rc = store_entity_read(d->t, d->app, id, e);   /* never changed here */
 	if (rc == STORE_NOTFOUND) {
 		*e = NULL;
 		return QUERY_OK;

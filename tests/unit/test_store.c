@@ -173,6 +173,42 @@ test_ident_cache(void)
 	store_txn_abort(r);
 }
 
+/* Readers share the object parsed from an entity's stored bytes until
+** the bytes change; a write transaction always gets its own. */
+static void
+test_entity_read_shared(void)
+{
+	store_txn *w = wtxn(), *r;
+	json_t *e = create(w, "sharable", "{\"name\":\"s1\",\"v\":1}", STORE_OK), *a, *b;
+	store_id id = id_of(e);
+	json_decref(e);
+	CHECK_RC(store_txn_commit(w), STORE_OK);
+	r = rtxn();
+	CHECK_RC(store_entity_read(r, &app, &id, &a), STORE_OK);
+	CHECK_RC(store_entity_read(r, &app, &id, &b), STORE_OK);
+	CHECK(a == b && json_integer_value(json_object_get(a, "v")) == 1);
+	json_decref(b);
+	store_txn_abort(r);
+	w = wtxn();
+	CHECK_RC(store_entity_read(w, &app, &id, &b), STORE_OK);
+	CHECK(b != a);                                  /* its own, to change */
+	json_decref(b);
+	json_t *body = json_loads("{\"v\":2}", 0, NULL);
+	store_err err = { 0 };
+	CHECK_RC(store_entity_update(w, &app, &id, body, &b, &err), STORE_OK);
+	json_decref(body);
+	json_decref(b);
+	CHECK_RC(store_txn_commit(w), STORE_OK);
+	r = rtxn();
+	CHECK_RC(store_entity_read(r, &app, &id, &b), STORE_OK);
+	CHECK(b != a && json_integer_value(json_object_get(b, "v")) == 2);
+	CHECK(json_integer_value(json_object_get(a, "v")) == 1);   /* the old one kept whole */
+	json_decref(b);
+	json_decref(a);
+	CHECK_RC(store_entity_read(r, &app, &app.uuid, &b), STORE_NOTFOUND);
+	store_txn_abort(r);
+}
+
 static void
 test_entity_crud(void)
 {
@@ -612,6 +648,7 @@ main(void)
 	test_time_ids();
 	test_orgs_apps();
 	test_ident_cache();
+	test_entity_read_shared();
 	test_entity_crud();
 	test_types();
 	test_names_and_limits();

@@ -1,0 +1,127 @@
+/*
+** entcache.c: parsed entities for readers.  A listing or a query parses
+** every entity it reads (jansson: a third of a page of ten's time), and
+** the same entities are read again and again.  This table keeps, for a
+** few thousand entities, the stored bytes next to the object parsed from
+** them.  A read finds the entity's bytes in LMDB as always and takes the
+** kept object only when the kept bytes are the same bytes: nothing to
+** invalidate, a changed entity simply misses.  The object is shared with
+** every reader that takes it (jansson counts references atomically, and
+** reading an object changes nothing in it), so it must never be changed:
+** store_entity_read hands it out in read-only transactions only, to
+** callers that copy before they add anything.
+*/
+#include "core/store_int.h"
+#include "core/mem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SLOTS  4096            /* entities kept at most */
+#define STRIPES 64             /* locks over the slots */
+#define BYTES_MAX 4096         /* larger entities are parsed each time */
+
+struct entcache {
+	pthread_mutex_t mu[STRIPES];
+	struct entcache_slot {
+		store_id id;
+		size_t   n;
+		char    *bytes;        /* the stored text the object was parsed from */
+		json_t  *v;
+	} slot[SLOTS];
+};
+
+static size_t
+slot_of(const store_id *id)
+{
+	uint64_t h = 14695981039346656037ull;
+	for (int i = 0; i < 16; i++) h = (h ^ id->b[i]) * 1099511628211ull;
+	return (size_t)(h % SLOTS);
+}
+
+void
+entcache_init(store *s)
+{
+	s->entcache = xcalloc(1, sizeof *s->entcache);
+	for (int i = 0; i < STRIPES; i++) pthread_mutex_init(&s->entcache->mu[i], NULL);
+}
+
+void
+entcache_destroy(store *s)
+{
+	struct entcache *c = s->entcache;
+	if (!c) return;
+	for (int i = 0; i < STRIPES; i++) pthread_mutex_destroy(&c->mu[i]);
+	for (size_t i = 0; i < SLOTS; i++) {
+		json_decref(c->slot[i].v);
+		free(c->slot[i].bytes);
+	}
+	free(c);
+}
+
+/* The object kept for id's bytes (a new reference), or NULL.  Built with
+** UGSTORE_CHECK_SHARED (the sanitizer build), a taken object is compared
+** with the bytes parsed afresh: a reader that changed one aborts the run. */
+static json_t *
+take(struct entcache *c, const store_id *id, const void *bytes, size_t n)
+{
+	size_t i = slot_of(id);
+	struct entcache_slot *e = &c->slot[i];
+	json_t *v = NULL;
+	pthread_mutex_lock(&c->mu[i % STRIPES]);
+	if (e->v && e->n == n && memcmp(e->id.b, id->b, 16) == 0 && memcmp(e->bytes, bytes, n) == 0)
+		v = json_incref(e->v);
+	pthread_mutex_unlock(&c->mu[i % STRIPES]);
+#ifdef UGSTORE_CHECK_SHARED
+	json_t *fresh = v ? json_loadb(bytes, n, JSON_DECODE_ANY, NULL) : NULL;
+	if (v && !json_equal(v, fresh)) {
+		fprintf(stderr, "ugstore: a shared entity was changed by a reader\n");
+		abort();
+	}
+	json_decref(fresh);
+#endif
+	return v;
+}
+
+static void
+keep(struct entcache *c, const store_id *id, const void *bytes, size_t n, json_t *v)
+{
+	size_t i = slot_of(id);
+	struct entcache_slot *e = &c->slot[i];
+	char *copy = xmalloc(n);
+	memcpy(copy, bytes, n);
+	pthread_mutex_lock(&c->mu[i % STRIPES]);
+	json_t *old = e->v;
+	char *old_bytes = e->bytes;
+	e->id = *id;
+	e->n = n;
+	e->bytes = copy;
+	e->v = json_incref(v);
+	pthread_mutex_unlock(&c->mu[i % STRIPES]);
+	json_decref(old);
+	free(old_bytes);
+}
+
+store_rc
+store_entity_read(store_txn *t, const store_app *app, const store_id *id, json_t **out)
+{
+	keybuf k;
+	void *bytes;
+	size_t n;
+	store_rc rc;
+
+	if (t->write) return store_entity_get(t, app, id, out);
+	key_entity(&k, app, id);
+	*out = NULL;
+	if ((rc = kv_get(t, DBI_ENTITIES, &k, &bytes, &n))) return rc;
+	if (n <= BYTES_MAX && (*out = take(t->s->entcache, id, bytes, n))) return STORE_OK;
+	json_t *v = json_loadb(bytes, n, JSON_DECODE_ANY, NULL);
+	if (!json_is_object(v)) {
+		json_decref(v);
+		return STORE_CORRUPT;
+	}
+	if (n <= BYTES_MAX) keep(t->s->entcache, id, bytes, n, v);
+	*out = v;
+	return STORE_OK;
+}
