@@ -35,31 +35,6 @@ valid_name(store_slice s)
 	return 1;
 }
 
-void
-key_org_name(keybuf *k, store_slice name)
-{
-	key_init(k);
-	key_u8(k, 'n');
-	key_lc_tail(k, name.p, name.n);
-}
-
-void
-key_rec(keybuf *k, const store_id *id)
-{
-	key_init(k);
-	key_u8(k, 'u');
-	key_id(k, id);
-}
-
-void
-key_app_name(keybuf *k, const store_id *org, store_slice name)
-{
-	key_init(k);
-	key_u8(k, 'n');
-	key_id(k, org);
-	key_lc_tail(k, name.p, name.n);
-}
-
 /* Copies a name slice into a fixed buffer (callers validated the length). */
 static void
 copy_name(char dst[STORE_NAME_MAX + 1], const char *p, size_t n)
@@ -239,37 +214,27 @@ store_app_get(store_txn *t, const store_org *org, store_slice s, store_app *out)
 store_rc
 store_app_list(store_txn *t, const store_org *org, json_t **out)
 {
-	MDB_cursor *c = NULL;
-	MDB_val mk, mv;
+	kv_scan sc;
 	keybuf k;
-	store_rc rc = STORE_OK;
-	int mrc;
+	store_rc rc;
 
+	*out = NULL;
+	key_app_names(&k, &org->uuid);
+	if ((rc = kv_scan_begin(&sc, t, DBI_APPS, &k, NULL, 0))) return rc;
 	*out = json_object();
-	key_init(&k);
-	key_u8(&k, 'n');
-	key_id(&k, &org->uuid);
-	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_APPS], &c)) != 0)
-		return store_mdb_rc(mrc);
-	mk.mv_size = k.n;
-	mk.mv_data = k.b;
-	for (mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(c, &mk, &mv, MDB_NEXT)) {
+	while (rc == STORE_OK && kv_scan_next(&sc)) {
 		store_app app;
 		store_id id;
 		char uuid[37], full[2 * STORE_NAME_MAX + 2];
-		if (mk.mv_size < k.n || memcmp(mk.mv_data, k.b, k.n) != 0) break;
-		if (mv.mv_size != 16) { rc = STORE_CORRUPT; break; }
-		memcpy(id.b, mv.mv_data, 16);
+		if (sc.v.mv_size != 16) { rc = STORE_CORRUPT; break; }
+		memcpy(id.b, sc.v.mv_data, 16);
 		if ((rc = app_load(t, &id, &app, NULL))) break;
 		store_id_format(&id, uuid);
 		snprintf(full, sizeof full, "%s/%s", app.org_name, app.name);
 		lc_copy(full, full, strlen(full));
 		json_object_set_new(*out, full, json_string(uuid));
 	}
-	if (rc == STORE_OK && mrc != 0 && mrc != MDB_NOTFOUND) rc = store_mdb_rc(mrc);
-	mdb_cursor_close(c);
-	if (rc) {
+	if ((rc = kv_scan_end(&sc, rc))) {
 		json_decref(*out);
 		*out = NULL;
 	}

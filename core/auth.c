@@ -23,6 +23,7 @@
 
 #define REC_SIZE (1 + 16 + 16 + 8 + 8)
 #define HASH_SIZE SHA256_DIGEST_SIZE
+_Static_assert(HASH_SIZE == KEY_SHA256, "a token's keys hold its SHA-256");
 
 static const store_id nil_id;
 
@@ -50,8 +51,7 @@ auth_key_load(store *s)
 	size_t n;
 	store_rc rc = store_txn_begin(s, STORE_TXN_WRITE, &t);
 	if (rc) return rc;
-	key_init(&k);
-	key_put(&k, "authkey", 7);
+	key_meta(&k, "authkey");
 	rc = kv_get(t, DBI_META, &k, &v, &n);
 	if (rc == STORE_OK && n == sizeof s->auth_key) {
 		memcpy(s->auth_key, v, n);
@@ -121,34 +121,6 @@ auth_secret_eq(const char *a, const char *b)
 /* ---- token keys ----------------------------------------------------------- */
 
 static void
-key_hash(keybuf *k, const unsigned char h[HASH_SIZE])
-{
-	key_init(k);
-	key_u8(k, 'h');
-	key_put(k, h, HASH_SIZE);
-}
-
-static void
-key_expiry(keybuf *k, int64_t expires, const unsigned char h[HASH_SIZE])
-{
-	key_init(k);
-	key_u8(k, 'e');
-	key_u64(k, (uint64_t)expires);
-	if (h) key_put(k, h, HASH_SIZE);
-}
-
-static void
-key_subject(keybuf *k, const auth_subject *who, const unsigned char h[HASH_SIZE])
-{
-	key_init(k);
-	key_u8(k, 's');
-	key_u8(k, who->kind);
-	key_id(k, &who->scope);
-	key_id(k, &who->id);
-	if (h) key_put(k, h, HASH_SIZE);
-}
-
-static void
 rec_encode(const auth_subject *who, unsigned char rec[REC_SIZE])
 {
 	keybuf k;
@@ -173,25 +145,18 @@ rec_decode(const void *v, size_t n, auth_subject *who)
 	return STORE_OK;
 }
 
-/* The first key of `tokens` at or after prefix that starts with it, copied to
-** key[KEY_MAX]; STORE_NOTFOUND when none does. */
+/* The first key of `tokens` that starts with prefix, copied to key;
+** STORE_NOTFOUND when none does. */
 static store_rc
-first_with_prefix(store_txn *t, const keybuf *prefix, unsigned char *key, size_t *n)
+first_with_prefix(store_txn *t, const keybuf *prefix, keybuf *key)
 {
-	MDB_cursor *c;
-	MDB_val mk = { prefix->n, (void *)prefix->b }, mv;
-	int mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_TOKENS], &c);
-	if (mrc) return store_mdb_rc(mrc);
-	mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE);
-	store_rc rc = store_mdb_rc(mrc);
-	if (mrc == 0 && (mk.mv_size < prefix->n || memcmp(mk.mv_data, prefix->b, prefix->n)))
-		rc = STORE_NOTFOUND;
-	if (rc == STORE_OK) {
-		memcpy(key, mk.mv_data, mk.mv_size);
-		*n = mk.mv_size;
-	}
-	mdb_cursor_close(c);
-	return rc;
+	kv_scan sc;
+	store_rc rc = kv_scan_begin(&sc, t, DBI_TOKENS, prefix, NULL, 0);
+	if (rc) return rc;
+	int found = kv_scan_next(&sc);
+	if (found) key_raw(key, sc.k.mv_data, sc.k.mv_size);
+	rc = kv_scan_end(&sc, STORE_OK);
+	return rc ? rc : found ? STORE_OK : STORE_NOTFOUND;
 }
 
 /* Deletes the three keys of the token whose hash is h. */
@@ -204,37 +169,31 @@ token_delete(store_txn *t, const unsigned char h[HASH_SIZE])
 	size_t n;
 	store_rc rc;
 
-	key_hash(&k, h);
+	key_token_hash(&k, h);
 	if ((rc = kv_get(t, DBI_TOKENS, &k, &v, &n))) return rc;
 	if ((rc = rec_decode(v, n, &who))) return rc;
 	if ((rc = kv_del(t, DBI_TOKENS, &k))) return rc;
-	key_subject(&k, &who, h);
+	key_token_subject(&k, who.kind, &who.scope, &who.id, h);
 	if ((rc = kv_del(t, DBI_TOKENS, &k))) return rc;
 	if (!who.expires) return STORE_OK;
-	key_expiry(&k, who.expires, h);
+	key_token_expiry(&k, who.expires, h);
 	return kv_del(t, DBI_TOKENS, &k);
 }
 
 store_rc
 auth_token_purge(store_txn *t, int64_t now, size_t max, size_t *count)
 {
-	unsigned char key[KEY_MAX];
-	size_t n, done = 0;
-	keybuf prefix;
+	size_t done = 0;
+	keybuf prefix, key;
 	store_rc rc = STORE_OK;
 
-	key_init(&prefix);
-	key_u8(&prefix, 'e');
+	key_lead(&prefix, 'e');
 	while (done < max) {
-		rc = first_with_prefix(t, &prefix, key, &n);
+		rc = first_with_prefix(t, &prefix, &key);
 		if (rc) break;
-		if (n != 1 + 8 + HASH_SIZE || (int64_t)key_get_u64(key + 1) > now) break;
-		if ((rc = token_delete(t, key + 9)) == STORE_NOTFOUND) {
-			keybuf k;    /* a stray expiry key: drop it */
-			key_init(&k);
-			key_put(&k, key, n);
-			rc = kv_del(t, DBI_TOKENS, &k);
-		}
+		if (key.n != 1 + 8 + HASH_SIZE || (int64_t)key_get_u64(key.b + 1) > now) break;
+		if ((rc = token_delete(t, key.b + 9)) == STORE_NOTFOUND)
+			rc = kv_del(t, DBI_TOKENS, &key);    /* a stray expiry key: drop it */
 		if (rc) break;
 		done++;
 	}
@@ -253,12 +212,12 @@ auth_token_issue(store_txn *t, const auth_subject *who, char out[AUTH_TOKEN_LEN 
 	b64url(raw, sizeof raw, out);
 	sha256_of(out, strlen(out), h);
 	rec_encode(who, rec);
-	key_hash(&k, h);
+	key_token_hash(&k, h);
 	if ((rc = kv_put(t, DBI_TOKENS, &k, rec, sizeof rec))) return rc;
-	key_subject(&k, who, h);
+	key_token_subject(&k, who->kind, &who->scope, &who->id, h);
 	if ((rc = kv_put(t, DBI_TOKENS, &k, "", 0))) return rc;
 	if (who->expires) {
-		key_expiry(&k, who->expires, h);
+		key_token_expiry(&k, who->expires, h);
 		if ((rc = kv_put(t, DBI_TOKENS, &k, "", 0))) return rc;
 	}
 	return auth_token_purge(t, store_now_ms() - AUTH_PURGE_GRACE_MS, AUTH_PURGE_STEP, NULL);
@@ -284,7 +243,7 @@ auth_token_lookup(store_txn *t, const char *token, auth_subject *who)
 	store_rc rc;
 
 	if (!token_hash(token, h)) return STORE_NOTFOUND;
-	key_hash(&k, h);
+	key_token_hash(&k, h);
 	if ((rc = kv_get(t, DBI_TOKENS, &k, &v, &n))) return rc;
 	return rec_decode(v, n, who);
 }
@@ -300,15 +259,13 @@ auth_token_revoke(store_txn *t, const char *token)
 store_rc
 auth_token_revoke_all(store_txn *t, const auth_subject *who)
 {
-	unsigned char key[KEY_MAX];
-	size_t n;
-	keybuf prefix;
+	keybuf prefix, key;
 	store_rc rc;
 
-	key_subject(&prefix, who, NULL);
-	while ((rc = first_with_prefix(t, &prefix, key, &n)) == STORE_OK) {
-		if (n != prefix.n + HASH_SIZE) return STORE_CORRUPT;
-		if ((rc = token_delete(t, key + prefix.n))) return rc;
+	key_token_subject(&prefix, who->kind, &who->scope, &who->id, NULL);
+	while ((rc = first_with_prefix(t, &prefix, &key)) == STORE_OK) {
+		if (key.n != prefix.n + HASH_SIZE) return STORE_CORRUPT;
+		if ((rc = token_delete(t, key.b + prefix.n))) return rc;
 	}
 	return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
@@ -359,15 +316,6 @@ static const char *
 client_prefix(auth_kind kind)
 {
 	return kind == AUTH_ORG ? "b3U6" : "YXA6";
-}
-
-static void
-key_client(keybuf *k, const store_id *scope)
-{
-	key_init(k);
-	key_id(k, scope);
-	key_id(k, scope);
-	key_put(k, "client", 6);
 }
 
 static store_rc
@@ -425,8 +373,7 @@ auth_client_regenerate(store_txn *t, auth_kind kind, const store_id *scope)
 	(void)kind;
 	if (rc) return rc;
 	key_client(&k, scope);
-	key_init(&v);
-	key_u64(&v, gen + 1);
+	val_u64(&v, gen + 1);
 	return kv_put(t, DBI_SECRETS, &k, v.b, v.n);
 }
 

@@ -154,8 +154,7 @@ fix_del(checker *c, int dbi, const void *k, size_t n)
 	fix *f = fix_new(c, FIX_DEL);
 	if (!f) return;
 	f->dbi = dbi;
-	key_init(&f->k);
-	key_put(&f->k, k, n);
+	key_raw(&f->k, k, n);
 }
 
 static void
@@ -287,16 +286,14 @@ endpoint_ok(checker *c, const store_app *app, const store_id *id)
 	return kv_get(c->t, DBI_ORGS, &k, NULL, NULL) == STORE_OK;
 }
 
-/* 1 when some key of dbi starts with prefix. */
+/* 1 when some key of dbi starts with prefix (or it cannot be told). */
 static int
 prefix_exists(checker *c, int dbi, const keybuf *prefix)
 {
-	MDB_cursor *cur;
-	MDB_val k = { prefix->n, (void *)prefix->b }, v;
-	if (mdb_cursor_open(c->t->txn, c->t->s->dbi[dbi], &cur) != 0) return 1;
-	int found = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0 && k.mv_size >= prefix->n &&
-	            memcmp(k.mv_data, prefix->b, prefix->n) == 0;
-	mdb_cursor_close(cur);
+	kv_scan sc;
+	if (kv_scan_begin(&sc, c->t, dbi, prefix, NULL, 0)) return 1;
+	int found = kv_scan_next(&sc);
+	kv_scan_end(&sc, STORE_OK);
 	return found;
 }
 
@@ -304,23 +301,16 @@ prefix_exists(checker *c, int dbi, const keybuf *prefix)
 static store_rc
 scan(checker *c, int dbi, const keybuf *prefix, key_fn *fn)
 {
-	MDB_cursor *cur;
-	MDB_val k = { 0, NULL }, v;
-	int mrc = mdb_cursor_open(c->t->txn, c->t->s->dbi[dbi], &cur);
-	if (mrc) return store_mdb_rc(mrc);
-	if (prefix) {
-		k.mv_size = prefix->n;
-		k.mv_data = (void *)prefix->b;
-	}
-	for (mrc = mdb_cursor_get(cur, &k, &v, prefix ? MDB_SET_RANGE : MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (prefix && (k.mv_size < prefix->n || memcmp(k.mv_data, prefix->b, prefix->n)))
-			break;
+	kv_scan sc;
+	keybuf all;
+	key_init(&all);
+	store_rc rc = kv_scan_begin(&sc, c->t, dbi, prefix ? prefix : &all, NULL, 0);
+	if (rc) return rc;
+	while (kv_scan_next(&sc)) {
 		c->keys++;
-		fn(c, &k, &v);
+		fn(c, &sc.k, &sc.v);
 	}
-	mdb_cursor_close(cur);
-	return mrc == MDB_NOTFOUND ? STORE_OK : store_mdb_rc(mrc);
+	return kv_scan_end(&sc, STORE_OK);
 }
 
 /* ---- organizations and applications ---------------------------------------- */
@@ -583,10 +573,8 @@ fix_end(checker *c, const store_app *app, const store_id *owner, store_edge_kind
 	keybuf k, at;
 	key_edge(&k, app, owner, kind, name, time, target);
 	fix_put(c, DBI_EDGES, &k, "", 0);
-	key_edge_head(&at, app, owner, kind, name);
-	key_id(&at, target);
-	key_init(&k);
-	key_u64(&k, time);
+	key_edge_at(&at, app, owner, kind, name, target);
+	val_u64(&k, time);
 	fix_put(c, DBI_EDGE_AT, &at, k.b, 8);
 }
 
@@ -605,8 +593,7 @@ group_end(checker *c)
 		keybuf val;
 		fault(c, "counts", "%s counts %llu edges, has %llu", group_text(t1, c->group.b, c->group.n),
 		      (unsigned long long)have, (unsigned long long)c->group_n);
-		key_init(&val);
-		key_u64(&val, c->group_n);
+		val_u64(&val, c->group_n);
 		fix_put(c, DBI_COUNTS, &c->group, val.b, 8);
 	}
 done:
@@ -623,14 +610,12 @@ edge_time_ok(checker *c, const store_app *app, const MDB_val *k, const edge_key 
 	keybuf at;
 	void *tv;
 	size_t tn;
-	key_edge_head(&at, app, &e->owner, e->kind, e->name);
-	key_id(&at, &e->target);
+	key_edge_at(&at, app, &e->owner, e->kind, e->name, &e->target);
 	store_rc rc = kv_get(c->t, DBI_EDGE_AT, &at, &tv, &tn);
 	if (rc == STORE_NOTFOUND || (rc == STORE_OK && tn != 8)) {
 		fault(c, "edges", "%s: its time is not recorded", et);
 		keybuf val;
-		key_init(&val);
-		key_u64(&val, e->time);
+		val_u64(&val, e->time);
 		fix_put(c, DBI_EDGE_AT, &at, val.b, 8);
 	} else if (rc == STORE_OK && key_get_u64(tv) != e->time) {
 		fault(c, "edges", "%s is listed at a time its end does not record", et);
@@ -684,10 +669,8 @@ check_member_interval(checker *c, const store_app *app, const edge_key *e)
 		return;
 	fault(c, "feeds", "%s has no open membership interval", edge_text(et, e));
 	keybuf k, v;
-	key_feed_spans(&k, app, &e->target, &e->owner);
-	key_u64(&k, ~e->time);
-	key_init(&v);
-	key_u64(&v, UINT64_MAX);
+	key_feed_span(&k, app, &e->target, &e->owner, e->time);
+	val_u64(&v, UINT64_MAX);
 	fix_put(c, DBI_FEEDS, &k, v.b, 8);
 }
 
@@ -716,8 +699,7 @@ check_edge(checker *c, const MDB_val *k, const MDB_val *v)
 	edge_text(et, &e);
 	if (!endpoint_ok(c, app, &e.owner) || !endpoint_ok(c, app, &e.target)) {
 		fault(c, "edges", "%s joins a missing entity", et);
-		key_edge_head(&at, app, &e.owner, e.kind, e.name);
-		key_id(&at, &e.target);
+		key_edge_at(&at, app, &e.owner, e.kind, e.name, &e.target);
 		fix_del(c, DBI_EDGES, k->mv_data, k->mv_size);
 		fix_del(c, DBI_EDGE_AT, at.b, at.n);
 		return;
@@ -779,9 +761,7 @@ check_count(checker *c, const MDB_val *k, const MDB_val *v)
 		fix_del(c, DBI_COUNTS, b, k->mv_size);
 		return;
 	}
-	key_init(&head);
-	key_put(&head, b, k->mv_size);
-	key_u8(&head, 0);                  /* app, owner, kind, name\0 */
+	key_count_edges(&head, b, k->mv_size);
 	if (!prefix_exists(c, DBI_EDGES, &head) && !fixes_put(c, DBI_EDGES, &head)) {
 		fault(c, "counts", "%s counts %llu edges, has none", group_text(t1, b, k->mv_size),
 		      (unsigned long long)key_get_u64(v->mv_data));
@@ -870,8 +850,7 @@ check_index(checker *c)
 		app_state *a = &c->apps[i];
 		if (!a->ix_recheck && a->ix_actual == a->ix_expected - a->ix_missing) continue;
 		keybuf prefix;
-		key_init(&prefix);
-		key_id(&prefix, &a->app.uuid);
+		key_app_keys(&prefix, -1, &a->app.uuid);
 		memset(&c->ix, 0, sizeof c->ix);
 		c->ix_app = a;
 		rc = scan(c, DBI_INDEX, &prefix, check_index_entry);
@@ -1123,19 +1102,19 @@ static const struct {
 static store_rc
 load_apps(checker *c)
 {
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int mrc = mdb_cursor_open(c->t->txn, c->t->s->dbi[DBI_APPS], &cur);
-	if (mrc) return store_mdb_rc(mrc);
+	kv_scan sc;
+	keybuf recs;
+	key_lead(&recs, 'u');
+	store_rc rc = kv_scan_begin(&sc, c->t, DBI_APPS, &recs, NULL, 0);
+	if (rc) return rc;
 	size_t cap = 16;
 	c->apps = xcalloc(cap, sizeof *c->apps);
 	c->apps[c->napps++].app = *store_mgmt_app;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		const unsigned char *b = k.mv_data;
+	while (kv_scan_next(&sc)) {
+		const unsigned char *b = sc.k.mv_data;
 		char id[37];
 		store_app app;
-		if (k.mv_size != 17 || b[0] != 'u') continue;
+		if (sc.k.mv_size != 17) continue;
 		uuid_text(id, b + 1);
 		if (store_app_get(c->t, NULL, (store_slice){ id, 36 }, &app) != STORE_OK) {
 			/* its keys still belong to it; the apps check says what is wrong */
@@ -1149,9 +1128,8 @@ load_apps(checker *c)
 		memset(&c->apps[c->napps], 0, sizeof *c->apps);
 		c->apps[c->napps++].app = app;
 	}
-	mdb_cursor_close(cur);
 	qsort(c->apps, c->napps, sizeof *c->apps, cmp_app);
-	return mrc == MDB_NOTFOUND ? STORE_OK : store_mdb_rc(mrc);
+	return kv_scan_end(&sc, STORE_OK);
 }
 
 /* Names the databases no family covers (added by a later format). */

@@ -40,7 +40,6 @@ static const struct { const char *name; int64_t minutes; } resolutions[] = {
 };
 #define NRES ((int)(sizeof resolutions / sizeof resolutions[0]))
 
-enum { TAG_NAME = 'n', TAG_VALUE = 'v', TAG_CONSUMER = 'q' };
 
 static int64_t
 interval(int res)
@@ -73,17 +72,6 @@ store_counter_resolution_of_minutes(int64_t minutes)
 	return 0;
 }
 
-static void
-key_value(keybuf *k, const store_app *app, const char *name, int res, int64_t bucket)
-{
-	key_init(k);
-	key_id(k, &app->uuid);
-	key_u8(k, TAG_VALUE);
-	key_str(k, name);
-	key_u8(k, (unsigned)res);
-	if (bucket >= 0) key_u64(k, (uint64_t)bucket);
-}
-
 static store_rc
 bump(store_txn *t, const store_app *app, const char *name, int res, int64_t bucket,
      int64_t by)
@@ -95,7 +83,7 @@ bump(store_txn *t, const store_app *app, const char *name, int res, int64_t buck
 	uint64_t have = 0;
 	store_rc rc;
 
-	key_value(&k, app, name, res, bucket);
+	key_counter_value(&k, app, name, res, bucket);
 	rc = kv_get(t, DBI_COUNTERS, &k, &v, &n);
 	if (rc == STORE_OK && n == 8) have = key_get_u64(v);
 	else if (rc != STORE_NOTFOUND) return rc == STORE_OK ? STORE_CORRUPT : rc;
@@ -115,10 +103,7 @@ count_one(store_txn *t, const store_app *app, const char *name, int64_t by, int6
 
 	lc_copy(lc, name, n);
 	lc[n] = '\0';
-	key_init(&k);
-	key_id(&k, &app->uuid);
-	key_u8(&k, TAG_NAME);
-	key_put(&k, lc, n);
+	key_counter_name(&k, app, lc, n);
 	if ((rc = kv_put(t, DBI_COUNTERS, &k, "", 0))) return rc;
 	for (size_t end = 0; end <= n; end++) {
 		if (end < n && lc[end] != '.') continue;
@@ -171,29 +156,22 @@ store_counters_event(store_txn *t, const store_app *app, json_t *event, store_er
 store_rc
 store_counter_names(store_txn *t, const store_app *app, json_t **out)
 {
-	MDB_cursor *c = NULL;
+	kv_scan sc;
 	keybuf k;
-	MDB_val mk, mv;
-	int mrc;
+	store_rc rc;
 
-	key_init(&k);
-	key_id(&k, &app->uuid);
-	key_u8(&k, TAG_NAME);
-	mk = (MDB_val){ k.n, k.b };
-	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_COUNTERS], &c)) != 0)
-		return store_mdb_rc(mrc);
-	*out = json_array();
-	for (mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(c, &mk, &mv, MDB_NEXT)) {
-		if (mk.mv_size < k.n || memcmp(mk.mv_data, k.b, k.n) != 0) break;
-		json_array_append_new(*out, json_stringn((const char *)mk.mv_data + k.n,
-		                                         mk.mv_size - k.n));
-	}
-	mdb_cursor_close(c);
-	if (mrc == 0 || mrc == MDB_NOTFOUND) return STORE_OK;
-	json_decref(*out);
 	*out = NULL;
-	return store_mdb_rc(mrc);
+	key_counter_names(&k, app);
+	if ((rc = kv_scan_begin(&sc, t, DBI_COUNTERS, &k, NULL, 0))) return rc;
+	*out = json_array();
+	while (kv_scan_next(&sc))
+		json_array_append_new(*out, json_stringn((const char *)sc.k.mv_data + k.n,
+		                                         sc.k.mv_size - k.n));
+	if ((rc = kv_scan_end(&sc, STORE_OK))) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 static void
@@ -208,30 +186,23 @@ static store_rc
 series_read(store_txn *t, const store_app *app, const char *lc, int res, int64_t start,
             int64_t finish, int pad, json_t *out)
 {
-	MDB_cursor *c = NULL;
+	kv_scan sc;
 	keybuf prefix, from;
-	MDB_val mk, mv;
-	int mrc;
+	store_rc rc;
 
-	key_value(&prefix, app, lc, res, -1);
-	key_value(&from, app, lc, res, start);
-	mk = (MDB_val){ from.n, from.b };
-	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_COUNTERS], &c)) != 0)
-		return store_mdb_rc(mrc);
+	key_counter_value(&prefix, app, lc, res, -1);
+	key_counter_value(&from, app, lc, res, start);
+	if ((rc = kv_scan_begin(&sc, t, DBI_COUNTERS, &prefix, &from, 0))) return rc;
 	int64_t expect = start;
-	for (mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(c, &mk, &mv, MDB_NEXT)) {
-		if (mk.mv_size != prefix.n + 8 || memcmp(mk.mv_data, prefix.b, prefix.n) != 0 ||
-		    mv.mv_size != 8)
-			break;
-		int64_t ts = (int64_t)key_get_u64((const unsigned char *)mk.mv_data + prefix.n);
+	while (kv_scan_next(&sc)) {
+		if (sc.k.mv_size != prefix.n + 8 || sc.v.mv_size != 8) break;
+		int64_t ts = (int64_t)key_get_u64((const unsigned char *)sc.k.mv_data + prefix.n);
 		if (ts > finish) break;
 		for (; pad && expect < ts; expect += interval(res)) add_point(out, expect, 0);
 		if (pad) expect = ts + interval(res);
-		add_point(out, ts, (int64_t)key_get_u64(mv.mv_data));
+		add_point(out, ts, (int64_t)key_get_u64(sc.v.mv_data));
 	}
-	mdb_cursor_close(c);
-	if (mrc != 0 && mrc != MDB_NOTFOUND) return store_mdb_rc(mrc);
+	if ((rc = kv_scan_end(&sc, STORE_OK))) return rc;
 	for (; pad && expect <= finish; expect += interval(res)) add_point(out, expect, 0);
 	return STORE_OK;
 }
@@ -470,10 +441,7 @@ consumer_key(keybuf *k, const store_app *app, const char *name)
 	char lc[STORE_NAME_MAX + 1];
 	if (n == 0 || n > STORE_NAME_MAX) return 0;
 	lc_copy(lc, name, n);
-	key_init(k);
-	key_id(k, &app->uuid);
-	key_u8(k, TAG_CONSUMER);
-	key_put(k, lc, n);
+	key_counter_consumer(k, app, lc, n);
 	return 1;
 }
 
@@ -510,9 +478,9 @@ counter_record(const void *key, size_t kn, const void *val, size_t vn)
 {
 	const char *k = key, *name = k + 17, *z;
 	if (kn < 18) return NULL;
-	if (k[16] == TAG_NAME)
+	if (k[16] == KEY_COUNTER_NAME)
 		return json_pack("{s:s, s:s%}", "record", "counter", "name", name, kn - 17);
-	if (k[16] == TAG_CONSUMER) {
+	if (k[16] == KEY_COUNTER_CONSUMER) {
 		char hex[2 * STORE_POS_SIZE + 1];
 		if (vn != STORE_POS_SIZE) return NULL;
 		for (size_t i = 0; i < STORE_POS_SIZE; i++)
@@ -521,7 +489,7 @@ counter_record(const void *key, size_t kn, const void *val, size_t vn)
 		                 "position", hex);
 	}
 	z = memchr(name, '\0', kn - 17);
-	if (k[16] != TAG_VALUE || !z || (size_t)(z + 1 - k) + 9 != kn || vn != 8 ||
+	if (k[16] != KEY_COUNTER_VALUE || !z || (size_t)(z + 1 - k) + 9 != kn || vn != 8 ||
 	    (unsigned char)z[1] >= NRES)
 		return NULL;
 	return json_pack("{s:s, s:s, s:s, s:I, s:I}", "record", "counter", "name", name,
@@ -568,10 +536,7 @@ counter_import(store_txn *t, const store_app *app, json_t *rec, int *changed)
 	if (json_object_get(rec, "consumer")) return consumer_import(t, app, rec, changed);
 	if (n == 0 || n > STORE_COUNTER_NAME_MAX) return STORE_INVALID;
 	if (!res_name) {                              /* a name events gave */
-		key_init(&k);
-		key_id(&k, &app->uuid);
-		key_u8(&k, TAG_NAME);
-		key_put(&k, name, n);
+		key_counter_name(&k, app, name, n);
 		store_rc rc = kv_get(t, DBI_COUNTERS, &k, NULL, NULL);
 		*changed = rc == STORE_NOTFOUND;
 		return *changed ? kv_put(t, DBI_COUNTERS, &k, "", 0) : rc;
@@ -582,7 +547,7 @@ counter_import(store_txn *t, const store_app *app, json_t *rec, int *changed)
 	unsigned char b[8];
 	uint64_t v = (uint64_t)json_integer_value(value);
 	for (int i = 7; i >= 0; i--, v >>= 8) b[i] = (unsigned char)v;
-	key_value(&k, app, name, res, json_integer_value(time));
+	key_counter_value(&k, app, name, res, json_integer_value(time));
 	store_rc rc = kv_get(t, DBI_COUNTERS, &k, &have, &hn);
 	if (rc == STORE_OK && hn == 8 && memcmp(have, b, 8) == 0) return STORE_OK;
 	if (rc != STORE_OK && rc != STORE_NOTFOUND) return rc;

@@ -4,22 +4,12 @@
 */
 #include "core/store_int.h"
 
-static void
-key_dict(keybuf *k, const store_app *app, const store_id *id, const char *dict)
-{
-	key_init(k);
-	key_id(k, &app->uuid);
-	key_id(k, id);
-	key_str(k, dict);
-}
-
 store_rc
 store_dict_add(store_txn *t, const store_app *app, const store_id *id,
                const char *dict, const char *value)
 {
 	keybuf k;
-	key_dict(&k, app, id, dict);
-	key_put(&k, value, strlen(value));
+	key_dict_value(&k, app, id, dict, value);
 	return kv_put(t, DBI_DICTS, &k, "", 0);
 }
 
@@ -30,8 +20,7 @@ store_dict_remove(store_txn *t, const store_app *app, const store_id *id,
 	keybuf k;
 	void *v;
 	store_rc rc;
-	key_dict(&k, app, id, dict);
-	key_put(&k, value, strlen(value));
+	key_dict_value(&k, app, id, dict, value);
 	if ((rc = kv_get(t, DBI_DICTS, &k, &v, NULL))) return rc;
 	return kv_del(t, DBI_DICTS, &k);
 }
@@ -40,23 +29,16 @@ store_rc
 dict_each(store_txn *t, const store_app *app, const store_id *id, const char *dict,
           int (*fn)(void *ctx, const char *value, size_t n), void *ctx)
 {
-	MDB_cursor *c = NULL;
+	kv_scan sc;
 	keybuf prefix;
-	MDB_val mk, mv;
-	int mrc;
+	store_rc rc;
 
 	key_dict(&prefix, app, id, dict);
-	mk = (MDB_val){ prefix.n, prefix.b };
-	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_DICTS], &c)) != 0)
-		return store_mdb_rc(mrc);
-	for (mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(c, &mk, &mv, MDB_NEXT)) {
-		if (mk.mv_size < prefix.n || memcmp(mk.mv_data, prefix.b, prefix.n) != 0)
-			break;
-		if (fn(ctx, (const char *)mk.mv_data + prefix.n, mk.mv_size - prefix.n)) break;
-	}
-	mdb_cursor_close(c);
-	return mrc == 0 || mrc == MDB_NOTFOUND ? STORE_OK : store_mdb_rc(mrc);
+	if ((rc = kv_scan_begin(&sc, t, DBI_DICTS, &prefix, NULL, 0))) return rc;
+	while (kv_scan_next(&sc) &&
+	       !fn(ctx, (const char *)sc.k.mv_data + prefix.n, sc.k.mv_size - prefix.n))
+		;
+	return kv_scan_end(&sc, STORE_OK);
 }
 
 static int
@@ -84,8 +66,7 @@ dict_import(store_txn *t, const store_app *app, const store_id *id, const char *
             const char *value, int *changed)
 {
 	keybuf k;
-	key_dict(&k, app, id, dict);
-	key_put(&k, value, strlen(value));
+	key_dict_value(&k, app, id, dict, value);
 	store_rc rc = kv_get(t, DBI_DICTS, &k, NULL, NULL);
 	*changed = rc == STORE_NOTFOUND;
 	return *changed ? kv_put(t, DBI_DICTS, &k, "", 0) : rc;

@@ -25,29 +25,6 @@ edge_reverse_kind(store_edge_kind kind)
 	return kind;
 }
 
-/* app, owner, kind, name\0 */
-void
-key_edge_head(keybuf *k, const store_app *app, const store_id *owner,
-              store_edge_kind kind, const char *name)
-{
-	key_init(k);
-	key_id(k, &app->uuid);
-	key_id(k, owner);
-	key_u8(k, kind);
-	key_str(k, name);
-}
-
-void
-key_count(keybuf *k, const store_app *app, const store_id *owner,
-          store_edge_kind kind, const char *name)
-{
-	key_init(k);
-	key_id(k, &app->uuid);
-	key_id(k, owner);
-	key_u8(k, kind);
-	key_put(k, name, strlen(name));
-}
-
 static store_rc
 count_add(store_txn *t, const store_app *app, const store_id *owner,
           store_edge_kind kind, const char *name, int delta)
@@ -73,8 +50,7 @@ count_add(store_txn *t, const store_app *app, const store_id *owner,
 	c = delta < 0 ? c - 1 : c + 1;
 	if (c == 0) return kv_del(t, DBI_COUNTS, &k);
 	keybuf val;
-	key_init(&val);
-	key_u64(&val, c);
+	val_u64(&val, c);
 	return kv_put(t, DBI_COUNTS, &k, val.b, 8);
 }
 
@@ -96,22 +72,11 @@ edge_time(store_txn *t, const store_app *app, const store_id *owner,
 	size_t n;
 	store_rc rc;
 
-	key_edge_head(&k, app, owner, kind, name);
-	key_id(&k, target);
+	key_edge_at(&k, app, owner, kind, name, target);
 	if ((rc = kv_get(t, DBI_EDGE_AT, &k, &v, &n))) return rc;
 	if (n != 8) return STORE_CORRUPT;
 	*time = key_get_u64(v);
 	return STORE_OK;
-}
-
-void
-key_edge(keybuf *k, const store_app *app, const store_id *owner,
-         store_edge_kind kind, const char *name, uint64_t time,
-         const store_id *target)
-{
-	key_edge_head(k, app, owner, kind, name);
-	key_u64(k, ~time);
-	key_id(k, target);
 }
 
 /* Writes one end at `time`, replacing an older time. */
@@ -137,10 +102,8 @@ put_one(store_txn *t, const store_app *app, const store_id *owner,
 	}
 	key_edge(&k, app, owner, kind, name, time, target);
 	if ((rc = kv_put(t, DBI_EDGES, &k, "", 0))) return rc;
-	key_edge_head(&at, app, owner, kind, name);
-	key_id(&at, target);
-	key_init(&k);
-	key_u64(&k, time);
+	key_edge_at(&at, app, owner, kind, name, target);
+	val_u64(&k, time);
 	return kv_put(t, DBI_EDGE_AT, &at, k.b, 8);
 }
 
@@ -155,8 +118,7 @@ del_one(store_txn *t, const store_app *app, const store_id *owner,
 	if ((rc = edge_time(t, app, owner, kind, name, target, &time))) return rc;
 	key_edge(&k, app, owner, kind, name, time, target);
 	if ((rc = kv_del(t, DBI_EDGES, &k))) return rc;
-	key_edge_head(&k, app, owner, kind, name);
-	key_id(&k, target);
+	key_edge_at(&k, app, owner, kind, name, target);
 	if ((rc = kv_del(t, DBI_EDGE_AT, &k))) return rc;
 	return count_add(t, app, owner, kind, name, -1);
 }
@@ -172,8 +134,7 @@ store_pos_make(store_pos *pos, uint64_t time, const store_id *target)
 {
 	keybuf k;
 	key_init(&k);
-	key_u64(&k, ~time);
-	key_id(&k, target);
+	key_pos(&k, time, target);
 	memcpy(pos->b, k.b, STORE_POS_SIZE);
 	pos->set = 1;
 }
@@ -256,12 +217,10 @@ pos_scan(store_txn *t, int dbi, const keybuf *prefix, int oldest_first,
          const store_pos *after, uint64_t lo, uint64_t hi, size_t limit,
          store_pos *poss, size_t *n)
 {
-	MDB_cursor *c = NULL;
-	MDB_val mk, mv;
+	kv_scan sc;
 	keybuf start = *prefix, edge;
 	store_pos from = { .set = 0 };
-	MDB_cursor_op step = oldest_first ? MDB_PREV : MDB_NEXT;
-	int mrc;
+	store_rc rc;
 
 	if (after) from = *after;     /* after may alias an entry of poss */
 	*n = 0;
@@ -270,30 +229,18 @@ pos_scan(store_txn *t, int dbi, const keybuf *prefix, int oldest_first,
 	/* where the window starts in scan order: newest first, at the newest
 	** time before hi; oldest first, just past its oldest entry (time lo) */
 	key_init(&edge);
-	if (!oldest_first) {
-		if (hi != UINT64_MAX) key_u64(&edge, ~(hi - 1));
-	} else {
-		key_u64(&edge, ~lo);
-		for (int i = 0; i < 17; i++) key_u8(&edge, 0xff);
-	}
+	if (!oldest_first && hi != UINT64_MAX) key_pos_bound(&edge, hi - 1, 0);
+	if (oldest_first) key_pos_bound(&edge, lo, 1);
 	if (from.set && (oldest_first ? memcmp(from.b, edge.b, STORE_POS_SIZE) < 0
 	                              : memcmp(from.b, edge.b, edge.n) >= 0))
 		key_put(&start, from.b, STORE_POS_SIZE);
 	else
 		key_put(&start, edge.b, edge.n);
-	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[dbi], &c)) != 0)
-		return store_mdb_rc(mrc);
-	mk.mv_size = start.n;
-	mk.mv_data = start.b;
-	mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE);
-	if (oldest_first)                 /* the last key before start */
-		mrc = mrc == 0 ? mdb_cursor_get(c, &mk, &mv, MDB_PREV)
-		               : mdb_cursor_get(c, &mk, &mv, MDB_LAST);
-	for (; mrc == 0 && *n < limit; mrc = mdb_cursor_get(c, &mk, &mv, step)) {
-		const unsigned char *kb = mk.mv_data;
-		if (mk.mv_size != prefix->n + STORE_POS_SIZE ||
-		    memcmp(kb, prefix->b, prefix->n) != 0)
-			break;
+	/* oldest first: from the last key before start */
+	if ((rc = kv_scan_begin(&sc, t, dbi, prefix, &start, oldest_first))) return rc;
+	while (*n < limit && kv_scan_next(&sc)) {
+		const unsigned char *kb = sc.k.mv_data;
+		if (sc.k.mv_size != prefix->n + STORE_POS_SIZE) break;
 		uint64_t time = ~key_get_u64(kb + prefix->n);
 		if (oldest_first ? time >= hi : time < lo) break;
 		if (from.set && memcmp(kb + prefix->n, from.b, STORE_POS_SIZE) == 0)
@@ -302,9 +249,7 @@ pos_scan(store_txn *t, int dbi, const keybuf *prefix, int oldest_first,
 		poss[*n].set = 1;
 		(*n)++;
 	}
-	mdb_cursor_close(c);
-	if (mrc != 0 && mrc != MDB_NOTFOUND) return store_mdb_rc(mrc);
-	return STORE_OK;
+	return kv_scan_end(&sc, STORE_OK);
 }
 
 store_rc
@@ -394,39 +339,26 @@ static store_rc
 member_scan(store_txn *t, const store_app *app, const store_id *id,
             int (*fn)(void *ctx, const edge_key *e), void *ctx)
 {
-	MDB_cursor *c = NULL;
-	MDB_val mk, mv;
+	kv_scan sc;
 	keybuf prefix, seek;
 	edge_key e;
-	store_rc rc = STORE_OK;
-	int mrc, next;
+	store_rc rc;
+	int next;
 
-	key_init(&prefix);
-	key_id(&prefix, &app->uuid);
-	key_id(&prefix, id);
-	key_u8(&prefix, STORE_EDGE_MEMBER_OF);
-	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_EDGE_AT], &c)) != 0)
-		return store_mdb_rc(mrc);
-	mk = (MDB_val){ prefix.n, prefix.b };
-	for (mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE); mrc == 0;) {
-		if (mk.mv_size < prefix.n || memcmp(mk.mv_data, prefix.b, prefix.n) != 0) break;
-		if (!edge_key_parse(mk.mv_data, mk.mv_size, 16, &e)) {
+	key_edge_kind(&prefix, app, id, STORE_EDGE_MEMBER_OF);
+	if ((rc = kv_scan_begin(&sc, t, DBI_EDGE_AT, &prefix, NULL, 0))) return rc;
+	while (kv_scan_next(&sc)) {
+		if (!edge_key_parse(sc.k.mv_data, sc.k.mv_size, 16, &e)) {
 			rc = STORE_CORRUPT;
 			break;
 		}
 		if ((next = fn(ctx, &e)) == MEMBER_STOP) break;
-		if (next == MEMBER_NEXT) {
-			mrc = mdb_cursor_get(c, &mk, &mv, MDB_NEXT);
-			continue;
-		}
+		if (next == MEMBER_NEXT) continue;
 		key_edge_head(&seek, app, id, STORE_EDGE_MEMBER_OF, e.name);
 		seek.b[seek.n - 1] = 1;
-		mk = (MDB_val){ seek.n, seek.b };
-		mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE);
+		kv_scan_seek(&sc, &seek);
 	}
-	mdb_cursor_close(c);
-	if (rc == STORE_OK && mrc != 0 && mrc != MDB_NOTFOUND) rc = store_mdb_rc(mrc);
-	return rc;
+	return kv_scan_end(&sc, rc);
 }
 
 static int
@@ -440,41 +372,21 @@ store_rc
 store_edge_names(store_txn *t, const store_app *app, const store_id *owner,
                  store_edge_kind kind, json_t **out)
 {
-	MDB_cursor *c = NULL;
-	MDB_val mk, mv;
+	kv_scan sc;
 	keybuf k;
-	int mrc;
 	store_rc rc = STORE_OK;
 
 	*out = json_object();
-	if (kind == STORE_EDGE_MEMBER_OF) {
-		if ((rc = member_scan(t, app, owner, add_name, *out))) {
-			json_decref(*out);
-			*out = NULL;
+	key_edge_kind(&k, app, owner, kind);
+	if (kind == STORE_EDGE_MEMBER_OF) rc = member_scan(t, app, owner, add_name, *out);
+	else if ((rc = kv_scan_begin(&sc, t, DBI_COUNTS, &k, NULL, 0)) == STORE_OK) {
+		while (kv_scan_next(&sc) && sc.k.mv_size > k.n) {
+			if (sc.v.mv_size != 8) { rc = STORE_CORRUPT; break; }
+			json_object_setn_new(*out, (const char *)sc.k.mv_data + k.n, sc.k.mv_size - k.n,
+			                     json_integer((json_int_t)key_get_u64(sc.v.mv_data)));
 		}
-		return rc;
+		rc = kv_scan_end(&sc, rc);
 	}
-	key_init(&k);
-	key_id(&k, &app->uuid);
-	key_id(&k, owner);
-	key_u8(&k, kind);
-	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_COUNTS], &c)) != 0) {
-		json_decref(*out);
-		*out = NULL;
-		return store_mdb_rc(mrc);
-	}
-	mk.mv_size = k.n;
-	mk.mv_data = k.b;
-	for (mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(c, &mk, &mv, MDB_NEXT)) {
-		if (mk.mv_size <= k.n || memcmp(mk.mv_data, k.b, k.n) != 0) break;
-		if (mv.mv_size != 8) { rc = STORE_CORRUPT; break; }
-		json_object_setn_new(*out, (const char *)mk.mv_data + k.n,
-		                     mk.mv_size - k.n,
-		                     json_integer((json_int_t)key_get_u64(mv.mv_data)));
-	}
-	mdb_cursor_close(c);
-	if (rc == STORE_OK && mrc != 0 && mrc != MDB_NOTFOUND) rc = store_mdb_rc(mrc);
 	if (rc) {
 		json_decref(*out);
 		*out = NULL;
@@ -507,24 +419,16 @@ edges_remove_all(store_txn *t, const store_app *app, const store_id *id)
 	keybuf prefix;
 	store_rc rc = STORE_OK;
 
-	key_init(&prefix);
-	key_id(&prefix, &app->uuid);
-	key_id(&prefix, id);
+	key_entity(&prefix, app, id);
 	for (;;) {
-		MDB_cursor *c = NULL;
-		MDB_val mk = { prefix.n, prefix.b }, mv;
+		kv_scan sc;
 		edge_key e;
-		int mrc;
+		int found;
 
-		if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_EDGES], &c)) != 0)
-			return store_mdb_rc(mrc);
-		mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE);
-		if (mrc == 0 && (mk.mv_size < prefix.n || memcmp(mk.mv_data, prefix.b, prefix.n) != 0))
-			mrc = MDB_NOTFOUND;
-		if (mrc == 0 && !edge_key_parse(mk.mv_data, mk.mv_size, 24, &e)) rc = STORE_CORRUPT;
-		mdb_cursor_close(c);
-		if (mrc == MDB_NOTFOUND || rc) break;
-		if (mrc != 0) return store_mdb_rc(mrc);
+		if ((rc = kv_scan_begin(&sc, t, DBI_EDGES, &prefix, NULL, 0))) return rc;
+		found = kv_scan_next(&sc);
+		if (found && !edge_key_parse(sc.k.mv_data, sc.k.mv_size, 24, &e)) rc = STORE_CORRUPT;
+		if ((rc = kv_scan_end(&sc, rc)) || !found) break;
 		if ((rc = store_edge_del(t, app, id, e.kind, e.name, &e.target))) break;
 		/* the other end lost a member: its counts follow */
 		if ((e.kind == STORE_EDGE_MEMBER_OF || e.kind == STORE_EDGE_IN) &&

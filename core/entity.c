@@ -207,22 +207,6 @@ validate(const store_type_info *ti, const char *type, json_t *e, store_err *err)
 	return STORE_OK;
 }
 
-void
-key_unique(keybuf *k, const store_app *app, const char *type, const char *prop,
-           const char *val)
-{
-	char lprop[STORE_NAME_MAX + 1];
-	size_t n = strlen(prop);
-	if (n > STORE_NAME_MAX) n = STORE_NAME_MAX;
-	lc_copy(lprop, prop, n);
-	lprop[n] = '\0';
-	key_init(k);
-	key_id(k, &app->uuid);
-	key_str(k, type);
-	key_str(k, lprop);
-	key_lc_tail(k, val, strlen(val));
-}
-
 /* Looks up the owner of a unique value. */
 static store_rc
 unique_get(store_txn *t, const store_app *app, const char *type,

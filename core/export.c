@@ -60,23 +60,14 @@ typedef void record_fn(exporter *x, const MDB_val *k, const MDB_val *v);
 static store_rc
 each_under(exporter *x, int dbi, int lead, record_fn *fn)
 {
-	MDB_cursor *c;
-	unsigned char pre[17];
-	size_t n = lead >= 0;
-	if (lead >= 0) pre[0] = (unsigned char)lead;
-	memcpy(pre + n, x->app->uuid.b, 16);
-	n += 16;
-	MDB_val k = { n, pre }, v;
-	int mrc = mdb_cursor_open(x->t->txn, x->t->s->dbi[dbi], &c);
-	if (mrc) return store_mdb_rc(mrc);
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0 && x->rc == STORE_OK;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size < n || memcmp(k.mv_data, pre, n) != 0) break;
-		fn(x, &k, &v);
-	}
-	mdb_cursor_close(c);
-	if (x->rc) return x->rc;
-	return mrc == 0 || mrc == MDB_NOTFOUND ? STORE_OK : store_mdb_rc(mrc);
+	kv_scan sc;
+	keybuf pre;
+	key_app_keys(&pre, lead, &x->app->uuid);
+	store_rc rc = kv_scan_begin(&sc, x->t, dbi, &pre, NULL, 0);
+	if (rc) return rc;
+	while (x->rc == STORE_OK && kv_scan_next(&sc)) fn(x, &sc.k, &sc.v);
+	rc = kv_scan_end(&sc, STORE_OK);
+	return x->rc ? x->rc : rc;
 }
 
 static store_rc

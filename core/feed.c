@@ -21,13 +21,6 @@
 
 #define OPEN UINT64_MAX    /* the leave time of a current membership */
 
-static void
-val_u64(keybuf *v, uint64_t x)
-{
-	key_init(v);
-	key_u64(v, x);
-}
-
 store_rc
 feed_share(store_txn *t, const store_app *app, const store_id *group,
            const store_id *activity, uint64_t time)
@@ -51,32 +44,25 @@ static store_rc
 span_newest(store_txn *t, const store_app *app, const store_id *user, const store_id *group,
             const uint64_t *at, uint64_t *join, uint64_t *leave)
 {
-	MDB_cursor *c;
-	MDB_val mk, mv;
+	kv_scan sc;
 	keybuf prefix, start;
-	store_rc rc = STORE_NOTFOUND;
-	int mrc;
+	store_rc rc;
 
 	key_feed_spans(&prefix, app, user, group);
-	start = prefix;
-	if (at) key_u64(&start, ~*at);
-	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_FEEDS], &c)) != 0)
-		return store_mdb_rc(mrc);
-	mk = (MDB_val){ start.n, start.b };
-	mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE);
-	if (mrc == 0 && mk.mv_size == prefix.n + 8 && memcmp(mk.mv_data, prefix.b, prefix.n) == 0) {
-		if (mv.mv_size != 8) {
+	if (at) key_feed_span(&start, app, user, group, *at);
+	if ((rc = kv_scan_begin(&sc, t, DBI_FEEDS, &prefix, at ? &start : NULL, 0))) return rc;
+	rc = STORE_NOTFOUND;
+	if (kv_scan_next(&sc) && sc.k.mv_size == prefix.n + 8) {
+		if (sc.v.mv_size != 8) {
 			rc = STORE_CORRUPT;
 		} else {
-			*join = ~key_get_u64((const unsigned char *)mk.mv_data + prefix.n);
-			*leave = key_get_u64(mv.mv_data);
+			*join = ~key_get_u64((const unsigned char *)sc.k.mv_data + prefix.n);
+			*leave = key_get_u64(sc.v.mv_data);
 			rc = STORE_OK;
 		}
-	} else if (mrc != 0 && mrc != MDB_NOTFOUND) {
-		rc = store_mdb_rc(mrc);
 	}
-	mdb_cursor_close(c);
-	return rc;
+	store_rc end = kv_scan_end(&sc, STORE_OK);
+	return end ? end : rc;
 }
 
 static store_rc
@@ -84,8 +70,7 @@ span_put(store_txn *t, const store_app *app, const store_id *user, const store_i
          uint64_t join, uint64_t leave)
 {
 	keybuf k, v;
-	key_feed_spans(&k, app, user, group);
-	key_u64(&k, ~join);
+	key_feed_span(&k, app, user, group, join);
 	val_u64(&v, leave);
 	return kv_put(t, DBI_FEEDS, &k, v.b, v.n);
 }
@@ -196,8 +181,7 @@ feed_span_import(store_txn *t, const store_app *app, const store_id *user,
 	size_t n;
 	store_rc rc;
 
-	key_feed_spans(&k, app, user, group);
-	key_u64(&k, ~join);
+	key_feed_span(&k, app, user, group, join);
 	rc = kv_get(t, DBI_FEEDS, &k, &v, &n);
 	*changed = !(rc == STORE_OK && n == 8 && key_get_u64(v) == leave);
 	if (rc && rc != STORE_NOTFOUND) return rc;
@@ -215,24 +199,18 @@ typedef struct {
 static store_rc
 spans_load(store_txn *t, const store_app *app, const store_id *user, span **out, size_t *n)
 {
-	MDB_cursor *c;
-	MDB_val mk, mv;
+	kv_scan sc;
 	keybuf prefix;
 	size_t cap = 0;
-	store_rc rc = STORE_OK;
-	int mrc;
+	store_rc rc;
 
 	*out = NULL;
 	*n = 0;
 	key_feed(&prefix, app, 'i', user);
-	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_FEEDS], &c)) != 0)
-		return store_mdb_rc(mrc);
-	mk = (MDB_val){ prefix.n, prefix.b };
-	for (mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(c, &mk, &mv, MDB_NEXT)) {
-		const unsigned char *b = mk.mv_data;
-		if (mk.mv_size < prefix.n || memcmp(b, prefix.b, prefix.n) != 0) break;
-		if (mk.mv_size != prefix.n + 24 || mv.mv_size != 8) {
+	if ((rc = kv_scan_begin(&sc, t, DBI_FEEDS, &prefix, NULL, 0))) return rc;
+	while (rc == STORE_OK && kv_scan_next(&sc)) {
+		const unsigned char *b = sc.k.mv_data;
+		if (sc.k.mv_size != prefix.n + 24 || sc.v.mv_size != 8) {
 			rc = STORE_CORRUPT;
 			break;
 		}
@@ -243,11 +221,9 @@ spans_load(store_txn *t, const store_app *app, const store_id *user, span **out,
 		span *s = &(*out)[(*n)++];
 		memcpy(s->group.b, b + prefix.n, 16);
 		s->join = ~key_get_u64(b + prefix.n + 16);
-		s->leave = key_get_u64(mv.mv_data);
+		s->leave = key_get_u64(sc.v.mv_data);
 	}
-	mdb_cursor_close(c);
-	if (rc == STORE_OK && mrc != 0 && mrc != MDB_NOTFOUND) rc = store_mdb_rc(mrc);
-	return rc;
+	return kv_scan_end(&sc, rc);
 }
 
 /* The shared posts of one group in its intervals sp[0..ns) (newest first),
@@ -337,23 +313,22 @@ members_of(store_txn *t, const store_app *app, const store_id *id)
 store_rc
 feed_open_missing(store_txn *t)
 {
-	MDB_cursor *c;
-	MDB_val mk, mv;
+	kv_scan sc;
+	keybuf all;
 	store_id owner = { { 0 } };
 	const char *members = NULL;
-	int have_owner = 0, mrc;
-	store_rc rc = STORE_OK;
+	int have_owner = 0;
+	store_rc rc;
 
-	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_EDGE_AT], &c)) != 0)
-		return store_mdb_rc(mrc);
-	for (mrc = mdb_cursor_get(c, &mk, &mv, MDB_FIRST); mrc == 0 && rc == STORE_OK;
-	     mrc = mdb_cursor_get(c, &mk, &mv, MDB_NEXT)) {
+	key_init(&all);
+	if ((rc = kv_scan_begin(&sc, t, DBI_EDGE_AT, &all, NULL, 0))) return rc;
+	while (rc == STORE_OK && kv_scan_next(&sc)) {
 		edge_key e;
 		store_app app = { .uuid = { { 0 } } };
-		if (!edge_key_parse(mk.mv_data, mk.mv_size, 16, &e) || mv.mv_size != 8 ||
+		if (!edge_key_parse(sc.k.mv_data, sc.k.mv_size, 16, &e) || sc.v.mv_size != 8 ||
 		    e.kind != STORE_EDGE_COLLECTION)
 			continue;
-		memcpy(app.uuid.b, mk.mv_data, 16);
+		memcpy(app.uuid.b, sc.k.mv_data, 16);
 		if (memcmp(e.owner.b, app.uuid.b, 16) == 0) continue;    /* a root collection */
 		if (!have_owner || memcmp(owner.b, e.owner.b, 16) != 0) {
 			owner = e.owner;
@@ -361,9 +336,7 @@ feed_open_missing(store_txn *t)
 			members = members_of(t, &app, &owner);
 		}
 		if (members && strcmp(e.name, members) == 0)
-			rc = feed_join(t, &app, &e.target, &owner, key_get_u64(mv.mv_data));
+			rc = feed_join(t, &app, &e.target, &owner, key_get_u64(sc.v.mv_data));
 	}
-	mdb_cursor_close(c);
-	if (rc == STORE_OK && mrc != 0 && mrc != MDB_NOTFOUND) rc = store_mdb_rc(mrc);
-	return rc;
+	return kv_scan_end(&sc, rc);
 }

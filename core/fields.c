@@ -278,25 +278,23 @@ fields_progress(store_txn *t, const store_app *app, const char *type, json_t **o
 static store_rc
 first_pending(store_txn *t, store_app *app, char type[STORE_NAME_MAX + 1])
 {
-	MDB_cursor *c = NULL;
-	MDB_val k = { 1, "R" }, v;
-	int mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_META], &c);
-	if (mrc) return store_mdb_rc(mrc);
-	store_rc rc = STORE_NOTFOUND;
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		const unsigned char *b = k.mv_data;
-		if (b[0] != 'R') break;
-		size_t n = k.mv_size - 17;
-		if (k.mv_size < 19 || b[k.mv_size - 1] != 0 || n - 1 > STORE_NAME_MAX) continue;
+	kv_scan sc;
+	keybuf recs;
+	key_lead(&recs, 'R');
+	store_rc rc = kv_scan_begin(&sc, t, DBI_META, &recs, NULL, 0), found = STORE_NOTFOUND;
+	if (rc) return rc;
+	while (kv_scan_next(&sc)) {
+		const unsigned char *b = sc.k.mv_data;
+		size_t n = sc.k.mv_size - 17;
+		if (sc.k.mv_size < 19 || b[sc.k.mv_size - 1] != 0 || n - 1 > STORE_NAME_MAX) continue;
 		memset(app, 0, sizeof *app);
 		memcpy(app->uuid.b, b + 1, 16);
 		memcpy(type, b + 17, n);
-		rc = STORE_OK;
+		found = STORE_OK;
 		break;
 	}
-	mdb_cursor_close(c);
-	return mrc && mrc != MDB_NOTFOUND ? store_mdb_rc(mrc) : rc;
+	rc = kv_scan_end(&sc, STORE_OK);
+	return rc ? rc : found;
 }
 
 /* Stamps lastReindexed into the settings record (when there is one). */
@@ -402,32 +400,32 @@ store_reindex_finish(store *s, uint64_t *steps)
 store_rc
 fields_upgrade(store_txn *t)
 {
-	MDB_cursor *c = NULL;
-	MDB_val k = { 1, "C" }, v;
+	kv_scan sc;
+	keybuf recs;
 	keybuf *keys = NULL;              /* the reindex keys to write */
 	json_t *lists = json_array();     /* and their lists */
 	size_t n = 0;
-	int mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_META], &c);
-	store_rc rc = STORE_OK;
-	if (mrc) {
+	key_lead(&recs, 'C');
+	store_rc rc = kv_scan_begin(&sc, t, DBI_META, &recs, NULL, 0);
+	if (rc) {
 		json_decref(lists);
-		return store_mdb_rc(mrc);
+		return rc;
 	}
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	     mrc == 0 && ((const char *)k.mv_data)[0] == 'C'; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		json_t *rec = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+	while (kv_scan_next(&sc)) {
+		const char *b = sc.k.mv_data;
+		if (sc.k.mv_size < 19 || b[sc.k.mv_size - 1] != 0) continue;   /* 'C' app type\0 */
+		json_t *rec = json_loadb(sc.v.mv_data, sc.v.mv_size, 0, NULL);
 		json_t *f = json_object_get(json_object_get(rec, "data"), "fields");
 		if (!as_fields(f).all) {
+			store_app app = { .uuid = { { 0 } } };
+			memcpy(app.uuid.b, b + 1, 16);
 			keys = xrealloc(keys, (n + 1) * sizeof *keys);
-			key_init(&keys[n]);
-			key_u8(&keys[n], 'R');
-			key_put(&keys[n++], (const char *)k.mv_data + 1, k.mv_size - 1);
+			key_reindex(&keys[n++], &app, b + 17);
 			json_array_append(lists, f);
 		}
 		json_decref(rec);
 	}
-	mdb_cursor_close(c);
-	if (mrc && mrc != MDB_NOTFOUND) rc = store_mdb_rc(mrc);
+	rc = kv_scan_end(&sc, STORE_OK);
 	/* the format before kept every path indexed whatever the list said */
 	for (size_t i = 0; i < n && rc == STORE_OK; i++) {
 		json_t *re = json_pack("{s:s, s:O, s:I, s:I}", "present", "all", "ready",

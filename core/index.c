@@ -31,7 +31,6 @@
 #include <stdlib.h>
 #include <strings.h>
 
-#define TAIL     24              /* time + uuid */
 
 /* A growing list of keys: each entry is a 2-byte length and the bytes. */
 typedef struct {
@@ -84,80 +83,6 @@ ks_sorted(const keyset *ks, size_t *n)
 	return v;
 }
 
-/* ---- value encoding -------------------------------------------------------- */
-
-static uint64_t
-enc_double(double d)
-{
-	uint64_t u;
-	if (d == 0) d = 0;                /* -0.0 sorts as 0.0 */
-	memcpy(&u, &d, 8);
-	return (u >> 63) ? ~u : u ^ (1ULL << 63);
-}
-
-static uint64_t
-enc_long(int64_t l)
-{
-	return (uint64_t)l ^ (1ULL << 63);
-}
-
-/* How a value is written: as an index entry (a cut string gets 0x00 and
-** its hash), as a range bound (a cut string becomes its cut prefix: every
-** entry it could stand for is in range, the predicate re-checks), or as a
-** string prefix (never terminated). */
-enum { AS_ENTRY, AS_BOUND, AS_PREFIX };
-
-/* Appends a string value lower-cased; room is kept for the TAIL.  Returns
-** 1 when the value had to be cut. */
-static int
-put_string(keybuf *k, const char *s, size_t n, int mode)
-{
-	/* the value's room before the TAIL, and its terminator's byte */
-	size_t space = (k->n + TAIL + 1 <= KEY_MAX ? KEY_MAX - k->n - TAIL - 1 : 0) + 1;
-	return key_lc_cut(k, s, n, space, mode == AS_PREFIX ? 2 : 1, mode == AS_ENTRY);
-}
-
-/* Appends tag and value; returns 1 when a string was cut. */
-static int
-put_value(keybuf *k, const store_ix_value *v, int mode)
-{
-	key_u8(k, v->tag);
-	switch (v->tag) {
-	case STORE_IX_DOUBLE: key_u64(k, enc_double(v->d)); break;
-	case STORE_IX_LONG:   key_u64(k, enc_long(v->l)); break;
-	case STORE_IX_BOOL:   key_u8(k, v->b ? 1 : 0); break;
-	case STORE_IX_GEO:
-		key_u64(k, enc_double(v->d));
-		key_u64(k, enc_double(v->d2));
-		break;
-	case STORE_IX_STRING:
-	case STORE_IX_WORD:   return put_string(k, v->s, v->n, mode);
-	}
-	return 0;
-}
-
-/* The flags of a path: meta, 'p', app, type\0, path. */
-static void
-key_flags(keybuf *k, const store_app *app, const char *type, const char *path)
-{
-	key_init(k);
-	key_u8(k, 'p');
-	key_id(k, &app->uuid);
-	key_str(k, type);
-	key_put(k, path, strlen(path));
-}
-
-/* app, type\0, path\0 */
-static void
-key_head(keybuf *k, const store_app *app, const char *type, const char *path)
-{
-	key_init(k);
-	key_id(k, &app->uuid);
-	key_str(k, type);
-	if (strlen(path) > STORE_INDEX_MAX_PATH) k->overflow = 1;
-	else key_str(k, path);
-}
-
 int
 store_index_holds(const char *path, store_ix_tag tag)
 {
@@ -202,7 +127,7 @@ static void
 flag(walker *w, unsigned f)
 {
 	keybuf k;
-	key_flags(&k, w->app, w->type, w->path);
+	key_ix_flags(&k, w->app, w->type, w->path);
 	key_u8(&k, f);
 	ks_add(w->flags, &k);
 }
@@ -212,10 +137,7 @@ emit(walker *w, const store_ix_value *v)
 {
 	keybuf k;
 	if (!w->in) return;           /* a path above the listed ones */
-	key_head(&k, w->app, w->type, w->path);
-	int cut = put_value(&k, v, AS_ENTRY);
-	key_u64(&k, w->time);
-	key_id(&k, w->id);
+	int cut = key_ix_entry(&k, w->app, w->type, w->path, v, w->time, w->id);
 	ks_add(w->ks, &k);
 	if (w->flags && w->arrays && v->tag != STORE_IX_WORD) flag(w, STORE_IXF_MULTI);
 	if (w->flags && cut && v->tag == STORE_IX_STRING) flag(w, STORE_IXF_LONG);
@@ -433,8 +355,7 @@ flag_read(store_txn *t, const unsigned char *entry, keybuf *k, unsigned *f, unsi
 	size_t hn;
 	*f = entry[2 + ent_len(entry) - 1];
 	*cur = 0;
-	key_init(k);
-	key_put(k, entry + 2, ent_len(entry) - 1);
+	key_raw(k, entry + 2, ent_len(entry) - 1);
 	store_rc rc = kv_get(t, DBI_META, k, &have, &hn);
 	if (rc == STORE_OK && hn == 1) *cur = *(unsigned char *)have;
 	return rc == STORE_NOTFOUND ? STORE_OK : rc;
@@ -472,7 +393,7 @@ store_index_flags(store_txn *t, const store_app *app, const char *type, const ch
 	if (ix_sel_load(t, app, type, &sel) != STORE_OK || ix_fields_at(&sel.ready, path) != 2)
 		f = STORE_IXF_OFF;
 	ix_sel_clear(&sel);
-	key_flags(&k, app, type, path);
+	key_ix_flags(&k, app, type, path);
 	if (k.overflow || kv_get(t, DBI_META, &k, &v, &n) != STORE_OK || n != 1) return f;
 	return f | *(unsigned char *)v;
 }
@@ -500,14 +421,13 @@ index_diff(store_txn *t, const store_app *app, const store_id *id, json_t *old, 
 	while (rc == STORE_OK && (i < na || j < nb)) {
 		int c = i == na ? 1 : j == nb ? -1 : cmp_ent(&va[i], &vb[j]);
 		keybuf k;
-		key_init(&k);
 		if (c < 0) {
-			key_put(&k, va[i] + 2, ent_len(va[i]));
+			key_raw(&k, va[i] + 2, ent_len(va[i]));
 			rc = kv_del(t, DBI_INDEX, &k);
 			i++;
 			continue;
 		}
-		key_put(&k, vb[j] + 2, ent_len(vb[j]));
+		key_raw(&k, vb[j] + 2, ent_len(vb[j]));
 		if (c > 0 || (ensure && (rc = kv_get(t, DBI_INDEX, &k, NULL, NULL)) == STORE_NOTFOUND))
 			rc = kv_put(t, DBI_INDEX, &k, "", 0);
 		i += c == 0;
@@ -562,8 +482,7 @@ index_verify(store_txn *t, const store_app *app, json_t *e, const store_id *id,
 	*expected = n;
 	for (size_t i = 0; i < n && rc == STORE_OK; i++) {
 		keybuf k;
-		key_init(&k);
-		key_put(&k, v[i] + 2, ent_len(v[i]));
+		key_raw(&k, v[i] + 2, ent_len(v[i]));
 		rc = kv_get(t, DBI_INDEX, &k, NULL, NULL);
 		if (rc == STORE_NOTFOUND) {
 			(*missing)++;
@@ -601,11 +520,11 @@ store_index_pos_is(const store_app *app, const char *type, const char *path,
                    const store_ix_pos *pos, const store_ix_value *v)
 {
 	keybuf k;
-	key_head(&k, app, type, path);
+	key_ix_head(&k, app, type, path);
 	size_t head = k.n;
-	put_value(&k, v, AS_ENTRY);
-	if (k.overflow || pos->n < TAIL) return 0;
-	return k.n - head == pos->n - TAIL && memcmp(k.b + head, pos->b, k.n - head) == 0;
+	key_ix_value(&k, v, KEY_IX_ENTRY);
+	if (k.overflow || pos->n < KEY_IX_TAIL) return 0;
+	return k.n - head == pos->n - KEY_IX_TAIL && memcmp(k.b + head, pos->b, k.n - head) == 0;
 }
 
 /* ---- scans ------------------------------------------------------------------- */
@@ -621,26 +540,26 @@ typedef struct {
 static void
 make_bounds(bounds *bd, const store_app *app, const store_ix_range *r)
 {
-	key_head(&bd->head, app, r->type, r->path);
+	key_ix_head(&bd->head, app, r->type, r->path);
 	bd->lo = bd->head;
 	bd->hi = bd->head;
 	bd->lo_skip = 0;
 	bd->hi_prefix = 0;
 	int tag_lo = r->tag ? r->tag : STORE_IX_DOUBLE, tag_hi = r->tag ? r->tag : STORE_IX_BOOL;
 	if (r->prefix && r->lo) {
-		put_value(&bd->lo, r->lo, AS_PREFIX);
+		key_ix_value(&bd->lo, r->lo, KEY_IX_PREFIX);
 		bd->hi = bd->lo;
 		bd->hi_prefix = 1;
 		return;
 	}
 	if (r->lo) {                 /* a cut bound widens to its prefix */
-		int cut = put_value(&bd->lo, r->lo, AS_BOUND);
+		int cut = key_ix_value(&bd->lo, r->lo, KEY_IX_BOUND);
 		bd->lo_skip = !cut && !r->lo_incl;
 	} else {
 		key_u8(&bd->lo, (unsigned)tag_lo);
 	}
 	if (r->hi) {
-		int cut = put_value(&bd->hi, r->hi, AS_BOUND);
+		int cut = key_ix_value(&bd->hi, r->hi, KEY_IX_BOUND);
 		bd->hi_prefix = cut || r->hi_incl;
 	} else {
 		key_u8(&bd->hi, (unsigned)tag_hi + 1);
@@ -675,42 +594,19 @@ above_lo(const MDB_val *k, const bounds *bd)
 	return cmp_key(k, &bd->lo) >= 0;
 }
 
-/* Positions c on the first key of the range in scan order, after `after`. */
-static int
-seek(MDB_cursor *c, const bounds *bd, const store_ix_range *r, const store_ix_pos *after,
-     MDB_val *k)
+/* Where a scan of the range starts in scan order: from the first key at
+** or after *from (descending: the last key before it), after itself when
+** it is `after`. */
+static void
+start_of(const bounds *bd, const store_ix_range *r, const store_ix_pos *after, keybuf *from)
 {
-	MDB_val v;
-	keybuf s;
-	int mrc;
-
-	if (!r->desc) {
-		s = after && after->n ? bd->head : bd->lo;
-		if (after && after->n) key_put(&s, after->b, after->n);
-		k->mv_size = s.n;
-		k->mv_data = s.b;
-		mrc = mdb_cursor_get(c, k, &v, MDB_SET_RANGE);
-		while (mrc == 0 && ((after && after->n && cmp_key(k, &s) == 0) ||
-		                    (bd->lo_skip && starts(k, &bd->lo))))
-			mrc = mdb_cursor_get(c, k, &v, MDB_NEXT);
-		return mrc;
-	}
-	/* descending: the first key that is not above the upper end */
-	s = bd->hi;
 	if (after && after->n) {
-		s = bd->head;
-		key_put(&s, after->b, after->n);
-	} else if (bd->hi_prefix) {
-		while (s.n > 0 && s.b[s.n - 1] == 0xFF) s.n--;          /* successor */
-		if (s.n > 0) s.b[s.n - 1]++;
+		*from = bd->head;
+		key_put(from, after->b, after->n);
+		return;
 	}
-	k->mv_size = s.n;
-	k->mv_data = s.b;
-	mrc = mdb_cursor_get(c, k, &v, MDB_SET_RANGE);
-	if (mrc == MDB_NOTFOUND) mrc = mdb_cursor_get(c, k, &v, MDB_LAST);
-	while (mrc == 0 && cmp_key(k, &s) >= 0)
-		mrc = mdb_cursor_get(c, k, &v, MDB_PREV);
-	return mrc;
+	*from = r->desc ? bd->hi : bd->lo;
+	if (r->desc && bd->hi_prefix) key_successor(from);
 }
 
 store_rc
@@ -718,37 +614,38 @@ store_index_scan(store_txn *t, const store_app *app, const store_ix_range *r,
                  const store_ix_pos *after, size_t limit, store_id *ids,
                  store_ix_pos *poss, uint64_t *times, size_t *n)
 {
-	MDB_cursor *c = NULL;
-	MDB_val k, v;
+	kv_scan sc;
+	keybuf from;
 	bounds bd;
-	int mrc;
+	store_rc rc;
 
 	*n = 0;
 	make_bounds(&bd, app, r);
 	if (bd.head.overflow || bd.lo.overflow || bd.hi.overflow) return STORE_OK;
-	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_INDEX], &c)) != 0)
-		return store_mdb_rc(mrc);
-	for (mrc = seek(c, &bd, r, after, &k); mrc == 0 && *n < limit;
-	     mrc = mdb_cursor_get(c, &k, &v, r->desc ? MDB_PREV : MDB_NEXT)) {
-		if (!starts(&k, &bd.head) || k.mv_size < bd.head.n + 1 + TAIL) break;
-		if (r->desc ? !above_lo(&k, &bd) : !below_hi(&k, &bd)) break;
-		const unsigned char *kb = k.mv_data;
-		memcpy(ids[*n].b, kb + k.mv_size - 16, 16);
-		if (times) times[*n] = key_get_u64(kb + k.mv_size - TAIL);
+	start_of(&bd, r, after, &from);
+	if ((rc = kv_scan_begin(&sc, t, DBI_INDEX, &bd.head, &from, r->desc))) return rc;
+	while (*n < limit && kv_scan_next(&sc)) {
+		const MDB_val *k = &sc.k;
+		if (after && after->n && cmp_key(k, &from) == 0) continue;
+		if (!r->desc && bd.lo_skip && starts(k, &bd.lo)) continue;
+		if (k->mv_size < bd.head.n + 1 + KEY_IX_TAIL) break;
+		if (r->desc ? !above_lo(k, &bd) : !below_hi(k, &bd)) break;
+		const unsigned char *kb = k->mv_data;
+		memcpy(ids[*n].b, kb + k->mv_size - 16, 16);
+		if (times) times[*n] = key_get_u64(kb + k->mv_size - KEY_IX_TAIL);
 		if (poss) {
-			poss[*n].n = k.mv_size - bd.head.n;
+			poss[*n].n = k->mv_size - bd.head.n;
 			memcpy(poss[*n].b, kb + bd.head.n, poss[*n].n);
 		}
 		(*n)++;
 	}
-	mdb_cursor_close(c);
-	return mrc == 0 || mrc == MDB_NOTFOUND ? STORE_OK : store_mdb_rc(mrc);
+	return kv_scan_end(&sc, STORE_OK);
 }
 
 int
 store_ix_pos_same_value(const store_ix_pos *a, const store_ix_pos *b)
 {
-	return a->n == b->n && a->n >= TAIL && memcmp(a->b, b->b, a->n - TAIL) == 0;
+	return a->n == b->n && a->n >= KEY_IX_TAIL && memcmp(a->b, b->b, a->n - KEY_IX_TAIL) == 0;
 }
 
 store_rc

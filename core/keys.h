@@ -1,5 +1,6 @@
 /*
-** keys.h: the LMDB layout of ugstore, and the only place that builds keys.
+** keys.h: the LMDB layout of ugstore and its key builders (keys.c), the
+** only place that builds keys: one function for each key shape below.
 **
 ** One environment, named databases.  Every key of application data starts
 ** with the 16-byte application UUID, so one application is one contiguous
@@ -97,6 +98,7 @@
 
 #define KEY_MAX 511       /* LMDB's default maximum key size */
 #define KEY_HASH_TAIL 9   /* 0x00 + 8-byte hash after a cut value */
+#define KEY_SHA256 32     /* a token's hash in its keys */
 
 enum {
 	DBI_ORGS, DBI_APPS, DBI_ENTITIES, DBI_UNIQUE, DBI_EDGES, DBI_EDGE_AT,
@@ -165,60 +167,147 @@ key_str(keybuf *k, const char *s)
 	key_put(k, s, strlen(s) + 1);
 }
 
-/* A collection's record in meta: lead ('C' settings, 'R' a reindex in
-** progress), app, type\0. */
+/* A key copied whole from bytes read back (a key of a scan, a keyset's
+** entry): no shape is built. */
 static inline void
-key_coll_meta(keybuf *k, unsigned lead, const store_app *app, const char *type)
+key_raw(keybuf *k, const void *p, size_t n)
 {
 	key_init(k);
-	key_u8(k, lead);
-	key_id(k, &app->uuid);
-	key_str(k, type);
+	key_put(k, p, n);
 }
 
-/* meta: the settings of the collection of type (settings.c). */
+/* An 8-byte big-endian value (times, counts, generations): the integers
+** of values are written as those of keys. */
 static inline void
-key_settings(keybuf *k, const store_app *app, const char *type)
+val_u64(keybuf *v, uint64_t x)
 {
-	key_coll_meta(k, 'C', app, type);
+	key_init(v);
+	key_u64(v, x);
 }
 
-/* A collection's reindex in progress (fields.c). */
-static inline void
-key_reindex(keybuf *k, const store_app *app, const char *type)
-{
-	key_coll_meta(k, 'R', app, type);
-}
+/* Makes p the key just past every key that starts with p; 0 when there is
+** none (p empty or all 0xFF: p is left empty). */
+int key_successor(keybuf *p);
+
+/* ---- the builders: one function for each key shape (keys.c) ---------------
+** Each builds a whole key (or the prefix it names) into k, in the layout
+** of the table above. */
+
+/* every key of an application's data in a database: [lead,] app */
+void key_app_keys(keybuf *k, int lead, const store_id *app);
+
+/* orgs 'n' lc(name) */
+void key_org_name(keybuf *k, store_slice name);
+/* orgs and apps: 'u' uuid, the record */
+void key_rec(keybuf *k, const store_id *id);
+/* apps 'n' org: the prefix of an org's app names; then lc(name) */
+void key_app_names(keybuf *k, const store_id *org);
+void key_app_name(keybuf *k, const store_id *org, store_slice name);
+
+/* entities (and assets): app, entity uuid; the prefix of every key of
+** the entity in edges, edge_at, secrets and dicts */
+void key_entity(keybuf *k, const store_app *app, const store_id *id);
+/* unique: app, type\0, lc(property)\0, lc(value) */
+void key_unique(keybuf *k, const store_app *app, const char *type, const char *prop,
+                const char *val);
+
+/* edges, edge_at, counts: app, owner, kind (the prefix of an owner's
+** edges of one kind) */
+void key_edge_kind(keybuf *k, const store_app *app, const store_id *owner,
+                   store_edge_kind kind);
+/* app, owner, kind, name\0: the prefix of an edge set */
+void key_edge_head(keybuf *k, const store_app *app, const store_id *owner,
+                   store_edge_kind kind, const char *name);
+/* edges: the head, ~time, target */
+void key_edge(keybuf *k, const store_app *app, const store_id *owner,
+              store_edge_kind kind, const char *name, uint64_t time,
+              const store_id *target);
+/* appends a position (STORE_POS_SIZE): ~time, target; the tail of an
+** edges key and of a shared post's */
+void key_pos(keybuf *k, uint64_t time, const store_id *target);
+/* appends the bound of the positions at `time`: before them all (~time),
+** or past them all (~time and 17 0xFF bytes) */
+void key_pos_bound(keybuf *k, uint64_t time, int past);
+/* edge_at: the head, target */
+void key_edge_at(keybuf *k, const store_app *app, const store_id *owner,
+                 store_edge_kind kind, const char *name, const store_id *target);
+/* counts: app, owner, kind, name */
+void key_count(keybuf *k, const store_app *app, const store_id *owner,
+               store_edge_kind kind, const char *name);
+/* the head of the edges a counts key k[0..n) counts */
+void key_count_edges(keybuf *k, const void *count, size_t n);
+
+/* index: app, type\0, path\0 (overflow for a path longer than
+** STORE_INDEX_MAX_PATH): the prefix of a path's entries */
+void key_ix_head(keybuf *k, const store_app *app, const char *type, const char *path);
+/* How key_ix_value writes a value: as an index entry (a cut string gets
+** 0x00 and its hash), as a range bound (a cut string becomes its cut
+** prefix), or as a string prefix (never terminated). */
+enum { KEY_IX_ENTRY, KEY_IX_BOUND, KEY_IX_PREFIX };
+#define KEY_IX_TAIL 24    /* what follows an entry's value: time, uuid */
+/* Appends tag and value, a string lower-cased with room kept for the
+** tail; returns 1 when a string was cut. */
+int  key_ix_value(keybuf *k, const store_ix_value *v, int mode);
+/* index: the head, value, time, entity; returns 1 when a string was cut */
+int  key_ix_entry(keybuf *k, const store_app *app, const char *type, const char *path,
+                  const store_ix_value *v, uint64_t time, const store_id *id);
+/* meta 'p' app, type\0, path, then the flag byte of a noted flag */
+void key_ix_flags(keybuf *k, const store_app *app, const char *type, const char *path);
+
+/* secrets: app, entity, kind */
+void key_secret(keybuf *k, const store_app *app, const store_id *id, const char *kind);
+/* secrets: scope, scope, "client": an org's or app's client secret generation */
+void key_client(keybuf *k, const store_id *scope);
+
+/* dicts: app, entity, dictionary\0 (the prefix of its values); then value */
+void key_dict(keybuf *k, const store_app *app, const store_id *id, const char *dict);
+void key_dict_value(keybuf *k, const store_app *app, const store_id *id, const char *dict,
+                    const char *value);
+
+/* meta: a store-wide record by its word ("schema", "authkey") */
+void key_meta(keybuf *k, const char *word);
+/* meta: a collection's record: lead ('C' settings, 'R' a reindex in
+** progress), app, type\0 */
+void key_coll_meta(keybuf *k, unsigned lead, const store_app *app, const char *type);
+void key_settings(keybuf *k, const store_app *app, const char *type);
+void key_reindex(keybuf *k, const store_app *app, const char *type);
+/* every key of a family: its lead byte alone */
+void key_lead(keybuf *k, unsigned lead);
+
+/* counters: the tag after app */
+enum { KEY_COUNTER_NAME = 'n', KEY_COUNTER_VALUE = 'v', KEY_COUNTER_CONSUMER = 'q' };
+/* counters: app, 'n' (the prefix of the names); then the name's bytes
+** (lower-cased by the caller) */
+void key_counter_names(keybuf *k, const store_app *app);
+void key_counter_name(keybuf *k, const store_app *app, const char *lc, size_t n);
+/* counters: app, 'v', name\0, resolution, bucket (bucket < 0: the prefix
+** of the resolution's buckets) */
+void key_counter_value(keybuf *k, const store_app *app, const char *name, int res,
+                       int64_t bucket);
+/* counters: app, 'q', lc(consumer) */
+void key_counter_consumer(keybuf *k, const store_app *app, const char *lc, size_t n);
+
+/* tokens: 'h' sha256 */
+void key_token_hash(keybuf *k, const unsigned char h[KEY_SHA256]);
+/* tokens: 'e' expires, sha256 (h NULL: the prefix of that expiry) */
+void key_token_expiry(keybuf *k, int64_t expires, const unsigned char h[KEY_SHA256]);
+/* tokens: 's' kind, scope, subject, sha256 (h NULL: the subject's prefix) */
+void key_token_subject(keybuf *k, unsigned kind, const store_id *scope, const store_id *id,
+                       const unsigned char h[KEY_SHA256]);
 
 /* feeds: app, tag ('s' shared posts of a group, 'a' the group and time of a
-** shared activity, 'i' a user's membership intervals), id (feed.c). */
-static inline void
-key_feed(keybuf *k, const store_app *app, int tag, const store_id *id)
-{
-	key_init(k);
-	key_id(k, &app->uuid);
-	key_u8(k, (unsigned)tag);
-	key_id(k, id);
-}
-
+** shared activity, 'i' a user's membership intervals), id (feed.c) */
+void key_feed(keybuf *k, const store_app *app, int tag, const store_id *id);
 /* feeds: the key of a shared post */
-static inline void
-key_feed_shared(keybuf *k, const store_app *app, const store_id *group, uint64_t time,
-                const store_id *activity)
-{
-	key_feed(k, app, 's', group);
-	key_u64(k, ~time);
-	key_id(k, activity);
-}
-
+void key_feed_shared(keybuf *k, const store_app *app, const store_id *group, uint64_t time,
+                     const store_id *activity);
 /* feeds: app, 'i', user, group: the intervals of one membership (newest
 ** first: ~join follows) */
-static inline void
-key_feed_spans(keybuf *k, const store_app *app, const store_id *user, const store_id *group)
-{
-	key_feed(k, app, 'i', user);
-	key_id(k, group);
-}
+void key_feed_spans(keybuf *k, const store_app *app, const store_id *user,
+                    const store_id *group);
+/* feeds: one interval of a membership, by its join time */
+void key_feed_span(keybuf *k, const store_app *app, const store_id *user,
+                   const store_id *group, uint64_t join);
 
 /* Appends the lower-cased bytes of v as the last component, cutting it
 ** and adding a hash of the whole value when it would not fit. */

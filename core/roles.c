@@ -69,20 +69,17 @@ count_value(void *n, const char *value, size_t len)
 store_rc
 roles_upgrade_permissions(store_txn *t)
 {
-	MDB_cursor *c = NULL;
-	MDB_val mk = { 1, "u" }, mv;
-	store_rc rc = STORE_OK;
-	int mrc;
+	kv_scan sc;
+	keybuf recs;
+	store_rc rc;
 	store_id ids[4096];
 	size_t napps = 0;
 
-	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[DBI_APPS], &c)) != 0) return store_mdb_rc(mrc);
-	for (mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE); mrc == 0 && napps < 4096;
-	     mrc = mdb_cursor_get(c, &mk, &mv, MDB_NEXT)) {
-		if (mk.mv_size != 17 || ((const char *)mk.mv_data)[0] != 'u') break;
-		memcpy(ids[napps++].b, (const char *)mk.mv_data + 1, 16);
-	}
-	mdb_cursor_close(c);
+	key_lead(&recs, 'u');
+	if ((rc = kv_scan_begin(&sc, t, DBI_APPS, &recs, NULL, 0))) return rc;
+	while (napps < 4096 && kv_scan_next(&sc) && sc.k.mv_size == 17)
+		memcpy(ids[napps++].b, (const char *)sc.k.mv_data + 1, 16);
+	rc = kv_scan_end(&sc, STORE_OK);
 	for (size_t i = 0; rc == STORE_OK && i < napps; i++) {
 		char uuid[37];
 		store_app app;

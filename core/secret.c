@@ -7,15 +7,6 @@
 #include <crypt.h>
 #include <stdlib.h>
 
-static void
-key_secret(keybuf *k, const store_app *app, const store_id *id, const char *kind)
-{
-	key_init(k);
-	key_id(k, &app->uuid);
-	key_id(k, id);
-	key_put(k, kind, strlen(kind));
-}
-
 store_rc
 store_secret_set(store_txn *t, const store_app *app, const store_id *id,
                  const char *kind, const char *secret)

@@ -100,8 +100,7 @@ store_format_get(store_txn *t, unsigned *format)
 	char *end;
 	store_rc rc;
 
-	key_init(&k);
-	key_put(&k, FORMAT_KEY, strlen(FORMAT_KEY));
+	key_meta(&k, FORMAT_KEY);
 	if ((rc = kv_get(t, DBI_META, &k, &v, &n))) return rc;
 	if (n == 0 || n >= sizeof text) return STORE_CORRUPT;
 	memcpy(text, v, n);
@@ -118,8 +117,7 @@ store_format_set(store_txn *t, unsigned format)
 	keybuf k;
 	char text[12];
 	int n = snprintf(text, sizeof text, "%u", format);
-	key_init(&k);
-	key_put(&k, FORMAT_KEY, strlen(FORMAT_KEY));
+	key_meta(&k, FORMAT_KEY);
 	return kv_put(t, DBI_META, &k, text, (size_t)n);
 }
 
@@ -444,9 +442,7 @@ kv_get(store_txn *t, int dbi, const keybuf *k, void **val, size_t *n)
 	return STORE_OK;
 }
 
-/* What a write tells: that the transaction wrote (batch.c), and that it
-** changed an org or app (idcache.c). */
-static void
+void
 note_write(store_txn *t, int dbi)
 {
 	t->writes++;
@@ -475,20 +471,12 @@ kv_del(store_txn *t, int dbi, const keybuf *k)
 store_rc
 kv_del_prefix(store_txn *t, int dbi, const keybuf *prefix)
 {
-	MDB_cursor *c = NULL;
-	MDB_val mk = { prefix->n, (void *)prefix->b }, mv;
-	int mrc = mdb_cursor_open(t->txn, t->s->dbi[dbi], &c);
-	if (mrc != 0) return store_mdb_rc(mrc);
-	note_write(t, dbi);
-	mrc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE);
-	while (mrc == 0 && mk.mv_size >= prefix->n &&
-	       memcmp(mk.mv_data, prefix->b, prefix->n) == 0) {
-		if ((mrc = mdb_cursor_del(c, 0)) != 0) break;
-		mrc = mdb_cursor_get(c, &mk, &mv, MDB_GET_CURRENT);
-		if (mrc == EINVAL) mrc = MDB_NOTFOUND;    /* deleted the last key */
-	}
-	mdb_cursor_close(c);
-	return mrc == 0 || mrc == MDB_NOTFOUND ? STORE_OK : store_mdb_rc(mrc);
+	kv_scan sc;
+	store_rc rc = kv_scan_begin(&sc, t, dbi, prefix, NULL, 0);
+	if (rc) return rc;
+	note_write(t, dbi);                   /* asked for, as kv_del's */
+	while (rc == STORE_OK && kv_scan_next(&sc)) rc = kv_scan_del(&sc);
+	return kv_scan_end(&sc, rc);
 }
 
 store_rc
@@ -511,51 +499,6 @@ kv_put_json(store_txn *t, int dbi, const keybuf *k, json_t *v)
 	store_rc rc = kv_put(t, dbi, k, text, strlen(text));
 	free(text);
 	return rc;
-}
-
-/* FNV-1a over the lower-cased value: the tail of a cut key value. */
-static uint64_t
-hash_lc(const char *s, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
-		h ^= c;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-int
-key_lc_cut(keybuf *k, const char *v, size_t n, size_t space, int term, int whole)
-{
-	size_t take = n;
-	int cut = n + (term != 0) > space;
-	if (cut) {
-		if (space < KEY_HASH_TAIL + (term != 0)) {
-			k->overflow = 1;
-			return 1;
-		}
-		take = space - KEY_HASH_TAIL;
-	}
-	char *lc = xmalloc(take ? take : 1);
-	lc_copy(lc, v, take);
-	key_put(k, lc, take);
-	free(lc);
-	if (cut && whole) {
-		key_u8(k, 0);
-		key_u64(k, hash_lc(v, n));
-	} else if (!cut && term == 1) {
-		key_u8(k, 0);
-	}
-	return cut;
-}
-
-void
-key_lc_tail(keybuf *k, const char *v, size_t n)
-{
-	key_lc_cut(k, v, n, KEY_MAX - k->n, 0, 1);
 }
 
 void

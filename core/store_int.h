@@ -87,6 +87,41 @@ void idcache_put(store_txn *t, char kind, const void *key, size_t n, const void 
 store_rc kv_get(store_txn *t, int dbi, const keybuf *k, void **val, size_t *n);
 store_rc kv_put(store_txn *t, int dbi, const keybuf *k, const void *val, size_t n);
 store_rc kv_del(store_txn *t, int dbi, const keybuf *k);   /* NOTFOUND ok */
+/* What a write tells: that the transaction wrote (batch.c), and that it
+** changed an org or app (idcache.c).  kv_put, kv_del and kv_scan_del call
+** it. */
+void note_write(store_txn *t, int dbi);
+
+/* The one walk over the keys of a database that start with a prefix, in
+** key order (back: reverse order), from the first key at or after `from`
+** (back: the last key before it; NULL: the whole prefix):
+**
+**     kv_scan sc;
+**     if ((rc = kv_scan_begin(&sc, t, DBI_X, &prefix, NULL, 0))) return rc;
+**     while (rc == STORE_OK && kv_scan_next(&sc)) ... sc.k, sc.v ...
+**     rc = kv_scan_end(&sc, rc);
+**
+** kv_scan_next gives 1 with the key and value in sc.k and sc.v (valid
+** until the next step or a write), 0 at the prefix's end or on an LMDB
+** error, which kv_scan_end returns unless rc already holds one.
+** kv_scan_seek moves the next step to `at` (the same rule as from);
+** kv_scan_del deletes the current key, the next step giving the one after
+** it.  An empty prefix walks the whole database; one that overflowed
+** walks nothing. */
+typedef struct {
+	MDB_cursor *c;
+	store_txn *t;
+	int      dbi;
+	keybuf   prefix, seek;
+	MDB_val  k, v;
+	int      back, stepped, deleted, mrc;
+} kv_scan;
+store_rc kv_scan_begin(kv_scan *s, store_txn *t, int dbi, const keybuf *prefix,
+                       const keybuf *from, int back);
+int      kv_scan_next(kv_scan *s);
+void     kv_scan_seek(kv_scan *s, const keybuf *at);
+store_rc kv_scan_del(kv_scan *s);
+store_rc kv_scan_end(kv_scan *s, store_rc rc);
 /* Deletes every key that starts with prefix. */
 store_rc kv_del_prefix(store_txn *t, int dbi, const keybuf *prefix);
 /* Reads and decodes a JSON value. */
@@ -287,12 +322,6 @@ store_rc roles_create_defaults(store_txn *t, const store_app *app);
 /* The upgrade to format 3: default roles without permissions get them. */
 store_rc roles_upgrade_permissions(store_txn *t);
 
-/* The keys other files build too (check.c): see keys.h for each layout. */
-void key_org_name(keybuf *k, store_slice name);          /* orgs 'n' */
-void key_rec(keybuf *k, const store_id *id);             /* orgs, apps 'u' */
-void key_app_name(keybuf *k, const store_id *org, store_slice name);  /* apps 'n' */
-void key_unique(keybuf *k, const store_app *app, const char *type, const char *prop,
-                const char *val);
 /* The positions (~time, target: 24 bytes) of the keys prefix + position of
 ** dbi whose time lies in [lo, hi), newest first or oldest_first, after
 ** `after` (NULL or unset: from the window's start), at most limit into
@@ -341,15 +370,6 @@ store_rc feed_member_open(store_txn *t, const store_app *app, const store_id *us
 ** without an open one (the upgrade to format 6). */
 store_rc feed_open_missing(store_txn *t);
 
-/* app, owner, kind, name\0: an edge_at key without its target */
-void key_edge_head(keybuf *k, const store_app *app, const store_id *owner,
-                   store_edge_kind kind, const char *name);
-void key_edge(keybuf *k, const store_app *app, const store_id *owner,
-              store_edge_kind kind, const char *name, uint64_t time,
-              const store_id *target);
-void key_count(keybuf *k, const store_app *app, const store_id *owner,
-               store_edge_kind kind, const char *name);
-
 /* Calls fn with each value of the entity's dictionary, in order, until fn
 ** returns non-zero (dict.c); the value is not NUL-terminated. */
 store_rc dict_each(store_txn *t, const store_app *app, const store_id *id,
@@ -375,14 +395,5 @@ extern const store_app *const store_mgmt_app;
 
 /* Reads the meta "authkey" into s, creating it on first open (auth.c). */
 store_rc auth_key_load(store *s);
-
-/* An entity key: app, uuid. */
-static inline void
-key_entity(keybuf *k, const store_app *app, const store_id *id)
-{
-	key_init(k);
-	key_id(k, &app->uuid);
-	key_id(k, id);
-}
 
 #endif
