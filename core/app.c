@@ -14,22 +14,15 @@
 #include <stdio.h>
 #include <strings.h>
 
-/* Words of the URL grammar (spec 1.1) that a name would be mistaken for. */
-static const char *const reserved_names[] = {
-	"o", "orgs", "organizations", "a", "apps", "applications", "management",
-	"status",
-};
-
 /* Org and app names: 1..64 of letters, digits, '-', '_', '.'; a path
-** segment (not "." or ".."), not a UUID and not a word of the URL grammar. */
+** segment (not "." or ".."), and not a UUID (org and app lookups take
+** either).  The words a URL gives a meaning (orgs, apps, ...) are the
+** HTTP layer's to refuse (http_url_word). */
 static int
 valid_name(store_slice s)
 {
 	store_id id;
 	if (!store_segment_ok(s) || s.n > 64 || store_id_parse(s, &id)) return 0;
-	for (size_t i = 0; i < sizeof reserved_names / sizeof *reserved_names; i++)
-		if (strlen(reserved_names[i]) == s.n && strncasecmp(reserved_names[i], s.p, s.n) == 0)
-			return 0;
 	for (size_t i = 0; i < s.n; i++)
 		if (!text_name_byte((unsigned char)s.p[i])) return 0;
 	return 1;
@@ -53,7 +46,7 @@ store_org_create(store_txn *t, store_slice name, store_org *out, store_err *err)
 
 	if (!valid_name(name))
 		return store_fail(err, STORE_INVALID,
-		                  "organization name must be 1 to 64 letters, digits, '-', '_' or '.', not '.' or '..', and not a URL word (o, orgs, a, apps, ...)");
+		                  "organization name must be 1 to 64 letters, digits, '-', '_' or '.', not '.' or '..' and not a UUID");
 	key_org_name(&k, name);
 	rc = kv_get(t, DBI_ORGS, &k, NULL, NULL);
 	if (rc == STORE_OK)
@@ -148,7 +141,7 @@ store_app_create(store_txn *t, const store_org *org, store_slice name,
 
 	if (!valid_name(name))
 		return store_fail(err, STORE_INVALID,
-		                  "application name must be 1 to 64 letters, digits, '-', '_' or '.', not '.' or '..', and not a URL word (o, orgs, a, apps, ...)");
+		                  "application name must be 1 to 64 letters, digits, '-', '_' or '.', not '.' or '..' and not a UUID");
 	key_app_name(&k, &org->uuid, name);
 	rc = kv_get(t, DBI_APPS, &k, NULL, NULL);
 	if (rc == STORE_OK)

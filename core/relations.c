@@ -187,6 +187,7 @@ typedef struct {
 	const store_id  *activity;
 	uint64_t         time;
 	const store_id  *via;       /* feeds only of members of this group */
+	const char      *via_members;  /* its members collection (its type's) */
 } fanout;
 
 /* Adds the activity to one user's feed. */
@@ -195,8 +196,9 @@ to_feed(void *ctx, const store_id *user)
 {
 	fanout *f = ctx;
 	if (f->via) {
-		store_rc rc = store_edge_has(f->t, f->app, f->via, STORE_EDGE_COLLECTION,
-		                             "users", user);
+		store_rc rc = f->via_members ? store_edge_has(f->t, f->app, f->via,
+		                                              STORE_EDGE_COLLECTION, f->via_members, user)
+		                             : STORE_NOTFOUND;
 		if (rc == STORE_NOTFOUND) return STORE_OK;
 		if (rc) return rc;
 	}
@@ -226,6 +228,17 @@ fill_actor(store_txn *t, const store_app *app, const store_id *user, json_t *bod
 		json_object_set(actor, "email", email);
 	json_decref(u);
 	return STORE_OK;
+}
+
+/* Narrows f to the members of via (its type's members collection). */
+static store_rc
+via_members(store_txn *t, const store_app *app, const store_id *via, fanout *f)
+{
+	char type[STORE_NAME_MAX + 1];
+	store_rc rc = entity_type(t, app, via, type);
+	f->via = via;
+	f->via_members = rc == STORE_OK ? store_type_info_of(type)->members : NULL;
+	return rc;
 }
 
 store_rc
@@ -267,7 +280,7 @@ store_activity_post(store_txn *t, const store_app *app, const store_id *owner,
 			rc = edge_each(t, app, owner, STORE_EDGE_COLLECTION, ti->members, to_feed, &f);
 	} else if (ti->follow) {     /* the poster's feed, then its followers' */
 		if ((rc = to_feed(&f, owner))) goto done;
-		f.via = via;
+		if (via && (rc = via_members(t, app, via, &f))) goto done;
 		rc = edge_each(t, app, owner, STORE_EDGE_IN, ti->follow, to_feed, &f);
 	} else {
 		rc = store_fail(err, STORE_INVALID, "a %s has no activities", type);

@@ -16,6 +16,7 @@
 #include "core/mem.h"
 #include "core/store.h"
 #include "http/cli.h"
+#include "http/http.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -245,6 +246,25 @@ cli_export(int argc, char **argv)
 	return rc ? failed(rc, &err) : 0;
 }
 
+/* An application record may make its org and app: names a URL reaches. */
+static store_rc
+import_names_ok(json_t *rec, store_err *err)
+{
+	static const char *const props[] = { "organizationName", "applicationName" };
+	const char *kind = json_string_value(json_object_get(rec, "record"));
+	json_t *a = json_object_get(rec, "application");
+	if (!kind || strcmp(kind, "application") != 0) return STORE_OK;
+	for (size_t i = 0; i < 2; i++) {
+		const char *name = json_string_value(json_object_get(a, props[i]));
+		if (name && http_url_word((store_slice){ name, strlen(name) })) {
+			snprintf(err->msg, sizeof err->msg, "%s '%.64s' is a word of the URL grammar",
+			         props[i], name);
+			return STORE_INVALID;
+		}
+	}
+	return STORE_OK;
+}
+
 /* Reads records from f into s, one transaction per IMPORT_BATCH records. */
 #define IMPORT_BATCH 1000
 
@@ -270,7 +290,8 @@ import_file(store *s, FILE *f, const store_progress *p, uint64_t size, store_imp
 			rc = STORE_INVALID;
 			break;
 		}
-		if (!t) rc = store_txn_begin(s, STORE_TXN_WRITE, &t);
+		rc = import_names_ok(rec, err);
+		if (rc == STORE_OK && !t) rc = store_txn_begin(s, STORE_TXN_WRITE, &t);
 		if (rc == STORE_OK) rc = store_import_record(t, st, rec, err);
 		json_decref(rec);
 		if (rc == STORE_OK && st->records % IMPORT_BATCH == 0) {

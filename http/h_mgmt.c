@@ -56,6 +56,10 @@ h_org_create(http_req *r)
 		http_error(r, 400, "illegal_argument", "the property 'organization' is required");
 		return;
 	}
+	if (!http_name_or_reply(r, "organization", name)) {
+		json_decref(body);
+		return;
+	}
 	rc = store_org_create(r->txn, (store_slice){ name, strlen(name) }, &org, &err);
 	if (rc == STORE_OK && json_object_get(body, "username")) {
 		/* the owner: Usergrid's body has username, email, name, password */
@@ -151,6 +155,10 @@ h_app_create(http_req *r)
 	if (!name) {
 		json_decref(body);
 		http_error(r, 400, "illegal_argument", "the property 'name' is required");
+		return;
+	}
+	if (!http_name_or_reply(r, "application", name)) {
+		json_decref(body);
 		return;
 	}
 	store_rc rc = store_app_create(r->txn, &org, (store_slice){ name, strlen(name) }, &app, &err);

@@ -53,4 +53,10 @@ unsigned http_server_port(const http_server *srv);
 ** set; 0 when malformed or over max. */
 int http_parse_uint(const char *v, uint64_t max, uint64_t *out);
 
+/* 1 when s is a word the URL grammar gives a meaning (spec 1.1: management,
+** status, metrics, orgs, apps and their other spellings), so that an org
+** or app named s could not be reached: every way an org or app is made
+** (the management API, --bootstrap, ugstore import) refuses such a name. */
+int http_url_word(store_slice s);
+
 #endif

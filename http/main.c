@@ -99,6 +99,10 @@ bootstrap(store *s, const char *spec)
 		return -1;
 	}
 	store_slice o = { spec, (size_t)(slash - spec) }, a = { slash + 1, strlen(slash + 1) };
+	if (http_url_word(o) || http_url_word(a)) {
+		fprintf(stderr, "ugstore: bootstrap %s: a name is a word of the URL grammar\n", spec);
+		return -1;
+	}
 	if ((rc = store_txn_begin(s, STORE_TXN_WRITE, &t))) goto fail;
 	rc = store_org_get(t, o, &org);
 	if (rc == STORE_NOTFOUND) rc = store_org_create(t, o, &org, &err);

@@ -49,6 +49,7 @@ typedef struct {
 
 #define ORGS "orgs|organizations|o"
 #define APPS "apps|applications|a"
+#define TOP  "management|status|metrics"    /* the first segments of mgmt_routes */
 #define ORG  "management/" ORGS "/{org}"
 
 static const route mgmt_routes[] = {
@@ -272,6 +273,22 @@ h_resource(http_req *r)
 	r->allow = arena_strndup(r->a, list, strlen(list));
 	http_error(r, 405, "unsupported_service_operation",
 	           "%s is not supported on %s (allowed: %s)", r->action, r->w.path, list);
+}
+
+int
+http_url_word(store_slice s)
+{
+	static const char words[] = TOP "|" ORGS "|" APPS;
+	return literal_match(words, sizeof words - 1, s);
+}
+
+int
+http_name_or_reply(http_req *r, const char *what, const char *name)
+{
+	if (!http_url_word((store_slice){ name, strlen(name) })) return 1;
+	http_error(r, 400, "illegal_argument", "%s name '%.*s' is a word of the URL grammar (%s)",
+	           what, HTTP_MAX_ECHO, name, TOP "|" ORGS "|" APPS);
+	return 0;
 }
 
 /* Resolves /{org}/{app}, /{orgUUID}/{appUUID}, /{appUUID},
@@ -542,7 +559,7 @@ void
 http_route(http_req *r)
 {
 	const route *rt = NULL;
-	static const char top[] = "management|status|metrics";
+	static const char top[] = TOP;
 	if (literal_match(top, sizeof top - 1, r->seg[0])) {
 		if (r->matrix_seg) {
 			http_error(r, 400, "illegal_argument", "matrix parameters are for application data");

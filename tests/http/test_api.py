@@ -499,8 +499,10 @@ def test_hostile_ids_names_and_values():
         eq(len(doc["entities"]), before, "root collections intact")
         for body, path in (({"organization": "o"}, "/management/orgs"),
                            ({"organization": "orgs"}, "/management/orgs"),
+                           ({"organization": "Metrics"}, "/management/orgs"),
                            ({"name": "a"}, "/management/orgs/test-org/apps"),
-                           ({"name": "apps"}, "/management/orgs/test-org/apps")):
+                           ({"name": "apps"}, "/management/orgs/test-org/apps"),
+                           ({"name": "status"}, "/management/orgs/test-org/apps")):
             st, doc, _, _ = s.request("POST", path, body, headers=SU)
             eq((st, doc["error"]), (400, "illegal_argument"), "reserved name %r" % body)
         st, doc = s.app("POST", "/users", {"username": "longpw", "password": "x" * 2000})

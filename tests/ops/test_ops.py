@@ -953,6 +953,18 @@ def test_import_refuses_what_it_cannot_take():
                 f.write('{"record":"entity","time":1,"entity":{}}\n')
             rc, _, err = ugstore("import", "--data", work + "/c", "--from", work + "/bad.ndjson")
             check(rc == 1 and "line 1" in err and "first record must be the application" in err, err)
+            # an org or app a URL could not reach is not made by an import
+            for org, app in (("orgs", "shop"), ("acme", "applications"), ("acme", "metrics")):
+                with open(work + "/word.ndjson", "w") as f:
+                    f.write(json.dumps({"record": "application", "application": {
+                        "uuid": "9a1b2c3d-0000-1000-8000-000000000001",
+                        "organizationName": org, "applicationName": app}}) + "\n")
+                rc, _, err = ugstore("import", "--data", work + "/d", "--from",
+                                     work + "/word.ndjson")
+                check(rc == 1 and "line 1" in err and "word of the URL grammar" in err, err)
+            rc, _, err = ugstore("serve", "--data", work + "/e", "--port", "0",
+                                 "--bootstrap", "status/app")
+            check(rc != 0 and "word of the URL grammar" in err, err)
             rc, _, err = ugstore("export", "--data", data, "--app", "test-org/nope")
             check(rc == 1 and "no application test-org/nope" in err, err)
             rc, _, err = ugstore("export", "--data", data)

@@ -349,6 +349,11 @@ test_names_and_limits(void)
 	CHECK_RC(store_org_create(t, S(".."), &org, &err), STORE_INVALID);
 	CHECK_RC(store_org_create(t, S("."), &org, &err), STORE_INVALID);
 	CHECK_RC(store_org_create(t, S("a..b"), &org, &err), STORE_OK);
+	/* the words a URL gives a meaning are http/'s to refuse: to core an org
+	** or app named "orgs" is a name like another */
+	store_org word;
+	CHECK_RC(store_org_create(t, S("orgs"), &word, &err), STORE_OK);
+	CHECK_RC(store_app_create(t, &word, S("apps"), &a2, &err), STORE_OK);
 	CHECK_RC(store_app_create(t, &org, S(".."), &a2, &err), STORE_INVALID);
 	static const char *const bad_paths[] = { "../x", "a//b", "./a", "a/./b", "a/", "//a", "a/.." };
 	for (size_t i = 0; i < sizeof bad_paths / sizeof *bad_paths; i++) {
