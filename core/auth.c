@@ -322,16 +322,10 @@ static store_rc
 client_generation(store_txn *t, const store_id *scope, uint64_t *gen)
 {
 	keybuf k;
-	void *v;
-	size_t n;
-	key_client(&k, scope);
-	store_rc rc = kv_get(t, DBI_SECRETS, &k, &v, &n);
 	*gen = 0;
-	if (rc == STORE_NOTFOUND) return STORE_OK;
-	if (rc) return rc;
-	if (n != 8) return STORE_CORRUPT;
-	*gen = key_get_u64(v);
-	return STORE_OK;
+	key_client(&k, scope);
+	store_rc rc = kv_get_u64(t, DBI_SECRETS, &k, gen);
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
 static void
@@ -368,13 +362,12 @@ store_rc
 auth_client_regenerate(store_txn *t, auth_kind kind, const store_id *scope)
 {
 	uint64_t gen;
-	keybuf k, v;
+	keybuf k;
 	store_rc rc = client_generation(t, scope, &gen);
 	(void)kind;
 	if (rc) return rc;
 	key_client(&k, scope);
-	val_u64(&v, gen + 1);
-	return kv_put(t, DBI_SECRETS, &k, v.b, v.n);
+	return kv_put_u64(t, DBI_SECRETS, &k, gen + 1);
 }
 
 store_rc

@@ -77,19 +77,14 @@ bump(store_txn *t, const store_app *app, const char *name, int res, int64_t buck
      int64_t by)
 {
 	keybuf k;
-	void *v;
-	size_t n;
-	unsigned char b[8];
 	uint64_t have = 0;
 	store_rc rc;
 
 	key_counter_value(&k, app, name, res, bucket);
-	rc = kv_get(t, DBI_COUNTERS, &k, &v, &n);
-	if (rc == STORE_OK && n == 8) have = key_get_u64(v);
-	else if (rc != STORE_NOTFOUND) return rc == STORE_OK ? STORE_CORRUPT : rc;
-	uint64_t now = have + (uint64_t)by;   /* two's complement: by may be < 0 */
-	for (int i = 7; i >= 0; i--, now >>= 8) b[i] = (unsigned char)now;
-	return kv_put(t, DBI_COUNTERS, &k, b, 8);
+	rc = kv_get_u64(t, DBI_COUNTERS, &k, &have);
+	if (rc && rc != STORE_NOTFOUND) return rc;
+	/* two's complement: by may be < 0 */
+	return kv_put_u64(t, DBI_COUNTERS, &k, have + (uint64_t)by);
 }
 
 /* Adds by to name and to each of its roll-ups, in every resolution. */
@@ -528,8 +523,6 @@ counter_import(store_txn *t, const store_app *app, json_t *rec, int *changed)
 	json_t *time = json_object_get(rec, "time"), *value = json_object_get(rec, "value");
 	size_t n = name ? strlen(name) : 0;
 	keybuf k;
-	void *have;
-	size_t hn;
 	int res;
 
 	*changed = 0;
@@ -544,13 +537,11 @@ counter_import(store_txn *t, const store_app *app, json_t *rec, int *changed)
 	if (!store_counter_resolution(res_name, &res) || !json_is_integer(time) ||
 	    json_integer_value(time) < 0 || !json_is_integer(value))
 		return STORE_INVALID;
-	unsigned char b[8];
-	uint64_t v = (uint64_t)json_integer_value(value);
-	for (int i = 7; i >= 0; i--, v >>= 8) b[i] = (unsigned char)v;
+	uint64_t want = (uint64_t)json_integer_value(value), have;
 	key_counter_value(&k, app, name, res, json_integer_value(time));
-	store_rc rc = kv_get(t, DBI_COUNTERS, &k, &have, &hn);
-	if (rc == STORE_OK && hn == 8 && memcmp(have, b, 8) == 0) return STORE_OK;
-	if (rc != STORE_OK && rc != STORE_NOTFOUND) return rc;
+	store_rc rc = kv_get_u64(t, DBI_COUNTERS, &k, &have);
+	if (rc == STORE_OK && have == want) return STORE_OK;
+	if (rc != STORE_OK && rc != STORE_NOTFOUND && rc != STORE_CORRUPT) return rc;
 	*changed = 1;
-	return kv_put(t, DBI_COUNTERS, &k, b, 8);
+	return kv_put_u64(t, DBI_COUNTERS, &k, want);
 }

@@ -30,8 +30,6 @@ count_add(store_txn *t, const store_app *app, const store_id *owner,
           store_edge_kind kind, const char *name, int delta)
 {
 	keybuf k;
-	void *v;
-	size_t n;
 	uint64_t c = 0;
 	store_rc rc;
 
@@ -39,19 +37,12 @@ count_add(store_txn *t, const store_app *app, const store_id *owner,
 	if (kind == STORE_EDGE_MEMBER_OF) return STORE_OK;
 
 	key_count(&k, app, owner, kind, name);
-	rc = kv_get(t, DBI_COUNTS, &k, &v, &n);
-	if (rc == STORE_OK) {
-		if (n != 8) return STORE_CORRUPT;
-		c = key_get_u64(v);
-	} else if (rc != STORE_NOTFOUND) {
-		return rc;
-	}
+	rc = kv_get_u64(t, DBI_COUNTS, &k, &c);
+	if (rc && rc != STORE_NOTFOUND) return rc;
 	if (delta < 0 && c == 0) return STORE_CORRUPT;
 	c = delta < 0 ? c - 1 : c + 1;
 	if (c == 0) return kv_del(t, DBI_COUNTS, &k);
-	keybuf val;
-	val_u64(&val, c);
-	return kv_put(t, DBI_COUNTS, &k, val.b, 8);
+	return kv_put_u64(t, DBI_COUNTS, &k, c);
 }
 
 /* A user's feed merges its own edges with the posts its groups share. */
@@ -68,15 +59,8 @@ edge_time(store_txn *t, const store_app *app, const store_id *owner,
           uint64_t *time)
 {
 	keybuf k;
-	void *v;
-	size_t n;
-	store_rc rc;
-
 	key_edge_at(&k, app, owner, kind, name, target);
-	if ((rc = kv_get(t, DBI_EDGE_AT, &k, &v, &n))) return rc;
-	if (n != 8) return STORE_CORRUPT;
-	*time = key_get_u64(v);
-	return STORE_OK;
+	return kv_get_u64(t, DBI_EDGE_AT, &k, time);
 }
 
 /* Writes one end at `time`, replacing an older time. */
@@ -103,8 +87,7 @@ put_one(store_txn *t, const store_app *app, const store_id *owner,
 	key_edge(&k, app, owner, kind, name, time, target);
 	if ((rc = kv_put(t, DBI_EDGES, &k, "", 0))) return rc;
 	key_edge_at(&at, app, owner, kind, name, target);
-	val_u64(&k, time);
-	return kv_put(t, DBI_EDGE_AT, &at, k.b, 8);
+	return kv_put_u64(t, DBI_EDGE_AT, &at, time);
 }
 
 static store_rc
@@ -316,18 +299,10 @@ store_edge_count(store_txn *t, const store_app *app, const store_id *owner,
                  store_edge_kind kind, const char *name, uint64_t *out)
 {
 	keybuf k;
-	void *v;
-	size_t n;
-	store_rc rc;
-
 	*out = 0;
 	key_count(&k, app, owner, kind, name);
-	rc = kv_get(t, DBI_COUNTS, &k, &v, &n);
-	if (rc == STORE_NOTFOUND) return STORE_OK;
-	if (rc) return rc;
-	if (n != 8) return STORE_CORRUPT;
-	*out = key_get_u64(v);
-	return STORE_OK;
+	store_rc rc = kv_get_u64(t, DBI_COUNTS, &k, out);
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
 /* Walks id's MEMBER_OF keys of edge_at in order (name, then target),

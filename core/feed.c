@@ -69,10 +69,9 @@ static store_rc
 span_put(store_txn *t, const store_app *app, const store_id *user, const store_id *group,
          uint64_t join, uint64_t leave)
 {
-	keybuf k, v;
+	keybuf k;
 	key_feed_span(&k, app, user, group, join);
-	val_u64(&v, leave);
-	return kv_put(t, DBI_FEEDS, &k, v.b, v.n);
+	return kv_put_u64(t, DBI_FEEDS, &k, leave);
 }
 
 store_rc

@@ -501,6 +501,25 @@ kv_put_json(store_txn *t, int dbi, const keybuf *k, json_t *v)
 	return rc;
 }
 
+store_rc
+kv_get_u64(store_txn *t, int dbi, const keybuf *k, uint64_t *out)
+{
+	void *v = NULL;
+	size_t n = 0;
+	store_rc rc = kv_get(t, dbi, k, &v, &n);
+	if (rc == STORE_OK && n != 8) rc = STORE_CORRUPT;
+	if (rc == STORE_OK) *out = key_get_u64(v);
+	return rc;
+}
+
+store_rc
+kv_put_u64(store_txn *t, int dbi, const keybuf *k, uint64_t v)
+{
+	keybuf val;
+	val_u64(&val, v);
+	return kv_put(t, dbi, k, val.b, val.n);
+}
+
 void
 lc_copy(char *out, const char *s, size_t n)
 {

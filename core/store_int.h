@@ -128,6 +128,11 @@ store_rc kv_del_prefix(store_txn *t, int dbi, const keybuf *prefix);
 store_rc kv_get_json(store_txn *t, int dbi, const keybuf *k, json_t **out);
 /* Encodes and writes a JSON value. */
 store_rc kv_put_json(store_txn *t, int dbi, const keybuf *k, json_t *v);
+/* Reads and writes an 8-byte big-endian value (val_u64's: times, counts,
+** generations); reading one of another size is STORE_CORRUPT, and *out is
+** set only on STORE_OK. */
+store_rc kv_get_u64(store_txn *t, int dbi, const keybuf *k, uint64_t *out);
+store_rc kv_put_u64(store_txn *t, int dbi, const keybuf *k, uint64_t v);
 
 /* Next edge time: strictly increasing within the environment. */
 uint64_t store_next_time(store *s);
