@@ -157,6 +157,19 @@ static const char *const op_text[] = {
 	[QL_EQ] = "=", [QL_LT] = "<", [QL_LTE] = "<=", [QL_GT] = ">", [QL_GTE] = ">=",
 };
 
+/* A test of one property: (op prop value). */
+static void
+put_test(out *o, const char *op, const char *prop, const ql_value *v)
+{
+	put(o, "(", 1);
+	puts_(o, op);
+	put(o, " ", 1);
+	puts_(o, prop);
+	put(o, " ", 1);
+	put_value(o, v);
+	put(o, ")", 1);
+}
+
 static void
 put_node(out *o, const ql_node *nd)
 {
@@ -176,20 +189,10 @@ put_node(out *o, const ql_node *nd)
 		put(o, ")", 1);
 		break;
 	case QL_CMP:
-		put(o, "(", 1);
-		puts_(o, op_text[nd->u.cmp.op]);
-		put(o, " ", 1);
-		puts_(o, nd->u.cmp.prop);
-		put(o, " ", 1);
-		put_value(o, &nd->u.cmp.val);
-		put(o, ")", 1);
+		put_test(o, op_text[nd->u.cmp.op], nd->u.cmp.prop, &nd->u.cmp.val);
 		break;
 	case QL_CONTAINS:
-		puts_(o, "(contains ");
-		puts_(o, nd->u.contains.prop);
-		put(o, " ", 1);
-		put_value(o, &nd->u.contains.val);
-		put(o, ")", 1);
+		put_test(o, "contains", nd->u.contains.prop, &nd->u.contains.val);
 		break;
 	case QL_WITHIN:
 		puts_(o, "(within ");
