@@ -57,6 +57,17 @@ settings_record(store_txn *t, const store_app *app, const char *type, json_t **o
 	return rc;
 }
 
+/* The stored record (*rec, NULL when the collection has none) and its
+** rules (*data). */
+static store_rc
+settings_load(store_txn *t, const store_app *app, const char *type, json_t **rec,
+              json_t **data)
+{
+	store_rc rc = settings_record(t, app, type, rec);
+	*data = rc == STORE_OK && *rec ? json_object_get(*rec, "data") : NULL;
+	return rc;
+}
+
 /* ---- dotted paths, names compared without case ------------------------- */
 
 static json_t *
@@ -395,21 +406,26 @@ apply_checks(json_t *data, const char *type, json_t *e, store_err *err)
 	return STORE_OK;
 }
 
+/* The values e (NULL: deleted) claims and old (NULL: created) released:
+** its unique values and single holdings. */
+static store_rc
+apply_claims(store_txn *t, const store_app *app, const char *type, json_t *data, json_t *old,
+             json_t *e, const store_id *id, store_err *err)
+{
+	store_rc rc = apply_unique(t, app, type, data, old, e, id, err);
+	return rc ? rc : apply_single(t, app, type, data, e, id, err);
+}
+
 store_rc
 settings_write(store_txn *t, const store_app *app, const char *type, json_t *old, json_t *e,
                const store_id *id, store_err *err)
 {
-	json_t *rec = NULL, *data;
-	store_rc rc = settings_record(t, app, type, &rec);
+	json_t *rec, *data;
+	store_rc rc = settings_load(t, app, type, &rec, &data);
 	if (rc || !rec) return rc;
-	data = json_object_get(rec, "data");
-	if ((rc = apply_readonly(t, app, data, old, e, id)) ||
-	    (rc = apply_audit(t, app, data, old, e)) ||
-	    (rc = apply_checks(data, type, e, err)) ||
-	    (rc = apply_unique(t, app, type, data, t->settings_scan ? NULL : old, e, id, err)))
-		goto done;
-	rc = apply_single(t, app, type, data, e, id, err);
-done:
+	if (!(rc = apply_readonly(t, app, data, old, e, id)) &&
+	    !(rc = apply_audit(t, app, data, old, e)) && !(rc = apply_checks(data, type, e, err)))
+		rc = apply_claims(t, app, type, data, t->settings_scan ? NULL : old, e, id, err);
 	json_decref(rec);
 	return rc;
 }
@@ -418,10 +434,9 @@ store_rc
 settings_delete(store_txn *t, const store_app *app, const char *type, json_t *old,
                 const store_id *id, store_err *err)
 {
-	json_t *rec = NULL, *data, *list;
-	store_rc rc = settings_record(t, app, type, &rec);
+	json_t *rec, *data, *list;
+	store_rc rc = settings_load(t, app, type, &rec, &data);
 	if (rc || !rec) return rc;
-	data = json_object_get(rec, "data");
 	list = json_object_get(data, "deleteOnlyWhenEmpty");
 	for (size_t i = 0; i < json_array_size(list) && rc == STORE_OK; i++) {
 		uint64_t n = 0;
@@ -434,8 +449,7 @@ settings_delete(store_txn *t, const store_app *app, const char *type, json_t *ol
 			if (err) err->code = "collection_not_empty";
 		}
 	}
-	if (rc == STORE_OK) rc = apply_unique(t, app, type, data, old, NULL, id, err);
-	if (rc == STORE_OK) rc = apply_single(t, app, type, data, NULL, id, err);
+	if (rc == STORE_OK) rc = apply_claims(t, app, type, data, old, NULL, id, err);
 	json_decref(rec);
 	return rc;
 }
@@ -462,14 +476,12 @@ store_rc
 settings_claims(store_txn *t, const store_app *app, const char *type, json_t *old, json_t *e,
                 const store_id *id, store_err *err)
 {
-	json_t *rec = NULL, *data;
-	store_rc rc = settings_record(t, app, type, &rec);
+	json_t *rec, *data;
+	store_rc rc = settings_load(t, app, type, &rec, &data);
 	if (rc || !rec) return rc;
-	data = json_object_get(rec, "data");
 	int scan = t->settings_scan;
 	t->settings_scan = 1;           /* a second holder is a conflict, not a change */
-	if ((rc = apply_unique(t, app, type, data, old, e, id, err)) == STORE_OK)
-		rc = apply_single(t, app, type, data, e, id, err);
+	rc = apply_claims(t, app, type, data, old, e, id, err);
 	t->settings_scan = scan;
 	json_decref(rec);
 	return rc;
