@@ -191,58 +191,57 @@ string_slot(serve_args *sa, const char *a)
 	return NULL;
 }
 
+/* Where the value of a numeric option goes: the slot of its field's type
+** (u, z or q), in units of 1 << shift, from min to max; set (when not
+** NULL) records that it was given. */
+typedef struct {
+	const char *name;
+	uint64_t    max, min;
+	unsigned    shift;
+	unsigned   *u;
+	size_t     *z;
+	uint64_t   *q;
+	int        *set;
+} number_slot;
+
 /* Applies a numeric option a with value v.  Returns 0, 1 when a is not
 ** one, or 2 after a message. */
 static int
 number_option(serve_args *sa, const char *a, const char *v)
 {
 	http_config *cfg = &sa->cfg;
-	uint64_t n;
-	if (strcmp(a, "--port") == 0) {
-		if (!number_opt(a, v, 65535, &n)) return 2;
-		cfg->port = (unsigned)n;
-	} else if (strcmp(a, "--threads") == 0) {
-		if (!number_opt(a, v, UINT_MAX, &n)) return 2;
-		cfg->threads = (unsigned)n;
-	} else if (strcmp(a, "--max-body") == 0) {
-		if (!number_opt(a, v, SIZE_MAX, &n)) return 2;
-		cfg->max_body = (size_t)n;
-	} else if (strcmp(a, "--max-asset") == 0) {
-		if (!number_opt(a, v, SIZE_MAX, &n)) return 2;
-		cfg->max_asset = (size_t)n;
-	} else if (strcmp(a, "--max-import") == 0) {
-		if (!number_opt(a, v, SIZE_MAX, &n)) return 2;
-		cfg->max_import = (size_t)n;
-	} else if (strcmp(a, "--map-size") == 0) {
-		if (!number_opt(a, v, SIZE_MAX >> 20, &n)) return 2;
-		sa->opt.map_size = (size_t)n << 20;
-	} else if (strcmp(a, "--query-budget-ms") == 0) {
-		if (!number_opt(a, v, HTTP_MAX_BUDGET_MS, &n)) return 2;
-		if (n == 0) {
-			fprintf(stderr, "ugstore: --query-budget-ms wants at least 1\n");
+	store_options *o = &sa->opt;
+	const number_slot opts[] = {
+		{ "--port", 65535, .u = &cfg->port },
+		{ "--threads", UINT_MAX, .u = &cfg->threads },
+		{ "--max-body", SIZE_MAX, .z = &cfg->max_body },
+		{ "--max-asset", SIZE_MAX, .z = &cfg->max_asset },
+		{ "--max-import", SIZE_MAX, .z = &cfg->max_import },
+		{ "--map-size", SIZE_MAX >> 20, .shift = 20, .z = &o->map_size },     /* MiB */
+		{ "--query-budget-ms", HTTP_MAX_BUDGET_MS, 1, .u = &cfg->query_budget_ms },
+		{ "--password-min", STORE_SECRET_MAX, .u = &o->password_min },
+		{ "--settings-rewrite-max", UINT32_MAX, .q = &o->settings_rewrite_max },
+		{ "--reindex-batch", UINT32_MAX, .z = &o->reindex_batch },
+		{ "--feed-copy-max", UINT64_MAX, .q = &o->feed_copy_max, .set = &o->feed_copy_set },
+		{ "--slow-query-ms", HTTP_MAX_BUDGET_MS, .u = &cfg->slow_query_ms },
+	};
+	for (size_t i = 0; i < sizeof opts / sizeof *opts; i++) {
+		const number_slot *p = &opts[i];
+		uint64_t n;
+		if (strcmp(a, p->name) != 0) continue;
+		if (!number_opt(a, v, p->max, &n)) return 2;
+		if (n < p->min) {
+			fprintf(stderr, "ugstore: %s wants at least %llu\n", a, (unsigned long long)p->min);
 			return 2;
 		}
-		cfg->query_budget_ms = (unsigned)n;
-	} else if (strcmp(a, "--password-min") == 0) {
-		if (!number_opt(a, v, STORE_SECRET_MAX, &n)) return 2;
-		sa->opt.password_min = (unsigned)n;
-	} else if (strcmp(a, "--settings-rewrite-max") == 0) {
-		if (!number_opt(a, v, UINT32_MAX, &n)) return 2;
-		sa->opt.settings_rewrite_max = (uint64_t)n;
-	} else if (strcmp(a, "--reindex-batch") == 0) {
-		if (!number_opt(a, v, UINT32_MAX, &n)) return 2;
-		sa->opt.reindex_batch = (size_t)n;
-	} else if (strcmp(a, "--feed-copy-max") == 0) {
-		if (!number_opt(a, v, UINT64_MAX, &n)) return 2;
-		sa->opt.feed_copy_set = 1;
-		sa->opt.feed_copy_max = n;
-	} else if (strcmp(a, "--slow-query-ms") == 0) {
-		if (!number_opt(a, v, HTTP_MAX_BUDGET_MS, &n)) return 2;
-		cfg->slow_query_ms = (unsigned)n;
-	} else {
-		return 1;
+		n <<= p->shift;
+		if (p->u) *p->u = (unsigned)n;
+		else if (p->z) *p->z = (size_t)n;
+		else *p->q = n;
+		if (p->set) *p->set = 1;
+		return 0;
 	}
-	return 0;
+	return 1;
 }
 
 /* Applies one option (a = "--name") with its value v (NULL when none
