@@ -26,6 +26,34 @@ body_string(json_t *body, const char *name)
 	return v && *v ? v : NULL;
 }
 
+/* The name of the org or app (what) a body's property prop gives, or NULL
+** after a 400 reply (body stays the caller's): the name is required and
+** may not be a word of the URL grammar. */
+static const char *
+name_or_reply(http_req *r, json_t *body, const char *prop, const char *what)
+{
+	const char *name = body_string(body, prop);
+	if (!name)
+		http_error(r, 400, "illegal_argument", "the property '%s' is required", prop);
+	else if (http_url_word((store_slice){ name, strlen(name) }))
+		http_error(r, 400, "illegal_argument", "%s name '%.*s' is a word of the URL grammar",
+		           what, HTTP_MAX_ECHO, name);
+	else
+		return name;
+	return NULL;
+}
+
+/* Replies with the envelope of `action` and, when key is not NULL, value
+** (taken) as its member key. */
+static void
+reply_action(http_req *r, const char *action, const char *key, json_t *value)
+{
+	json_t *env = http_envelope(r, NULL);
+	json_object_set_new(env, "action", json_string(action));
+	if (key) json_object_set_new(env, key, value);
+	http_reply(r, env);
+}
+
 static json_t *
 org_json(http_req *r, const store_org *org, json_t *apps)
 {
@@ -50,13 +78,7 @@ h_org_create(http_req *r)
 	const char *name;
 
 	if (!body) return;
-	name = body_string(body, "organization");
-	if (!name) {
-		json_decref(body);
-		http_error(r, 400, "illegal_argument", "the property 'organization' is required");
-		return;
-	}
-	if (!http_name_or_reply(r, "organization", name)) {
+	if (!(name = name_or_reply(r, body, "organization", "organization"))) {
 		json_decref(body);
 		return;
 	}
@@ -122,10 +144,7 @@ h_org_get(http_req *r)
 	store_org org;
 	json_t *apps = NULL;
 	if (!org_apps_or_reply(r, &org, &apps)) return;
-	json_t *env = http_envelope(r, NULL);
-	json_object_set_new(env, "action", json_string("get organization"));
-	json_object_set_new(env, "organization", org_json(r, &org, apps));
-	http_reply(r, env);
+	reply_action(r, "get organization", "organization", org_json(r, &org, apps));
 }
 
 void
@@ -134,10 +153,7 @@ h_apps_list(http_req *r)
 	store_org org;
 	json_t *apps = NULL;
 	if (!org_apps_or_reply(r, &org, &apps)) return;
-	json_t *env = http_envelope(r, NULL);
-	json_object_set_new(env, "action", json_string("get organization application"));
-	json_object_set_new(env, "data", apps);
-	http_reply(r, env);
+	reply_action(r, "get organization application", "data", apps);
 }
 
 void
@@ -151,13 +167,7 @@ h_app_create(http_req *r)
 	char id[37], full[2 * STORE_NAME_MAX + 2];
 
 	if (!org_or_reply(r, &org) || !(body = http_body_object_or_reply(r, 0))) return;
-	name = body_string(body, "name");
-	if (!name) {
-		json_decref(body);
-		http_error(r, 400, "illegal_argument", "the property 'name' is required");
-		return;
-	}
-	if (!http_name_or_reply(r, "application", name)) {
+	if (!(name = name_or_reply(r, body, "name", "application"))) {
 		json_decref(body);
 		return;
 	}
@@ -231,11 +241,8 @@ h_backup(http_req *r)
 		http_store_error(r, rc, &err, NULL);
 		return;
 	}
-	json_t *env = http_envelope(r, NULL);
-	json_object_set_new(env, "action", json_string("backup"));
-	json_object_set_new(env, "data", json_pack("{s:s, s:I}", "file", name, "size",
-	                                           (json_int_t)size));
-	http_reply(r, env);
+	reply_action(r, "backup", "data",
+	             json_pack("{s:s, s:I}", "file", name, "size", (json_int_t)size));
 }
 /* ---- an org's admins; an admin's own record and password ------------------ */
 
@@ -251,19 +258,13 @@ h_org_admins(http_req *r)
 		http_store_error(r, rc, NULL, NULL);
 		return;
 	}
-	json_t *env = http_envelope(r, NULL);
-	json_object_set_new(env, "action", json_string("get organization users"));
-	json_object_set_new(env, "data", json_pack("{s:o}", "users", list));
-	http_reply(r, env);
+	reply_action(r, "get organization users", "data", json_pack("{s:o}", "users", list));
 }
 
 static void
 reply_admin(http_req *r, const char *action, json_t *user)
 {
-	json_t *env = http_envelope(r, NULL);
-	json_object_set_new(env, "action", json_string(action));
-	json_object_set_new(env, "data", json_pack("{s:o}", "user", user));
-	http_reply(r, env);
+	reply_action(r, action, "data", json_pack("{s:o}", "user", user));
 }
 
 /* POST a new admin of the org ({username, email, name, password}). */
@@ -346,9 +347,7 @@ h_admin_password(http_req *r)
 		rc = auth_admin_password(r->txn, &id, old, new);
 	json_decref(body);
 	if (rc == STORE_OK) {
-		json_t *env = http_envelope(r, NULL);
-		json_object_set_new(env, "action", json_string("set user password"));
-		http_reply(r, env);
+		reply_action(r, "set user password", NULL, NULL);
 	} else if (rc == STORE_INVALID) {
 		http_error(r, 400, "illegal_argument", "newpassword (and oldpassword) are required");
 	} else if (rc == STORE_NOTFOUND) {

@@ -225,11 +225,6 @@ enum {
 	STOP_SHUTDOWN   /* the server is stopping: 503 */
 };
 
-/* router.c: answers 400 when name, of an org or app (what: "organization",
-** "application"), is a word of the URL grammar (http_url_word) and
-** returns 0; else returns 1. */
-int http_name_or_reply(http_req *r, const char *what, const char *name);
-
 /* router.c: 1 when r was queued for the writer (the reply comes later). */
 int  http_dispatch(http_req *r);
 /* Routes and handles r in r->txn (the route tables and the handlers). */

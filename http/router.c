@@ -282,15 +282,6 @@ http_url_word(store_slice s)
 	return literal_match(words, sizeof words - 1, s);
 }
 
-int
-http_name_or_reply(http_req *r, const char *what, const char *name)
-{
-	if (!http_url_word((store_slice){ name, strlen(name) })) return 1;
-	http_error(r, 400, "illegal_argument", "%s name '%.*s' is a word of the URL grammar (%s)",
-	           what, HTTP_MAX_ECHO, name, TOP "|" ORGS "|" APPS);
-	return 0;
-}
-
 /* Resolves /{org}/{app}, /{orgUUID}/{appUUID}, /{appUUID},
 ** /organizations|orgs|o/{org}/..., /{org}/applications|apps|a/{app}.
 ** Returns the number of segments consumed, or 0 with r->resp set. */
