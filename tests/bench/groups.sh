@@ -31,13 +31,8 @@ SECS=${BENCH_SECONDS:-10}
 case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
 cd "$(dirname "$0")/../.."
 
-DATA=$(mktemp -d /tmp/ugstore-gbench-XXXXXX)
-PID=
-cleanup() {
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
-	rm -rf "$DATA"
-}
-trap cleanup EXIT INT TERM
+SCRATCH=gbench
+. tests/bench/scratch.sh
 
 echo "== groups at scale: one group of $N members"
 "$BIN" serve --port 0 --data "$DATA/db" --bootstrap bench/g --quiet --public-status > "$DATA/out" 2> "$DATA/err" &

@@ -11,13 +11,8 @@ cd "$(dirname "$0")/../.."
 
 make --no-print-directory -s build/rel/bench/load_q
 
-DATA=$(mktemp -d /tmp/ugstore-qbench-XXXXXX)
-PID=
-cleanup() {
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
-	rm -rf "$DATA"
-}
-trap cleanup EXIT INT TERM
+SCRATCH=qbench
+. tests/bench/scratch.sh
 
 echo "== $WHAT: $N entities in one collection"
 build/rel/bench/load_q "$DATA/db" bench/q items "$N"

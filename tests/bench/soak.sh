@@ -19,13 +19,8 @@ case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
 cd "$(dirname "$0")/../.."
 [ -r /proc/self/status ] || { echo "soak: needs Linux /proc"; exit 0; }
 
-DATA=$(mktemp -d /tmp/ugstore-soak-XXXXXX)
-PID=
-cleanup() {
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
-	rm -rf "$DATA"
-}
-trap cleanup EXIT INT TERM
+SCRATCH=soak
+. tests/bench/scratch.sh
 
 echo "== soak: a mixed load for $SECS s"
 "$BIN" serve --port 0 --data "$DATA/db" --bootstrap bench/s --quiet > "$DATA/out" 2> "$DATA/err" &
