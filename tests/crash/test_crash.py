@@ -82,26 +82,24 @@ class Writer:
             old["username"], old["email"] = name, email
             m.touched.add(u)
         elif op in ("join", "leave"):
-            g = rng.choice(GROUPS)
-            edge = self.existing(m.members, 1) if op == "leave" else None
-            if edge:
-                g, u = edge
-            op = "leave" if edge else "join"
-            self.pending = (op, g, u)
-            self.send("POST" if op == "join" else "DELETE", "/groups/%s/users/%s" % (g, u))
-            (m.members.add if op == "join" else m.members.discard)((g, u))
+            _, u = self.flip(("join", "leave"), op, m.members, 1, (rng.choice(GROUPS), u),
+                             "/groups/%s/users/%s")
             m.touched.add(u)
         else:
             v = rng.choice([x for x in self.own if x != u])
-            edge = self.existing(m.likes, 0) if op == "unlike" else None
-            if edge:
-                u, v = edge
-            op = "unlike" if edge else "like"
-            self.pending = (op, u, v)
-            self.send("POST" if op == "like" else "DELETE", "/users/%s/likes/users/%s" % (u, v))
-            (m.likes.add if op == "like" else m.likes.discard)((u, v))
-            m.touched.update((u, v))
+            m.touched.update(self.flip(("like", "unlike"), op, m.likes, 0, (u, v),
+                                       "/users/%s/likes/users/%s"))
         self.pending = None
+
+    def flip(self, ops, op, edges, end, pair, path):
+        """ops is (add, remove), op one of them: a remove takes one of this
+        writer's `edges` (else it adds), an add adds pair; returns the edge."""
+        edge = self.existing(edges, end) if op == ops[1] else None
+        pair = edge or pair
+        self.pending = (ops[1] if edge else ops[0],) + tuple(pair)
+        self.send("DELETE" if edge else "POST", path % tuple(pair))
+        (edges.discard if edge else edges.add)(pair)
+        return pair
 
     def existing(self, edges, end):
         """One of the edges whose `end` is a user of this writer, or None
