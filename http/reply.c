@@ -78,51 +78,42 @@ http_error(http_req *r, unsigned status, const char *code, const char *fmt, ...)
 	r->envelope = 1;
 }
 
+/* An outcome's answer: its status and Usergrid error code. */
+typedef struct {
+	unsigned    status;
+	const char *code;
+} reply_of;
+
+/* What a storage outcome answers; the others are 500 internal_error. */
+static const reply_of store_replies[STORE_RC_COUNT] = {
+	[STORE_NOTFOUND] = { 404, "entity_not_found" },
+	[STORE_EXISTS]   = { 400, "duplicate_unique_property_exists" },
+	[STORE_INVALID]  = { 400, "illegal_argument" },
+	[STORE_REQUIRED] = { 400, "required_property_not_found" },
+	[STORE_CONFLICT] = { 409, "conflict" },
+	[STORE_TOOBIG]   = { 413, "request_entity_too_large" },
+	[STORE_POLICY]   = { 400, "error_password_policy_violation" },
+	[STORE_FULL]     = { 507, "storage_full" },
+};
+
 void
 http_store_error(http_req *r, store_rc rc, const store_err *err,
                  const char *notfound_code)
 {
 	const char *msg = err && err->msg[0] ? err->msg : store_strerror(rc);
-	if (err && err->msg[0] && err->code && rc == STORE_CONFLICT) {
-		http_error(r, 409, err->code, "%s", msg);
-		return;
+	unsigned status = 500;
+	const char *code = "internal_error";
+	if ((unsigned)rc < STORE_RC_COUNT && store_replies[rc].status) {
+		status = store_replies[rc].status;
+		code = store_replies[rc].code;
 	}
-	switch (rc) {
-	case STORE_NOTFOUND:
-		http_error(r, 404, notfound_code ? notfound_code : "entity_not_found", "%s", msg);
-		break;
-	case STORE_EXISTS:
-		http_error(r, 400, "duplicate_unique_property_exists", "%s", msg);
-		break;
-	case STORE_INVALID:
-		http_error(r, 400, "illegal_argument", "%s", msg);
-		break;
-	case STORE_REQUIRED:
-		http_error(r, 400, "required_property_not_found", "%s", msg);
-		break;
-	case STORE_CONFLICT:
-		http_error(r, 409, "conflict", "%s", msg);
-		break;
-	case STORE_TOOBIG:
-		http_error(r, 413, "request_entity_too_large", "%s", msg);
-		break;
-	case STORE_POLICY:
-		http_error(r, 400, "error_password_policy_violation", "%s", msg);
-		break;
-	case STORE_FULL:
-		http_error(r, 507, "storage_full", "%s", msg);
-		break;
-	default:
-		http_error(r, 500, "internal_error", "%s", msg);
-		break;
-	}
+	if (rc == STORE_NOTFOUND && notfound_code) code = notfound_code;
+	if (rc == STORE_CONFLICT && err && err->msg[0] && err->code) code = err->code;
+	http_error(r, status, code, "%s", msg);
 }
 
 /* What a query's outcome answers, whichever method ran the query. */
-static const struct {
-	unsigned    status;
-	const char *code;
-} query_replies[QUERY_RC_COUNT] = {
+static const reply_of query_replies[QUERY_RC_COUNT] = {
 	[QUERY_BADCURSOR] = { 400, "illegal_argument" },
 	[QUERY_TOOBIG]    = { 400, "illegal_argument" },
 	[QUERY_STOPPED]   = { 503, "service_unavailable" },
