@@ -266,7 +266,7 @@ feed_of(const store_id *user, int oldest_first, size_t page, store_id *out, size
 			out[total++] = ids[i];
 		}
 		if (n) pos = poss[n - 1];
-	} while (n == page);
+	} while (n == page && total < max);     /* a feed that repeats itself ends too */
 	return total;
 }
 
