@@ -302,6 +302,16 @@ http_finish(http_req *r, int64_t now_ms)
 	json_object_set_new(r->resp, "duration", json_integer(dur));
 }
 
+/* {name: path/name} for each of names (NULL-terminated). */
+static json_t *
+paths_of(http_req *r, const char *path, const char *const *names)
+{
+	json_t *o = json_object();
+	for (int i = 0; names[i]; i++)
+		json_object_set_new(o, names[i], json_string(http_sprintf(r, "%s/%s", path, names[i])));
+	return o;
+}
+
 /* metadata.connections / connecting: verbs with at least one edge; an
 ** entity that another entity holds in a collection is connecting from its
 ** `owners` too, as Usergrid shows it (seed 002). */
@@ -354,20 +364,9 @@ http_render_entity(http_req *r, store_txn *t, json_t *e, const char *base_path)
 	}
 	if (type) {
 		const store_type_info *ti = store_type_info_of(type);
-		if (ti->sets[0]) {
-			json_t *sets = json_object();
-			for (int i = 0; ti->sets[i]; i++)
-				json_object_set_new(sets, ti->sets[i],
-				                    json_string(http_sprintf(r, "%s/%s", path, ti->sets[i])));
-			json_object_set_new(md, "sets", sets);
-		}
-		if (ti->collections[0]) {
-			json_t *colls = json_object();
-			for (int i = 0; ti->collections[i]; i++)
-				json_object_set_new(colls, ti->collections[i],
-				                    json_string(http_sprintf(r, "%s/%s", path, ti->collections[i])));
-			json_object_set_new(md, "collections", colls);
-		}
+		if (ti->sets[0]) json_object_set_new(md, "sets", paths_of(r, path, ti->sets));
+		if (ti->collections[0])
+			json_object_set_new(md, "collections", paths_of(r, path, ti->collections));
 	}
 	json_object_set_new(out, "metadata", md);
 	return out;
