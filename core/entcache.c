@@ -24,6 +24,7 @@
 
 struct entcache {
 	pthread_mutex_t mu[STRIPES];
+	_Atomic uint64_t used;     /* slots holding an entity */
 	struct entcache_slot {
 		store_id id;
 		size_t   n;
@@ -92,6 +93,7 @@ keep(struct entcache *c, const store_id *id, const void *bytes, size_t n, json_t
 	char *copy = xmalloc(n);
 	memcpy(copy, bytes, n);
 	pthread_mutex_lock(&c->mu[i % STRIPES]);
+	if (!e->v) atomic_fetch_add(&c->used, 1);
 	json_t *old = e->v;
 	char *old_bytes = e->bytes;
 	e->id = *id;
@@ -124,4 +126,11 @@ store_entity_read(store_txn *t, const store_app *app, const store_id *id, json_t
 	if (n <= BYTES_MAX) keep(t->s->entcache, id, bytes, n, v);
 	*out = v;
 	return STORE_OK;
+}
+
+void
+entcache_stats(store *s, uint64_t *entries, uint64_t *slots)
+{
+	*entries = s->entcache ? atomic_load(&s->entcache->used) : 0;
+	*slots = SLOTS;
 }

@@ -390,6 +390,7 @@ store_stats_get(store *s, store_stats *out)
 	memset(out, 0, sizeof *out);
 	if ((mrc = mdb_env_info(s->env, &info)) != 0 || (mrc = mdb_env_stat(s->env, &st)) != 0)
 		return store_mdb_rc(mrc);
+	entcache_stats(s, &out->entity_cache_entries, &out->entity_cache_slots);
 	out->map_size = info.me_mapsize;
 	out->page_size = st.ms_psize;
 	out->pages_used = (uint64_t)info.me_last_pgno + 1;

@@ -96,6 +96,7 @@ typedef struct {
 	unsigned readers;         /* live read transactions */
 	uint64_t last_txn;        /* id of the last committed transaction */
 	int64_t  last_commit_ms;  /* time of this process's last write commit, 0 none */
+	uint64_t entity_cache_entries, entity_cache_slots;   /* entcache.c */
 } store_stats;
 
 store_rc store_stats_get(store *s, store_stats *out);

@@ -77,6 +77,7 @@ store_rc store_mdb_rc(int mdb_rc);
 #define STORE_IDCACHE_SLOTS 64
 void entcache_init(store *s);
 void entcache_destroy(store *s);
+void entcache_stats(store *s, uint64_t *entries, uint64_t *slots);
 void idcache_init(store *s);
 void idcache_destroy(store *s);
 int  idcache_get(store_txn *t, char kind, const void *key, size_t n, void *out, size_t size);

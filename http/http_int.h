@@ -78,6 +78,9 @@ struct http_server {
 	http_config  cfg;
 	unsigned     port;
 	http_queue  *writer;                      /* every write (writer.c) */
+	/* the connections of the writer's last batch (writer.c, its thread's) */
+	const void  *last_conns[HTTP_WRITER_BATCH];
+	size_t       nlast_conns;
 	http_queue  *slow;                        /* reads past the inline budget */
 	http_reindexer *reindexer;                /* runs `fields` reindexes (reindex.c) */
 	http_ratelimit token_rate;                /* the token endpoints' */
@@ -248,6 +251,10 @@ http_queue *http_queue_start(unsigned threads, unsigned batch, unsigned cap, int
 /* Suspends r's connection and queues r.  Returns 0 (nothing queued,
 ** nothing suspended) when the queue is full or closing. */
 int         http_queue_submit(http_queue *q, http_req *r);
+/* A thread that takes a batch waits first, up to us microseconds, until
+** `want` requests wait (0: takes what waits at once): group commit's
+** gathering (writer.c). */
+void        http_queue_gather(http_queue *q, unsigned want, unsigned us);
 /* Waits until every request queued before the call has run and been
 ** resumed (at once when none is): a writer outside the writer's batches
 ** (an import) calls it before each transaction it begins, so queued

@@ -279,6 +279,10 @@ store_families(FILE *f, http_server *srv)
 	fprintf(f, "ugstore_store_pages{kind=\"leaf\"} %llu\n", (unsigned long long)st.pages_leaf);
 	fprintf(f, "ugstore_store_pages{kind=\"overflow\"} %llu\n",
 	        (unsigned long long)st.pages_overflow);
+	gauge(f, "ugstore_entity_cache_entries", "Parsed entities kept for readers.",
+	      (double)st.entity_cache_entries);
+	gauge(f, "ugstore_entity_cache_slots", "Parsed entities kept for readers at most.",
+	      (double)st.entity_cache_slots);
 	gauge(f, "ugstore_store_readers", "Live read transactions.", st.readers);
 	gauge(f, "ugstore_store_readers_max", "Reader slots.", st.readers_max);
 	gauge(f, "ugstore_store_last_txn", "Id of the last committed transaction.",

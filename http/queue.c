@@ -35,9 +35,29 @@ struct http_queue {
 	http_req       *head, *tail;
 	unsigned        inflight;     /* queued or running, not yet resumed */
 	uint64_t        queued, resumed;   /* requests ever queued, and resumed */
+	unsigned        waiting;      /* queued, not yet taken */
+	unsigned        gather_want;  /* take a batch once this many wait... */
+	unsigned        gather_us;    /* ...or this long after the first */
 	int             closing;      /* refuse new requests (shutdown) */
 	int             stop;
 };
+
+/* Waits, with q->mu held and a request waiting, until gather_want
+** requests wait or gather_us have passed (see http_queue_gather). */
+static void
+gather(http_queue *q)
+{
+	if (q->waiting >= q->gather_want || q->waiting >= q->batch || !q->gather_us) return;
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += (long)q->gather_us * 1000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	while (q->waiting < q->gather_want && q->waiting < q->batch && !q->stop && !q->closing)
+		if (pthread_cond_timedwait(&q->work, &q->mu, &until) == ETIMEDOUT) break;
+}
 
 static void *
 queue_main(void *arg)
@@ -75,9 +95,11 @@ queue_main(void *arg)
 			if (q->idle_ms) q->run(NULL, q->ctx);   /* a last one */
 			return NULL;
 		}
+		gather(q);
 		batch = q->head;
 		for (r = batch; r->next && ++n < q->batch; r = r->next)
 			;
+		q->waiting -= n + 1;
 		q->head = r->next;
 		if (!q->head) q->tail = NULL;
 		r->next = NULL;
@@ -146,9 +168,19 @@ http_queue_submit(http_queue *q, http_req *r)
 	q->tail = r;
 	q->inflight++;
 	q->queued++;
+	q->waiting++;
 	pthread_cond_signal(&q->work);
 	pthread_mutex_unlock(&q->mu);
 	return 1;
+}
+
+void
+http_queue_gather(http_queue *q, unsigned want, unsigned us)
+{
+	pthread_mutex_lock(&q->mu);
+	q->gather_want = want;
+	q->gather_us = us;
+	pthread_mutex_unlock(&q->mu);
 }
 
 void

@@ -22,7 +22,9 @@
 */
 #include "http/http_int.h"
 
-#define WRITER_BATCH 256        /* requests committed together at most */
+#include <string.h>
+#include <time.h>
+
 
 /* A request is a unit of the batch (core/batch.c): it runs routed in its
 ** nested transaction, and is kept when it answered 200. */
@@ -52,25 +54,60 @@ req_reset(void *ctx, size_t i)
 	http_req_reset(((http_req **)ctx)[i]);
 }
 
+/* Group commit's gathering.  With few connections, a batch and the next
+** alternate (the requests that came in during a commit make the next
+** batch while the first batch's clients still wait for their replies),
+** and each pays a commit.  So when a batch's commit took longer than its
+** requests' work, the next batch waits (half that difference at most)
+** for as many requests as there were connections in the last two
+** batches: the clients just answered come back into it.  A single client
+** never waits (its one connection is all there is), and a writer busy
+** with its requests' work takes what is there at once. */
+static void
+plan_gathering(http_server *srv, http_req *batch, uint64_t run_us, uint64_t commit_us)
+{
+	const void *now[HTTP_WRITER_BATCH];
+	size_t n = 0, conns;
+	for (http_req *r = batch; r && n < HTTP_WRITER_BATCH; r = r->next) now[n++] = r->conn;
+	conns = n;
+	for (size_t i = 0; i < srv->nlast_conns; i++) {
+		size_t j = 0;
+		while (j < n && now[j] != srv->last_conns[i]) j++;
+		if (j == n) conns++;
+	}
+	memcpy(srv->last_conns, now, n * sizeof *now);
+	srv->nlast_conns = n;
+	uint64_t us = commit_us > run_us ? (commit_us - run_us) / 2 : 0;
+	if (us > HTTP_GATHER_MAX_US) us = HTTP_GATHER_MAX_US;
+	http_queue_gather(srv->writer, conns > HTTP_WRITER_BATCH ? HTTP_WRITER_BATCH : (unsigned)conns,
+	                  (unsigned)us);
+}
+
 /* One batch of requests, or, idle (batch NULL), the request counts
 ** tallied since the last commit alone. */
 static void
 run_batch(http_req *batch, void *ctx)
 {
 	http_server *srv = ctx;
-	http_req *reqs[WRITER_BATCH];
+	http_req *reqs[HTTP_WRITER_BATCH];
 	size_t n = 0;
 	store_batch_stats st;
 	if (!batch && !store_counter_pending(srv->s)) return;
-	/* the queue hands over WRITER_BATCH requests at most */
-	for (http_req *r = batch; r && n < WRITER_BATCH; r = r->next) reqs[n++] = r;
+	/* the queue hands over HTTP_WRITER_BATCH requests at most */
+	for (http_req *r = batch; r && n < HTTP_WRITER_BATCH; r = r->next) reqs[n++] = r;
 	store_unit u = { run_req, req_done, req_reset, reqs };
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	store_rc rc = store_group_commit(srv->s, n, &u, &st);
-	if (batch) http_metrics_batch(srv->metrics, &st, rc != STORE_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (!batch) return;
+	uint64_t all_us = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000);
+	plan_gathering(srv, batch, all_us > st.commit_us ? all_us - st.commit_us : 0, st.commit_us);
+	http_metrics_batch(srv->metrics, &st, rc != STORE_OK);
 }
 
 http_queue *
 http_writer_start(http_server *srv)
 {
-	return http_queue_start(1, WRITER_BATCH, 0, 0, HTTP_COUNT_FLUSH_MS, run_batch, srv);
+	return http_queue_start(1, HTTP_WRITER_BATCH, 0, 0, HTTP_COUNT_FLUSH_MS, run_batch, srv);
 }
