@@ -289,56 +289,45 @@ store_close(store *s)
 	free(s);
 }
 
-store_rc
-store_txn_begin(store *s, int flags, store_txn **out)
+/* A transaction of s, nested in parent when not NULL: a child is what its
+** parent is (writing, its actor, its settings scan, its snapshot). */
+static store_rc
+txn_open(store *s, store_txn *parent, int write, store_txn **out)
 {
-	store_txn *t = xmalloc(sizeof *t);
-	int write = (flags & STORE_TXN_WRITE) != 0;
-	int mrc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+	store_txn *t = xcalloc(1, sizeof *t);
+	int mrc = mdb_txn_begin(s->env, parent ? parent->txn : NULL, write ? 0 : MDB_RDONLY,
+	                        &t->txn);
+	*out = NULL;
 	if (mrc != 0) {
 		free(t);
-		*out = NULL;
 		return store_mdb_rc(mrc);
 	}
-	/* a write transaction's id is that of the commit it will make */
-	t->snap = mdb_txn_id(t->txn) - (write ? 1 : 0);
 	t->s = s;
 	t->write = write;
-	t->actor = (store_actor){ 0 };
-	t->settings_scan = 0;
-	t->child = 0;
-	t->parent = NULL;
-	t->ticks = NULL;
-	t->nticks = t->cap_ticks = 0;
-	t->writes = 0;
-	t->ident_changed = 0;
+	if (parent) {
+		t->child = 1;
+		t->parent = parent;
+		t->snap = parent->snap;
+		t->actor = parent->actor;
+		t->settings_scan = parent->settings_scan;
+	} else {
+		/* a write transaction's id is that of the commit it will make */
+		t->snap = mdb_txn_id(t->txn) - (write ? 1 : 0);
+	}
 	*out = t;
 	return STORE_OK;
 }
 
 store_rc
+store_txn_begin(store *s, int flags, store_txn **out)
+{
+	return txn_open(s, NULL, (flags & STORE_TXN_WRITE) != 0, out);
+}
+
+store_rc
 store_txn_begin_child(store_txn *parent, store_txn **out)
 {
-	store_txn *t = xmalloc(sizeof *t);
-	int mrc = mdb_txn_begin(parent->s->env, parent->txn, 0, &t->txn);
-	if (mrc != 0) {
-		free(t);
-		*out = NULL;
-		return store_mdb_rc(mrc);
-	}
-	t->s = parent->s;
-	t->snap = parent->snap;
-	t->write = parent->write;
-	t->actor = parent->actor;
-	t->settings_scan = parent->settings_scan;
-	t->child = 1;
-	t->parent = parent;
-	t->ticks = NULL;
-	t->nticks = t->cap_ticks = 0;
-	t->writes = 0;
-	t->ident_changed = 0;
-	*out = t;
-	return STORE_OK;
+	return txn_open(parent->s, parent, parent->write, out);
 }
 
 store_rc

@@ -241,12 +241,17 @@ equality:*) ;;
 *) fail "the equality query is not planned on an index: '$plan'" ;;
 esac
 
+# The loads that both servers take, in order: run_loads SERVER URL.
+run_loads() {
+	load "$1" get-entity 8 get_entity "$2" "$WORK/uuids"
+	load "$1" get-page 8 get_page "$2"
+	load "$1" query-eq 8 query_eq "$2"
+	load "$1" post-entity 8 post_entity "$2" "r$$"
+	load "$1" post-entity-64 64 post_entity "$2" "r$$-64"
+}
+
 echo "bench: ugstore"
-load ugstore get-entity 8 get_entity "$URL" "$WORK/uuids"
-load ugstore get-page 8 get_page "$URL"
-load ugstore query-eq 8 query_eq "$URL"
-load ugstore post-entity 8 post_entity "$URL" "r$$"
-load ugstore post-entity-64 64 post_entity "$URL" "r$$-64"
+run_loads ugstore "$URL"
 
 # A user whose only way to read things is a role of their group.
 setup() {
@@ -297,11 +302,7 @@ ceiling() {
 ceiling ceiling
 size_ceil=$(curl -s -o /dev/null -w '%{size_download}' "$CURL_C/x")
 echo "bench: ceiling (bare libmicrohttpd)"
-load ceiling get-entity 8 get_entity "$CURL_C" "$WORK/uuids"
-load ceiling get-page 8 get_page "$CURL_C"
-load ceiling query-eq 8 query_eq "$CURL_C"
-load ceiling post-entity 8 post_entity "$CURL_C" "r$$"
-load ceiling post-entity-64 64 post_entity "$CURL_C" "r$$-64"
+run_loads ceiling "$CURL_C"
 stop "$CEIL_PID" ceiling
 CEIL_PID=
 
