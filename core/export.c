@@ -375,12 +375,39 @@ import_feed(store_txn *t, const store_app *app, json_t *rec, int shared, int *ch
 	                                 lv ? (uint64_t)t2 : UINT64_MAX, changed);
 }
 
+/* A record of an entity's own data (a dictionary value, a credential, an
+** asset): the entity must be in the file already. */
+static store_rc
+import_owned(store_txn *t, const store_app *app, json_t *rec, const char *kind, int *changed,
+             store_err *err)
+{
+	int dict = kind[0] == 'd', asset = kind[0] == 'a';
+	/* a: the dictionary or the credential's kind; b: the value, hash or data */
+	const char *a = json_string_value(json_object_get(rec, dict ? "dictionary" : "kind"));
+	const char *b = json_string_value(json_object_get(rec, asset ? "data" : dict ? "value" : "hash"));
+	store_id id;
+	json_t *e = NULL;
+	store_rc rc;
+	if ((!asset && (!a || !*a || strlen(a) > STORE_NAME_MAX)) || !b ||
+	    !rec_id(rec, "entity", &id))
+		return store_fail(err, STORE_INVALID, "a malformed %s record", kind);
+	if ((rc = store_entity_get(t, app, &id, &e)) == STORE_NOTFOUND)
+		return store_fail(err, STORE_INVALID, "a%s %s of an entity the file does not hold",
+		                  asset ? "n" : "", kind);
+	json_decref(e);
+	if (rc == STORE_OK)
+		rc = asset ? asset_import(t, app, &id, b, changed)
+		     : dict ? dict_import(t, app, &id, a, b, changed)
+		            : secret_import(t, app, &id, a, b, changed);
+	if (rc == STORE_INVALID) store_fail(err, rc, "a malformed %s record", kind);
+	return rc;
+}
+
 store_rc
 store_import_record(store_txn *t, store_import_state *st, json_t *rec, store_err *err)
 {
 	const char *kind = json_string_value(json_object_get(rec, "record"));
 	int changed = 0;
-	store_id id;
 	store_rc rc;
 
 	if (!kind) return store_fail(err, STORE_INVALID, "a line without a \"record\" kind");
@@ -406,30 +433,9 @@ store_import_record(store_txn *t, store_import_state *st, json_t *rec, store_err
 			                         err);
 	} else if (strcmp(kind, "edge") == 0) {
 		rc = import_edge(t, &st->app, rec, &changed, err);
-	} else if (strcmp(kind, "dictionary") == 0 || strcmp(kind, "credential") == 0) {
-		int dict = kind[0] == 'd';
-		const char *a = json_string_value(json_object_get(rec, dict ? "dictionary" : "kind"));
-		const char *b = json_string_value(json_object_get(rec, dict ? "value" : "hash"));
-		json_t *e = NULL;
-		if (!a || !*a || !b || !rec_id(rec, "entity", &id) || strlen(a) > STORE_NAME_MAX)
-			return store_fail(err, STORE_INVALID, "a malformed %s record", kind);
-		if ((rc = store_entity_get(t, &st->app, &id, &e)) == STORE_NOTFOUND)
-			return store_fail(err, STORE_INVALID, "a %s of an entity the file does not hold", kind);
-		json_decref(e);
-		if (rc == STORE_OK)
-			rc = dict ? dict_import(t, &st->app, &id, a, b, &changed)
-			          : secret_import(t, &st->app, &id, a, b, &changed);
-		if (rc == STORE_INVALID) store_fail(err, rc, "a malformed %s record", kind);
-	} else if (strcmp(kind, "asset") == 0) {
-		const char *data = json_string_value(json_object_get(rec, "data"));
-		json_t *e = NULL;
-		if (!data || !rec_id(rec, "entity", &id))
-			return store_fail(err, STORE_INVALID, "a malformed asset record");
-		if ((rc = store_entity_get(t, &st->app, &id, &e)) == STORE_NOTFOUND)
-			return store_fail(err, STORE_INVALID, "an asset of an entity the file does not hold");
-		json_decref(e);
-		if (rc == STORE_OK) rc = asset_import(t, &st->app, &id, data, &changed);
-		if (rc == STORE_INVALID) store_fail(err, rc, "a malformed asset record");
+	} else if (strcmp(kind, "dictionary") == 0 || strcmp(kind, "credential") == 0 ||
+	           strcmp(kind, "asset") == 0) {
+		rc = import_owned(t, &st->app, rec, kind, &changed, err);
 	} else if (strcmp(kind, "shared") == 0 || strcmp(kind, "interval") == 0) {
 		rc = import_feed(t, &st->app, rec, kind[0] == 's', &changed, err);
 	} else if (strcmp(kind, "counter") == 0) {

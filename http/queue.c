@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 struct http_queue {
@@ -42,21 +43,84 @@ struct http_queue {
 	int             stop;
 };
 
+/* now + us on the clock pthread_cond_timedwait uses */
+static struct timespec
+deadline_in(uint64_t us)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += (time_t)(us / 1000000);
+	t.tv_nsec += (long)(us % 1000000) * 1000;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	return t;
+}
+
+/* Waits, with q->mu held, for a request or the stop; with idle_ms, runs
+** run(NULL) each time it has waited that long. */
+static void
+wait_for_work(http_queue *q)
+{
+	while (!q->head && !q->stop) {
+		if (!q->idle_ms) {
+			pthread_cond_wait(&q->work, &q->mu);
+			continue;
+		}
+		struct timespec until = deadline_in((uint64_t)q->idle_ms * 1000);
+		if (pthread_cond_timedwait(&q->work, &q->mu, &until) == ETIMEDOUT &&
+		    !q->head && !q->stop) {
+			pthread_mutex_unlock(&q->mu);
+			q->run(NULL, q->ctx);          /* idle: nothing to resume */
+			pthread_mutex_lock(&q->mu);
+		}
+	}
+}
+
 /* Waits, with q->mu held and a request waiting, until gather_want
 ** requests wait or gather_us have passed (see http_queue_gather). */
 static void
 gather(http_queue *q)
 {
 	if (q->waiting >= q->gather_want || q->waiting >= q->batch || !q->gather_us) return;
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += (long)q->gather_us * 1000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
+	struct timespec until = deadline_in(q->gather_us);
 	while (q->waiting < q->gather_want && q->waiting < q->batch && !q->stop && !q->closing)
 		if (pthread_cond_timedwait(&q->work, &q->mu, &until) == ETIMEDOUT) break;
+}
+
+/* Takes up to q->batch waiting requests, linked by next (q->mu held). */
+static http_req *
+take_batch(http_queue *q)
+{
+	http_req *batch = q->head, *r;
+	unsigned n = 1;
+	for (r = batch; r->next && n < q->batch; r = r->next) n++;
+	q->waiting -= n;
+	q->head = r->next;
+	if (!q->head) q->tail = NULL;
+	r->next = NULL;
+	return batch;
+}
+
+/* A batch has run: each request is done and its connection resumed. */
+static void
+finish(http_queue *q, http_req *batch)
+{
+	unsigned resumed = 0;
+	for (http_req *r = batch; r; resumed++) {
+		http_req *next = r->next;     /* r may be freed once resumed */
+		struct MHD_Connection *conn = r->conn;
+		__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+		MHD_resume_connection(conn);
+		r = next;
+	}
+	pthread_mutex_lock(&q->mu);
+	q->inflight -= resumed;
+	q->resumed += resumed;
+	pthread_cond_broadcast(&q->ran);
+	if (q->inflight == 0) pthread_cond_broadcast(&q->idle);
+	pthread_mutex_unlock(&q->mu);
 }
 
 static void *
@@ -66,61 +130,18 @@ queue_main(void *arg)
 	/* lowers this thread only: Linux keeps a nice value per thread */
 	if (q->nice) (void)setpriority(PRIO_PROCESS, (id_t)gettid(), q->nice);
 	for (;;) {
-		http_req *batch, *r;
-		unsigned n = 0;
-
 		pthread_mutex_lock(&q->mu);
-		while (!q->head && !q->stop) {
-			if (!q->idle_ms) {
-				pthread_cond_wait(&q->work, &q->mu);
-				continue;
-			}
-			struct timespec until;
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += q->idle_ms / 1000;
-			until.tv_nsec += (long)(q->idle_ms % 1000) * 1000000;
-			if (until.tv_nsec >= 1000000000) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000;
-			}
-			if (pthread_cond_timedwait(&q->work, &q->mu, &until) == ETIMEDOUT &&
-			    !q->head && !q->stop) {
-				pthread_mutex_unlock(&q->mu);
-				q->run(NULL, q->ctx);          /* idle: nothing to resume */
-				pthread_mutex_lock(&q->mu);
-			}
-		}
+		wait_for_work(q);
 		if (!q->head) {
 			pthread_mutex_unlock(&q->mu);
 			if (q->idle_ms) q->run(NULL, q->ctx);   /* a last one */
 			return NULL;
 		}
 		gather(q);
-		batch = q->head;
-		for (r = batch; r->next && ++n < q->batch; r = r->next)
-			;
-		q->waiting -= n + 1;
-		q->head = r->next;
-		if (!q->head) q->tail = NULL;
-		r->next = NULL;
+		http_req *batch = take_batch(q);
 		pthread_mutex_unlock(&q->mu);
-
 		q->run(batch, q->ctx);
-
-		unsigned resumed = 0;
-		for (r = batch; r; resumed++) {
-			http_req *next = r->next;     /* r may be freed once resumed */
-			struct MHD_Connection *conn = r->conn;
-			__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
-			MHD_resume_connection(conn);
-			r = next;
-		}
-		pthread_mutex_lock(&q->mu);
-		q->inflight -= resumed;
-		q->resumed += resumed;
-		pthread_cond_broadcast(&q->ran);
-		if (q->inflight == 0) pthread_cond_broadcast(&q->idle);
-		pthread_mutex_unlock(&q->mu);
+		finish(q, batch);
 	}
 }
 

@@ -496,6 +496,33 @@ is_import(http_req *r)
 	return seg && strcasecmp(seg, "_import") == 0;
 }
 
+/* A piece of the request body: kept (NUL-terminated), fed to an import,
+** or, past body_max, dropped (body_over). */
+static void
+take_upload(http_req *r, const char *data, size_t n)
+{
+	if (r->replied || r->body_over) return;
+	if (r->body_len + n > r->body_max) {
+		r->body_over = 1;
+		return;
+	}
+	if (r->import) {
+		r->body_len += n;
+		http_import_feed(r, data, n);
+		return;
+	}
+	if (r->body_len + n + 1 > r->body_cap) {
+		size_t cap = r->body_cap ? r->body_cap * 2 : 4096;
+		while (cap < r->body_len + n + 1) cap *= 2;
+		if (cap > r->body_max + 1) cap = r->body_max + 1;
+		r->body = xrealloc(r->body, cap);
+		r->body_cap = cap;
+	}
+	memcpy(r->body + r->body_len, data, n);
+	r->body_len += n;
+	r->body[r->body_len] = '\0';
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
            const char *method, const char *version, const char *upload_data,
@@ -528,28 +555,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		size_t n = *upload_data_size;
+		take_upload(r, upload_data, *upload_data_size);
 		*upload_data_size = 0;
-		if (r->replied || r->body_over) return MHD_YES;
-		if (r->body_len + n > r->body_max) {
-			r->body_over = 1;
-			return MHD_YES;
-		}
-		if (r->import) {
-			r->body_len += n;
-			http_import_feed(r, upload_data, n);
-			return MHD_YES;
-		}
-		if (r->body_len + n + 1 > r->body_cap) {
-			size_t cap = r->body_cap ? r->body_cap * 2 : 4096;
-			while (cap < r->body_len + n + 1) cap *= 2;
-			if (cap > r->body_max + 1) cap = r->body_max + 1;
-			r->body = xrealloc(r->body, cap);
-			r->body_cap = cap;
-		}
-		memcpy(r->body + r->body_len, upload_data, n);
-		r->body_len += n;
-		r->body[r->body_len] = '\0';
 		return MHD_YES;
 	}
 	if (r->replied) return MHD_YES;
