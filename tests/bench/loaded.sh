@@ -3,6 +3,7 @@
 # tests/bench/load_q.c (the Makefile links it like the server), loads N entities into bench/q/items in a fresh
 # data directory, starts ugstore on it with its defaults (and
 # BENCH_SERVE_ARGS), and sets PID,
+# DATA/load (load_q's report: "loaded N entities in S s (R/s)"),
 # DATA and BASE (the collection's URL); the server and the data go away
 # when the script exits.
 
@@ -15,7 +16,7 @@ SCRATCH=qbench
 . tests/bench/scratch.sh
 
 echo "== $WHAT: $N entities in one collection"
-build/rel/bench/load_q "$DATA/db" bench/q items "$N"
+build/rel/bench/load_q "$DATA/db" bench/q items "$N" | tee "$DATA/load"
 # shellcheck disable=SC2086
 "$BIN" serve --port 0 --data "$DATA/db" --quiet ${BENCH_SERVE_ARGS:-} > "$DATA/out" 2> "$DATA/err" &
 PID=$!

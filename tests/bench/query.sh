@@ -20,8 +20,10 @@
 #                          ordinal < N/2 + 21                     (10)
 #
 # Each query's p50 has a bar (0.3 ms for the first four, 1 ms for the
-# others); a line per bar that falls short is printed, and the script
-# exits non-zero after the whole report when one does.
+# others), as have the data set's bytes on disk an entity (<= 1,200) and
+# the rate of loading it (>= 52,000 entities/s, load_q: core's write path
+# without HTTP); a line per bar that falls short is printed, and the
+# script exits non-zero after the whole report when one does.
 #
 # and pages through 10,000 results by cursor (100 pages of 100) for
 # `verb = 'go'` and for `order by ordinal desc`, reporting the time of the
@@ -34,6 +36,8 @@ SECS=${BENCH_SECONDS:-10}
 WHAT="query benchmark"
 . "$(dirname "$0")/loaded.sh"
 
+DISK_BAR=1200        # bytes on disk an entity
+LOAD_BAR=52000       # entities loaded a second: twice the 26,000 of 2026-11
 status=0
 python3 - "$BASE" "$SECS" "$N" <<'PY' || status=$?
 import json, re, subprocess, sys, time, urllib.parse, urllib.request
@@ -112,5 +116,12 @@ if short:
     sys.exit(1)
 PY
 echo
-echo "data directory: $(du -sh "$DATA/db" | cut -f1) for $N entities"
+# the data set's own bars: bytes on disk per entity, and the load rate
+kib=$(du -sk "$DATA/db" | cut -f1)
+rate=$(sed -n 's/.*(\([0-9]*\)\/s).*/\1/p' "$DATA/load")
+per=$((kib * 1024 / N))
+echo "data directory: $(du -sh "$DATA/db" | cut -f1) for $N entities, $per bytes an entity (bar <= $DISK_BAR)"
+echo "loading: $rate entities/s (bar >= $LOAD_BAR)"
+if [ "$per" -gt "$DISK_BAR" ]; then echo "SHORT: $per bytes on disk an entity, bar <= $DISK_BAR"; status=1; fi
+if [ "${rate:-0}" -lt "$LOAD_BAR" ]; then echo "SHORT: loading $rate entities/s, bar >= $LOAD_BAR"; status=1; fi
 exit $status
