@@ -2,9 +2,9 @@
 ** batch.c: group commit.  LMDB admits one write transaction at a time and
 ** a durable commit costs a disk sync; a batch runs many units of work in
 ** one transaction (a unit that fails is rolled back alone, see run_flat
-** and run_nested), and makes every kept unit durable with one commit.  Only after that commit does any unit learn its outcome, so a
-** caller that answers from `done` never acknowledges a write before it is
-** durable.
+** and run_nested), and makes every kept unit durable with one commit.
+** Only after that commit does any unit learn its outcome, so a caller that
+** answers from `done` never acknowledges a write before it is durable.
 */
 #include "core/store_int.h"
 #include "core/mem.h"
@@ -71,6 +71,7 @@ store_group_commit(store *s, size_t n, const store_unit *u, store_batch_stats *s
 	store_rc rc = store_txn_begin(s, STORE_TXN_WRITE, &t);
 
 	*stats = (store_batch_stats){ .units = n };
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (rc == STORE_OK && !(u->reset && run_flat(t, n, u, rcs, ran, &stats->kept))) {
 		if (u->reset) {                   /* a unit failed after it wrote */
 			store_txn_abort(t);
@@ -80,6 +81,7 @@ store_group_commit(store *s, size_t n, const store_unit *u, store_batch_stats *s
 		}
 		if (rc == STORE_OK) run_nested(t, n, u, rcs, ran, &stats->kept);
 	}
+	stats->run_us = since_us(&t0);
 	if (rc == STORE_OK) {
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		rc = store_txn_commit(t);

@@ -16,7 +16,6 @@
 ** nor fills the table.  Only found names are kept.
 */
 #include "core/store_int.h"
-
 #include "core/mem.h"
 
 #include <stdlib.h>

@@ -134,6 +134,7 @@ typedef struct {
 typedef struct {
 	size_t   units, kept;
 	int      nested;           /* 1 = ran again, each unit nested */
+	uint64_t run_us;           /* the units' time (both passes) */
 	uint64_t commit_us;        /* the batch commit's time, its sync included */
 } store_batch_stats;
 

@@ -5,12 +5,14 @@
 ** disk sync, so writes from many connections would queue for the lock and
 ** pay one sync each.  Instead every write request is handed to one writer
 ** thread.  The writer takes everything queued, opens one transaction for
-** the batch, runs each request in a nested transaction of it (a request
-** that fails aborts only its own changes), commits the batch with one
-** sync, and only then releases the requests' threads to send their
-** replies: an acknowledged write is always durable.  If the batch commit
-** fails, every request of the batch that had succeeded answers the error.
-** With one writer waiting, a batch is that one request: no added delay.
+** the batch, runs each request in it (a request that fails leaves
+** nothing: core runs the batch again with each request nested when one
+** fails after it wrote), commits the batch with one sync, and only then
+** releases the requests' threads to send their replies: an acknowledged
+** write is always durable.  If the batch commit fails, every request of
+** the batch that had succeeded answers the error.  With one client
+** writing, a batch is its one request: no added delay (see
+** plan_gathering for several).
 ** The batch itself is core's group commit (core/batch.c); this file makes
 ** requests its units.
 **
@@ -23,11 +25,9 @@
 #include "http/http_int.h"
 
 #include <string.h>
-#include <time.h>
 
-
-/* A request is a unit of the batch (core/batch.c): it runs routed in its
-** nested transaction, and is kept when it answered 200. */
+/* A request is a unit of the batch (core/batch.c): it runs routed in the
+** transaction core gives it, and is kept when it answered 200. */
 static store_rc
 run_req(void *ctx, size_t i, store_txn *t)
 {
@@ -96,13 +96,9 @@ run_batch(http_req *batch, void *ctx)
 	/* the queue hands over HTTP_WRITER_BATCH requests at most */
 	for (http_req *r = batch; r && n < HTTP_WRITER_BATCH; r = r->next) reqs[n++] = r;
 	store_unit u = { run_req, req_done, req_reset, reqs };
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	store_rc rc = store_group_commit(srv->s, n, &u, &st);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (!batch) return;
-	uint64_t all_us = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000);
-	plan_gathering(srv, batch, all_us > st.commit_us ? all_us - st.commit_us : 0, st.commit_us);
+	plan_gathering(srv, batch, st.run_us, st.commit_us);
 	http_metrics_batch(srv->metrics, &st, rc != STORE_OK);
 }
 
