@@ -671,12 +671,6 @@ store_id_new(store_id *out)
 	memcpy(b + 8, id_tail, 8);
 }
 
-void
-store_id_random(store_id *out)
-{
-	uuid_generate_random(out->b);
-}
-
 int
 store_id_is_nil(const store_id *id)
 {

@@ -158,13 +158,9 @@ unsigned store_password_min(const store *s);
 int  store_id_parse(store_slice s, store_id *out);
 /* Writes the 36-char lower-case form plus NUL into buf[37]. */
 void store_id_format(const store_id *id, char buf[37]);
-/* A new version-1 (time) UUID: entities' ids, ordered by creation.  Each
-** call asks for the uuidd daemon first (a socket connect when it is not
-** running), so it is for what is stored, not for every request. */
+/* A new version-1 (time) UUID, made in-process without a system call:
+** entities' ids (ordered by creation) and request ids. */
 void store_id_new(store_id *out);
-/* A new version-4 (random) UUID: one getrandom(2), for ids that need no
-** order, such as request ids. */
-void store_id_random(store_id *out);
 int  store_id_is_nil(const store_id *id);
 /* base64url without padding (RFC 4648, section 5): the one codec of
 ** cursors and of binary data in exports.  store_b64_encode writes
