@@ -13,6 +13,7 @@
 */
 #include "core/store_int.h"
 #include "core/mem.h"
+#include "core/text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,9 +37,7 @@ struct entcache {
 static size_t
 slot_of(const store_id *id)
 {
-	uint64_t h = 14695981039346656037ull;
-	for (int i = 0; i < 16; i++) h = (h ^ id->b[i]) * 1099511628211ull;
-	return (size_t)(h % SLOTS);
+	return (size_t)(text_hash(TEXT_HASH_BASIS, id->b, 16, 0) % SLOTS);
 }
 
 void

@@ -17,6 +17,7 @@
 */
 #include "core/store_int.h"
 #include "core/mem.h"
+#include "core/text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,12 +36,11 @@ struct idcache_entry {
 	} v;
 };
 
-static uint32_t
+static size_t
 slot_of(char kind, const unsigned char *key, size_t n)
 {
-	uint32_t h = 2166136261u ^ (unsigned char)kind;
-	for (size_t i = 0; i < n; i++) h = (h ^ key[i]) * 16777619u;
-	return h % STORE_IDCACHE_SLOTS;
+	return (size_t)(text_hash(text_hash(TEXT_HASH_BASIS, &kind, 1, 0), key, n, 0) %
+	                STORE_IDCACHE_SLOTS);
 }
 
 /* 0 when the table is not for t: its snapshot is older than the last

@@ -6,6 +6,7 @@
 */
 #include "core/store_int.h"
 #include "core/mem.h"
+#include "core/text.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -368,20 +369,6 @@ key_feed_span(keybuf *k, const store_app *app, const store_id *user, const store
 
 /* ---- values that may not fit ------------------------------------------------- */
 
-/* FNV-1a over the lower-cased value: the tail of a cut key value. */
-static uint64_t
-hash_lc(const char *s, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
-		h ^= c;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 int
 key_lc_cut(keybuf *k, const char *v, size_t n, size_t space, int term, int whole)
 {
@@ -400,7 +387,7 @@ key_lc_cut(keybuf *k, const char *v, size_t n, size_t space, int term, int whole
 	free(lc);
 	if (cut && whole) {
 		key_u8(k, 0);
-		key_u64(k, hash_lc(v, n));
+		key_u64(k, text_hash(TEXT_HASH_BASIS, v, n, 1));
 	} else if (!cut && term == 1) {
 		key_u8(k, 0);
 	}

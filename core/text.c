@@ -179,3 +179,15 @@ text_glob_valid(const char *p, size_t pn, int one)
 {
 	return one < 0 || each_piece(p, pn, piece_short, &one);
 }
+
+unsigned long long
+text_hash(unsigned long long h, const void *p, size_t n, int lc)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = b[i];
+		if (lc && c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+		h = (h ^ c) * 0x100000001b3ull;
+	}
+	return h;
+}

@@ -15,6 +15,12 @@
 ** one. */
 size_t text_utf8_len(const unsigned char *z, size_t n);
 
+/* FNV-1a (64 bits) of p[0..n) continued from h (TEXT_HASH_BASIS to
+** start), ASCII letters lower-cased first when lc: the hash of cut key
+** values (keys.c: on disk, so it never changes) and of in-memory tables. */
+#define TEXT_HASH_BASIS 0xcbf29ce484222325ull
+unsigned long long text_hash(unsigned long long h, const void *p, size_t n, int lc);
+
 /* The value of hex digit c (either case), or -1 when c is none. */
 int    text_hexval(int c);
 

@@ -11,6 +11,7 @@
 ** stored, so no username or address stays in memory as text.
 */
 #include "http/http_int.h"
+#include "core/text.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -33,18 +34,11 @@ http_ratelimit_destroy(http_ratelimit *rl)
 	pthread_mutex_destroy(&rl->mu);
 }
 
-/* FNV-1a, 64 bits, of kind and the lower-cased key. */
+/* A hash of kind and the lower-cased key (0 marks a free slot). */
 static uint64_t
 key_hash(char kind, const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;
-	h = (h ^ (unsigned char)kind) * 1099511628211ULL;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
-		h = (h ^ c) * 1099511628211ULL;
-	}
-	return h | 1;                      /* 0 marks a free slot */
+	return text_hash(text_hash(TEXT_HASH_BASIS, &kind, 1, 0), s, strlen(s), 1) | 1;
 }
 
 /* Takes one token of key's bucket: 0, or the seconds until one is back. */
