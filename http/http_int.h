@@ -255,6 +255,8 @@ int         http_queue_submit(http_queue *q, http_req *r);
 ** `want` requests wait (0: takes what waits at once): group commit's
 ** gathering (writer.c). */
 void        http_queue_gather(http_queue *q, unsigned want, unsigned us);
+/* now + us on the clock pthread_cond_timedwait uses (CLOCK_REALTIME). */
+struct timespec http_deadline_in(uint64_t us);
 /* Waits until every request queued before the call has run and been
 ** resumed (at once when none is): a writer outside the writer's batches
 ** (an import) calls it before each transaction it begins, so queued

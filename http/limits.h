@@ -49,10 +49,11 @@
 #define HTTP_SLOW_NICE       10          /* their nice value: below the workers */
 #define HTTP_MAX_SLOW_READS  64
 #define HTTP_MAX_QUEUE_THREADS 16        /* threads of one queue (queue.c) */
+#define HTTP_WRITER_BATCH    256         /* write requests committed together at most */
+#define HTTP_GATHER_MAX_US   2000        /* a batch waits for more requests at most
+                                         ** (writer.c, plan_gathering) */
 /* Request counts (application.requests) wait in memory for the next write
 ** commit; an idle writer commits them after this long (writer.c). */
-#define HTTP_WRITER_BATCH    256         /* write requests committed together at most */
-#define HTTP_GATHER_MAX_US   2000        /* a batch waits for more requests at most */
 #define HTTP_COUNT_FLUSH_MS  1000
 
 /* The reindexer (reindex.c): its shortest pause between two steps (it

@@ -43,9 +43,8 @@ struct http_queue {
 	int             stop;
 };
 
-/* now + us on the clock pthread_cond_timedwait uses */
-static struct timespec
-deadline_in(uint64_t us)
+struct timespec
+http_deadline_in(uint64_t us)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_REALTIME, &t);
@@ -68,7 +67,7 @@ wait_for_work(http_queue *q)
 			pthread_cond_wait(&q->work, &q->mu);
 			continue;
 		}
-		struct timespec until = deadline_in((uint64_t)q->idle_ms * 1000);
+		struct timespec until = http_deadline_in((uint64_t)q->idle_ms * 1000);
 		if (pthread_cond_timedwait(&q->work, &q->mu, &until) == ETIMEDOUT &&
 		    !q->head && !q->stop) {
 			pthread_mutex_unlock(&q->mu);
@@ -83,8 +82,8 @@ wait_for_work(http_queue *q)
 static void
 gather(http_queue *q)
 {
-	if (q->waiting >= q->gather_want || q->waiting >= q->batch || !q->gather_us) return;
-	struct timespec until = deadline_in(q->gather_us);
+	if (!q->gather_us) return;
+	struct timespec until = http_deadline_in(q->gather_us);
 	while (q->waiting < q->gather_want && q->waiting < q->batch && !q->stop && !q->closing)
 		if (pthread_cond_timedwait(&q->work, &q->mu, &until) == ETIMEDOUT) break;
 }

@@ -31,14 +31,7 @@ struct http_reindexer {
 static int
 rest(http_reindexer *x, unsigned ms)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = http_deadline_in((uint64_t)ms * 1000);
 	pthread_mutex_lock(&x->mu);
 	while (!x->wake && !x->stop)
 		if (pthread_cond_timedwait(&x->cv, &x->mu, &until) == ETIMEDOUT) break;
