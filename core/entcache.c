@@ -74,7 +74,8 @@ take(struct entcache *c, const store_id *id, const void *bytes, size_t n)
 		v = json_incref(e->v);
 	pthread_mutex_unlock(&c->mu[i % STRIPES]);
 #ifdef UGSTORE_CHECK_SHARED
-	json_t *fresh = v ? json_loadb(bytes, n, JSON_DECODE_ANY, NULL) : NULL;
+	json_t *fresh = NULL;
+	if (v) (void)entity_parse(bytes, n, &fresh);
 	if (v && !json_equal(v, fresh)) {
 		fprintf(stderr, "ugstore: a shared entity was changed by a reader\n");
 		abort();
@@ -117,13 +118,8 @@ store_entity_read(store_txn *t, const store_app *app, const store_id *id, json_t
 	*out = NULL;
 	if ((rc = kv_get(t, DBI_ENTITIES, &k, &bytes, &n))) return rc;
 	if (n <= BYTES_MAX && (*out = take(t->s->entcache, id, bytes, n))) return STORE_OK;
-	json_t *v = json_loadb(bytes, n, JSON_DECODE_ANY, NULL);
-	if (!json_is_object(v)) {
-		json_decref(v);
-		return STORE_CORRUPT;
-	}
-	if (n <= BYTES_MAX) keep(t->s->entcache, id, bytes, n, v);
-	*out = v;
+	if ((rc = entity_parse(bytes, n, out))) return rc;
+	if (n <= BYTES_MAX) keep(t->s->entcache, id, bytes, n, *out);
 	return STORE_OK;
 }
 

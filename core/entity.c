@@ -337,15 +337,26 @@ store_entity_get(store_txn *t, const store_app *app, const store_id *id,
                  json_t **out)
 {
 	keybuf k;
+	void *bytes;
+	size_t n;
 	store_rc rc;
 	key_entity(&k, app, id);
-	rc = kv_get_json(t, DBI_ENTITIES, &k, out);
-	if (rc == STORE_OK && !json_is_object(*out)) {
-		json_decref(*out);
-		*out = NULL;
-		rc = STORE_CORRUPT;
+	*out = NULL;
+	if ((rc = kv_get(t, DBI_ENTITIES, &k, &bytes, &n))) return rc;
+	return entity_parse(bytes, n, out);
+}
+
+store_rc
+entity_parse(const void *bytes, size_t n, json_t **out)
+{
+	json_t *v = json_loadb(bytes, n, JSON_DECODE_ANY, NULL);
+	*out = NULL;
+	if (!json_is_object(v)) {
+		json_decref(v);
+		return STORE_CORRUPT;
 	}
-	return rc;
+	*out = v;
+	return STORE_OK;
 }
 
 void

@@ -75,6 +75,9 @@ store_rc store_mdb_rc(int mdb_rc);
 /* idcache.c: found orgs and apps, valid while no commit changed either;
 ** get copies size bytes of an entry for (kind, key) into out, 1 on a hit */
 #define STORE_IDCACHE_SLOTS 64
+/* entity.c: an entity from its stored bytes (new reference), or
+** STORE_CORRUPT when they are not a JSON object. */
+store_rc entity_parse(const void *bytes, size_t n, json_t **out);
 void entcache_init(store *s);
 void entcache_destroy(store *s);
 void entcache_stats(store *s, uint64_t *entries, uint64_t *slots);
