@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SLOTS 64                       /* orgs and apps kept at most */
 #define IDKEY_MAX (16 + STORE_NAME_MAX)
 
 struct idcache_entry {
@@ -40,7 +41,7 @@ static size_t
 slot_of(char kind, const unsigned char *key, size_t n)
 {
 	return (size_t)(text_hash(text_hash(TEXT_HASH_BASIS, &kind, 1, 0), key, n, 0) %
-	                STORE_IDCACHE_SLOTS);
+	                SLOTS);
 }
 
 /* 0 when the table is not for t: its snapshot is older than the last
@@ -58,7 +59,7 @@ void
 idcache_init(store *s)
 {
 	pthread_mutex_init(&s->idcache_mu, NULL);
-	s->idcache = xcalloc(STORE_IDCACHE_SLOTS, sizeof *s->idcache);
+	s->idcache = xcalloc(SLOTS, sizeof *s->idcache);
 }
 
 void

@@ -74,7 +74,6 @@ extern const char *const store_dbi_names[DBI_COUNT];
 store_rc store_mdb_rc(int mdb_rc);
 /* idcache.c: found orgs and apps, valid while no commit changed either;
 ** get copies size bytes of an entry for (kind, key) into out, 1 on a hit */
-#define STORE_IDCACHE_SLOTS 64
 /* entity.c: an entity from its stored bytes (new reference), or
 ** STORE_CORRUPT when they are not a JSON object. */
 store_rc entity_parse(const void *bytes, size_t n, json_t **out);
