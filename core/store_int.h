@@ -72,14 +72,15 @@ extern const char *const store_dbi_names[DBI_COUNT];
 
 /* The one translation of LMDB codes into store_rc. */
 store_rc store_mdb_rc(int mdb_rc);
-/* idcache.c: found orgs and apps, valid while no commit changed either;
-** get copies size bytes of an entry for (kind, key) into out, 1 on a hit */
 /* entity.c: an entity from its stored bytes (new reference), or
 ** STORE_CORRUPT when they are not a JSON object. */
 store_rc entity_parse(const void *bytes, size_t n, json_t **out);
+/* entcache.c: parsed entities for readers (store_entity_read); its fill */
 void entcache_init(store *s);
 void entcache_destroy(store *s);
 void entcache_stats(store *s, uint64_t *entries, uint64_t *slots);
+/* idcache.c: found orgs and apps, valid while no commit changed either;
+** get copies size bytes of an entry for (kind, key) into out, 1 on a hit */
 void idcache_init(store *s);
 void idcache_destroy(store *s);
 int  idcache_get(store_txn *t, char kind, const void *key, size_t n, void *out, size_t size);
