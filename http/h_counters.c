@@ -110,9 +110,8 @@ h_counters(http_req *r)
 	json_t *env, *names = NULL;
 
 	if (r->method != M_GET && r->method != M_HEAD) {
-		r->allow = "GET";
-		http_error(r, 405, "unsupported_service_operation",
-		           "counters are counted by POST /events; /counters is read-only");
+		http_not_allowed(r, "GET",
+		                 "counters are counted by POST /events; /counters is read-only");
 		return;
 	}
 	if (!query_or_reply(r, &q)) return;

@@ -390,9 +390,8 @@ h_coll_delete(http_req *r)
 		return;
 	}
 	if (!r->limit) {         /* none, or an empty one */
-		r->allow = "GET, POST, PUT";
-		http_error(r, 405, "unsupported_service_operation",
-		           "deleting a whole collection needs a ql query or a limit");
+		http_not_allowed(r, "GET, POST, PUT",
+		                 "deleting a whole collection needs a ql query or a limit");
 		return;
 	}
 	limit = http_limit(r);
@@ -547,9 +546,7 @@ h_app_put(http_req *r)
 void
 h_app_unsupported(http_req *r)
 {
-	r->allow = "GET, PUT";
-	http_error(r, 405, "unsupported_service_operation",
-	           "%s is not supported on an application", r->action);
+	http_not_allowed(r, "GET, PUT", "%s is not supported on an application", r->action);
 }
 
 /* Who changed a collection's settings, as `lastUpdateBy` shows it. */

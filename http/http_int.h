@@ -308,6 +308,9 @@ query_progress *http_progress(http_req *r);
 /* reply.c: the one funnel for errors, and the success envelope. */
 void        http_error(http_req *r, unsigned status, const char *code,
                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* 405 unsupported_service_operation, with the Allow header's methods */
+void        http_not_allowed(http_req *r, const char *allow, const char *fmt, ...)
+            __attribute__((format(printf, 3, 4)));
 void        http_store_error(http_req *r, store_rc rc, const store_err *err,
                              const char *notfound_code);
 /* A query's failure (rc not QUERY_OK): the same reply for every method

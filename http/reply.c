@@ -59,14 +59,11 @@ http_param_secret(const char *name)
 	return 0;
 }
 
-void
-http_error(http_req *r, unsigned status, const char *code, const char *fmt, ...)
+static void
+verror(http_req *r, unsigned status, const char *code, const char *fmt, va_list ap)
 {
 	char msg[HTTP_MAX_ECHO * 2 + 200];
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
 	utf8_repair(msg);
 	http_text_clean(msg, sizeof msg - 1);
 
@@ -76,6 +73,25 @@ http_error(http_req *r, unsigned status, const char *code, const char *fmt, ...)
 	                    "duration", (json_int_t)0);
 	r->status = status;
 	r->envelope = 1;
+}
+
+void
+http_error(http_req *r, unsigned status, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	verror(r, status, code, fmt, ap);
+	va_end(ap);
+}
+
+void
+http_not_allowed(http_req *r, const char *allow, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	verror(r, 405, "unsupported_service_operation", fmt, ap);
+	va_end(ap);
+	r->allow = allow;
 }
 
 /* An outcome's answer: its status and Usergrid error code. */

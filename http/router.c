@@ -230,10 +230,8 @@ lookup(http_req *r, const route *table, size_t ntable, const store_slice *segs,
 	if (allowed) {
 		char list[64];
 		method_list(list, sizeof list, allowed);
-		r->allow = arena_strndup(r->a, list, strlen(list));
-		http_error(r, 405, "unsupported_service_operation",
-		           "%s is not supported on this resource (allowed: %s)",
-		           r->action, list);
+		http_not_allowed(r, arena_strndup(r->a, list, strlen(list)),
+		                 "%s is not supported on this resource (allowed: %s)", r->action, list);
 	} else {
 		http_error(r, 404, "service_resource_not_found",
 		           "no resource at %.*s", HTTP_MAX_ECHO, r->raw_uri);
@@ -270,9 +268,8 @@ h_resource(http_req *r)
 	}
 	char list[64];
 	method_list(list, sizeof list, allowed);
-	r->allow = arena_strndup(r->a, list, strlen(list));
-	http_error(r, 405, "unsupported_service_operation",
-	           "%s is not supported on %s (allowed: %s)", r->action, r->w.path, list);
+	http_not_allowed(r, arena_strndup(r->a, list, strlen(list)),
+	                 "%s is not supported on %s (allowed: %s)", r->action, r->w.path, list);
 }
 
 int
@@ -482,9 +479,7 @@ http_dispatch(http_req *r)
 		return 0;
 	}
 	if (r->method == M_OTHER) {
-		r->allow = "GET, POST, PUT, DELETE";
-		http_error(r, 405, "unsupported_service_operation",
-		           "the method is not supported");
+		http_not_allowed(r, "GET, POST, PUT, DELETE", "the method is not supported");
 		return 0;
 	}
 	if (!http_params_or_reply(r)) return 0;
