@@ -203,19 +203,6 @@ create_one(http_req *r, json_t *body, json_t *env, store_err *err)
 	return rc;
 }
 
-/* Usergrid's error code for a failed store call (batch items). */
-static const char *
-error_code(store_rc rc)
-{
-	switch (rc) {
-	case STORE_EXISTS:   return "duplicate_unique_property_exists";
-	case STORE_INVALID:  return "illegal_argument";
-	case STORE_REQUIRED: return "required_property_not_found";
-	case STORE_TOOBIG:   return "request_entity_too_large";
-	default:             return "internal_error";
-	}
-}
-
 /* An array body: each item in its own nested transaction, so a failed
 ** item leaves no trace and the others still commit with the request. */
 static void
@@ -247,7 +234,7 @@ create_batch(http_req *r, json_t *body, json_t *env)
 			return;
 		}
 		json_array_append_new(errors, json_pack("{s:I, s:s, s:s}",
-		                      "index", (json_int_t)i, "error", error_code(rc),
+		                      "index", (json_int_t)i, "error", http_store_code(rc, &err),
 		                      "error_description", err.msg[0] ? err.msg : store_strerror(rc)));
 	}
 	if (json_array_size(errors)) json_object_set_new(env, "errors", errors);

@@ -311,6 +311,8 @@ void        http_error(http_req *r, unsigned status, const char *code,
 /* 405 unsupported_service_operation, with the Allow header's methods */
 void        http_not_allowed(http_req *r, const char *allow, const char *fmt, ...)
             __attribute__((format(printf, 3, 4)));
+/* The Usergrid error code of a storage outcome (as http_store_error's). */
+const char *http_store_code(store_rc rc, const store_err *err);
 void        http_store_error(http_req *r, store_rc rc, const store_err *err,
                              const char *notfound_code);
 /* A query's failure (rc not QUERY_OK): the same reply for every method

@@ -112,20 +112,31 @@ static const reply_of store_replies[STORE_RC_COUNT] = {
 	[STORE_FULL]     = { 507, "storage_full" },
 };
 
+/* The status of a storage outcome, and its Usergrid code (a conflict
+** may name its own). */
+static reply_of
+store_reply(store_rc rc, const store_err *err)
+{
+	reply_of out = { 500, "internal_error" };
+	if ((unsigned)rc < STORE_RC_COUNT && store_replies[rc].status) out = store_replies[rc];
+	if (rc == STORE_CONFLICT && err && err->msg[0] && err->code) out.code = err->code;
+	return out;
+}
+
+const char *
+http_store_code(store_rc rc, const store_err *err)
+{
+	return store_reply(rc, err).code;
+}
+
 void
 http_store_error(http_req *r, store_rc rc, const store_err *err,
                  const char *notfound_code)
 {
 	const char *msg = err && err->msg[0] ? err->msg : store_strerror(rc);
-	unsigned status = 500;
-	const char *code = "internal_error";
-	if ((unsigned)rc < STORE_RC_COUNT && store_replies[rc].status) {
-		status = store_replies[rc].status;
-		code = store_replies[rc].code;
-	}
-	if (rc == STORE_NOTFOUND && notfound_code) code = notfound_code;
-	if (rc == STORE_CONFLICT && err && err->msg[0] && err->code) code = err->code;
-	http_error(r, status, code, "%s", msg);
+	reply_of out = store_reply(rc, err);
+	if (rc == STORE_NOTFOUND && notfound_code) out.code = notfound_code;
+	http_error(r, out.status, out.code, "%s", msg);
 }
 
 /* What a query's outcome answers, whichever method ran the query. */
