@@ -171,6 +171,11 @@ list_streams(http_req *r, const query_stream *st, size_t ns, int dedupe)
 	http_reply(r, env);
 }
 
+/* GET .../connections or .../connecting without a verb: the entities of
+** every verb but the private `following`, verb by verb (alphabetical),
+** newest first within each.  GET .../connecting/owners: the entities that
+** hold this one in a collection (Usergrid's owners), collection by
+** collection, each once, after any incoming connections named `owners`. */
 static void
 list_any_verb(http_req *r)
 {
