@@ -103,25 +103,40 @@ feed_leave(store_txn *t, const store_app *app, const store_id *user, const store
 	return span_put(t, app, user, group, join, store_next_time(t->s));
 }
 
+/* The group and time of a shared activity ('a' key); STORE_NOTFOUND when
+** it is no shared post. */
+static store_rc
+shared_get(store_txn *t, const store_app *app, const store_id *activity, store_id *group,
+           uint64_t *time)
+{
+	keybuf k;
+	void *v;
+	size_t n;
+	key_feed(&k, app, 'a', activity);
+	store_rc rc = kv_get(t, DBI_FEEDS, &k, &v, &n);
+	if (rc) return rc;
+	if (n != 24) return STORE_CORRUPT;
+	memcpy(group->b, v, 16);
+	*time = key_get_u64((const unsigned char *)v + 16);
+	return STORE_OK;
+}
+
 store_rc
 feed_forget(store_txn *t, const store_app *app, const store_id *id)
 {
-	keybuf k, s;
-	void *v;
-	size_t n;
+	keybuf k;
+	store_id group;
+	uint64_t time;
 	store_rc rc;
 
 	key_feed(&k, app, 'i', id);
 	if ((rc = kv_del_prefix(t, DBI_FEEDS, &k))) return rc;
-	key_feed(&k, app, 'a', id);
-	rc = kv_get(t, DBI_FEEDS, &k, &v, &n);
+	rc = shared_get(t, app, id, &group, &time);
 	if (rc == STORE_NOTFOUND) return STORE_OK;
 	if (rc) return rc;
-	if (n != 24) return STORE_CORRUPT;
-	store_id group;
-	memcpy(group.b, v, 16);
-	key_feed_shared(&s, app, &group, key_get_u64((const unsigned char *)v + 16), id);
-	if ((rc = kv_del(t, DBI_FEEDS, &s))) return rc;
+	key_feed_shared(&k, app, &group, time, id);
+	if ((rc = kv_del(t, DBI_FEEDS, &k))) return rc;
+	key_feed(&k, app, 'a', id);
 	return kv_del(t, DBI_FEEDS, &k);
 }
 
@@ -129,18 +144,11 @@ store_rc
 feed_shared_time(store_txn *t, const store_app *app, const store_id *user,
                  const store_id *activity, uint64_t *time)
 {
-	keybuf k;
-	void *v;
-	size_t n;
 	uint64_t at, join, leave;
 	store_id group;
 	store_rc rc;
 
-	key_feed(&k, app, 'a', activity);
-	if ((rc = kv_get(t, DBI_FEEDS, &k, &v, &n))) return rc;
-	if (n != 24) return STORE_CORRUPT;
-	memcpy(group.b, v, 16);
-	at = key_get_u64((const unsigned char *)v + 16);
+	if ((rc = shared_get(t, app, activity, &group, &at))) return rc;
 	if ((rc = span_newest(t, app, user, &group, &at, &join, &leave))) return rc;
 	if (at >= leave) return STORE_NOTFOUND;
 	*time = at;
@@ -153,15 +161,10 @@ store_rc
 feed_share_import(store_txn *t, const store_app *app, const store_id *group,
                   const store_id *activity, uint64_t time, int *changed)
 {
-	keybuf k;
-	void *v;
-	size_t n;
-	store_rc rc;
-
-	key_feed(&k, app, 'a', activity);
-	rc = kv_get(t, DBI_FEEDS, &k, &v, &n);
-	if (rc == STORE_OK && n == 24 && memcmp(v, group->b, 16) == 0 &&
-	    key_get_u64((const unsigned char *)v + 16) == time) {
+	store_id have;
+	uint64_t at;
+	store_rc rc = shared_get(t, app, activity, &have, &at);
+	if (rc == STORE_OK && memcmp(have.b, group->b, 16) == 0 && at == time) {
 		*changed = 0;
 		return STORE_OK;
 	}
