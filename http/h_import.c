@@ -115,15 +115,16 @@ commit(http_req *r, store_txn **t)
 }
 
 /* What a record asks of the store, checked as a request body is: a bad
-** one is refused (err says why) before a transaction is begun for it. */
+** one is refused (err says why) before a transaction is begun for it.
+** *i: its kind's place in kinds. */
 static store_rc
-record_check(json_t *rec, store_err *err)
+record_check(json_t *rec, size_t *i, store_err *err)
 {
-	size_t entries = 0, i;
+	size_t entries = 0;
 	json_t *e = json_object_get(rec, "entity");
 	const char *kind = json_string_value(json_object_get(rec, "record"));
-	for (i = 0; kind && i < NKINDS && strcmp(kind, kinds[i][0]) != 0; i++) continue;
-	if (!kind || i == NKINDS) {
+	for (*i = 0; kind && *i < NKINDS && strcmp(kind, kinds[*i][0]) != 0; ++*i) continue;
+	if (!kind || *i == NKINDS) {
 		snprintf(err->msg, sizeof err->msg, "not a record of an export (\"record\": %s)",
 		         kind ? "unknown" : "missing");
 		return STORE_INVALID;
@@ -148,6 +149,7 @@ apply_line(http_req *r, store_txn **t, const char *s, size_t n)
 	store_txn *child = NULL;
 	json_error_t jerr;
 	char why[400];
+	size_t kind = NKINDS;
 	store_rc rc;
 
 	while (n && (s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
@@ -164,7 +166,7 @@ apply_line(http_req *r, store_txn **t, const char *s, size_t n)
 		snprintf(err.msg, sizeof err.msg, json_is_object(rec) ? "the record nests deeper "
 		         "than %d levels" : "a record is a JSON object", HTTP_MAX_JSON_DEPTH);
 	} else {
-		rc = record_check(rec, &err);
+		rc = record_check(rec, &kind, &err);
 	}
 	if (rc == STORE_OK && !*t) http_queue_yield(r->srv->writer);   /* queued writes first */
 	if (rc == STORE_OK && !*t && (rc = store_txn_begin(r->srv->s, STORE_TXN_WRITE, t)) == 0) {
@@ -179,9 +181,7 @@ apply_line(http_req *r, store_txn **t, const char *s, size_t n)
 		else store_txn_abort(child);
 	}
 	if (rc == STORE_OK) {
-		const char *kind = json_string_value(json_object_get(rec, "record"));
-		for (size_t i = 0; i < NKINDS; i++)
-			if (strcmp(kind, kinds[i][0]) == 0) im->count[i]++;
+		im->count[kind]++;
 	} else if (fatal(rc)) {
 		im->stop = rc;
 		snprintf(im->why, sizeof im->why, "line %llu: %s", (unsigned long long)im->line,
