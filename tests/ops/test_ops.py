@@ -453,6 +453,43 @@ def test_http_import_reports_bad_lines():
         eq(s.request("GET", app + "/things/t5", headers=SU)[0], 404, "the bad entity")
 
 
+def test_http_import_refuses_bad_feed_records():
+    """A shared post or a membership interval that is malformed, or whose
+    activity or user the file does not hold, is refused line by line."""
+    with Server() as s:
+        app = _new_app(s, "badfeed")
+        u = "00000000-0000-4000-8000-000000000001"
+        g = "00000000-0000-4000-8000-000000000002"
+        ghost = "00000000-0000-4000-8000-0000000000ff"
+        shared = lambda **kw: json.dumps(dict({"record": "shared", "group": g, "activity": u,
+                                               "time": 7}, **kw))
+        span = lambda **kw: json.dumps(dict({"record": "interval", "user": u, "group": g,
+                                             "join": 5}, **kw))
+        lines = [json.dumps({"record": "application", "application": {
+                     "uuid": "0badc0de-0000-4000-8000-0000000000ab", "name": "a/b"}}),  # 1
+                 json.dumps({"record": "entity", "time": 3, "entity": {
+                     "uuid": u, "type": "thing", "name": "t", "created": 1,
+                     "modified": 1}}),                                                  # 2
+                 shared(leave=9),                                                       # 3
+                 span(leave=5),                                                         # 4
+                 span(join=0),                                                          # 5
+                 shared(group=None),                                                    # 6
+                 span(user=ghost),                                                      # 7
+                 shared(activity=ghost),                                                # 8
+                 span(leave=9),                                                         # 9
+                 shared()]                                                              # 10
+        st, doc = _import(s, app, "\n".join(lines).encode())
+        eq(st, 200, "import: %r" % doc)
+        data = doc["data"]
+        why = {e["line"]: e["error"] for e in data["errors"]}
+        eq(sorted(why), [3, 4, 5, 6, 7, 8], "bad lines by number: %r" % data["errors"])
+        for n, kind in ((3, "shared"), (4, "interval"), (5, "interval"), (6, "shared")):
+            check("a malformed %s record" % kind in why[n], why[n])
+        check("interval of an entity the file does not hold" in why[7], why[7])
+        check("shared post of an entity the file does not hold" in why[8], why[8])
+        eq((data["shared posts"], data["intervals"], data["failed"]), (1, 1, 6), "the others")
+
+
 def test_http_import_needs_an_admin():
     with Server() as s:
         line = _lines([{"record": "application", "application": {
