@@ -347,6 +347,14 @@ store_entity_get(store_txn *t, const store_app *app, const store_id *id,
 }
 
 store_rc
+entity_held(store_txn *t, const store_app *app, const store_id *id)
+{
+	keybuf k;
+	key_entity(&k, app, id);
+	return kv_get(t, DBI_ENTITIES, &k, NULL, NULL);
+}
+
+store_rc
 entity_parse(const void *bytes, size_t n, json_t **out)
 {
 	json_t *v = json_loadb(bytes, n, JSON_DECODE_ANY, NULL);

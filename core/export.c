@@ -271,7 +271,6 @@ import_edge(store_txn *t, const store_app *app, json_t *rec, int *changed, store
 	json_int_t time = json_integer_value(json_object_get(rec, "time"));
 	store_id owner, target;
 	uint64_t have;
-	json_t *e = NULL;
 
 	if (!kind || !name || !*name || strlen(name) > STORE_NAME_MAX || time <= 0 ||
 	    !rec_id(rec, "owner", &owner) || !rec_id(rec, "target", &target) ||
@@ -279,11 +278,8 @@ import_edge(store_txn *t, const store_app *app, json_t *rec, int *changed, store
 		return store_fail(err, STORE_INVALID, "a malformed edge record");
 	store_edge_kind k = strcmp(kind, "connection") == 0 ? STORE_EDGE_OUT : STORE_EDGE_COLLECTION;
 	store_rc rc = STORE_OK;
-	if (memcmp(owner.b, app->uuid.b, 16) != 0) rc = store_entity_get(t, app, &owner, &e);
-	json_decref(e);
-	e = NULL;
-	if (rc == STORE_OK) rc = store_entity_get(t, app, &target, &e);
-	json_decref(e);
+	if (memcmp(owner.b, app->uuid.b, 16) != 0) rc = entity_held(t, app, &owner);
+	if (rc == STORE_OK) rc = entity_held(t, app, &target);
 	if (rc == STORE_NOTFOUND)
 		return store_fail(err, STORE_INVALID, "an edge %s of an entity the file does not hold", name);
 	if (rc) return rc;
@@ -356,7 +352,7 @@ import_feed(store_txn *t, const store_app *app, json_t *rec, int shared, int *ch
             store_err *err)
 {
 	json_int_t t1 = json_integer_value(json_object_get(rec, shared ? "time" : "join"));
-	json_t *lv = json_object_get(rec, "leave"), *e = NULL;
+	json_t *lv = json_object_get(rec, "leave");
 	json_int_t t2 = lv ? json_integer_value(lv) : 0;
 	store_id who, group;
 	store_rc rc;
@@ -365,10 +361,9 @@ import_feed(store_txn *t, const store_app *app, json_t *rec, int shared, int *ch
 	    t1 <= 0 || (lv && (shared || t2 <= t1)))
 		return store_fail(err, STORE_INVALID, "a malformed %s record",
 		                  shared ? "shared" : "interval");
-	if ((rc = store_entity_get(t, app, &who, &e)) == STORE_NOTFOUND)
+	if ((rc = entity_held(t, app, &who)) == STORE_NOTFOUND)
 		return store_fail(err, STORE_INVALID, "a%s of an entity the file does not hold",
 		                  shared ? " shared post" : "n interval");
-	json_decref(e);
 	if (rc) return rc;
 	return shared ? feed_share_import(t, app, &group, &who, (uint64_t)t1, changed)
 	              : feed_span_import(t, app, &who, &group, (uint64_t)t1,
@@ -386,15 +381,13 @@ import_owned(store_txn *t, const store_app *app, json_t *rec, const char *kind, 
 	const char *a = json_string_value(json_object_get(rec, dict ? "dictionary" : "kind"));
 	const char *b = json_string_value(json_object_get(rec, asset ? "data" : dict ? "value" : "hash"));
 	store_id id;
-	json_t *e = NULL;
 	store_rc rc;
 	if ((!asset && (!a || !*a || strlen(a) > STORE_NAME_MAX)) || !b ||
 	    !rec_id(rec, "entity", &id))
 		return store_fail(err, STORE_INVALID, "a malformed %s record", kind);
-	if ((rc = store_entity_get(t, app, &id, &e)) == STORE_NOTFOUND)
+	if ((rc = entity_held(t, app, &id)) == STORE_NOTFOUND)
 		return store_fail(err, STORE_INVALID, "a%s %s of an entity the file does not hold",
 		                  asset ? "n" : "", kind);
-	json_decref(e);
 	if (rc == STORE_OK)
 		rc = asset ? asset_import(t, app, &id, b, changed)
 		     : dict ? dict_import(t, app, &id, a, b, changed)

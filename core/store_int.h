@@ -75,6 +75,9 @@ store_rc store_mdb_rc(int mdb_rc);
 /* entity.c: an entity from its stored bytes (new reference), or
 ** STORE_CORRUPT when they are not a JSON object. */
 store_rc entity_parse(const void *bytes, size_t n, json_t **out);
+/* entity.c: STORE_OK when app holds entity id (nothing parsed), else
+** STORE_NOTFOUND (or a storage failure). */
+store_rc entity_held(store_txn *t, const store_app *app, const store_id *id);
 /* entcache.c: parsed entities for readers (store_entity_read); its fill */
 void entcache_init(store *s);
 void entcache_destroy(store *s);
