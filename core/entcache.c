@@ -31,6 +31,8 @@ struct entcache {
 		size_t   n;
 		char    *bytes;        /* the stored text the object was parsed from */
 		json_t  *v;
+		char    *text;         /* v's reply text (store_entity_text), once made */
+		size_t   text_n;
 	} slot[SLOTS];
 };
 
@@ -56,6 +58,7 @@ entcache_destroy(store *s)
 	for (size_t i = 0; i < SLOTS; i++) {
 		json_decref(c->slot[i].v);
 		free(c->slot[i].bytes);
+		free(c->slot[i].text);
 	}
 	free(c);
 }
@@ -95,14 +98,16 @@ keep(struct entcache *c, const store_id *id, const void *bytes, size_t n, json_t
 	pthread_mutex_lock(&c->mu[i % STRIPES]);
 	if (!e->v) atomic_fetch_add(&c->used, 1);
 	json_t *old = e->v;
-	char *old_bytes = e->bytes;
+	char *old_bytes = e->bytes, *old_text = e->text;
 	e->id = *id;
 	e->n = n;
 	e->bytes = copy;
 	e->v = json_incref(v);
+	e->text = NULL;
 	pthread_mutex_unlock(&c->mu[i % STRIPES]);
 	json_decref(old);
 	free(old_bytes);
+	free(old_text);
 }
 
 store_rc
@@ -121,6 +126,31 @@ store_entity_read(store_txn *t, const store_app *app, const store_id *id, json_t
 	if ((rc = entity_parse(bytes, n, out))) return rc;
 	if (n <= BYTES_MAX) keep(t->s->entcache, id, bytes, n, *out);
 	return STORE_OK;
+}
+
+/* A caller that holds a reference to e keeps it alive, so no other object
+** can stand at its address: the slot holding e itself is the only match. */
+char *
+store_entity_text(store *s, const json_t *e, size_t *n)
+{
+	struct entcache *c = s->entcache;
+	const char *uuid = json_string_value(json_object_get(e, "uuid"));
+	store_id id;
+	char *out = NULL;
+
+	if (!c || !uuid || !store_id_parse((store_slice){ uuid, strlen(uuid) }, &id))
+		return entity_text(e, n);
+	size_t i = slot_of(&id);
+	struct entcache_slot *sl = &c->slot[i];
+	pthread_mutex_lock(&c->mu[i % STRIPES]);
+	if (sl->v == e && !sl->text) sl->text = entity_text(e, &sl->text_n);
+	if (sl->v == e && sl->text) {
+		out = xmalloc(sl->text_n + 1);
+		memcpy(out, sl->text, sl->text_n + 1);
+		*n = sl->text_n;
+	}
+	pthread_mutex_unlock(&c->mu[i % STRIPES]);
+	return out ? out : entity_text(e, n);
 }
 
 void

@@ -367,6 +367,59 @@ entity_parse(const void *bytes, size_t n, json_t **out)
 	return STORE_OK;
 }
 
+/* Significant digits that print every real of v back to the same double,
+** so no value loses precision: 15, unless one needs 16 or 17.  %g drops
+** trailing zeros, and a double that some p <= 15 digits print back exactly
+** rounds at 15 digits to those p digits and zeros (its error is under half
+** a unit of the 15th), so 52.52 goes out as 52.52, as clients wrote it. */
+static int
+real_digits(const json_t *v, int have)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		json_object_foreach((json_t *)v, k, x) have = real_digits(x, have);
+		return have;
+	case JSON_ARRAY:
+		json_array_foreach(v, i, x) have = real_digits(x, have);
+		return have;
+	case JSON_REAL: {
+		double d = json_real_value(v);
+		char buf[40];
+		for (int p = have; p < 17; p++) {
+			snprintf(buf, sizeof buf, "%.*g", p, d);
+			if (strtod(buf, NULL) == d) return p;
+		}
+		return 17;
+	}
+	default:
+		return have;
+	}
+}
+
+char *
+store_json_text(const json_t *v, size_t *n)
+{
+	char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
+	                        JSON_REAL_PRECISION(real_digits(v, 15)));
+	if (n) *n = text ? strlen(text) : 0;
+	return text;
+}
+
+/* e's text without its "metadata" member (store_entity_text). */
+char *
+entity_text(const json_t *e, size_t *n)
+{
+	if (!json_object_get(e, "metadata")) return store_json_text(e, n);
+	json_t *bare = json_copy((json_t *)e);
+	json_object_del(bare, "metadata");
+	char *text = store_json_text(bare, n);
+	json_decref(bare);
+	return text;
+}
+
 void
 entity_count(store_txn *t, const store_app *app, const char *coll, int64_t by)
 {

@@ -302,6 +302,15 @@ store_rc store_entity_get(store_txn *t, const store_app *app,
 store_rc store_entity_read(store_txn *t, const store_app *app, const store_id *id,
                            json_t **out);
 
+/* v as compact JSON text (malloc'd, *n its length; NULL when v cannot be
+** encoded), every real in the fewest digits (15 to 17) that read back the
+** same double: the text of every reply. */
+char *store_json_text(const json_t *v, size_t *n);
+/* Entity e's text without its "metadata" member, as store_json_text
+** writes it.  For an entity that store_entity_read shared from its cache
+** the text is made once and kept there; e must not have been changed. */
+char *store_entity_text(store *s, const json_t *e, size_t *n);
+
 /* Resolves an item segment of `type`: a UUID, or the type's alias value
 ** (name, username or email, path), case-insensitively (spec 1.3). */
 store_rc store_entity_find(store_txn *t, const store_app *app,

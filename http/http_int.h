@@ -210,6 +210,8 @@ typedef struct http_req {
 		const char *type, *etag, *range;
 	} bin;
 	unsigned     retry_after;       /* Retry-After seconds for 429, or 0 */
+	/* the entities http_render_entity rendered, in order (emit.c) */
+	struct http_shown *shown, *shown_last;
 	struct http_import *import;     /* a streamed import (h_import.c), or NULL */
 } http_req;
 
@@ -227,6 +229,16 @@ enum {
 	STOP_GONE,      /* the client closed the connection: no reply */
 	STOP_SHUTDOWN   /* the server is stopping: 503 */
 };
+
+/* emit.c: the text of reply resp (malloc'd, *n its length), or NULL when
+** a value cannot be encoded.  An entity rendered by http_render_entity
+** goes out as its entity's text (store_entity_text) and its metadata, so
+** nothing may change a rendered object after rendering but its metadata. */
+char *http_emit(http_req *r, json_t *resp, size_t *n);
+/* Records that `out` (in the reply) renders entity e; both are held until
+** http_shown_clear (http_req_reset, the end of the request). */
+void  http_shown_add(http_req *r, json_t *out, json_t *e);
+void  http_shown_clear(http_req *r);
 
 /* router.c: 1 when r was queued for the writer (the reply comes later). */
 int  http_dispatch(http_req *r);

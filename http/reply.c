@@ -396,6 +396,7 @@ http_render_entity(http_req *r, store_txn *t, json_t *e, const char *base_path)
 			json_object_set_new(md, "collections", paths_of(r, path, ti->collections));
 	}
 	json_object_set_new(out, "metadata", md);
+	http_shown_add(r, out, e);
 	return out;
 }
 

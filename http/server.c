@@ -206,38 +206,6 @@ http_media_is(const char *ct, const char *type)
 	return strlen(type) == n && strncasecmp(ct, type, n) == 0;
 }
 
-/* Significant digits that print every real of v back to the same double,
-** so no value loses precision: 15, unless one needs 16 or 17.  %g drops
-** trailing zeros, and a double that some p <= 15 digits print back exactly
-** rounds at 15 digits to those p digits and zeros (its error is under half
-** a unit of the 15th), so 52.52 goes out as 52.52, as clients wrote it. */
-static int
-real_digits(json_t *v, int have)
-{
-	const char *k;
-	json_t *x;
-	size_t i;
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		json_object_foreach(v, k, x) have = real_digits(x, have);
-		return have;
-	case JSON_ARRAY:
-		json_array_foreach(v, i, x) have = real_digits(x, have);
-		return have;
-	case JSON_REAL: {
-		double d = json_real_value(v);
-		char buf[40];
-		for (int p = have; p < 17; p++) {
-			snprintf(buf, sizeof buf, "%.*g", p, d);
-			if (strtod(buf, NULL) == d) return p;
-		}
-		return 17;
-	}
-	default:
-		return have;
-	}
-}
-
 /* Writes one log line: prefix and message, cut to a bounded length, with
 ** control bytes blanked and bad UTF-8 repaired, so that nothing echoed
 ** from a request can forge a line.  Nothing with --quiet. */
@@ -309,10 +277,11 @@ static struct MHD_Response *
 json_response(http_req *r, int64_t now_ms)
 {
 	http_finish(r, now_ms);
-	char *text = json_dumps(r->resp, JSON_COMPACT |
-	                        JSON_REAL_PRECISION(real_digits(r->resp, 15)));
-	if (!text) text = xstrdup("{\"error\":\"internal\",\"error_description\":\"cannot encode the response\"}");
-	r->resp_bytes = strlen(text);
+	char *text = http_emit(r, r->resp, &r->resp_bytes);
+	if (!text) {
+		text = xstrdup("{\"error\":\"internal\",\"error_description\":\"cannot encode the response\"}");
+		r->resp_bytes = strlen(text);
+	}
 	struct MHD_Response *resp =
 		MHD_create_response_from_buffer(r->resp_bytes, text, MHD_RESPMEM_MUST_FREE);
 	if (!resp) free(text);
@@ -615,6 +584,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	json_decref(r->grant.what);
 	http_import_free(r->import);
 	json_decref(r->resp);
+	http_shown_clear(r);
 	free(r->bin.data);
 	free(r->body);
 	arena_destroy(r->a);

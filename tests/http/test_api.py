@@ -508,13 +508,18 @@ def test_hostile_ids_names_and_values():
         st, doc = s.app("POST", "/users", {"username": "longpw", "password": "x" * 2000})
         eq((st, doc["error"]), (400, "illegal_argument"), "password too long")
         # Reals print with the fewest digits that read back the same double
-        # (per response: one value that needs 17 digits makes all use 17).
+        # (per entity: one value that needs 17 digits makes its entity's
+        # reals use 17, not its neighbours' in a list).
         st, doc = s.app("POST", "/reals", {"a": 52.52, "c": 5.0, "d": 1e300})
         st, _, _, raw = s.request("GET", "/test-org/test-app/reals/" + doc["entities"][0]["uuid"])
         check(b'"a":52.52,' in raw and b'"c":5.0,' in raw and b'"d":1e300' in raw, raw[:300])
         st, doc = s.app("POST", "/reals", {"b": 0.1 + 0.2})
         st, _, _, raw = s.request("GET", "/test-org/test-app/reals/" + doc["entities"][0]["uuid"])
         check(b'"b":0.30000000000000004' in raw, raw[:300])
+        for _ in range(2):             # read, then shared from the entity cache
+            st, _, _, raw = s.request("GET", "/test-org/test-app/reals?limit=5")
+            check(raw.count(b'"metadata":{"path":"/reals/') == 2 and b'"a":52.52,' in raw
+                  and b'"b":0.30000000000000004' in raw, raw[:600])
         st, doc = s.app("POST", "/users", {"username": "inactive", "activated": False})
         eq(doc["entities"][0]["activated"], True, "activated on create")
         st, doc = s.app("POST", "/activities", {"actor": {}, "verb": "v", "Published": "x"})

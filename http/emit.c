@@ -1,0 +1,212 @@
+/*
+** emit.c: a reply's JSON text.  jansson writes every value (store_json_text);
+** this file only puts the pieces side by side.  An entity rendered by
+** http_render_entity() is written as its stored entity's text followed by
+** its metadata block: for an entity shared from the entity cache that text
+** was made once and kept (core/entcache.c), so a page of entities costs
+** ten copies and ten small metadata objects, not a tree of every property
+** rebuilt and written out again.  The other members of the envelope go out
+** a run at a time, in their order.
+*/
+#include "http/http_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct http_shown {
+	json_t *out;                   /* the rendered object in the reply */
+	json_t *e;                     /* the entity it shows */
+	struct http_shown *next;
+};
+
+typedef struct {
+	char  *p;
+	size_t n, cap;
+	int    failed;                 /* a value could not be encoded */
+} tbuf;
+
+static void
+put(tbuf *b, const char *s, size_t n)
+{
+	if (b->n + n + 1 > b->cap) {
+		b->cap = (b->n + n + 1) * 2;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void
+put_json(tbuf *b, const json_t *v)
+{
+	size_t n;
+	char *text = store_json_text(v, &n);
+	if (!text) b->failed = 1;
+	else put(b, text, n);
+	free(text);
+}
+
+void
+http_shown_add(http_req *r, json_t *out, json_t *e)
+{
+	struct http_shown *s = arena_alloc(r->a, sizeof *s);
+	s->out = json_incref(out);     /* held: no other object takes its address */
+	s->e = json_incref(e);
+	s->next = NULL;
+	*(r->shown ? &r->shown_last->next : &r->shown) = s;
+	r->shown_last = s;
+}
+
+void
+http_shown_clear(http_req *r)
+{
+	for (struct http_shown *s = r->shown; s; s = s->next) {
+		json_decref(s->out);
+		json_decref(s->e);
+	}
+	r->shown = r->shown_last = NULL;
+}
+
+/* The record of rendered object v, or NULL.  The objects of a list come
+** in the order they were rendered, so the search starts after the last
+** one found. */
+static struct http_shown *
+shown_of(http_req *r, struct http_shown **hint, const json_t *v)
+{
+	for (struct http_shown *s = *hint; s; s = s->next)
+		if (s->out == v) return *hint = s->next, s;
+	for (struct http_shown *s = r->shown; s != *hint; s = s->next)
+		if (s->out == v) return *hint = s->next, s;
+	return NULL;
+}
+
+#ifdef UGSTORE_CHECK_SHARED
+/* The sanitizer build checks that nothing changed a rendered object but
+** its metadata after http_render_entity. */
+static void
+check_unchanged(const struct http_shown *s, const char *text, size_t n)
+{
+	json_t *bare = json_copy(s->out), *was = json_loadb(text, n, 0, NULL);
+	json_object_del(bare, "metadata");
+	if (!json_equal(bare, was)) {
+		fprintf(stderr, "ugstore: a rendered entity was changed after rendering\n");
+		abort();
+	}
+	json_decref(bare);
+	json_decref(was);
+}
+#endif
+
+static void
+put_shown(http_req *r, tbuf *b, const struct http_shown *s)
+{
+	size_t n;
+	char *text = store_entity_text(r->srv->s, s->e, &n);
+	json_t *md = json_object_get(s->out, "metadata");
+	if (!text || n < 2) {
+		b->failed = 1;
+		free(text);
+		return;
+	}
+#ifdef UGSTORE_CHECK_SHARED
+	check_unchanged(s, text, n);
+#endif
+	put(b, text, n - 1);           /* all but its closing brace */
+	free(text);
+	if (md) {
+		if (n > 2) put(b, ",", 1);
+		put(b, "\"metadata\":", 11);
+		put_json(b, md);
+	}
+	put(b, "}", 1);
+}
+
+/* 1 when v is a rendered object or a list holding one. */
+static int
+holds_shown(http_req *r, struct http_shown **hint, json_t *v)
+{
+	size_t i;
+	json_t *x;
+	if (json_is_object(v)) return shown_of(r, hint, v) != NULL;
+	if (json_is_array(v))
+		json_array_foreach(v, i, x) if (json_is_object(x) && shown_of(r, hint, x)) return 1;
+	return 0;
+}
+
+static void
+put_value(http_req *r, tbuf *b, struct http_shown **hint, json_t *v)
+{
+	struct http_shown *s;
+	size_t i;
+	json_t *x;
+	if (json_is_object(v) && (s = shown_of(r, hint, v))) {
+		put_shown(r, b, s);
+		return;
+	}
+	if (!json_is_array(v)) {
+		put_json(b, v);
+		return;
+	}
+	put(b, "[", 1);
+	json_array_foreach(v, i, x) {
+		if (i) put(b, ",", 1);
+		if (json_is_object(x) && (s = shown_of(r, hint, x))) put_shown(r, b, s);
+		else put_json(b, x);
+	}
+	put(b, "]", 1);
+}
+
+/* Writes the members gathered in *run (an object: its text without the
+** braces) and empties it. */
+static void
+flush_run(tbuf *b, json_t **run)
+{
+	size_t n;
+	char *text;
+	if (!*run) return;
+	if (!(text = store_json_text(*run, &n))) b->failed = 1;
+	else {
+		if (b->n > 1) put(b, ",", 1);
+		put(b, text + 1, n - 2);
+	}
+	free(text);
+	json_decref(*run);
+	*run = NULL;
+}
+
+char *
+http_emit(http_req *r, json_t *resp, size_t *n)
+{
+	if (!r->shown || !json_is_object(resp)) return store_json_text(resp, n);
+	tbuf b = { 0 };
+	struct http_shown *hint = r->shown;
+	json_t *run = NULL, *v;
+	const char *k;
+
+	put(&b, "{", 1);
+	json_object_foreach(resp, k, v) {
+		if (!holds_shown(r, &hint, v)) {
+			if (!run) run = json_object();
+			json_object_set(run, k, v);
+			continue;
+		}
+		flush_run(&b, &run);
+		json_t *key = json_string(k);
+		if (b.n > 1) put(&b, ",", 1);
+		put_json(&b, key);
+		json_decref(key);
+		put(&b, ":", 1);
+		hint = r->shown;
+		put_value(r, &b, &hint, v);
+	}
+	flush_run(&b, &run);
+	put(&b, "}", 1);
+	if (b.failed) {
+		free(b.p);
+		return NULL;
+	}
+	*n = b.n;
+	return b.p;
+}
