@@ -95,10 +95,11 @@ http_list_edges(http_req *r, const store_id *owner, store_edge_kind kind,
 	reply_query(r, &sc, q ? q : &all, http_limit(r), count);
 }
 
-/* The entity reduced to the selected fields (spec 6.7): uuid, type, the
-** fields (nested paths keep their nesting, {a:b} renames) and metadata. */
+/* Entity e reduced to the selected fields (spec 6.7): uuid, type, the
+** fields (nested paths keep their nesting, {a:b} renames) and out_md, the
+** metadata block its rendering made. */
 static json_t *
-project(json_t *e, const ql_query *q)
+project(json_t *e, json_t *out_md, const ql_query *q)
 {
 	json_t *out = json_object();
 	json_object_set(out, "uuid", json_object_get(e, "uuid"));
@@ -137,7 +138,7 @@ project(json_t *e, const ql_query *q)
 		if (v && q->select == QL_SELECT_RENAME)
 			json_object_set(out, q->fields[i].target, v);
 	}
-	json_object_set(out, "metadata", json_object_get(e, "metadata"));
+	json_object_set(out, "metadata", out_md);
 	return out;
 }
 
@@ -162,7 +163,7 @@ reply_query(http_req *r, const query_scope *sc, const ql_query *q, size_t limit,
 			json_object_set_new(json_object_get(out, "metadata"), "distance",
 			                    json_real(res.distance[i]));
 		if (q->select != QL_SELECT_ALL) {
-			json_t *p = project(out, q);
+			json_t *p = project(e, json_object_get(out, "metadata"), q);
 			json_decref(out);
 			out = p;
 		}

@@ -231,12 +231,12 @@ enum {
 };
 
 /* emit.c: the text of reply resp (malloc'd, *n its length), or NULL when
-** a value cannot be encoded.  An entity rendered by http_render_entity
-** goes out as its entity's text (store_entity_text) and its metadata, so
-** nothing may change a rendered object after rendering but its metadata. */
+** a value cannot be encoded.  An object rendered by http_render_entity
+** goes out as its entity's text (store_entity_text) and its metadata. */
 char *http_emit(http_req *r, json_t *resp, size_t *n);
-/* Records that `out` (in the reply) renders entity e; both are held until
-** http_shown_clear (http_req_reset, the end of the request). */
+/* Records that `out` renders entity e; both are held until
+** http_shown_clear (the end of the request: a rendering made on the
+** worker's pass of a token grant is replied by the writer's pass). */
 void  http_shown_add(http_req *r, json_t *out, json_t *e);
 void  http_shown_clear(http_req *r);
 
@@ -334,6 +334,9 @@ json_t     *http_envelope(http_req *r, const char *path);
 void        http_reply(http_req *r, json_t *resp_take);
 /* http_reply(env) when rc is STORE_OK, else rc's error (env is taken). */
 void        http_reply_rc(http_req *r, json_t *env_take, store_rc rc);
+/* Entity e as a reply shows it: an object holding only its metadata block
+** (spec 3.3), which http_emit writes after e's own text.  Code that needs
+** e's properties reads e; nothing may add to the object but metadata. */
 json_t     *http_render_entity(http_req *r, store_txn *t, json_t *e,
                                const char *base_path);
 const char *http_param_get(const http_req *r, const char *name);

@@ -366,7 +366,7 @@ json_t *
 http_render_entity(http_req *r, store_txn *t, json_t *e, const char *base_path)
 {
 	json_t *md = json_object_get(e, "metadata");   /* the audit fields, if kept */
-	json_t *out = json_copy(e);
+	json_t *out = json_object();
 	const char *type = json_string_value(json_object_get(e, "type"));
 	const char *uuid = json_string_value(json_object_get(e, "uuid"));
 	const char *path = http_sprintf(r, "%s/%s", base_path, uuid ? uuid : "");

@@ -411,7 +411,6 @@ void
 http_req_reset(http_req *r)
 {
 	json_decref(r->resp);
-	http_shown_clear(r);
 	json_decref(r->w.entity);
 	memset(&r->w, 0, sizeof r->w);
 	r->resp = NULL;
