@@ -20,7 +20,9 @@
 #include <string.h>
 
 #define SLOTS  4096            /* entities kept at most */
-#define STRIPES 64             /* locks over the slots */
+#define WAYS   2               /* slots an entity may take: a set */
+#define SETS   (SLOTS / WAYS)
+#define STRIPES 64             /* locks over the sets */
 #define BYTES_MAX 4096         /* larger entities are parsed each time */
 
 struct entcache {
@@ -33,13 +35,39 @@ struct entcache {
 		json_t  *v;
 		char    *text;         /* v's reply text (store_entity_text), once made */
 		size_t   text_n;
+		int      recent;       /* the set's slot taken or filled last */
 	} slot[SLOTS];
 };
 
-static size_t
-slot_of(const store_id *id)
+/* The set an entity's slots are in, locked: an entity is kept in either
+** slot of its set, so two entities whose hashes meet both stay. */
+static struct entcache_slot *
+set_lock(struct entcache *c, const store_id *id)
 {
-	return (size_t)(text_hash(TEXT_HASH_BASIS, id->b, 16, 0) % SLOTS);
+	size_t set = (size_t)(text_hash(TEXT_HASH_BASIS, id->b, 16, 0) % SETS);
+	pthread_mutex_lock(&c->mu[set % STRIPES]);
+	return &c->slot[set * WAYS];
+}
+
+static void
+set_unlock(struct entcache *c, struct entcache_slot *set)
+{
+	pthread_mutex_unlock(&c->mu[(size_t)(set - c->slot) / WAYS % STRIPES]);
+}
+
+/* The slot of set holding id's entity, or NULL. */
+static struct entcache_slot *
+set_find(struct entcache_slot *set, const store_id *id)
+{
+	for (int w = 0; w < WAYS; w++)
+		if (set[w].v && memcmp(set[w].id.b, id->b, 16) == 0) return &set[w];
+	return NULL;
+}
+
+static void
+set_touch(struct entcache_slot *set, struct entcache_slot *e)
+{
+	for (int w = 0; w < WAYS; w++) set[w].recent = &set[w] == e;
 }
 
 void
@@ -69,13 +97,13 @@ entcache_destroy(store *s)
 static json_t *
 take(struct entcache *c, const store_id *id, const void *bytes, size_t n)
 {
-	size_t i = slot_of(id);
-	struct entcache_slot *e = &c->slot[i];
+	struct entcache_slot *set = set_lock(c, id), *e = set_find(set, id);
 	json_t *v = NULL;
-	pthread_mutex_lock(&c->mu[i % STRIPES]);
-	if (e->v && e->n == n && memcmp(e->id.b, id->b, 16) == 0 && memcmp(e->bytes, bytes, n) == 0)
+	if (e && e->n == n && memcmp(e->bytes, bytes, n) == 0) {
 		v = json_incref(e->v);
-	pthread_mutex_unlock(&c->mu[i % STRIPES]);
+		set_touch(set, e);
+	}
+	set_unlock(c, set);
 #ifdef UGSTORE_CHECK_SHARED
 	json_t *fresh = NULL;
 	if (v) (void)entity_parse(bytes, n, &fresh);
@@ -88,14 +116,19 @@ take(struct entcache *c, const store_id *id, const void *bytes, size_t n)
 	return v;
 }
 
+/* Keeps v in id's slot of its set if it has one, else in an empty slot,
+** else in place of the one not taken last. */
 static void
 keep(struct entcache *c, const store_id *id, const void *bytes, size_t n, json_t *v)
 {
-	size_t i = slot_of(id);
-	struct entcache_slot *e = &c->slot[i];
 	char *copy = xmalloc(n);
 	memcpy(copy, bytes, n);
-	pthread_mutex_lock(&c->mu[i % STRIPES]);
+	struct entcache_slot *set = set_lock(c, id), *e = set_find(set, id);
+	for (int w = 0; !e && w < WAYS; w++)
+		if (!set[w].v) e = &set[w];
+	for (int w = 0; !e && w < WAYS; w++)
+		if (!set[w].recent) e = &set[w];
+	if (!e) e = &set[0];
 	if (!e->v) atomic_fetch_add(&c->used, 1);
 	json_t *old = e->v;
 	char *old_bytes = e->bytes, *old_text = e->text;
@@ -104,7 +137,8 @@ keep(struct entcache *c, const store_id *id, const void *bytes, size_t n, json_t
 	e->bytes = copy;
 	e->v = json_incref(v);
 	e->text = NULL;
-	pthread_mutex_unlock(&c->mu[i % STRIPES]);
+	set_touch(set, e);
+	set_unlock(c, set);
 	json_decref(old);
 	free(old_bytes);
 	free(old_text);
@@ -140,16 +174,14 @@ store_entity_text(store *s, const json_t *e, size_t *n)
 
 	if (!c || !uuid || !store_id_parse((store_slice){ uuid, strlen(uuid) }, &id))
 		return entity_text(e, n);
-	size_t i = slot_of(&id);
-	struct entcache_slot *sl = &c->slot[i];
-	pthread_mutex_lock(&c->mu[i % STRIPES]);
-	if (sl->v == e && !sl->text) sl->text = entity_text(e, &sl->text_n);
-	if (sl->v == e && sl->text) {
+	struct entcache_slot *set = set_lock(c, &id), *sl = set_find(set, &id);
+	if (sl && sl->v == e && !sl->text) sl->text = entity_text(e, &sl->text_n);
+	if (sl && sl->v == e && sl->text) {
 		out = xmalloc(sl->text_n + 1);
 		memcpy(out, sl->text, sl->text_n + 1);
 		*n = sl->text_n;
 	}
-	pthread_mutex_unlock(&c->mu[i % STRIPES]);
+	set_unlock(c, set);
 	return out ? out : entity_text(e, n);
 }
 
