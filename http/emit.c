@@ -5,8 +5,8 @@
 ** its metadata block: for an entity shared from the entity cache that text
 ** was made once and kept (core/entcache.c), so a page of entities costs
 ** ten copies and ten small metadata objects, not a tree of every property
-** rebuilt and written out again.  The other members of the envelope go out
-** a run at a time, in their order.
+** rebuilt and written out again.  The rest of the envelope goes out at
+** once, and the members holding rendered entities after it.
 */
 #include "http/http_int.h"
 
@@ -166,50 +166,39 @@ put_value(http_req *r, tbuf *b, struct http_shown **hint, json_t *v)
 	put(b, "]", 1);
 }
 
-/* Writes the members gathered in *run (an object: its text without the
-** braces) and empties it. */
-static void
-flush_run(tbuf *b, json_t **run)
-{
-	size_t n;
-	char *text;
-	if (!*run) return;
-	if (!(text = store_json_text(*run, &n))) b->failed = 1;
-	else {
-		if (b->n > 1) put(b, ",", 1);
-		put(b, text + 1, n - 2);
-	}
-	free(text);
-	json_decref(*run);
-	*run = NULL;
-}
-
 char *
 http_emit(http_req *r, json_t *resp, size_t *n)
 {
 	if (!r->shown || !json_is_object(resp)) return store_json_text(resp, n);
-	tbuf b = { 0 };
+	/* The members holding rendered entities go last: taken out, the rest
+	** is written at once, and they follow, then are put back. */
+	size_t nout = 0, len;
+	struct { char *key; json_t *v; } *out = arena_alloc(r->a, json_object_size(resp) * sizeof *out);
 	struct http_shown *hint = r->shown;
-	json_t *run = NULL, *v;
 	const char *k;
-
-	put(&b, "{", 1);
-	json_object_foreach(resp, k, v) {
-		if (!holds_shown(r, &hint, v)) {
-			if (!run) run = json_object();
-			json_object_set(run, k, v);
-			continue;
-		}
-		flush_run(&b, &run);
-		json_t *key = json_string(k);
+	json_t *v;
+	void *tmp;
+	json_object_foreach_safe(resp, tmp, k, v) {
+		if (!holds_shown(r, &hint, v)) continue;
+		out[nout].key = arena_strndup(r->a, k, strlen(k));
+		out[nout++].v = json_incref(v);
+		json_object_del(resp, k);
+	}
+	char *rest = store_json_text(resp, &len);
+	tbuf b = { 0 };
+	if (!rest || len < 2) b.failed = 1;
+	else put(&b, rest, len - 1);          /* all but its closing brace */
+	free(rest);
+	for (size_t i = 0; i < nout; i++) {
+		json_t *key = json_string(out[i].key);
 		if (b.n > 1) put(&b, ",", 1);
 		put_json(&b, key);
 		json_decref(key);
 		put(&b, ":", 1);
 		hint = r->shown;
-		put_value(r, &b, &hint, v);
+		put_value(r, &b, &hint, out[i].v);
+		json_object_set_new(resp, out[i].key, out[i].v);
 	}
-	flush_run(&b, &run);
 	put(&b, "}", 1);
 	if (b.failed) {
 		free(b.p);
