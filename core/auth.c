@@ -191,9 +191,14 @@ auth_token_purge(store_txn *t, int64_t now, size_t max, size_t *count)
 	while (done < max) {
 		rc = first_with_prefix(t, &prefix, &key);
 		if (rc) break;
-		if (key.n != 1 + 8 + HASH_SIZE || (int64_t)key_get_u64(key.b + 1) > now) break;
-		if ((rc = token_delete(t, key.b + 9)) == STORE_NOTFOUND)
-			rc = kv_del(t, DBI_TOKENS, &key);    /* a stray expiry key: drop it */
+		if (key.n != 1 + 8 + HASH_SIZE)
+			rc = STORE_NOTFOUND;                 /* a malformed expiry key */
+		else if ((int64_t)key_get_u64(key.b + 1) > now)
+			break;
+		else
+			rc = token_delete(t, key.b + 9);
+		if (rc == STORE_NOTFOUND)
+			rc = kv_del(t, DBI_TOKENS, &key);    /* stray or malformed: drop it */
 		if (rc) break;
 		done++;
 	}

@@ -84,8 +84,10 @@ store_rc auth_token_lookup(store_txn *t, const char *token, auth_subject *who);
 ** kind, scope and id. */
 store_rc auth_token_revoke(store_txn *t, const char *token);
 store_rc auth_token_revoke_all(store_txn *t, const auth_subject *who);
-/* Deletes up to max tokens that expired before now, oldest first; *n (may
-** be NULL) gets how many. */
+/* Deletes up to max tokens that expired before now, oldest first, and the
+** expiry keys on the way that name no token or have not the shape of one
+** (dropped, each a step of max); *n (may be NULL) gets how many keys of
+** either it took. */
 store_rc auth_token_purge(store_txn *t, int64_t now, size_t max, size_t *n);
 /* The expiry for a token issued now with a requested life of ttl_ms (0 =
 ** the longest allowed).  The longest life is the app's `accesstokenttl`

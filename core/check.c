@@ -997,7 +997,8 @@ check_meta(checker *c, const MDB_val *k, const MDB_val *v)
 }
 
 /* A token key (auth.c, keys.h): 'h' hash -> record, 'e' expiry hash, 's'
-** kind scope subject hash. */
+** kind scope subject hash.  A malformed expiry key names no token: the
+** repair drops it, as the purge does. */
 static void
 check_token(checker *c, const MDB_val *k, const MDB_val *v)
 {
@@ -1011,7 +1012,9 @@ check_token(checker *c, const MDB_val *k, const MDB_val *v)
 	case 's': ok = k->mv_size == 66 && v->mv_size == 0; break;
 	default:  ok = 0;
 	}
-	if (!ok) fault(c, "tokens", "a malformed token key %s", text(t1, b, k->mv_size));
+	if (ok) return;
+	fault(c, "tokens", "a malformed token key %s", text(t1, b, k->mv_size));
+	if (k->mv_size && b[0] == 'e') fix_del(c, DBI_TOKENS, b, k->mv_size);
 }
 
 /* A shared group post, its reverse, or a membership interval (feed.c). */

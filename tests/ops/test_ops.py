@@ -785,12 +785,17 @@ def _drop_interval(d, ids):
     return ["has no open membership interval"]
 
 
+def _malformed_expiry(d, ids):
+    d.db("tokens").append([b"e" + _count(5), b""])        # an expiry without its hash
+    return [r"tokens: a malformed token key e\x00\x00\x00\x00\x00\x00\x00\x05"]
+
+
 def _hex_id(b):
     h = b.hex()
     return "-".join((h[:8], h[8:12], h[12:16], h[16:20], h[20:]))
 
 
-CASES = [_dangling_feeds, _drop_interval, _drop_org_name, _drop_index_word, _change_index_value, _drop_edge_end, _change_count,
+CASES = [_malformed_expiry, _dangling_feeds, _drop_interval, _drop_org_name, _drop_index_word, _change_index_value, _drop_edge_end, _change_count,
          _dangling_unique, _unclaimed_unique, _unclaimed_settings_unique, _orphan_secret, _orphan_asset, _drop_entity,
          _drop_root_edge]
 

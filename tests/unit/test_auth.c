@@ -8,6 +8,7 @@
 #include "tests/unit/check.h"
 
 #include "core/auth.h"
+#include "core/store_int.h"        /* kv_put: malformed expiry keys planted */
 
 static store *db;
 static store_app app, app2;
@@ -112,6 +113,40 @@ test_tokens(void)
 	CHECK_RC(auth_token_lookup(t, forever, &got), STORE_OK);
 	CHECK_RC(auth_token_revoke_all(t, &who), STORE_OK);
 	CHECK_RC(auth_token_lookup(t, forever, &got), STORE_NOTFOUND);
+}
+
+/* A malformed expiry key (the shape's prefix alone, or a longer key) is
+** dropped by the purge, which goes on to the expired tokens after it. */
+static void
+test_purge_malformed(void)
+{
+	auth_subject who = { .kind = AUTH_APPUSER, .scope = app.uuid }, got;
+	char tok[AUTH_TOKEN_LEN + 1], tok2[AUTH_TOKEN_LEN + 1];
+	unsigned char junk[40] = { 0 };
+	int64_t now = store_now_ms();
+	keybuf k, prefix;
+	size_t n;
+
+	store_id_new(&who.id);
+	who.expires = now - 2000;
+	CHECK_RC(auth_token_issue(t, &who, tok), STORE_OK);
+	who.expires = now - 1000;
+	CHECK_RC(auth_token_issue(t, &who, tok2), STORE_OK);
+	key_token_expiry(&k, now - 3000, NULL);              /* no hash: 9 bytes */
+	CHECK_RC(kv_put(t, DBI_TOKENS, &k, "", 0), STORE_OK);
+	key_token_expiry(&k, now - 1500, NULL);              /* a longer one, between */
+	key_put(&k, junk, sizeof junk);
+	CHECK_RC(kv_put(t, DBI_TOKENS, &k, "", 0), STORE_OK);
+	CHECK_RC(auth_token_purge(t, now, 10, &n), STORE_OK);
+	CHECK(n == 4);
+	CHECK_RC(auth_token_lookup(t, tok, &got), STORE_NOTFOUND);
+	CHECK_RC(auth_token_lookup(t, tok2, &got), STORE_NOTFOUND);
+	key_lead(&prefix, 'e');
+	kv_scan sc;
+	CHECK_RC(kv_scan_begin(&sc, t, DBI_TOKENS, &prefix, NULL, 0), STORE_OK);
+	while (kv_scan_next(&sc))                           /* left: those not expired */
+		CHECK((int64_t)key_get_u64((const unsigned char *)sc.k.mv_data + 1) > now);
+	CHECK_RC(kv_scan_end(&sc, STORE_OK), STORE_OK);
 }
 
 static void
@@ -362,6 +397,7 @@ main(void)
 	CHECK_RC(store_app_create(t, &org, S("app2"), &app2, &err), STORE_OK);
 	CHECK_RC(store_org_create(t, S("org2"), &org2, &err), STORE_OK);
 	test_tokens();
+	test_purge_malformed();
 	test_expiry();
 	test_clients();
 	test_passwords();
