@@ -28,7 +28,9 @@
 ** the walk has yet to visit, and the others it visits again, harmlessly.  The last step deletes the
 ** record and stamps `lastReindexed` (ms) into the settings record.  A
 ** change during a reindex widens present, narrows ready and starts again
-** from the newest entity.
+** from the newest entity.  A step that fails is rolled back and noted in
+** the record ("failed": {"at": ms, "error": text}), which is then held
+** back for STORE_REINDEX_RETRY_MS while the other records' reindexes run.
 */
 #include "core/store_int.h"
 #include "core/mem.h"
@@ -268,25 +270,42 @@ fields_progress(store_txn *t, const store_app *app, const char *type, json_t **o
 	*out = re ? json_pack("{s:O, s:O}", "started", json_object_get(re, "started"),
 	                      "entities", json_object_get(re, "done"))
 	          : NULL;
+	if (json_object_get(re, "failed"))
+		json_object_set(*out, "failed", json_object_get(re, "failed"));
 	json_decref(re);
 	return rc;
 }
 
 /* ---- the reindex ----------------------------------------------------------- */
 
-/* The first collection with a reindex to run: its app and type. */
+/* Whether the reindex record v[0..n) failed less than
+** STORE_REINDEX_RETRY_MS before now (held back: the others run). */
+static int
+held(const void *v, size_t n, int64_t now)
+{
+	json_t *re = json_loadb(v, n, 0, NULL);
+	json_int_t at = json_integer_value(json_object_get(json_object_get(re, "failed"), "at"));
+	json_decref(re);
+	return at && now - at < STORE_REINDEX_RETRY_MS;
+}
+
+/* The first collection with a reindex to run, not held back: its app and
+** type. */
 static store_rc
 first_pending(store_txn *t, store_app *app, char type[STORE_NAME_MAX + 1])
 {
 	kv_scan sc;
 	keybuf recs;
+	int64_t now = store_now_ms();
 	key_lead(&recs, 'R');
 	store_rc rc = kv_scan_begin(&sc, t, DBI_META, &recs, NULL, 0), found = STORE_NOTFOUND;
 	if (rc) return rc;
 	while (kv_scan_next(&sc)) {
 		const unsigned char *b = sc.k.mv_data;
 		size_t n = sc.k.mv_size - 17;
-		if (sc.k.mv_size < 19 || b[sc.k.mv_size - 1] != 0 || n - 1 > STORE_NAME_MAX) continue;
+		if (sc.k.mv_size < 19 || b[sc.k.mv_size - 1] != 0 || n - 1 > STORE_NAME_MAX ||
+		    held(sc.v.mv_data, sc.v.mv_size, now))
+			continue;
 		memset(app, 0, sizeof *app);
 		memcpy(app->uuid.b, b + 1, 16);
 		memcpy(type, b + 17, n);
@@ -353,6 +372,7 @@ step(store_txn *t, store_app *app, const char *type, size_t max)
 		json_object_set_new(sel.reindex, "after",
 		                    json_pack("{s:I, s:s}", "time", (json_int_t)store_pos_time(&poss[n - 1]),
 		                              "uuid", ids_text));
+		json_object_del(sel.reindex, "failed");       /* it goes again */
 		json_object_set_new(sel.reindex, "done", json_integer(
 			json_integer_value(json_object_get(sel.reindex, "done")) + (json_int_t)n));
 		rc = kv_put_json(t, DBI_META, &k, sel.reindex);
@@ -364,12 +384,46 @@ done:
 	return rc;
 }
 
+/* Records in the reindex of (app, type), in a write transaction of its
+** own, that a step failed with why: "failed": {"at": ms, "error": text}.
+** A record that cannot be read becomes the one any reindex may start from
+** (every path may hold entries, none is ready: see HOLD_MAX). */
+static store_rc
+note_failure(store *s, const store_app *app, const char *type, store_rc why)
+{
+	store_txn *t = NULL;
+	json_t *re = NULL;
+	json_int_t now = (json_int_t)store_now_ms();
+	keybuf k;
+	store_rc rc = store_txn_begin(s, STORE_TXN_WRITE, &t);
+	if (rc) return rc;
+	key_reindex(&k, app, type);
+	rc = kv_get_json(t, DBI_META, &k, &re);
+	if (rc == STORE_CORRUPT || (rc == STORE_OK && !fields_record_ok(re))) {
+		json_decref(re);
+		re = json_pack("{s:s, s:s, s:I, s:I}", "present", "all", "ready", "none",
+		               "started", now, "done", (json_int_t)0);
+		rc = re ? STORE_OK : STORE_NOMEM;
+	}
+	if (rc == STORE_OK) {
+		json_object_set_new(re, "failed", json_pack("{s:I, s:s}", "at", now,
+		                                             "error", store_strerror(why)));
+		rc = kv_put_json(t, DBI_META, &k, re);
+	}
+	json_decref(re);
+	if (rc) {
+		store_txn_abort(t);
+		return rc == STORE_NOTFOUND ? STORE_OK : rc;    /* no longer pending */
+	}
+	return store_txn_commit(t);
+}
+
 store_rc
-store_reindex_step(store *s, int *more)
+store_reindex_step(store *s, int *more, store_err *err)
 {
 	store_txn *t = NULL;
 	store_app app;
-	char type[STORE_NAME_MAX + 1];
+	char type[STORE_NAME_MAX + 1], ids[37];
 	*more = 0;
 	store_rc rc = store_txn_begin(s, STORE_TXN_WRITE, &t);
 	if (rc) return rc;
@@ -378,23 +432,30 @@ store_reindex_step(store *s, int *more)
 		store_txn_abort(t);
 		return rc == STORE_NOTFOUND ? STORE_OK : rc;
 	}
-	if ((rc = step(t, &app, type, s->reindex_batch))) {
-		store_txn_abort(t);
-		return rc;
+	if ((rc = step(t, &app, type, s->reindex_batch)) == STORE_OK) {
+		*more = 1;
+		return store_txn_commit(t);
 	}
-	*more = 1;
-	return store_txn_commit(t);
+	store_txn_abort(t);
+	store_rc noted = note_failure(s, &app, type, rc);
+	*more = noted == STORE_OK;                 /* held back now: go on with the others */
+	store_id_format(&app.uuid, ids);
+	return store_fail(err, rc, "the reindex of %s in application %s failed: %s%s%s", type,
+	                  ids, store_strerror(rc), noted ? "; and noting it: " : "",
+	                  noted ? store_strerror(noted) : "");
 }
 
 store_rc
 store_reindex_finish(store *s, uint64_t *steps)
 {
 	int more = 1;
-	store_rc rc = STORE_OK;
+	store_rc rc, first = STORE_OK;
 	if (steps) *steps = 0;
-	while (more && rc == STORE_OK)
-		if ((rc = store_reindex_step(s, &more)) == STORE_OK && more && steps) (*steps)++;
-	return rc;
+	while (more) {
+		if ((rc = store_reindex_step(s, &more, NULL)) == STORE_OK && more && steps) (*steps)++;
+		if (rc && !first) first = rc;
+	}
+	return first;
 }
 
 store_rc

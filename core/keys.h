@@ -62,7 +62,8 @@
 ** ignore the rules, refuses a store that may hold them).  meta 'R':
 ** {"present": F, "ready": F, "after": {"time": T, "uuid": U}, "started":
 ** ms, "done": N}, the progress of a collection's reindex after a change of
-** its `fields` (fields.c); absent = its index holds what `fields` lists.
+** its `fields` (fields.c), with "failed": {"at": ms, "error": text} after a
+** step failed; absent = its index holds what `fields` lists.
 **
 ** index: tag 0x10 double, 0x20 long (each an order-preserving 8-byte
 ** integer), 0x30 string (lc, then 0x00; a long one cut and hashed as

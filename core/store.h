@@ -368,11 +368,21 @@ store_rc store_entity_delete(store_txn *t, const store_app *app,
 ** transaction: the longest another write waits for one. */
 #define STORE_REINDEX_BATCH 250
 
-/* Runs one step of a pending reindex (core/fields.c) in a write
-** transaction of its own; *more is 1 when it did (call again), 0 when no
-** reindex is left. */
-store_rc store_reindex_step(store *s, int *more);
-/* Runs every pending reindex to its end; *steps (may be NULL) counts them. */
+/* A reindex whose step failed is held back this long (ms), while the
+** others run; a change of its collection's `fields` asks for it at once. */
+#define STORE_REINDEX_RETRY_MS 60000
+
+/* Runs one step of a pending reindex that is not held back (core/fields.c)
+** in a write transaction of its own; *more is 1 when it did (call again),
+** 0 when no reindex is left to step now.  A step that fails changes
+** nothing but its record, which keeps the failure ("failed": {"at": ms,
+** "error": text}, in the settings' "reindexing" too) and is held back:
+** the failure is returned, err (may be NULL) naming the collection, with
+** *more 1 so the caller goes on with the others. */
+store_rc store_reindex_step(store *s, int *more, store_err *err);
+/* Runs every pending reindex to its end, or until it is held back by a
+** failure; *steps (may be NULL) counts the steps that did.  Returns the
+** first failure, once the others have run. */
 store_rc store_reindex_finish(store *s, uint64_t *steps);
 
 /* {"data": settings, "lastUpdated": ms, "lastUpdateBy": who} of the

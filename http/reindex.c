@@ -10,7 +10,10 @@
 ** half the time.  With nothing left it sleeps until a settings change wakes
 ** it, or HTTP_REINDEX_POLL_MS pass (a reindex that an import or upgrade
 ** recorded while the server ran).  At start it resumes whatever a stopped
-** server left: the progress is in the store.
+** server left: the progress is in the store.  A step that fails is said
+** on stderr, kept in its record (the settings' "reindexing" shows it) and
+** held back STORE_REINDEX_RETRY_MS while the other collections' reindexes
+** go on.
 */
 #include "http/http_int.h"
 
@@ -61,15 +64,21 @@ reindex_main(void *arg)
 	unsigned idle = 0;             /* resume at once what a stopped server left */
 	while (!rest(x, idle)) {
 		int more = 1;
-		store_rc rc = STORE_OK;
-		while (more && rc == STORE_OK && !__atomic_load_n(&x->stop, __ATOMIC_RELAXED)) {
+		while (more && !__atomic_load_n(&x->stop, __ATOMIC_RELAXED)) {
 			struct timespec t0;
+			store_err err = { 0 };
 			clock_gettime(CLOCK_MONOTONIC, &t0);
-			if ((rc = store_reindex_step(x->s, &more)) == STORE_OK && more)
-				usleep(pause_us(&t0));
+			store_rc rc = store_reindex_step(x->s, &more, &err);
+			if (rc) {
+				if (more)
+					fprintf(stderr, "ugstore: reindex: %s; going on with the others, "
+					        "this one again in %d s\n", err.msg, STORE_REINDEX_RETRY_MS / 1000);
+				else
+					fprintf(stderr, "ugstore: reindex: %s; trying again in %u ms\n",
+					        err.msg[0] ? err.msg : store_strerror(rc), HTTP_REINDEX_POLL_MS);
+			}
+			if (more) usleep(pause_us(&t0));
 		}
-		if (rc) fprintf(stderr, "ugstore: reindex: %s; trying again in %u ms\n",
-		                store_strerror(rc), HTTP_REINDEX_POLL_MS);
 		idle = HTTP_REINDEX_POLL_MS;
 	}
 	return NULL;

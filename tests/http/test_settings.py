@@ -531,6 +531,39 @@ def test_fields_reindex_resumes_after_a_restart():
         check(plan.startswith("equality: index of color"), plan)
 
 
+def test_fields_reindex_failure_holds_up_no_other():
+    """A reindex that fails (an entity it cannot read) is said on stderr and
+    in its collection's "reindexing", and the other collections' reindexes
+    run to their end, the failing one's first in key order."""
+    work = tempfile.mkdtemp(prefix="ugstore-reindex-")
+    try:
+        with Server() as s:
+            for coll in ("bolts", "widgets"):
+                eq(s.app("POST", "/" + coll, {"name": "x1", "size": 3})[0], 200, coll)
+                before = wait_reindexed(s, coll, set_fields(s, coll, ["size"]))["lastReindexed"]
+            app = s.app("GET", "")[1]["entities"][0]["uuid"]
+            s.stop()
+            d = Dump(s.data)
+            bolt = [kv for kv in d.db("entities") if b'"type":"bolt"' in kv[1]][0]
+            bolt[1] = b"{not json"
+            for t in (b"bolt", b"widget"):
+                d.db("meta").append([b"R" + bytes.fromhex(app.replace("-", "")) + t + b"\x00",
+                                     b'{"present":"all","ready":["size"],"started":1,"done":0}'])
+            d.write(work + "/bad")
+        r = Server(data=work + "/bad")
+        try:
+            wait_reindexed(r, "widgets", before + 1)
+            st, doc = r.app("GET", "/bolts/_settings")
+            eq(doc["reindexing"]["failed"]["error"], "stored data is corrupt", repr(doc))
+            check(doc["reindexing"]["failed"]["at"] > 0, repr(doc))
+        finally:
+            r.stop()
+        check("ugstore: reindex: the reindex of bolt in application %s failed: stored data is "
+              "corrupt; going on with the others" % app in r.stderr, r.stderr)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def test_fields_export_import():
     """An export carries `fields`; an import applies it (its reindex runs
     before import ends) and check finds the copy consistent."""

@@ -5,6 +5,7 @@
 ** selective indexing (`fields`) and its reindex.
 */
 #include "tests/unit/check.h"
+#include "core/store_int.h"        /* kv_put: an entity made unreadable */
 
 static store *db;
 static store_app app;
@@ -314,6 +315,72 @@ test_fields(void)
 	CHECK(!busy);
 }
 
+/* Sets the fields of type's collection to json. */
+static void
+fields_of(const char *type, const char *json)
+{
+	json_t *body = json_loads(json, 0, NULL), *rec = NULL;
+	store_err err = { 0 };
+	CHECK_RC(store_settings_set(t, &app, type, body, 1, "test", &rec, &err), STORE_OK);
+	json_decref(body);
+	json_decref(rec);
+}
+
+/* The "reindexing" of type's settings (new reference), or NULL. */
+static json_t *
+reindexing(const char *type)
+{
+	json_t *rec = NULL;
+	CHECK_RC(store_settings_get(t, &app, type, &rec), STORE_OK);
+	json_t *r = json_incref(json_object_get(rec, "reindexing"));
+	json_decref(rec);
+	return r;
+}
+
+/* A reindex that fails (here on an entity it cannot read) keeps its
+** record with the failure in it and no longer holds up the reindexes of
+** other collections; a change of its fields tries it again at once. */
+static void
+test_reindex_failure(void)
+{
+	json_t *body = json_loads("{\"name\":\"b1\",\"size\":3}", 0, NULL), *e = NULL, *r;
+	store_err err = { 0 };
+	store_id bad;
+	keybuf k;
+	uint64_t steps;
+
+	CHECK_RC(store_entity_create(t, &app, "bolt", body, NULL, &e, &err), STORE_OK);
+	CHECK_RC(store_entity_id(e, &bad), STORE_OK);
+	json_decref(e);
+	CHECK_RC(store_entity_create(t, &app, "widget", body, NULL, &e, &err), STORE_OK);
+	json_decref(e);
+	json_decref(body);
+	key_entity(&k, &app, &bad);
+	CHECK_RC(kv_put(t, DBI_ENTITIES, &k, "{not json", 9), STORE_OK);
+	fields_of("bolt", "{\"fields\":[\"size\"]}");     /* 'R' app bolt: the first record */
+	fields_of("widget", "{\"fields\":[\"size\"]}");
+	CHECK_RC(store_txn_commit(t), STORE_OK);
+	CHECK_RC(store_reindex_finish(db, &steps), STORE_CORRUPT);   /* said, after the others */
+	CHECK_RC(store_txn_begin(db, STORE_TXN_WRITE, &t), STORE_OK);
+	CHECK(!(r = reindexing("widget")));
+	r = reindexing("bolt");
+	CHECK(r && strcmp(json_string_value(json_object_get(json_object_get(r, "failed"), "error")),
+	                  store_strerror(STORE_CORRUPT)) == 0);
+	CHECK(json_integer_value(json_object_get(json_object_get(r, "failed"), "at")) > 0);
+	json_decref(r);
+	/* held back until STORE_REINDEX_RETRY_MS pass: nothing to step now */
+	int more = 1;
+	CHECK_RC(store_txn_commit(t), STORE_OK);
+	CHECK_RC(store_reindex_step(db, &more, &err), STORE_OK);
+	CHECK(more == 0);
+	CHECK_RC(store_txn_begin(db, STORE_TXN_WRITE, &t), STORE_OK);
+	/* mended, and asked again by a change: it runs to its end */
+	CHECK_RC(kv_del(t, DBI_ENTITIES, &k), STORE_OK);
+	fields_of("bolt", "{\"fields\":[\"name\"]}");
+	reindex();
+	CHECK(!(r = reindexing("bolt")));
+}
+
 int
 main(void)
 {
@@ -323,6 +390,7 @@ main(void)
 	test_order_and_ranges();
 	test_long_values();
 	test_fields();
+	test_reindex_failure();
 	fixture_close(dir, db, t);
 	printf("test_index: %d checks\n", check_count);
 	return 0;
