@@ -28,9 +28,10 @@
 **   tokens        each key the shape auth.c writes, a record of a known kind
 **   feeds         a shared post's activity exists and its reverse names it;
 **                 each reverse has its post; a membership interval belongs
-**                 to a live user and ends after it begins (a deleted group
-**                 leaves its shared posts and intervals: not a fault); each
-**                 member of a group has an open interval
+**                 to a live user and ends after it begins; a deleted group
+**                 has no open interval, and each of its shared posts is in
+**                 one of its (closed) intervals, so in a member's feed;
+**                 each member of a group has an open interval
 **
 ** A fault with a derivable fix records it; with repair the fixes are
 ** applied after the pass, in its write transaction, and the store is
@@ -77,6 +78,12 @@ typedef struct {
 	ix_sel   sel;                 /* its collection's index selection */
 } ix_cache;
 
+/* A membership interval of a group that does not exist (deleted). */
+typedef struct {
+	store_id group;
+	uint64_t join, leave;
+} gone_span;
+
 typedef struct checker {
 	store_txn        *t;
 	const store_sink *out;
@@ -98,6 +105,13 @@ typedef struct checker {
 	const char       *members_of;
 	/* the application whose index entries are looked at one by one */
 	app_state        *ix_app;
+	/* the membership intervals of deleted groups in the application whose
+	** feeds are looked at ('i' keys come before 's' keys): sorted and
+	** merged per group when its shared posts are looked at */
+	store_id          gone_app;
+	gone_span        *gone;
+	size_t            ngone, capgone;
+	int               gone_merged;
 	ix_cache          ix;
 } checker;
 
@@ -1017,13 +1031,94 @@ check_token(checker *c, const MDB_val *k, const MDB_val *v)
 	if (k->mv_size && b[0] == 'e') fix_del(c, DBI_TOKENS, b, k->mv_size);
 }
 
-/* A shared group post, its reverse, or a membership interval (feed.c). */
+/* Notes an interval [join, leave) of a group of app that does not exist. */
+static void
+gone_note(checker *c, const store_app *app, const store_id *group, uint64_t join,
+          uint64_t leave)
+{
+	if (memcmp(c->gone_app.b, app->uuid.b, 16) != 0) {
+		c->gone_app = app->uuid;
+		c->ngone = 0;
+	}
+	if (c->ngone == c->capgone) {
+		c->capgone = c->capgone ? 2 * c->capgone : 64;
+		c->gone = xrealloc(c->gone, c->capgone * sizeof *c->gone);
+	}
+	c->gone[c->ngone++] = (gone_span){ *group, join, leave };
+	c->gone_merged = 0;
+}
+
+static int
+cmp_gone(const void *a, const void *b)
+{
+	const gone_span *x = a, *y = b;
+	int d = memcmp(x->group.b, y->group.b, 16);
+	return d ? d : (x->join > y->join) - (x->join < y->join);
+}
+
+/* 1 when an interval of the deleted group held time: a shared post of it
+** at time is in a member's feed. */
+static int
+gone_reached(checker *c, const store_app *app, const store_id *group, uint64_t time)
+{
+	if (memcmp(c->gone_app.b, app->uuid.b, 16) != 0 || c->ngone == 0) return 0;
+	if (!c->gone_merged) {           /* one interval per stretch of a group */
+		size_t n = 0;
+		qsort(c->gone, c->ngone, sizeof *c->gone, cmp_gone);
+		for (size_t i = 0; i < c->ngone; i++) {
+			gone_span *last = n ? &c->gone[n - 1] : NULL;
+			if (last && memcmp(last->group.b, c->gone[i].group.b, 16) == 0 &&
+			    c->gone[i].join <= last->leave) {
+				if (c->gone[i].leave > last->leave) last->leave = c->gone[i].leave;
+			} else {
+				c->gone[n++] = c->gone[i];
+			}
+		}
+		c->ngone = n;
+		c->gone_merged = 1;
+	}
+	gone_span probe = { *group, time, 0 };
+	size_t lo = 0, hi = c->ngone;    /* the first after probe */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cmp_gone(&c->gone[mid], &probe) <= 0) lo = mid + 1;
+		else hi = mid;
+	}
+	return lo > 0 && memcmp(c->gone[lo - 1].group.b, group->b, 16) == 0 &&
+	       time < c->gone[lo - 1].leave;
+}
+
+/* A membership interval k of a live user in group, which does not exist,
+** ending at leave: noted; a fault when it is still open (the repair closes
+** it now). */
+static void
+interval_of_gone(checker *c, const store_app *app, const store_id *group, const MDB_val *k,
+                 uint64_t leave)
+{
+	const unsigned char *b = k->mv_data;
+	char ids[37], gids[37];
+	if (leave == UINT64_MAX) {
+		keybuf end, at;
+		fault(c, "feeds", "a membership interval of %s in the deleted group %s is open",
+		      uuid_text(ids, b + 17), uuid_text(gids, group->b));
+		key_raw(&end, b, k->mv_size);
+		leave = store_next_time(c->t->s);
+		val_u64(&at, leave);
+		fix_put(c, DBI_FEEDS, &end, at.b, at.n);
+	}
+	gone_note(c, app, group, ~key_get_u64(b + 49), leave);
+}
+
+/* A shared group post, its reverse, or a membership interval (feed.c).  A
+** deleted group's shared posts stay in the feeds they reached (through its
+** intervals, closed by the delete); one that reached none, and an interval
+** of it still open, are faults. */
 static void
 check_feed(checker *c, const MDB_val *k, const MDB_val *v)
 {
 	app_state *a = app_of(c, "feeds", k);
 	const unsigned char *b = k->mv_data, *r = v->mv_data;
-	char ids[37];
+	char ids[37], gids[37];
 	store_id id, group;
 	keybuf other;
 	void *ov;
@@ -1038,7 +1133,16 @@ check_feed(checker *c, const MDB_val *k, const MDB_val *v)
 			fix_del(c, DBI_FEEDS, b, k->mv_size);
 			return;
 		}
+		memcpy(group.b, b + 17, 16);
 		key_feed(&other, &a->app, 'a', &id);
+		if (!entity_exists(c, &a->app, &group) &&
+		    !gone_reached(c, &a->app, &group, ~key_get_u64(b + 33))) {
+			fault(c, "feeds", "the shared post %s of the deleted group %s is in no feed",
+			      uuid_text(ids, id.b), uuid_text(gids, group.b));
+			fix_del(c, DBI_FEEDS, b, k->mv_size);
+			fix_del(c, DBI_FEEDS, other.b, other.n);
+			return;
+		}
 		if (kv_get(c->t, DBI_FEEDS, &other, &ov, &on) != STORE_OK || on != 24 ||
 		    memcmp(ov, b + 17, 16) != 0 ||
 		    ~key_get_u64(b + 33) != key_get_u64((const unsigned char *)ov + 16)) {
@@ -1062,6 +1166,7 @@ check_feed(checker *c, const MDB_val *k, const MDB_val *v)
 	case 'i':
 		if (k->mv_size != 57 || v->mv_size != 8) break;
 		memcpy(id.b, b + 17, 16);
+		memcpy(group.b, b + 33, 16);
 		if (!entity_exists(c, &a->app, &id)) {
 			fault(c, "feeds", "a membership interval of %s, which does not exist",
 			      uuid_text(ids, id.b));
@@ -1069,6 +1174,8 @@ check_feed(checker *c, const MDB_val *k, const MDB_val *v)
 		} else if (key_get_u64(r) <= ~key_get_u64(b + 49)) {
 			fault(c, "feeds", "a membership interval of %s ends before it begins",
 			      uuid_text(ids, id.b));
+		} else if (!entity_exists(c, &a->app, &group)) {
+			interval_of_gone(c, &a->app, &group, k, key_get_u64(r));
 		}
 		return;
 	}
@@ -1208,6 +1315,7 @@ checker_clear(checker *c)
 	for (size_t i = 0; i < c->nfix; i++) free(c->fixes[i].what);
 	free(c->fixes);
 	free(c->apps);
+	free(c->gone);
 }
 
 store_rc

@@ -737,7 +737,9 @@ store_entity_delete(store_txn *t, const store_app *app, const store_id *id,
 	uint64_t time;
 	if ((rc = entity_time(t, app, old, id, &time))) goto done;
 	if ((rc = index_update(t, app, id, old, NULL, time, 0))) goto done;
-	if ((rc = edges_remove_all(t, app, id)) || (rc = feed_forget(t, app, id))) goto done;
+	if ((rc = feed_forget(t, app, id, store_type_info_of(type)->members)) ||
+	    (rc = edges_remove_all(t, app, id)))
+		goto done;
 	/* its dictionaries and credentials: keys that start (app, uuid) */
 	key_entity(&k, app, id);
 	if ((rc = kv_del_prefix(t, DBI_DICTS, &k)) || (rc = kv_del_prefix(t, DBI_SECRETS, &k)) ||

@@ -121,23 +121,49 @@ shared_get(store_txn *t, const store_app *app, const store_id *activity, store_i
 	return STORE_OK;
 }
 
-store_rc
-feed_forget(store_txn *t, const store_app *app, const store_id *id)
+typedef struct {
+	store_txn       *t;
+	const store_app *app;
+	const store_id  *group;
+} leaving;
+
+static store_rc
+leave_one(void *ctx, const store_id *user)
+{
+	leaving *l = ctx;
+	return feed_leave(l->t, l->app, user, l->group);
+}
+
+/* The shared post of an activity and its reverse go (none: nothing to do). */
+static store_rc
+shared_forget(store_txn *t, const store_app *app, const store_id *activity)
 {
 	keybuf k;
 	store_id group;
 	uint64_t time;
-	store_rc rc;
-
-	key_feed(&k, app, 'i', id);
-	if ((rc = kv_del_prefix(t, DBI_FEEDS, &k))) return rc;
-	rc = shared_get(t, app, id, &group, &time);
+	store_rc rc = shared_get(t, app, activity, &group, &time);
 	if (rc == STORE_NOTFOUND) return STORE_OK;
 	if (rc) return rc;
-	key_feed_shared(&k, app, &group, time, id);
+	key_feed_shared(&k, app, &group, time, activity);
 	if ((rc = kv_del(t, DBI_FEEDS, &k))) return rc;
-	key_feed(&k, app, 'a', id);
+	key_feed(&k, app, 'a', activity);
 	return kv_del(t, DBI_FEEDS, &k);
+}
+
+store_rc
+feed_forget(store_txn *t, const store_app *app, const store_id *id, const char *members)
+{
+	keybuf k;
+	store_rc rc;
+
+	if (members) {               /* a group: its memberships end, what it delivered stays */
+		leaving l = { t, app, id };
+		if ((rc = edge_each(t, app, id, STORE_EDGE_COLLECTION, members, leave_one, &l)))
+			return rc;
+	}
+	key_feed(&k, app, 'i', id);
+	if ((rc = kv_del_prefix(t, DBI_FEEDS, &k))) return rc;
+	return shared_forget(t, app, id);
 }
 
 store_rc
@@ -170,7 +196,7 @@ feed_share_import(store_txn *t, const store_app *app, const store_id *group,
 	}
 	if (rc && rc != STORE_NOTFOUND) return rc;
 	*changed = 1;
-	if ((rc = feed_forget(t, app, activity))) return rc;  /* another group or time */
+	if ((rc = shared_forget(t, app, activity))) return rc;  /* another group or time */
 	return feed_share(t, app, group, activity, time);
 }
 

@@ -369,9 +369,13 @@ store_rc feed_join(store_txn *t, const store_app *app, const store_id *user,
                    const store_id *group, uint64_t time);
 store_rc feed_leave(store_txn *t, const store_app *app, const store_id *user,
                     const store_id *group);
-/* An entity is deleted: its intervals (a user) or its shared record (an
-** activity) go. */
-store_rc feed_forget(store_txn *t, const store_app *app, const store_id *id);
+/* An entity is deleted (before its edges): its intervals (a user) or its
+** shared record (an activity) go; with members (its type's members
+** collection: a group's users), its members' open intervals in it close,
+** so its shared posts stay in the feeds they reached, as copies do, and
+** reach no one else. */
+store_rc feed_forget(store_txn *t, const store_app *app, const store_id *id,
+                     const char *members);
 /* Import: a shared post, a membership interval, each written (and
 ** *changed) only where the store differs. */
 store_rc feed_share_import(store_txn *t, const store_app *app, const store_id *group,

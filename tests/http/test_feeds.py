@@ -11,9 +11,10 @@ history says (a post is in a user's feed iff the user was a member, or a
 follower, when it was posted), on all three; and so must ql queries on the
 feeds and membership reads of single feed items."""
 import random
+import subprocess
 import urllib.parse
 
-from harness import Server, check, eq
+from harness import BIN, Server, check, eq
 
 USERS = ["u%d" % i for i in range(10)]
 GROUPS = ["g0", "g1", "g2"]
@@ -173,3 +174,34 @@ def test_index_driven_feed_queries_see_shared_posts():
     finally:
         for s in servers:
             s.close()
+
+
+def test_deleting_a_group_ends_its_memberships():
+    """Deleting a group takes its own feed and ends its memberships; what it
+    delivered stays in its members' feeds (as copies do).  A group made
+    again under the same uuid and path starts with an empty feed and
+    delivers only to its new members, whichever path its posts take; the
+    store checks clean with the group gone."""
+    for t in ("1000000", "0"):
+        with Server(args=("--feed-copy-max", t)) as s:
+            for u in ("ann", "bob", "carl"):
+                eq(s.app("POST", "/users", {"username": u})[0], 200, u)
+            st, doc = s.app("POST", "/groups", {"path": "g/h"})
+            gid = doc["entities"][0]["uuid"]
+            for u in ("ann", "bob"):
+                eq(s.app("POST", "/groups/g/h/users/" + u)[0], 200, "join " + u)
+            eq(s.app("POST", "/groups/g/h/activities", {"verb": "post", "content": "before", "actor": {"displayName": "a"}})[0],
+               200, "post")
+            eq(s.app("DELETE", "/groups/g/h")[0], 200, "delete the group")
+            p = subprocess.run([BIN, "check", "--data", s.data], capture_output=True, text=True)
+            eq(p.returncode, 0, "check with the group gone, threshold %s: %s" % (t, p.stdout[-2000:]))
+            check(" 0 faults" in p.stdout, p.stdout)
+            eq(s.app("PUT", "/groups/" + gid, {"path": "g/h"})[0], 200, "the same group again")
+            eq(pages(s, "/groups/g/h/feed"), [[]], "its feed, threshold %s" % t)
+            eq(s.app("GET", "/groups/g/h/users")[1]["entities"], [], "its members")
+            eq(s.app("POST", "/groups/g/h/users/carl")[0], 200, "join carl")
+            eq(s.app("POST", "/groups/g/h/activities", {"verb": "post", "content": "after", "actor": {"displayName": "a"}})[0],
+               200, "post again")
+            for u, want in (("ann", ["before"]), ("bob", ["before"]), ("carl", ["after"])):
+                eq(sum(pages(s, "/users/%s/feed" % u), []), want, "%s's feed, threshold %s" % (u, t))
+            eq(pages(s, "/groups/g/h/feed"), [["after"]], "its feed after a post, threshold %s" % t)

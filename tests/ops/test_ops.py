@@ -785,6 +785,19 @@ def _drop_interval(d, ids):
     return ["has no open membership interval"]
 
 
+def _deleted_group_feeds(d, ids):
+    app, ghost, ann = _b(ids["app"]), b"\x42" * 16, _b(ids["ann"])
+    post = [kv for kv in d.db("entities") if b'"type":"activity"' in kv[1]][0][0][16:]
+    d.db("feeds").extend([
+        [app + b"i" + ann + ghost + b"\xff" * 6 + b"\xfe\xff", b"\xff" * 8],  # 256: still open
+        [app + b"s" + ghost + b"\xff" * 7 + b"\xfe" + post, b""],              # 1: before it
+        [app + b"a" + post, ghost + b"\x00" * 7 + b"\x01"]])
+    return ["feeds: a membership interval of %s in the deleted group %s is open"
+            % (ids["ann"], _hex_id(ghost)),
+            "feeds: the shared post %s of the deleted group %s is in no feed"
+            % (_hex_id(post), _hex_id(ghost))]
+
+
 def _malformed_expiry(d, ids):
     d.db("tokens").append([b"e" + _count(5), b""])        # an expiry without its hash
     return [r"tokens: a malformed token key e\x00\x00\x00\x00\x00\x00\x00\x05"]
@@ -795,7 +808,7 @@ def _hex_id(b):
     return "-".join((h[:8], h[8:12], h[12:16], h[16:20], h[20:]))
 
 
-CASES = [_malformed_expiry, _dangling_feeds, _drop_interval, _drop_org_name, _drop_index_word, _change_index_value, _drop_edge_end, _change_count,
+CASES = [_deleted_group_feeds, _malformed_expiry, _dangling_feeds, _drop_interval, _drop_org_name, _drop_index_word, _change_index_value, _drop_edge_end, _change_count,
          _dangling_unique, _unclaimed_unique, _unclaimed_settings_unique, _orphan_secret, _orphan_asset, _drop_entity,
          _drop_root_edge]
 
