@@ -1088,98 +1088,130 @@ gone_reached(checker *c, const store_app *app, const store_id *group, uint64_t t
 	       time < c->gone[lo - 1].leave;
 }
 
-/* A membership interval k of a live user in group, which does not exist,
-** ending at leave: noted; a fault when it is still open (the repair closes
-** it now). */
+/* A shared post f (key k) of a live activity: the group's post, in a
+** feed when the group is deleted, with its reverse. */
 static void
-interval_of_gone(checker *c, const store_app *app, const store_id *group, const MDB_val *k,
+check_shared(checker *c, const store_app *app, const MDB_val *k, const key_feed_parts *f)
+{
+	char ids[37], gids[37];
+	keybuf rev, want;
+	store_id group;
+	uint64_t time;
+	void *rv;
+	size_t rn;
+
+	key_feed(&rev, app, 'a', &f->other);
+	if (!entity_exists(c, app, &f->id) && !gone_reached(c, app, &f->id, f->time)) {
+		fault(c, "feeds", "the shared post %s of the deleted group %s is in no feed",
+		      uuid_text(ids, f->other.b), uuid_text(gids, f->id.b));
+		fix_del(c, DBI_FEEDS, k->mv_data, k->mv_size);
+		fix_del(c, DBI_FEEDS, rev.b, rev.n);
+		return;
+	}
+	if (kv_get(c->t, DBI_FEEDS, &rev, &rv, &rn) == STORE_OK &&
+	    val_feed_shared_parse(rv, rn, &group, &time) &&
+	    memcmp(group.b, f->id.b, 16) == 0 && time == f->time)
+		return;
+	fault(c, "feeds", "the shared post %s has no reverse", uuid_text(ids, f->other.b));
+	val_feed_shared(&want, &f->id, f->time);
+	fix_put(c, DBI_FEEDS, &rev, want.b, want.n);
+}
+
+/* The reverse f (key k, value v) of a shared post: the post is there. */
+static void
+check_reverse(checker *c, const store_app *app, const MDB_val *k, const MDB_val *v,
+              const key_feed_parts *f)
+{
+	char ids[37];
+	keybuf post;
+	store_id group;
+	uint64_t time;
+	if (!val_feed_shared_parse(v->mv_data, v->mv_size, &group, &time)) {
+		c->unknown[DBI_FEEDS]++;
+		return;
+	}
+	key_feed_shared(&post, app, &group, time, &f->id);
+	if (kv_get(c->t, DBI_FEEDS, &post, NULL, NULL) == STORE_OK) return;
+	fault(c, "feeds", "the reverse of %s has no shared post", uuid_text(ids, f->id.b));
+	fix_del(c, DBI_FEEDS, k->mv_data, k->mv_size);
+}
+
+/* A membership interval f (key k) of a live user that ends at leave, in a
+** group that does not exist: noted; a fault when it is still open (the
+** repair closes it now). */
+static void
+interval_of_gone(checker *c, const store_app *app, const MDB_val *k, const key_feed_parts *f,
                  uint64_t leave)
 {
-	const unsigned char *b = k->mv_data;
 	char ids[37], gids[37];
 	if (leave == UINT64_MAX) {
 		keybuf end, at;
 		fault(c, "feeds", "a membership interval of %s in the deleted group %s is open",
-		      uuid_text(ids, b + 17), uuid_text(gids, group->b));
-		key_raw(&end, b, k->mv_size);
+		      uuid_text(ids, f->id.b), uuid_text(gids, f->other.b));
+		key_raw(&end, k->mv_data, k->mv_size);
 		leave = store_next_time(c->t->s);
 		val_u64(&at, leave);
 		fix_put(c, DBI_FEEDS, &end, at.b, at.n);
 	}
-	gone_note(c, app, group, ~key_get_u64(b + 49), leave);
+	gone_note(c, app, &f->other, f->time, leave);
 }
 
-/* A shared group post, its reverse, or a membership interval (feed.c).  A
-** deleted group's shared posts stay in the feeds they reached (through its
-** intervals, closed by the delete); one that reached none, and an interval
-** of it still open, are faults. */
+/* A membership interval f (key k, value v: its leave time). */
+static void
+check_interval(checker *c, const store_app *app, const MDB_val *k, const MDB_val *v,
+               const key_feed_parts *f)
+{
+	char ids[37];
+	if (v->mv_size != 8) {
+		c->unknown[DBI_FEEDS]++;
+		return;
+	}
+	uint64_t leave = key_get_u64(v->mv_data);
+	if (!entity_exists(c, app, &f->id)) {
+		fault(c, "feeds", "a membership interval of %s, which does not exist",
+		      uuid_text(ids, f->id.b));
+		fix_del(c, DBI_FEEDS, k->mv_data, k->mv_size);
+	} else if (leave <= f->time) {
+		fault(c, "feeds", "a membership interval of %s ends before it begins",
+		      uuid_text(ids, f->id.b));
+	} else if (!entity_exists(c, app, &f->other)) {
+		interval_of_gone(c, app, k, f, leave);
+	}
+}
+
+/* A shared group post, its reverse, or a membership interval (feed.c),
+** decoded by keys.c.  A deleted group's shared posts stay in the feeds they
+** reached (through its intervals, closed by the delete); one that reached
+** none, and an interval of it still open, are faults. */
 static void
 check_feed(checker *c, const MDB_val *k, const MDB_val *v)
 {
 	app_state *a = app_of(c, "feeds", k);
-	const unsigned char *b = k->mv_data, *r = v->mv_data;
-	char ids[37], gids[37];
-	store_id id, group;
-	keybuf other;
-	void *ov;
-	size_t on;
+	char ids[37];
+	key_feed_parts f;
 	if (!a) return;
-	switch (k->mv_size > 16 ? b[16] : 0) {
+	if (!key_feed_parse(k->mv_data, k->mv_size, &f)) {
+		c->unknown[DBI_FEEDS]++;
+		return;
+	}
+	switch (f.tag) {
 	case 's':
-		if (k->mv_size != 57 || v->mv_size != 0) break;
-		memcpy(id.b, b + 41, 16);
-		if (!entity_exists(c, &a->app, &id)) {
-			fault(c, "feeds", "a shared post of %s, which does not exist", uuid_text(ids, id.b));
-			fix_del(c, DBI_FEEDS, b, k->mv_size);
-			return;
-		}
-		memcpy(group.b, b + 17, 16);
-		key_feed(&other, &a->app, 'a', &id);
-		if (!entity_exists(c, &a->app, &group) &&
-		    !gone_reached(c, &a->app, &group, ~key_get_u64(b + 33))) {
-			fault(c, "feeds", "the shared post %s of the deleted group %s is in no feed",
-			      uuid_text(ids, id.b), uuid_text(gids, group.b));
-			fix_del(c, DBI_FEEDS, b, k->mv_size);
-			fix_del(c, DBI_FEEDS, other.b, other.n);
-			return;
-		}
-		if (kv_get(c->t, DBI_FEEDS, &other, &ov, &on) != STORE_OK || on != 24 ||
-		    memcmp(ov, b + 17, 16) != 0 ||
-		    ~key_get_u64(b + 33) != key_get_u64((const unsigned char *)ov + 16)) {
-			unsigned char rec[24];
-			fault(c, "feeds", "the shared post %s has no reverse", uuid_text(ids, id.b));
-			memcpy(rec, b + 17, 16);
-			for (int i = 0; i < 8; i++) rec[16 + i] = (unsigned char)~b[33 + i];
-			fix_put(c, DBI_FEEDS, &other, rec, 24);
+		if (v->mv_size != 0) {
+			c->unknown[DBI_FEEDS]++;
+		} else if (!entity_exists(c, &a->app, &f.other)) {
+			fault(c, "feeds", "a shared post of %s, which does not exist",
+			      uuid_text(ids, f.other.b));
+			fix_del(c, DBI_FEEDS, k->mv_data, k->mv_size);
+		} else {
+			check_shared(c, &a->app, k, &f);
 		}
 		return;
 	case 'a':
-		if (k->mv_size != 33 || v->mv_size != 24) break;
-		memcpy(id.b, b + 17, 16);
-		memcpy(group.b, r, 16);
-		key_feed_shared(&other, &a->app, &group, key_get_u64(r + 16), &id);
-		if (kv_get(c->t, DBI_FEEDS, &other, NULL, NULL) != STORE_OK) {
-			fault(c, "feeds", "the reverse of %s has no shared post", uuid_text(ids, id.b));
-			fix_del(c, DBI_FEEDS, b, k->mv_size);
-		}
+		check_reverse(c, &a->app, k, v, &f);
 		return;
-	case 'i':
-		if (k->mv_size != 57 || v->mv_size != 8) break;
-		memcpy(id.b, b + 17, 16);
-		memcpy(group.b, b + 33, 16);
-		if (!entity_exists(c, &a->app, &id)) {
-			fault(c, "feeds", "a membership interval of %s, which does not exist",
-			      uuid_text(ids, id.b));
-			fix_del(c, DBI_FEEDS, b, k->mv_size);
-		} else if (key_get_u64(r) <= ~key_get_u64(b + 49)) {
-			fault(c, "feeds", "a membership interval of %s ends before it begins",
-			      uuid_text(ids, id.b));
-		} else if (!entity_exists(c, &a->app, &group)) {
-			interval_of_gone(c, &a->app, &group, k, key_get_u64(r));
-		}
-		return;
+	default:
+		check_interval(c, &a->app, k, v, &f);
 	}
-	c->unknown[DBI_FEEDS]++;
 }
 
 /* ---- the pass -------------------------------------------------------------------------- */

@@ -31,9 +31,7 @@ feed_share(store_txn *t, const store_app *app, const store_id *group,
 	key_feed_shared(&k, app, group, time, activity);
 	if ((rc = kv_put(t, DBI_FEEDS, &k, "", 0))) return rc;
 	key_feed(&k, app, 'a', activity);
-	key_init(&v);
-	key_id(&v, group);
-	key_u64(&v, time);
+	val_feed_shared(&v, group, time);
 	return kv_put(t, DBI_FEEDS, &k, v.b, v.n);
 }
 
@@ -115,10 +113,7 @@ shared_get(store_txn *t, const store_app *app, const store_id *activity, store_i
 	key_feed(&k, app, 'a', activity);
 	store_rc rc = kv_get(t, DBI_FEEDS, &k, &v, &n);
 	if (rc) return rc;
-	if (n != 24) return STORE_CORRUPT;
-	memcpy(group->b, v, 16);
-	*time = key_get_u64((const unsigned char *)v + 16);
-	return STORE_OK;
+	return val_feed_shared_parse(v, n, group, time) ? STORE_OK : STORE_CORRUPT;
 }
 
 typedef struct {

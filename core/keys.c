@@ -367,6 +367,52 @@ key_feed_span(keybuf *k, const store_app *app, const store_id *user, const store
 	key_u64(k, ~join);
 }
 
+int
+key_feed_parse(const void *k, size_t n, key_feed_parts *f)
+{
+	const unsigned char *b = k;
+	if (n < 17) return 0;
+	memcpy(f->app.b, b, 16);
+	f->tag = b[16];
+	f->time = 0;
+	switch (f->tag) {
+	case 's':                     /* app, 's', group, ~time, activity */
+		if (n != 17 + 16 + 8 + 16) return 0;
+		memcpy(f->id.b, b + 17, 16);
+		f->time = ~key_get_u64(b + 33);
+		memcpy(f->other.b, b + 41, 16);
+		return 1;
+	case 'a':                     /* app, 'a', activity */
+		if (n != 17 + 16) return 0;
+		memcpy(f->id.b, b + 17, 16);
+		return 1;
+	case 'i':                     /* app, 'i', user, group, ~join */
+		if (n != 17 + 16 + 16 + 8) return 0;
+		memcpy(f->id.b, b + 17, 16);
+		memcpy(f->other.b, b + 33, 16);
+		f->time = ~key_get_u64(b + 49);
+		return 1;
+	}
+	return 0;
+}
+
+void
+val_feed_shared(keybuf *v, const store_id *group, uint64_t time)
+{
+	key_init(v);
+	key_id(v, group);
+	key_u64(v, time);
+}
+
+int
+val_feed_shared_parse(const void *v, size_t n, store_id *group, uint64_t *time)
+{
+	if (n != 16 + 8) return 0;
+	memcpy(group->b, v, 16);
+	*time = key_get_u64((const unsigned char *)v + 16);
+	return 1;
+}
+
 /* ---- values that may not fit ------------------------------------------------- */
 
 int

@@ -1,6 +1,7 @@
 /*
 ** keys.h: the LMDB layout of ugstore and its key builders (keys.c), the
-** only place that builds keys: one function for each key shape below.
+** only place that builds keys: one function for each key shape below; and
+** the decoders of the feeds keys.
 **
 ** One environment, named databases.  Every key of application data starts
 ** with the 16-byte application UUID, so one application is one contiguous
@@ -309,6 +310,22 @@ void key_feed_spans(keybuf *k, const store_app *app, const store_id *user,
 /* feeds: one interval of a membership, by its join time */
 void key_feed_span(keybuf *k, const store_app *app, const store_id *user,
                    const store_id *group, uint64_t join);
+
+/* The parts of a feeds key, times un-inverted. */
+typedef struct {
+	store_id app;
+	int      tag;     /* 's', 'a' or 'i' */
+	store_id id;      /* 's' the group, 'a' the activity, 'i' the user */
+	store_id other;   /* 's' the activity, 'i' the group */
+	uint64_t time;    /* 's' the post's time, 'i' the join time */
+} key_feed_parts;
+/* Decodes a feeds key k[0..n) of one of the shapes above (each tag has its
+** one length); 0 when it has none. */
+int  key_feed_parse(const void *k, size_t n, key_feed_parts *f);
+/* feeds 'a' value: the group (16) and the time (8) of a shared post; and
+** its decoder (0 when v[0..n) is not one) */
+void val_feed_shared(keybuf *v, const store_id *group, uint64_t time);
+int  val_feed_shared_parse(const void *v, size_t n, store_id *group, uint64_t *time);
 
 /* Appends the lower-cased bytes of v as the last component, cutting it
 ** and adding a hash of the whole value when it would not fit. */
