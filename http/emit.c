@@ -17,6 +17,7 @@
 struct http_shown {
 	json_t *out;                   /* the rendered object: its metadata only */
 	json_t *e;                     /* the entity it shows */
+	int     emitted;               /* written by put_shown */
 #ifdef UGSTORE_CHECK_SHARED
 	char   *text;                  /* e's text when rendered */
 #endif
@@ -62,6 +63,7 @@ http_shown_add(http_req *r, json_t *out, json_t *e)
 	s->text = store_entity_text(r->srv->s, e, &n);
 #endif
 	s->next = NULL;
+	s->emitted = 0;
 	*(r->shown ? &r->shown_last->next : &r->shown) = s;
 	r->shown_last = s;
 }
@@ -105,10 +107,25 @@ check_unchanged(const struct http_shown *s, const char *text)
 		abort();
 	}
 }
+
+/* ...and that every rendered object the reply holds was written as one:
+** one that a reply held where http_emit does not look (deeper than a
+** member of the envelope or an element of a member's list) would go out
+** as its metadata alone.  Held by the reply = referenced besides by its
+** record (and by a token grant that was prepared and not issued). */
+static void
+check_all_written(http_req *r)
+{
+	for (struct http_shown *s = r->shown; s; s = s->next)
+		if (!s->emitted && s->out->refcount > 1 + (s->out == r->grant.what)) {
+			fprintf(stderr, "ugstore: a rendered entity was not written as one\n");
+			abort();
+		}
+}
 #endif
 
 static void
-put_shown(http_req *r, tbuf *b, const struct http_shown *s)
+put_shown(http_req *r, tbuf *b, struct http_shown *s)
 {
 	size_t n;
 	char *text = store_entity_text(r->srv->s, s->e, &n);
@@ -123,6 +140,7 @@ put_shown(http_req *r, tbuf *b, const struct http_shown *s)
 #endif
 	put(b, text, n - 1);           /* all but its closing brace */
 	free(text);
+	s->emitted = 1;
 	if (md) {
 		if (n > 2) put(b, ",", 1);
 		put(b, "\"metadata\":", 11);
@@ -169,7 +187,11 @@ put_value(http_req *r, tbuf *b, struct http_shown **hint, json_t *v)
 char *
 http_emit(http_req *r, json_t *resp, size_t *n)
 {
-	if (!r->shown || !json_is_object(resp)) return store_json_text(resp, n);
+	if (!r->shown) return store_json_text(resp, n);
+#ifdef UGSTORE_CHECK_SHARED
+	if (!json_is_object(resp)) check_all_written(r);
+#endif
+	if (!json_is_object(resp)) return store_json_text(resp, n);
 	/* The members holding rendered entities go last: taken out, the rest
 	** is written at once, and they follow, then are put back. */
 	size_t nout = 0, len;
@@ -200,6 +222,9 @@ http_emit(http_req *r, json_t *resp, size_t *n)
 		json_object_set_new(resp, out[i].key, out[i].v);
 	}
 	put(&b, "}", 1);
+#ifdef UGSTORE_CHECK_SHARED
+	check_all_written(r);
+#endif
 	if (b.failed) {
 		free(b.p);
 		return NULL;
