@@ -159,13 +159,6 @@ fields_meet(ix_fields a, ix_fields b)
 
 /* ---- a collection's selection ----------------------------------------------- */
 
-static store_rc
-meta_json(store_txn *t, const keybuf *k, json_t **out)
-{
-	store_rc rc = kv_get_json(t, DBI_META, k, out);
-	return rc == STORE_NOTFOUND ? STORE_OK : rc;
-}
-
 store_rc
 ix_sel_load(store_txn *t, const store_app *app, const char *type, ix_sel *out)
 {
@@ -173,10 +166,9 @@ ix_sel_load(store_txn *t, const store_app *app, const char *type, ix_sel *out)
 	memset(out, 0, sizeof *out);
 	out->target = out->present = out->ready = as_fields(NULL);
 	if (!type) return STORE_OK;                   /* no collection: every path */
-	key_settings(&k, app, type);
-	store_rc rc = meta_json(t, &k, &out->settings);
+	store_rc rc = settings_record(t, app, type, &out->settings);
 	key_reindex(&k, app, type);
-	if (rc == STORE_OK) rc = meta_json(t, &k, &out->reindex);
+	if (rc == STORE_OK) rc = meta_record(t, &k, &out->reindex);
 	out->target = as_fields(json_object_get(json_object_get(out->settings, "data"), "fields"));
 	out->present = out->ready = out->target;
 	if (out->reindex) {
@@ -241,7 +233,7 @@ fields_changed(store_txn *t, const store_app *app, const char *type, json_t *was
 	json_t *re = NULL, *present, *ready;
 	keybuf k;
 	key_reindex(&k, app, type);
-	store_rc rc = meta_json(t, &k, &re);
+	store_rc rc = meta_record(t, &k, &re);
 	if (rc || (!re && same(from, to))) goto done;
 	present = fields_union(re ? as_fields(json_object_get(re, "present")) : from, to);
 	ready = fields_meet(re ? as_fields(json_object_get(re, "ready")) : from, to);
@@ -266,7 +258,7 @@ fields_progress(store_txn *t, const store_app *app, const char *type, json_t **o
 	keybuf k;
 	json_t *re = NULL;
 	key_reindex(&k, app, type);
-	store_rc rc = meta_json(t, &k, &re);
+	store_rc rc = meta_record(t, &k, &re);
 	*out = re ? json_pack("{s:O, s:O}", "started", json_object_get(re, "started"),
 	                      "entities", json_object_get(re, "done"))
 	          : NULL;
@@ -320,11 +312,12 @@ first_pending(store_txn *t, store_app *app, char type[STORE_NAME_MAX + 1])
 static store_rc
 stamp_done(store_txn *t, const store_app *app, const char *type, json_t *settings)
 {
-	keybuf k;
 	if (!settings) return STORE_OK;
-	json_object_set_new(settings, "lastReindexed", json_integer((json_int_t)store_now_ms()));
-	key_settings(&k, app, type);
-	return kv_put_json(t, DBI_META, &k, settings);
+	json_t *rec = json_copy(settings);           /* the transaction's parse: a copy */
+	json_object_set_new(rec, "lastReindexed", json_integer((json_int_t)store_now_ms()));
+	store_rc rc = settings_record_put(t, app, type, rec);
+	json_decref(rec);
+	return rc;
 }
 
 /* One step of the reindex of (app, type) in t: at most max entities. */
@@ -368,14 +361,16 @@ step(store_txn *t, store_app *app, const char *type, size_t max)
 		if ((rc = kv_del(t, DBI_META, &k)) == STORE_OK)
 			rc = stamp_done(t, app, type, sel.settings);
 	} else if (rc == STORE_OK) {
+		json_t *re = json_copy(sel.reindex);      /* the transaction's parse: a copy */
 		store_id_format(&ids[n - 1], ids_text);
-		json_object_set_new(sel.reindex, "after",
+		json_object_set_new(re, "after",
 		                    json_pack("{s:I, s:s}", "time", (json_int_t)store_pos_time(&poss[n - 1]),
 		                              "uuid", ids_text));
-		json_object_del(sel.reindex, "failed");       /* it goes again */
-		json_object_set_new(sel.reindex, "done", json_integer(
-			json_integer_value(json_object_get(sel.reindex, "done")) + (json_int_t)n));
-		rc = kv_put_json(t, DBI_META, &k, sel.reindex);
+		json_object_del(re, "failed");       /* it goes again */
+		json_object_set_new(re, "done", json_integer(
+			json_integer_value(json_object_get(re, "done")) + (json_int_t)n));
+		rc = kv_put_json(t, DBI_META, &k, re);
+		json_decref(re);
 	}
 	ix_sel_clear(&sel);
 done:

@@ -523,8 +523,8 @@ kv_scan_next(kv_scan *s)
 store_rc
 kv_scan_del(kv_scan *s)
 {
+	note_write(s->t, s->dbi, s->k.mv_data, s->k.mv_size);    /* before: k is the store's */
 	int mrc = mdb_cursor_del(s->c, 0);
-	note_write(s->t, s->dbi);
 	if (mrc) return store_mdb_rc(s->mrc = mrc);
 	s->deleted = !s->back;
 	return STORE_OK;

@@ -29,6 +29,10 @@
 ** is bounded (STORE_SETTINGS_REWRITE_MAX); a reset rewrites nothing, and
 ** neither does a change of `fields` alone: it records a reindex, which
 ** runs in steps of its own (fields.c).
+**
+** The record is read (settings_record) and written (settings_record_put)
+** here alone; a transaction parses it once (meta_record), however many of
+** its writes, index updates (fields.c's ix_sel_load) and checks ask.
 */
 #include "core/store_int.h"
 #include "core/mem.h"
@@ -43,18 +47,20 @@ static const char *const type_names[] = {
 	"string", "integer", "number", "boolean", "object", "array",
 };
 
-/* The stored record, or NULL when the collection has none. */
-static store_rc
+store_rc
 settings_record(store_txn *t, const store_app *app, const char *type, json_t **out)
 {
 	keybuf k;
 	key_settings(&k, app, type);
-	store_rc rc = kv_get_json(t, DBI_META, &k, out);
-	if (rc == STORE_NOTFOUND) {
-		*out = NULL;
-		return STORE_OK;
-	}
-	return rc;
+	return meta_record(t, &k, out);
+}
+
+store_rc
+settings_record_put(store_txn *t, const store_app *app, const char *type, json_t *rec)
+{
+	keybuf k;
+	key_settings(&k, app, type);
+	return rec ? kv_put_json(t, DBI_META, &k, rec) : kv_del(t, DBI_META, &k);
 }
 
 /* The stored record (*rec, NULL when the collection has none) and its
@@ -492,7 +498,6 @@ settings_import(store_txn *t, const store_app *app, const char *type, json_t *re
                 int *changed, store_err *err)
 {
 	json_t *have = NULL;
-	keybuf k;
 	store_rc rc;
 	*changed = 0;
 	if (!type || !*type || strlen(type) > STORE_NAME_MAX || !json_is_object(rec) ||
@@ -506,8 +511,7 @@ settings_import(store_txn *t, const store_app *app, const char *type, json_t *re
 	*changed = !json_equal(a, b);
 	json_decref(a);
 	json_decref(b);
-	key_settings(&k, app, type);
-	if (*changed && (rc = kv_put_json(t, DBI_META, &k, rec)) == STORE_OK)
+	if (*changed && (rc = settings_record_put(t, app, type, rec)) == STORE_OK)
 		rc = fields_changed(t, app, type, json_object_get(have, "data"), json_object_get(rec, "data"));
 	json_decref(have);
 	return rc;
@@ -518,11 +522,14 @@ settings_import(store_txn *t, const store_app *app, const char *type, json_t *re
 store_rc
 store_settings_get(store_txn *t, const store_app *app, const char *type, json_t **out)
 {
-	json_t *progress = NULL;
-	store_rc rc = settings_record(t, app, type, out);
-	if (rc == STORE_OK && !*out)
-		*out = json_pack("{s:{}, s:n, s:n}", "data", "lastUpdated", "lastUpdateBy");
-	if (rc == STORE_OK) rc = fields_progress(t, app, type, &progress);
+	json_t *progress = NULL, *rec = NULL;
+	store_rc rc = settings_record(t, app, type, &rec);
+	*out = NULL;
+	if (rc) return rc;
+	*out = rec ? json_copy(rec)           /* the transaction's parse: not to change */
+	           : json_pack("{s:{}, s:n, s:n}", "data", "lastUpdated", "lastUpdateBy");
+	json_decref(rec);
+	rc = fields_progress(t, app, type, &progress);
 	if (progress) json_object_set_new(*out, "reindexing", progress);
 	return rc;
 }
@@ -620,7 +627,6 @@ store_settings_set(store_txn *t, const store_app *app, const char *type, json_t 
                    int merge, const char *by, json_t **out, store_err *err)
 {
 	json_t *rec = NULL, *old, *data;
-	keybuf k;
 	store_rc rc;
 	if (out) *out = NULL;
 	if (body && (rc = check_doc(body, err))) return rc;
@@ -634,8 +640,7 @@ store_settings_set(store_txn *t, const store_app *app, const char *type, json_t 
 	if (json_object_get(rec, "lastReindexed"))
 		json_object_set(next, "lastReindexed", json_object_get(rec, "lastReindexed"));
 	if (rec && (rewrite || !body)) rc = release_all(t, app, type, old);
-	key_settings(&k, app, type);
-	if (rc == STORE_OK) rc = body ? kv_put_json(t, DBI_META, &k, next) : kv_del(t, DBI_META, &k);
+	if (rc == STORE_OK) rc = settings_record_put(t, app, type, body ? next : NULL);
 	if (rc == STORE_OK) rc = fields_changed(t, app, type, old, body ? data : NULL);
 	json_decref(next);
 	if (rc == STORE_OK && rewrite) {

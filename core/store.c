@@ -289,6 +289,116 @@ store_close(store *s)
 	free(s);
 }
 
+/* ---- the meta records a transaction parsed (meta_record) ----------------- */
+
+#define MEMO_MAX 32      /* records kept; past them, one replaces the next in turn */
+
+typedef struct {
+	unsigned char *key;
+	size_t  n;
+	json_t *rec;         /* NULL: there is none */
+} memo_entry;
+
+struct meta_memo {
+	memo_entry e[MEMO_MAX];
+	size_t     count, next;
+};
+
+static store_txn *
+top_of(store_txn *t)
+{
+	while (t->parent) t = t->parent;
+	return t;
+}
+
+/* Forgets every parse t's top-level transaction keeps. */
+static void
+memo_drop(store_txn *t)
+{
+	t = top_of(t);
+	struct meta_memo *m = t->memo;
+	if (!m) return;
+	for (size_t i = 0; i < m->count; i++) {
+		free(m->e[i].key);
+		json_decref(m->e[i].rec);
+	}
+	free(m);
+	t->memo = NULL;
+}
+
+/* Forgets the parses of the keys that start with key[0..n). */
+static void
+memo_forget(store_txn *t, const void *key, size_t n)
+{
+	struct meta_memo *m = top_of(t)->memo;
+	for (size_t i = 0; m && i < m->count; ) {
+		memo_entry *e = &m->e[i];
+		if (e->n < n || memcmp(e->key, key, n) != 0) {
+			i++;
+			continue;
+		}
+		free(e->key);
+		json_decref(e->rec);
+		*e = m->e[--m->count];
+		m->next = m->count;
+	}
+}
+
+static void
+memo_keep(store_txn *t, const keybuf *k, json_t *rec)
+{
+	t = top_of(t);
+	struct meta_memo *m = t->memo ? t->memo : (t->memo = xcalloc(1, sizeof *t->memo));
+	memo_entry *e = &m->e[m->next];
+	if (m->next < m->count) {
+		free(e->key);
+		json_decref(e->rec);
+	} else {
+		m->count++;
+	}
+	m->next = (m->next + 1) % MEMO_MAX;
+	e->key = xmalloc(k->n);
+	memcpy(e->key, k->b, k->n);
+	e->n = k->n;
+	e->rec = json_incref(rec);
+}
+
+/* Built with UGSTORE_CHECK_SHARED (the sanitizer build), a parse handed
+** out again is compared with the record read afresh: one a caller changed,
+** or one a write did not forget, aborts the run. */
+static void
+memo_check(store_txn *t, const keybuf *k, json_t *rec)
+{
+#ifdef UGSTORE_CHECK_SHARED
+	json_t *fresh = NULL;
+	store_rc rc = kv_get_json(t, DBI_META, k, &fresh);
+	if (rc == STORE_NOTFOUND ? rec != NULL : rc != STORE_OK || !json_equal(rec, fresh)) {
+		fprintf(stderr, "ugstore: a meta record's parse is not the record\n");
+		abort();
+	}
+	json_decref(fresh);
+#else
+	(void)t, (void)k, (void)rec;
+#endif
+}
+
+store_rc
+meta_record(store_txn *t, const keybuf *k, json_t **out)
+{
+	struct meta_memo *m = top_of(t)->memo;
+	*out = NULL;
+	for (size_t i = 0; m && !k->overflow && i < m->count; i++)
+		if (m->e[i].n == k->n && memcmp(m->e[i].key, k->b, k->n) == 0) {
+			memo_check(t, k, m->e[i].rec);
+			*out = json_incref(m->e[i].rec);
+			return STORE_OK;
+		}
+	store_rc rc = kv_get_json(t, DBI_META, k, out);
+	if (rc == STORE_NOTFOUND) rc = STORE_OK;
+	if (rc == STORE_OK && !k->overflow) memo_keep(t, k, *out);
+	return rc;
+}
+
 /* A transaction of s, nested in parent when not NULL: a child is what its
 ** parent is (writing, its actor, its settings scan, its snapshot). */
 static store_rc
@@ -346,6 +456,8 @@ store_txn_commit(store_txn *t)
 	/* a top-level write (a child's commit only merges into its parent) */
 	if (mrc == 0 && top)
 		atomic_store_explicit(&t->s->last_commit_ms, store_now_ms(), memory_order_relaxed);
+	/* the parses end with the top-level transaction, or are of writes lost */
+	if (!t->child || mrc) memo_drop(t);
 	if (mrc == 0 && t->child) {
 		counter_txn_merge(t->parent, t);
 		t->parent->writes += t->writes;
@@ -407,6 +519,7 @@ void
 store_txn_abort(store_txn *t)
 {
 	if (!t) return;
+	memo_drop(t);          /* a nested one's: of its writes, now undone */
 	mdb_txn_abort(t->txn);
 	free(t->ticks);
 	free(t);
@@ -433,10 +546,11 @@ kv_get(store_txn *t, int dbi, const keybuf *k, void **val, size_t *n)
 }
 
 void
-note_write(store_txn *t, int dbi)
+note_write(store_txn *t, int dbi, const void *key, size_t n)
 {
 	t->writes++;
 	if (dbi == DBI_ORGS || dbi == DBI_APPS) t->ident_changed = 1;
+	if (dbi == DBI_META) memo_forget(t, key, n);
 }
 
 store_rc
@@ -444,7 +558,7 @@ kv_put(store_txn *t, int dbi, const keybuf *k, const void *val, size_t n)
 {
 	MDB_val mk = { k->n, (void *)k->b }, mv = { n, (void *)val };
 	if (key_ok(k)) return STORE_TOOBIG;
-	note_write(t, dbi);
+	note_write(t, dbi, k->b, k->n);
 	return store_mdb_rc(mdb_put(t->txn, t->s->dbi[dbi], &mk, &mv, 0));
 }
 
@@ -453,7 +567,7 @@ kv_del(store_txn *t, int dbi, const keybuf *k)
 {
 	MDB_val mk = { k->n, (void *)k->b };
 	if (key_ok(k)) return STORE_TOOBIG;
-	note_write(t, dbi);
+	note_write(t, dbi, k->b, k->n);
 	int mrc = mdb_del(t->txn, t->s->dbi[dbi], &mk, NULL);
 	return mrc == MDB_NOTFOUND ? STORE_OK : store_mdb_rc(mrc);
 }
@@ -464,7 +578,7 @@ kv_del_prefix(store_txn *t, int dbi, const keybuf *prefix)
 	kv_scan sc;
 	store_rc rc = kv_scan_begin(&sc, t, dbi, prefix, NULL, 0);
 	if (rc) return rc;
-	note_write(t, dbi);                   /* asked for, as kv_del's */
+	note_write(t, dbi, prefix->b, prefix->n);    /* asked for, as kv_del's */
 	while (rc == STORE_OK && kv_scan_next(&sc)) rc = kv_scan_del(&sc);
 	return kv_scan_end(&sc, rc);
 }

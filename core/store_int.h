@@ -56,6 +56,8 @@ struct store_txn {
 	uint64_t writes;    /* puts and deletes asked for (kv_put, kv_del...) */
 	uint64_t snap;      /* the commit its snapshot is of (idcache.c) */
 	int      ident_changed;   /* it put or deleted in orgs or apps */
+	struct meta_memo *memo;   /* the meta records it parsed (meta_record);
+	                          ** a nested transaction's are its top one's */
 };
 
 /* counter.c: a count that follows the transaction (kept when it commits,
@@ -97,10 +99,11 @@ void idcache_put(store_txn *t, char kind, const void *key, size_t n, const void 
 store_rc kv_get(store_txn *t, int dbi, const keybuf *k, void **val, size_t *n);
 store_rc kv_put(store_txn *t, int dbi, const keybuf *k, const void *val, size_t n);
 store_rc kv_del(store_txn *t, int dbi, const keybuf *k);   /* NOTFOUND ok */
-/* What a write tells: that the transaction wrote (batch.c), and that it
-** changed an org or app (idcache.c).  kv_put, kv_del and kv_scan_del call
-** it. */
-void note_write(store_txn *t, int dbi);
+/* What a write tells: that the transaction wrote (batch.c), that it
+** changed an org or app (idcache.c), and that the meta records under
+** key[0..n) (a key, or a prefix deleted) are no longer those it parsed
+** (meta_record).  kv_put, kv_del, kv_del_prefix and kv_scan_del call it. */
+void note_write(store_txn *t, int dbi, const void *key, size_t n);
 
 /* The one walk over the keys of a database that start with a prefix, in
 ** key order (back: reverse order), from the first key at or after `from`
@@ -138,6 +141,15 @@ store_rc kv_del_prefix(store_txn *t, int dbi, const keybuf *prefix);
 store_rc kv_get_json(store_txn *t, int dbi, const keybuf *k, json_t **out);
 /* Encodes and writes a JSON value. */
 store_rc kv_put_json(store_txn *t, int dbi, const keybuf *k, json_t *v);
+/* The JSON record of meta under k, parsed once a transaction: a new
+** reference to the parse its top-level transaction keeps (shared: read
+** it, copy it to change it), NULL when there is none; STORE_CORRUPT when
+** it is not JSON.  A write under the key forgets the parse (note_write),
+** so does a nested transaction rolled back (every parse), and the
+** top-level transaction's end frees them.  A collection's settings and
+** reindex records are read so: a write reads them several times (its
+** rules, its index entries), a check pass once per entity. */
+store_rc meta_record(store_txn *t, const keybuf *k, json_t **out);
 /* Reads and writes an 8-byte big-endian value (val_u64's: times, counts,
 ** generations); reading one of another size is STORE_CORRUPT, and *out is
 ** set only on STORE_OK. */
@@ -215,7 +227,7 @@ int ix_fields_at(const ix_fields *f, const char *path);
 ** its entries for (what a query may drive from).  Without a reindex the
 ** three are the target. */
 typedef struct {
-	json_t   *settings, *reindex;        /* the records the lists borrow from */
+	json_t   *settings, *reindex;        /* the records the lists borrow from (shared: meta_record) */
 	ix_fields target, present, ready;
 } ix_sel;
 store_rc ix_sel_load(store_txn *t, const store_app *app, const char *type, ix_sel *out);
@@ -254,6 +266,11 @@ store_rc index_verify(store_txn *t, const store_app *app, json_t *e, const store
 ** the selection sel (a collection's present paths: what may be there). */
 int index_has_key(const ix_fields *sel, const store_app *app, json_t *e, const store_id *id,
                   uint64_t time, const void *key, size_t n);
+/* The settings record of type's collection (settings.c), NULL when it has
+** none: the transaction's parse (meta_record: read it, never change it);
+** and its write (rec NULL: its delete). */
+store_rc settings_record(store_txn *t, const store_app *app, const char *type, json_t **out);
+store_rc settings_record_put(store_txn *t, const store_app *app, const char *type, json_t *rec);
 /* Collection settings (settings.c).  settings_write applies the rules of
 ** e's collection to e, the new state of entity id (old: its stored
 ** state, NULL on create), before it is written: readonly values kept,

@@ -571,6 +571,99 @@ test_group_commit(void)
 	CHECK(st.units == 0 && st.kept == 0);
 }
 
+/* A batch whose units change a collection's settings and write its
+** entities: each write follows the settings as the units before it left
+** them, though a transaction parses the record once (meta_record). */
+typedef struct {
+	const char *type;
+	const char *settings[4];    /* a unit changes the settings to this, */
+	const char *body[4];        /* then creates this entity, */
+	store_rc    refuse[4];      /* then answers this when all went well */
+	store_rc    got[4];
+} sb_case;
+
+static store_rc
+sb_run(void *ctx, size_t i, store_txn *t)
+{
+	sb_case *c = ctx;
+	store_err err = { 0 };
+	json_t *b, *e = NULL;
+	store_rc rc = STORE_OK;
+	if (c->settings[i]) {
+		b = json_loads(c->settings[i], 0, NULL);
+		rc = store_settings_set(t, &app, c->type, b, 0, "test", NULL, &err);
+		json_decref(b);
+	}
+	if (rc == STORE_OK && c->body[i]) {
+		b = json_loads(c->body[i], 0, NULL);
+		rc = store_entity_create(t, &app, c->type, b, NULL, &e, &err);
+		json_decref(b);
+		json_decref(e);
+	}
+	return rc ? rc : c->refuse[i];
+}
+
+static void
+sb_done(void *ctx, size_t i, store_rc rc, int ran)
+{
+	(void)ran;
+	((sb_case *)ctx)->got[i] = rc;
+}
+
+static void
+sb_reset(void *ctx, size_t i)
+{
+	(void)ctx;
+	(void)i;
+}
+
+static void
+test_settings_in_batch(void)
+{
+	store_batch_stats st;
+	/* unit 0 reads the collection's (absent) settings; unit 1 sets them;
+	** units 2 and 3 must follow them */
+	sb_case a = { .type = "gizmo",
+	              .settings = { NULL, "{\"unique\":[\"code\"], \"required\":[\"code\"]}" },
+	              .body = { "{\"name\":\"a0\",\"code\":\"c\"}", NULL,
+	                        "{\"name\":\"a2\",\"code\":\"C\"}", "{\"name\":\"a3\"}" } };
+	store_unit ua = { sb_run, sb_done, sb_reset, &a };
+	CHECK_RC(store_group_commit(db, 4, &ua, &st), STORE_OK);
+	CHECK_RC(a.got[0], STORE_OK);
+	CHECK_RC(a.got[1], STORE_OK);
+	CHECK_RC(a.got[2], STORE_EXISTS);             /* a0 holds "c" */
+	CHECK_RC(a.got[3], STORE_REQUIRED);
+	/* unit 0 sets the settings and writes under them, then refuses: rolled
+	** back (the batch runs again, each unit nested), its settings must not
+	** be followed by unit 1 */
+	sb_case b = { .type = "doohickey",
+	              .settings = { "{\"required\":[\"code\"]}" },
+	              .body = { "{\"name\":\"b0\",\"code\":\"x\"}", "{\"name\":\"b1\"}" },
+	              .refuse = { STORE_INVALID } };
+	store_unit ub = { sb_run, sb_done, sb_reset, &b };
+	CHECK_RC(store_group_commit(db, 2, &ub, &st), STORE_OK);
+	CHECK(st.nested == 1);
+	CHECK_RC(b.got[0], STORE_INVALID);
+	CHECK_RC(b.got[1], STORE_OK);
+	/* and in one transaction: a nested one that changes them and writes,
+	** rolled back, then a write of the parent */
+	store_txn *t = wtxn(), *child;
+	json_t *body = json_loads("{\"unique\":[\"code\"]}", 0, NULL), *e;
+	store_err err = { 0 };
+	CHECK_RC(store_txn_begin_child(t, &child), STORE_OK);
+	CHECK_RC(store_settings_set(child, &app, "doohickey", body, 0, "test", NULL, &err), STORE_OK);
+	json_decref(create(child, "doohickey", "{\"name\":\"c0\",\"code\":\"y\"}", STORE_OK));
+	store_txn_abort(child);
+	json_decref(create(t, "doohickey", "{\"name\":\"c1\"}", STORE_OK));
+	e = create(t, "doohickey", "{\"name\":\"c2\",\"code\":\"y\"}", STORE_OK);
+	json_decref(e);
+	/* then a change in the parent itself, followed at once */
+	CHECK_RC(store_settings_set(t, &app, "doohickey", body, 0, "test", NULL, &err), STORE_OK);
+	create(t, "doohickey", "{\"name\":\"c3\",\"code\":\"Y\"}", STORE_EXISTS);
+	json_decref(body);
+	CHECK_RC(store_txn_commit(t), STORE_OK);
+}
+
 /* An event counts in its own transaction: an aborted one leaves nothing. */
 static void
 test_counters(void)
@@ -661,6 +754,7 @@ main(void)
 	test_nested_txn();
 	test_group_commit();
 	test_counters();
+	test_settings_in_batch();
 	store_close(db);
 
 	/* Everything committed survives a reopen. */
