@@ -133,11 +133,18 @@ rec_encode(const auth_subject *who, unsigned char rec[REC_SIZE])
 	memcpy(rec, k.b, REC_SIZE);
 }
 
+int
+auth_record_ok(const void *v, size_t n)
+{
+	const unsigned char *p = v;
+	return n == REC_SIZE && p[0] >= AUTH_SUPERUSER && p[0] <= AUTH_APP;
+}
+
 static store_rc
 rec_decode(const void *v, size_t n, auth_subject *who)
 {
 	const unsigned char *p = v;
-	if (n != REC_SIZE || p[0] < AUTH_SUPERUSER || p[0] > AUTH_APP) return STORE_CORRUPT;
+	if (!auth_record_ok(v, n)) return STORE_CORRUPT;
 	who->kind = (auth_kind)p[0];
 	memcpy(who->scope.b, p + 1, 16);
 	memcpy(who->id.b, p + 17, 16);
@@ -197,8 +204,9 @@ auth_token_purge(store_txn *t, int64_t now, size_t max, size_t *count)
 			break;
 		else
 			rc = token_delete(t, key.b + 9);
-		if (rc == STORE_NOTFOUND)
-			rc = kv_del(t, DBI_TOKENS, &key);    /* stray or malformed: drop it */
+		if (rc == STORE_NOTFOUND || rc == STORE_CORRUPT)
+			rc = kv_del(t, DBI_TOKENS, &key);    /* stray, malformed, or its token's
+			                                     ** record unreadable (check's): drop it */
 		if (rc) break;
 		done++;
 	}

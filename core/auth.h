@@ -85,10 +85,13 @@ store_rc auth_token_lookup(store_txn *t, const char *token, auth_subject *who);
 store_rc auth_token_revoke(store_txn *t, const char *token);
 store_rc auth_token_revoke_all(store_txn *t, const auth_subject *who);
 /* Deletes up to max tokens that expired before now, oldest first, and the
-** expiry keys on the way that name no token or have not the shape of one
-** (dropped, each a step of max); *n (may be NULL) gets how many keys of
-** either it took. */
+** expiry keys on the way that name no token, have not the shape of one, or
+** name one whose record cannot be read (dropped, each a step of max; the
+** record is left to `ugstore check`); *n (may be NULL) gets how many keys
+** of either it took. */
 store_rc auth_token_purge(store_txn *t, int64_t now, size_t max, size_t *n);
+/* 1 when v[0..n) is a token's record as auth.c writes it (check.c). */
+int      auth_record_ok(const void *v, size_t n);
 /* The expiry for a token issued now with a requested life of ttl_ms (0 =
 ** the longest allowed).  The longest life is the app's `accesstokenttl`
 ** property (ms, 0 = no limit) when app is not NULL and sets it, else

@@ -1012,16 +1012,20 @@ check_meta(checker *c, const MDB_val *k, const MDB_val *v)
 
 /* A token key (auth.c, keys.h): 'h' hash -> record, 'e' expiry hash, 's'
 ** kind scope subject hash.  A malformed expiry key names no token: the
-** repair drops it, as the purge does. */
+** repair drops it, as the purge does.  A record that cannot be read is
+** said, and left: no token's keys can be derived from it. */
 static void
 check_token(checker *c, const MDB_val *k, const MDB_val *v)
 {
-	const unsigned char *b = k->mv_data, *r = v->mv_data;
+	const unsigned char *b = k->mv_data;
 	char t1[512];
-	int ok;
+	int ok, hash = k->mv_size == 33 && b[0] == 'h';
+	if (hash && !auth_record_ok(v->mv_data, v->mv_size)) {
+		fault(c, "tokens", "a token record that cannot be read %s", text(t1, b, k->mv_size));
+		return;
+	}
 	switch (k->mv_size ? b[0] : 0) {
-	case 'h': ok = k->mv_size == 33 && v->mv_size == 49 && r[0] >= AUTH_SUPERUSER &&
-	               r[0] <= AUTH_APP; break;
+	case 'h': ok = hash; break;
 	case 'e': ok = k->mv_size == 41 && v->mv_size == 0; break;
 	case 's': ok = k->mv_size == 66 && v->mv_size == 0; break;
 	default:  ok = 0;

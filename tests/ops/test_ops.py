@@ -843,14 +843,20 @@ def test_check_names_each_fault_and_repair_mends_it():
 def test_check_leaves_what_it_cannot_derive_and_unknown_families():
     with _workdir("ugstore-check-") as work, Server() as s:
         ids = _seed_relations(s)
+        st, _ = post_grant(s, "/test-org/test-app", "bob", "secret-pw")
+        eq(st, 200, "bob's token")
         s.stop()
         d = Dump(s.data)
         key = [kv for kv in d.db("secrets") if kv[0][16:32] == _b(ids["bob"])][0]
         key[1] = b"plain text"
+        # a token record that cannot be read: no token's keys derive from it
+        rec = [kv for kv in d.db("tokens") if kv[0][:1] == b"h"][0]
+        rec[1] = b"\x07junk"
         d.write(work + "/bad")
         rc, out, _ = ugstore("check", "--data", work + "/bad", "--repair")
         eq(rc, 1, "a malformed credential is no derivable fault\n" + out)
         check("secrets: the password of %s is not a salted hash" % ids["bob"] in out, out)
+        check("tokens: a token record that cannot be read h" in out, out)
         # a database of a family this check does not know yet is named, not a fault
         d = Dump(s.data)
         name, header, _ = d.sections[0]

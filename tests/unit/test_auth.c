@@ -8,7 +8,7 @@
 #include "tests/unit/check.h"
 
 #include "core/auth.h"
-#include "core/store_int.h"        /* kv_put: malformed expiry keys planted */
+#include "core/store_int.h"        /* kv_put: malformed keys and records planted */
 
 static store *db;
 static store_app app, app2;
@@ -147,6 +147,52 @@ test_purge_malformed(void)
 	while (kv_scan_next(&sc))                           /* left: those not expired */
 		CHECK((int64_t)key_get_u64((const unsigned char *)sc.k.mv_data + 1) > now);
 	CHECK_RC(kv_scan_end(&sc, STORE_OK), STORE_OK);
+}
+
+/* Overwrites the stored record of who's token (its subject id is its
+** own) with bytes no token record has. */
+static void
+spoil_record(const store_id *subject)
+{
+	keybuf prefix, k;
+	kv_scan sc;
+	int spoiled = 0;
+	key_lead(&prefix, 'h');
+	CHECK_RC(kv_scan_begin(&sc, t, DBI_TOKENS, &prefix, NULL, 0), STORE_OK);
+	while (!spoiled && kv_scan_next(&sc))
+		if (sc.v.mv_size > 33 && memcmp((const char *)sc.v.mv_data + 17, subject->b, 16) == 0) {
+			key_raw(&k, sc.k.mv_data, sc.k.mv_size);
+			spoiled = 1;
+		}
+	CHECK_RC(kv_scan_end(&sc, STORE_OK), STORE_OK);
+	CHECK(spoiled);
+	CHECK_RC(kv_put(t, DBI_TOKENS, &k, "\x07junk", 5), STORE_OK);
+}
+
+/* A token whose stored record cannot be read: the purge drops its expiry
+** key and goes on to the expired tokens after it, where it stopped there
+** with STORE_CORRUPT (and so did every token issue after it). */
+static void
+test_purge_unreadable(void)
+{
+	auth_subject who = { .kind = AUTH_APPUSER, .scope = app.uuid }, other = who, got;
+	char bad[AUTH_TOKEN_LEN + 1], tok[AUTH_TOKEN_LEN + 1];
+	int64_t now = store_now_ms();
+	size_t n;
+
+	store_id_new(&who.id);
+	store_id_new(&other.id);
+	who.expires = now - 2000;
+	CHECK_RC(auth_token_issue(t, &who, bad), STORE_OK);
+	spoil_record(&who.id);
+	other.expires = now - 1000;
+	CHECK_RC(auth_token_issue(t, &other, tok), STORE_OK);
+	CHECK_RC(auth_token_purge(t, now, 10, &n), STORE_OK);
+	CHECK(n == 2);
+	CHECK_RC(auth_token_lookup(t, tok, &got), STORE_NOTFOUND);
+	CHECK_RC(auth_token_lookup(t, bad, &got), STORE_CORRUPT);   /* check's to report */
+	CHECK_RC(auth_token_purge(t, now, 10, &n), STORE_OK);
+	CHECK(n == 0);
 }
 
 static void
@@ -398,6 +444,7 @@ main(void)
 	CHECK_RC(store_org_create(t, S("org2"), &org2, &err), STORE_OK);
 	test_tokens();
 	test_purge_malformed();
+	test_purge_unreadable();
 	test_expiry();
 	test_clients();
 	test_passwords();
