@@ -187,6 +187,17 @@ token_delete(store_txn *t, const unsigned char h[HASH_SIZE])
 	return kv_del(t, DBI_TOKENS, &k);
 }
 
+/* Deletes the token whose hash is h, come to by the key `via` of a walk
+** (its expiry or subject key), and via itself: a key that names no token,
+** or names one whose record cannot be read (check's), goes alone, so the
+** walk goes on past it. */
+static store_rc
+token_drop(store_txn *t, const unsigned char h[HASH_SIZE], const keybuf *via)
+{
+	store_rc rc = token_delete(t, h);
+	return rc && rc != STORE_NOTFOUND && rc != STORE_CORRUPT ? rc : kv_del(t, DBI_TOKENS, via);
+}
+
 store_rc
 auth_token_purge(store_txn *t, int64_t now, size_t max, size_t *count)
 {
@@ -199,14 +210,11 @@ auth_token_purge(store_txn *t, int64_t now, size_t max, size_t *count)
 		rc = first_with_prefix(t, &prefix, &key);
 		if (rc) break;
 		if (key.n != 1 + 8 + HASH_SIZE)
-			rc = STORE_NOTFOUND;                 /* a malformed expiry key */
+			rc = kv_del(t, DBI_TOKENS, &key);    /* a malformed expiry key: drop it */
 		else if ((int64_t)key_get_u64(key.b + 1) > now)
 			break;
 		else
-			rc = token_delete(t, key.b + 9);
-		if (rc == STORE_NOTFOUND || rc == STORE_CORRUPT)
-			rc = kv_del(t, DBI_TOKENS, &key);    /* stray, malformed, or its token's
-			                                     ** record unreadable (check's): drop it */
+			rc = token_drop(t, key.b + 9, &key);
 		if (rc) break;
 		done++;
 	}
@@ -278,7 +286,7 @@ auth_token_revoke_all(store_txn *t, const auth_subject *who)
 	key_token_subject(&prefix, who->kind, &who->scope, &who->id, NULL);
 	while ((rc = first_with_prefix(t, &prefix, &key)) == STORE_OK) {
 		if (key.n != prefix.n + HASH_SIZE) return STORE_CORRUPT;
-		if ((rc = token_delete(t, key.b + prefix.n))) return rc;
+		if ((rc = token_drop(t, key.b + prefix.n, &key))) return rc;
 	}
 	return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }

@@ -81,7 +81,8 @@ store_rc auth_token_issue(store_txn *t, const auth_subject *who,
 ** "expired" rather than "bad". */
 store_rc auth_token_lookup(store_txn *t, const char *token, auth_subject *who);
 /* Revokes one token (STORE_NOTFOUND if unknown), or every token of who's
-** kind, scope and id. */
+** kind, scope and id (a subject key that names no token, or one whose
+** record cannot be read, dropped on the way, as the purge does). */
 store_rc auth_token_revoke(store_txn *t, const char *token);
 store_rc auth_token_revoke_all(store_txn *t, const auth_subject *who);
 /* Deletes up to max tokens that expired before now, oldest first, and the

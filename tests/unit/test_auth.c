@@ -171,7 +171,8 @@ spoil_record(const store_id *subject)
 
 /* A token whose stored record cannot be read: the purge drops its expiry
 ** key and goes on to the expired tokens after it, where it stopped there
-** with STORE_CORRUPT (and so did every token issue after it). */
+** with STORE_CORRUPT (and so did every token issue after it); revoking
+** every token of its subject drops its subject key and goes on. */
 static void
 test_purge_unreadable(void)
 {
@@ -193,6 +194,13 @@ test_purge_unreadable(void)
 	CHECK_RC(auth_token_lookup(t, bad, &got), STORE_CORRUPT);   /* check's to report */
 	CHECK_RC(auth_token_purge(t, now, 10, &n), STORE_OK);
 	CHECK(n == 0);
+	/* nor does revoking every token of a subject stop at one */
+	who.expires = now + 60000;
+	CHECK_RC(auth_token_issue(t, &who, bad), STORE_OK);
+	spoil_record(&who.id);
+	CHECK_RC(auth_token_issue(t, &who, tok), STORE_OK);
+	CHECK_RC(auth_token_revoke_all(t, &who), STORE_OK);
+	CHECK_RC(auth_token_lookup(t, tok, &got), STORE_NOTFOUND);
 }
 
 static void
