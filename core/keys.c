@@ -464,19 +464,31 @@ key_successor(keybuf *p)
 	return 1;
 }
 
+/* *to = *from, its used bytes only (a keybuf holds KEY_MAX: a scan starts
+** often, and whole copies showed in profiles). */
+static void
+key_copy(keybuf *to, const keybuf *from)
+{
+	memcpy(to->b, from->b, from->n);
+	to->n = from->n;
+	to->overflow = from->overflow;
+}
+
 store_rc
 kv_scan_begin(kv_scan *s, store_txn *t, int dbi, const keybuf *prefix, const keybuf *from,
               int back)
 {
-	memset(s, 0, sizeof *s);
+	s->c = NULL;
 	s->t = t;
 	s->dbi = dbi;
-	s->prefix = *prefix;
 	s->back = back;
+	s->stepped = s->deleted = 0;
+	s->k = s->v = (MDB_val){ 0, NULL };
+	key_copy(&s->prefix, prefix);
 	if (from) {
-		s->seek = *from;
+		key_copy(&s->seek, from);
 	} else {
-		s->seek = *prefix;
+		key_copy(&s->seek, prefix);
 		if (back && !key_successor(&s->seek)) s->seek.n = 0;
 	}
 	s->mrc = prefix->overflow || s->seek.overflow ? MDB_NOTFOUND : 0;
@@ -486,7 +498,7 @@ kv_scan_begin(kv_scan *s, store_txn *t, int dbi, const keybuf *prefix, const key
 void
 kv_scan_seek(kv_scan *s, const keybuf *at)
 {
-	s->seek = *at;
+	key_copy(&s->seek, at);
 	s->stepped = 0;
 	if (at->overflow) s->mrc = MDB_NOTFOUND;
 }

@@ -344,7 +344,7 @@ paths_of(http_req *r, const char *path, const char *const *names)
 ** `owners` too, as Usergrid shows it (seed 002). */
 static void
 add_verbs(json_t *md, store_txn *t, http_req *r, const store_id *id,
-          store_edge_kind kind, const char *key, const char *prefix)
+          store_edge_kind kind, const char *key, const char *path, const char *sub)
 {
 	json_t *names = NULL, *v, *out = NULL;
 	const char *name;
@@ -356,7 +356,7 @@ add_verbs(json_t *md, store_txn *t, http_req *r, const store_id *id,
 		if (strcmp(name, "following") == 0 || strcmp(name, "connection") == 0)
 			continue;
 		if (!out) out = json_object();
-		json_object_set_new(out, name, json_string(http_sprintf(r, "%s%s", prefix, name)));
+		json_object_set_new(out, name, json_string(http_sprintf(r, "%s%s%s", path, sub, name)));
 	}
 	json_decref(names);
 	if (out) json_object_set_new(md, key, out);
@@ -382,12 +382,8 @@ http_render_entity(http_req *r, store_txn *t, json_t *e, const char *base_path)
 	}
 	json_object_set_new(md, "path", json_string(path));
 	if (uuid && store_id_parse((store_slice){ uuid, strlen(uuid) }, &id)) {
-		if (want_out)
-			add_verbs(md, t, r, &id, STORE_EDGE_OUT, "connections",
-			          http_sprintf(r, "%s/", path));
-		if (want_in)
-			add_verbs(md, t, r, &id, STORE_EDGE_IN, "connecting",
-			          http_sprintf(r, "%s/connecting/", path));
+		if (want_out) add_verbs(md, t, r, &id, STORE_EDGE_OUT, "connections", path, "/");
+		if (want_in) add_verbs(md, t, r, &id, STORE_EDGE_IN, "connecting", path, "/connecting/");
 	}
 	if (type) {
 		const store_type_info *ti = store_type_info_of(type);
