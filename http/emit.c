@@ -187,11 +187,12 @@ put_value(http_req *r, tbuf *b, struct http_shown **hint, json_t *v)
 char *
 http_emit(http_req *r, json_t *resp, size_t *n)
 {
-	if (!r->shown) return store_json_text(resp, n);
+	if (!r->shown || !json_is_object(resp)) {
 #ifdef UGSTORE_CHECK_SHARED
-	if (!json_is_object(resp)) check_all_written(r);
+		check_all_written(r);
 #endif
-	if (!json_is_object(resp)) return store_json_text(resp, n);
+		return store_json_text(resp, n);
+	}
 	/* The members holding rendered entities go last: taken out, the rest
 	** is written at once, and they follow, then are put back. */
 	size_t nout = 0, len;
