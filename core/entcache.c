@@ -33,7 +33,7 @@ struct entcache {
 		size_t   n;
 		char    *bytes;        /* the stored text the object was parsed from */
 		json_t  *v;
-		char    *text;         /* v's reply text (store_entity_text), once made */
+		char    *text;         /* v's reply text (store_entity_write), once made */
 		size_t   text_n;
 		int      recent;       /* the set's slot taken or filled last */
 	} slot[SLOTS];
@@ -162,27 +162,35 @@ store_entity_read(store_txn *t, const store_app *app, const store_id *id, json_t
 	return STORE_OK;
 }
 
+/* e's text, uncached, handed to put. */
+static int
+write_fresh(const json_t *e, json_dump_callback_t put, void *data)
+{
+	size_t n;
+	char *text = entity_text(e, &n);
+	int rc = text ? put(text, n, data) : -1;
+	free(text);
+	return rc;
+}
+
 /* A caller that holds a reference to e keeps it alive, so no other object
-** can stand at its address: the slot holding e itself is the only match. */
-char *
-store_entity_text(store *s, const json_t *e, size_t *n)
+** can stand at its address: the slot holding e itself is the only match.
+** A kept text is handed to put under its set's lock (put only copies). */
+int
+store_entity_write(store *s, const json_t *e, json_dump_callback_t put, void *data)
 {
 	struct entcache *c = s->entcache;
 	const char *uuid = json_string_value(json_object_get(e, "uuid"));
 	store_id id;
-	char *out = NULL;
+	int rc = 1;
 
 	if (!c || !uuid || !store_id_parse((store_slice){ uuid, strlen(uuid) }, &id))
-		return entity_text(e, n);
+		return write_fresh(e, put, data);
 	struct entcache_slot *set = set_lock(c, &id), *sl = set_find(set, &id);
 	if (sl && sl->v == e && !sl->text) sl->text = entity_text(e, &sl->text_n);
-	if (sl && sl->v == e && sl->text) {
-		out = xmalloc(sl->text_n + 1);
-		memcpy(out, sl->text, sl->text_n + 1);
-		*n = sl->text_n;
-	}
+	if (sl && sl->v == e && sl->text) rc = put(sl->text, sl->text_n, data);
 	set_unlock(c, set);
-	return out ? out : entity_text(e, n);
+	return rc == 1 ? write_fresh(e, put, data) : rc;
 }
 
 void

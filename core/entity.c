@@ -399,16 +399,28 @@ real_digits(const json_t *v, int have)
 	}
 }
 
+/* jansson's flags for writing v as every reply is written. */
+static size_t
+text_flags(const json_t *v)
+{
+	return JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(real_digits(v, 15));
+}
+
 char *
 store_json_text(const json_t *v, size_t *n)
 {
-	char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
-	                        JSON_REAL_PRECISION(real_digits(v, 15)));
+	char *text = json_dumps(v, text_flags(v));
 	if (n) *n = text ? strlen(text) : 0;
 	return text;
 }
 
-/* e's text without its "metadata" member (store_entity_text). */
+int
+store_json_write(const json_t *v, json_dump_callback_t put, void *data)
+{
+	return json_dump_callback(v, put, data, text_flags(v));
+}
+
+/* e's text without its "metadata" member (store_entity_write). */
 char *
 entity_text(const json_t *e, size_t *n)
 {

@@ -306,10 +306,14 @@ store_rc store_entity_read(store_txn *t, const store_app *app, const store_id *i
 ** encoded), every real in the fewest digits (15 to 17) that read back the
 ** same double: the text of every reply. */
 char *store_json_text(const json_t *v, size_t *n);
+/* The same text handed to put piece by piece (jansson's json_dump_callback):
+** 0, or -1 when v cannot be encoded or put failed. */
+int   store_json_write(const json_t *v, json_dump_callback_t put, void *data);
 /* Entity e's text without its "metadata" member, as store_json_text
-** writes it.  For an entity that store_entity_read shared from its cache
-** the text is made once and kept there; e must not have been changed. */
-char *store_entity_text(store *s, const json_t *e, size_t *n);
+** writes it, handed to put (0, or -1 when e cannot be encoded or put
+** failed).  For an entity that store_entity_read shared from its cache the
+** text is made once and kept there; e must not have been changed. */
+int store_entity_write(store *s, const json_t *e, json_dump_callback_t put, void *data);
 
 /* Resolves an item segment of `type`: a UUID, or the type's alias value
 ** (name, username or email, path), case-insensitively (spec 1.3). */

@@ -80,7 +80,7 @@ store_rc entity_parse(const void *bytes, size_t n, json_t **out);
 /* entity.c: STORE_OK when app holds entity id (nothing parsed), else
 ** STORE_NOTFOUND (or a storage failure). */
 store_rc entity_held(store_txn *t, const store_app *app, const store_id *id);
-/* entity.c: e's text without its "metadata" member (store_entity_text,
+/* entity.c: e's text without its "metadata" member (store_entity_write,
 ** uncached). */
 char *entity_text(const json_t *e, size_t *n);
 /* entcache.c: parsed entities for readers (store_entity_read); its fill */

@@ -42,14 +42,17 @@ put(tbuf *b, const char *s, size_t n)
 	b->p[b->n] = '\0';
 }
 
+static int
+put_piece(const char *s, size_t n, void *b)
+{
+	put(b, s, n);
+	return 0;
+}
+
 static void
 put_json(tbuf *b, const json_t *v)
 {
-	size_t n;
-	char *text = store_json_text(v, &n);
-	if (!text) b->failed = 1;
-	else put(b, text, n);
-	free(text);
+	if (store_json_write(v, put_piece, b) != 0) b->failed = 1;
 }
 
 void
@@ -59,8 +62,8 @@ http_shown_add(http_req *r, json_t *out, json_t *e)
 	s->out = json_incref(out);     /* held: no other object takes its address */
 	s->e = json_incref(e);
 #ifdef UGSTORE_CHECK_SHARED
-	size_t n;
-	s->text = store_entity_text(r->srv->s, e, &n);
+	tbuf t = { 0 };
+	s->text = store_entity_write(r->srv->s, e, put_piece, &t) == 0 ? t.p : (free(t.p), NULL);
 #endif
 	s->next = NULL;
 	s->emitted = 0;
@@ -96,12 +99,13 @@ shown_of(http_req *r, struct http_shown **hint, const json_t *v)
 
 #ifdef UGSTORE_CHECK_SHARED
 /* The sanitizer build checks that nothing changed a rendered entity after
-** its rendering, nor added to the rendered object but its metadata. */
+** its rendering (text[0..n): its text now), nor added to the rendered
+** object but its metadata. */
 static void
-check_unchanged(const struct http_shown *s, const char *text)
+check_unchanged(const struct http_shown *s, const char *text, size_t n)
 {
 	json_t *md = json_object_get(s->out, "metadata");
-	if (!s->text || strcmp(s->text, text) != 0 ||
+	if (!s->text || strlen(s->text) != n || memcmp(s->text, text, n) != 0 ||
 	    json_object_size(s->out) != (md ? 1u : 0u)) {
 		fprintf(stderr, "ugstore: a rendered entity was changed after rendering\n");
 		abort();
@@ -127,22 +131,19 @@ check_all_written(http_req *r)
 static void
 put_shown(http_req *r, tbuf *b, struct http_shown *s)
 {
-	size_t n;
-	char *text = store_entity_text(r->srv->s, s->e, &n);
+	size_t at = b->n;
 	json_t *md = json_object_get(s->out, "metadata");
-	if (!text || n < 2) {
+	if (store_entity_write(r->srv->s, s->e, put_piece, b) != 0 || b->n - at < 2) {
 		b->failed = 1;
-		free(text);
 		return;
 	}
 #ifdef UGSTORE_CHECK_SHARED
-	check_unchanged(s, text);
+	check_unchanged(s, b->p + at, b->n - at);
 #endif
-	put(b, text, n - 1);           /* all but its closing brace */
-	free(text);
 	s->emitted = 1;
+	b->n--;                        /* its closing brace: the metadata goes in */
 	if (md) {
-		if (n > 2) put(b, ",", 1);
+		if (b->n - at > 1) put(b, ",", 1);
 		put(b, "\"metadata\":", 11);
 		put_json(b, md);
 	}
@@ -195,7 +196,7 @@ http_emit(http_req *r, json_t *resp, size_t *n)
 	}
 	/* The members holding rendered entities go last: taken out, the rest
 	** is written at once, and they follow, then are put back. */
-	size_t nout = 0, len;
+	size_t nout = 0;
 	struct { char *key; json_t *v; } *out = arena_alloc(r->a, json_object_size(resp) * sizeof *out);
 	struct http_shown *hint = r->shown;
 	const char *k;
@@ -207,11 +208,10 @@ http_emit(http_req *r, json_t *resp, size_t *n)
 		out[nout++].v = json_incref(v);
 		json_object_del(resp, k);
 	}
-	char *rest = store_json_text(resp, &len);
 	tbuf b = { 0 };
-	if (!rest || len < 2) b.failed = 1;
-	else put(&b, rest, len - 1);          /* all but its closing brace */
-	free(rest);
+	put_json(&b, resp);
+	if (b.n < 2) b.failed = 1;
+	else b.n--;                           /* all but its closing brace */
 	for (size_t i = 0; i < nout; i++) {
 		json_t *key = json_string(out[i].key);
 		if (b.n > 1) put(&b, ",", 1);
