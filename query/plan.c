@@ -389,6 +389,8 @@ count_term(const plan_store *ps, plan_facts *f, term *tm, size_t cap)
 	return rc;
 }
 
+#define FIRST_ROUND 16      /* the first round's cap (count_and_terms) */
+
 /* The AND chain's terms, in rounds: each round counts the terms not yet
 ** known exactly up to its cap (or to one past the smallest count found in
 ** the round: a term holding more only has to be known to hold more), and
@@ -397,7 +399,7 @@ count_term(const plan_store *ps, plan_facts *f, term *tm, size_t cap)
 static store_rc
 count_and_terms(const plan_store *ps, plan_facts *f, size_t need)
 {
-	static const size_t caps[] = { 16, 64, 256, 1024, QUERY_RANGE_CAP };
+	static const size_t caps[] = { FIRST_ROUND, 64, 256, 1024, QUERY_RANGE_CAP };
 	size_t best = (size_t)-1, cap = 0;
 	store_rc rc = STORE_OK;
 	for (size_t i = 0; i < f->nand; i++) f->and_terms[i].capped = 1;  /* until counted */
@@ -430,6 +432,17 @@ drop_unindexed(const plan_store *ps, plan_facts *f, term *tms, size_t *n)
 	*n = kept;
 }
 
+/* A lone equality term with nothing to weigh it against (no other term, no
+** OR, no order, no within, on the type's own index): the equality plan
+** reads a page's worth of it however many entries it holds, so counting
+** them decides nothing; explain shows the first round's count. */
+static int
+lone_equality(const ql_query *q, const plan_facts *f)
+{
+	return f->indexed && !f->scoped && f->nand == 1 && f->and_terms[0].eq && !f->nor &&
+	       !q->norder && !find_within(q->where);
+}
+
 store_rc
 plan_count(const plan_store *ps, const ql_query *q, size_t limit, plan_facts *f)
 {
@@ -448,6 +461,7 @@ plan_count(const plan_store *ps, const ql_query *q, size_t limit, plan_facts *f)
 	mark_multi(ps, f->and_terms, f->nand);
 	mark_multi(ps, f->or_terms, f->nor);
 	plan_merge(f);
+	if (lone_equality(q, f)) need = FIRST_ROUND;   /* one round */
 	rc = count_and_terms(ps, f, need);
 	for (size_t i = 0; i < f->nor && !rc; i++)
 		rc = count_term(ps, f, &f->or_terms[i], QUERY_RANGE_CAP);

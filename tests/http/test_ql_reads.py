@@ -75,3 +75,24 @@ def test_conjunctive_ranges_read_what_they_return():
                       % (ql, entities, m, plan))
                 check(entries <= 8 * (m + LIMIT) + 64, "%s: read %d index entries, smallest "
                       "term %d (%s)" % (ql, entries, m, plan))
+
+
+def test_a_lone_equality_reads_a_page_not_its_matches():
+    """An equality with nothing to weigh it against is the plan whatever it
+    holds: a page of it reads about a page of entries, not a count of its
+    thousands of matches."""
+    with Server() as s:
+        for start in range(0, N, 500):
+            st, doc = s.app("POST", "/lone", [entity(j) for j in range(start, start + 500)])
+            eq(st, 200, "batch")
+        cursor, pages = None, 0
+        while pages < 5:
+            params = {"ql": "select * where flag = true", "limit": str(LIMIT), "explain": "true"}
+            if cursor:
+                params["cursor"] = cursor
+            st, doc = s.app("GET", "/lone?" + urllib.parse.urlencode(params))
+            eq((st, len(doc["entities"])), (200, LIMIT), "page %d" % pages)
+            x = doc["explain"]
+            check(x["plan"].startswith("equality: index of flag") and x["entries_read"] <= 64,
+                  "page %d: %s, %d entries read" % (pages, x["plan"], x["entries_read"]))
+            cursor, pages = doc["cursor"], pages + 1
