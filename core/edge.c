@@ -343,28 +343,77 @@ add_name(void *names, const edge_key *e)
 	return MEMBER_NEXT_NAME;
 }
 
+/* Where the counted names of one kind go (count_names). */
+typedef struct {
+	store_edge_kind kind;
+	json_t **to;
+} names_into;
+
+/* {name: count} of each kind of into[0..n) owner has, in one scan of its
+** counts (of that kind alone when n is 1); *to stays NULL for a kind
+** without names. */
+static store_rc
+count_names(store_txn *t, const store_app *app, const store_id *owner,
+            const names_into *into, size_t n)
+{
+	kv_scan sc;
+	keybuf k;
+	store_rc rc;
+	size_t at;                           /* the kind byte's place in a key */
+
+	key_entity(&k, app, owner);
+	at = k.n;
+	if (n == 1) key_edge_kind(&k, app, owner, into[0].kind);
+	if ((rc = kv_scan_begin(&sc, t, DBI_COUNTS, &k, NULL, 0))) return rc;
+	while (kv_scan_next(&sc)) {
+		const unsigned char *b = sc.k.mv_data;
+		size_t i = 0;
+		while (i < n && (sc.k.mv_size <= at + 1 || b[at] != into[i].kind)) i++;
+		if (i == n) continue;
+		if (sc.v.mv_size != 8) {
+			rc = STORE_CORRUPT;
+			break;
+		}
+		json_t **to = into[i].to;
+		if (!*to) *to = json_object();
+		json_object_setn_new(*to, (const char *)b + at + 1, sc.k.mv_size - at - 1,
+		                     json_integer((json_int_t)key_get_u64(sc.v.mv_data)));
+	}
+	return kv_scan_end(&sc, rc);
+}
+
 store_rc
 store_edge_names(store_txn *t, const store_app *app, const store_id *owner,
                  store_edge_kind kind, json_t **out)
 {
-	kv_scan sc;
-	keybuf k;
-	store_rc rc = STORE_OK;
-
-	*out = json_object();
-	key_edge_kind(&k, app, owner, kind);
-	if (kind == STORE_EDGE_MEMBER_OF) rc = member_scan(t, app, owner, add_name, *out);
-	else if ((rc = kv_scan_begin(&sc, t, DBI_COUNTS, &k, NULL, 0)) == STORE_OK) {
-		while (kv_scan_next(&sc) && sc.k.mv_size > k.n) {
-			if (sc.v.mv_size != 8) { rc = STORE_CORRUPT; break; }
-			json_object_setn_new(*out, (const char *)sc.k.mv_data + k.n, sc.k.mv_size - k.n,
-			                     json_integer((json_int_t)key_get_u64(sc.v.mv_data)));
-		}
-		rc = kv_scan_end(&sc, rc);
+	store_rc rc;
+	*out = NULL;
+	if (kind == STORE_EDGE_MEMBER_OF) {
+		*out = json_object();
+		rc = member_scan(t, app, owner, add_name, *out);
+	} else {
+		names_into one = { kind, out };
+		rc = count_names(t, app, owner, &one, 1);
+		if (rc == STORE_OK && !*out) *out = json_object();
 	}
 	if (rc) {
 		json_decref(*out);
 		*out = NULL;
+	}
+	return rc;
+}
+
+store_rc
+store_edge_verbs(store_txn *t, const store_app *app, const store_id *id, json_t **out,
+                 json_t **in)
+{
+	names_into both[] = { { STORE_EDGE_OUT, out }, { STORE_EDGE_IN, in } };
+	*out = *in = NULL;
+	store_rc rc = count_names(t, app, id, both, 2);
+	if (rc) {
+		json_decref(*out);
+		json_decref(*in);
+		*out = *in = NULL;
 	}
 	return rc;
 }

@@ -482,6 +482,11 @@ store_rc store_edge_names(store_txn *t, const store_app *app,
                           const store_id *owner, store_edge_kind kind,
                           json_t **out);
 
+/* The names of id's outgoing (*out) and incoming (*in) connections, as
+** store_edge_names gives them, in one read; each NULL when it has none. */
+store_rc store_edge_verbs(store_txn *t, const store_app *app, const store_id *id,
+                          json_t **out, json_t **in);
+
 /* *owned = 1 when an entity other than the application holds id in one of
 ** its collections (a group its member, a user its device): Usergrid's
 ** "owners" of an entity, shown as metadata.connecting.owners. */

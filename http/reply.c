@@ -339,19 +339,14 @@ paths_of(http_req *r, const char *path, const char *const *names)
 	return o;
 }
 
-/* metadata.connections / connecting: verbs with at least one edge; an
-** entity that another entity holds in a collection is connecting from its
-** `owners` too, as Usergrid shows it (seed 002). */
+/* metadata.connections or .connecting (key): a path for each verb of
+** names (taken), "following" and "connection" left out. */
 static void
-add_verbs(json_t *md, store_txn *t, http_req *r, const store_id *id,
-          store_edge_kind kind, const char *key, const char *path, const char *sub)
+add_verbs(json_t *md, http_req *r, json_t *names, const char *key, const char *path,
+          const char *sub)
 {
-	json_t *names = NULL, *v, *out = NULL;
+	json_t *v, *out = NULL;
 	const char *name;
-	int owned = 0;
-	if (store_edge_names(t, &r->app, id, kind, &names) != STORE_OK) return;
-	if (kind == STORE_EDGE_IN && store_edge_owned(t, &r->app, id, &owned) == STORE_OK && owned)
-		json_object_set_new(names, "owners", json_integer(1));
 	json_object_foreach(names, name, v) {
 		if (strcmp(name, "following") == 0 || strcmp(name, "connection") == 0)
 			continue;
@@ -360,6 +355,26 @@ add_verbs(json_t *md, store_txn *t, http_req *r, const store_id *id,
 	}
 	json_decref(names);
 	if (out) json_object_set_new(md, key, out);
+}
+
+/* metadata.connections / connecting: verbs with at least one edge; an
+** entity that another entity holds in a collection is connecting from its
+** `owners` too, as Usergrid shows it (seed 002). */
+static void
+add_connections(json_t *md, store_txn *t, http_req *r, const store_id *id, const char *path,
+                int want_out, int want_in)
+{
+	json_t *out = NULL, *in = NULL;
+	int owned = 0;
+	if (store_edge_verbs(t, &r->app, id, &out, &in) != STORE_OK) return;
+	if (want_in && store_edge_owned(t, &r->app, id, &owned) == STORE_OK && owned) {
+		if (!in) in = json_object();
+		json_object_set_new(in, "owners", json_integer(1));
+	}
+	add_verbs(md, r, want_out ? out : NULL, "connections", path, "/");
+	add_verbs(md, r, want_in ? in : NULL, "connecting", path, "/connecting/");
+	if (!want_out) json_decref(out);
+	if (!want_in) json_decref(in);
 }
 
 json_t *
@@ -381,10 +396,8 @@ http_render_entity(http_req *r, store_txn *t, json_t *e, const char *base_path)
 		else if (strcmp(conn, "out") == 0) want_in = 0;
 	}
 	json_object_set_new(md, "path", json_string(path));
-	if (uuid && store_id_parse((store_slice){ uuid, strlen(uuid) }, &id)) {
-		if (want_out) add_verbs(md, t, r, &id, STORE_EDGE_OUT, "connections", path, "/");
-		if (want_in) add_verbs(md, t, r, &id, STORE_EDGE_IN, "connecting", path, "/connecting/");
-	}
+	if ((want_out || want_in) && uuid && store_id_parse((store_slice){ uuid, strlen(uuid) }, &id))
+		add_connections(md, t, r, &id, path, want_out, want_in);
 	if (type) {
 		const store_type_info *ti = store_type_info_of(type);
 		if (ti->sets[0]) json_object_set_new(md, "sets", paths_of(r, path, ti->sets));
