@@ -9,7 +9,10 @@
 ** every reader that takes it (jansson counts references atomically, and
 ** reading an object changes nothing in it), so it must never be changed:
 ** store_entity_read hands it out in read-only transactions only, to
-** callers that copy before they add anything.
+** callers that copy before they add anything.  The first time a kept
+** object is written out (store_entity_write) its reply text is kept too,
+** so writing it again is a copy.  An entity takes either slot of its set
+** (two), so two entities whose hashes meet do not evict each other.
 */
 #include "core/store_int.h"
 #include "core/mem.h"

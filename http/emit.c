@@ -1,6 +1,7 @@
 /*
-** emit.c: a reply's JSON text.  jansson writes every value (store_json_text);
-** this file only puts the pieces side by side.  An entity rendered by
+** emit.c: a reply's JSON text.  jansson writes every value
+** (store_json_write, into the reply's buffer); this file only puts the
+** pieces side by side.  An entity rendered by
 ** http_render_entity() is written as its stored entity's text followed by
 ** its metadata block: for an entity shared from the entity cache that text
 ** was made once and kept (core/entcache.c), so a page of entities costs
