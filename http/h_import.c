@@ -200,6 +200,7 @@ apply_lines(http_req *r, int last)
 {
 	struct http_import *im = r->import;
 	store_txn *t = NULL;
+	if (!im->buf) return;             /* nothing has come yet: nothing to apply */
 	const char *p = im->buf, *end = im->buf + im->len;
 	size_t in_txn = 0;
 

@@ -51,6 +51,7 @@ POST /management/orgs +Authorization:Basic\s{su} {"organization":"o2"}
 POST /management/orgs/org1/apps +Authorization:Basic\s{su} {"name":"a2"}
 RAW POST {app}/things HTTP/1.1\r\nHost: f\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{"a"\r\n3\r\n:1}\r\n0\r\n\r\n
 RAW GET {app}/things HTTP/1.1\r\nHost: f\r\n\r\nGET {app}/users HTTP/1.1\r\nHost: f\r\n\r\n
+RAW POST {app}/_import HTTP/1.1\r\nHost: f\r\nAuthorization: Basic {su}\r\nContent-Length: 0\r\n\r\n
 """
 
 BODIES = [

@@ -408,6 +408,16 @@ def test_http_import_writes_into_its_application_only():
         eq(_export(s.data, "test-org/other", work + "/o2.ndjson"), theirs, "other untouched")
 
 
+def test_http_import_of_nothing():
+    """An empty body imports nothing and says so (and a body of blank lines)."""
+    with Server() as s:
+        app = _new_app(s, "empty")
+        for body in (b"", b"\n\n"):
+            st, doc = _import(s, app, body)
+            eq((st, doc["data"]["entities"]), (200, 0), "import of %r" % body)
+            eq(s.request("GET", app + "/things", headers=SU)[0], 200, "the app after it")
+
+
 def test_http_import_reports_bad_lines():
     with Server() as s:
         app = _new_app(s, "bad")
