@@ -232,7 +232,7 @@ enum {
 
 /* emit.c: the text of reply resp (malloc'd, *n its length), or NULL when
 ** a value cannot be encoded.  An object rendered by http_render_entity
-** goes out as its entity's text (store_entity_text) and its metadata. */
+** goes out as its entity's text (store_entity_write) and its metadata. */
 char *http_emit(http_req *r, json_t *resp, size_t *n);
 /* Records that `out` renders entity e; both are held until
 ** http_shown_clear (the end of the request: a rendering made on the
