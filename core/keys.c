@@ -427,10 +427,9 @@ key_lc_cut(keybuf *k, const char *v, size_t n, size_t space, int term, int whole
 		}
 		take = space - KEY_HASH_TAIL;
 	}
-	char *lc = xmalloc(take ? take : 1);
-	lc_copy(lc, v, take);
-	key_put(k, lc, take);
-	free(lc);
+	size_t at = k->n;
+	key_put(k, v, take);
+	if (k->n == at + take) lc_copy((char *)k->b + at, (char *)k->b + at, take);  /* in place */
 	if (cut && whole) {
 		key_u8(k, 0);
 		key_u64(k, text_hash(TEXT_HASH_BASIS, v, n, 1));
