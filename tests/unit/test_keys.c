@@ -401,6 +401,21 @@ test_scan(void)
 	while (kv_scan_next(&sc)) CHECK_RC(kv_scan_del(&sc), STORE_OK);
 	CHECK_RC(kv_scan_end(&sc, STORE_OK), STORE_OK);
 	CHECK_STR(walk(t, "x", NULL, 0, 99), "");
+
+	/* an 8-byte value, read back; one of another size is corrupt and
+	** leaves *out as it was; none is NOTFOUND */
+	uint64_t got = 7;
+	key_meta(&p, "u64");
+	CHECK_RC(kv_put_u64(t, DBI_META, &p, 0x0102030405060708ull), STORE_OK);
+	CHECK_RC(kv_get_u64(t, DBI_META, &p, &got), STORE_OK);
+	CHECK(got == 0x0102030405060708ull);
+	CHECK_RC(kv_put(t, DBI_META, &p, "1234567", 7), STORE_OK);
+	got = 7;
+	CHECK_RC(kv_get_u64(t, DBI_META, &p, &got), STORE_CORRUPT);
+	CHECK(got == 7);
+	key_meta(&p, "u65");
+	CHECK_RC(kv_get_u64(t, DBI_META, &p, &got), STORE_NOTFOUND);
+	CHECK(got == 7);
 	store_txn_abort(t);
 	store_close(db);
 	tmpdir_remove(dir);
