@@ -158,15 +158,13 @@ reply_query(http_req *r, const query_scope *sc, const ql_query *q, size_t limit,
 	}
 	json_t *env = http_envelope(r, r->w.path), *list = json_object_get(env, "entities");
 	json_array_foreach(res.entities, i, e) {
-		json_t *out = http_render_entity(r, r->txn, e, http_items_path(&r->w));
-		if (res.distance)
-			json_object_set_new(json_object_get(out, "metadata"), "distance",
-			                    json_real(res.distance[i]));
-		if (q->select != QL_SELECT_ALL) {
-			json_t *p = project(e, json_object_get(out, "metadata"), q);
-			json_decref(out);
-			out = p;
-		}
+		const char *base = http_items_path(&r->w);
+		json_t *out = q->select == QL_SELECT_ALL ? http_render_entity(r, r->txn, e, base) : NULL;
+		json_t *md = out ? json_incref(json_object_get(out, "metadata"))
+		                 : http_entity_metadata(r, r->txn, e, base);
+		if (res.distance) json_object_set_new(md, "distance", json_real(res.distance[i]));
+		if (!out) out = project(e, md, q);
+		json_decref(md);
 		json_array_append_new(list, out);
 	}
 	if (count || q->select != QL_SELECT_ALL)

@@ -339,6 +339,10 @@ void        http_reply_rc(http_req *r, json_t *env_take, store_rc rc);
 ** e's properties reads e; nothing may add to the object but metadata. */
 json_t     *http_render_entity(http_req *r, store_txn *t, json_t *e,
                                const char *base_path);
+/* The metadata block alone (new), for a reply that shows e another way
+** (a `select`'s projection): nothing is recorded for http_emit. */
+json_t     *http_entity_metadata(http_req *r, store_txn *t, json_t *e,
+                                 const char *base_path);
 const char *http_param_get(const http_req *r, const char *name);
 /* Checks the request's numeric and token parameters (limit, cursor) once,
 ** for every route and method, before anything is read or written: a

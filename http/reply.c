@@ -378,10 +378,9 @@ add_connections(json_t *md, store_txn *t, http_req *r, const store_id *id, const
 }
 
 json_t *
-http_render_entity(http_req *r, store_txn *t, json_t *e, const char *base_path)
+http_entity_metadata(http_req *r, store_txn *t, json_t *e, const char *base_path)
 {
 	json_t *md = json_object_get(e, "metadata");   /* the audit fields, if kept */
-	json_t *out = json_object();
 	const char *type = json_string_value(json_object_get(e, "type"));
 	const char *uuid = json_string_value(json_object_get(e, "uuid"));
 	const char *path = http_sprintf(r, "%s/%s", base_path, uuid ? uuid : "");
@@ -404,7 +403,14 @@ http_render_entity(http_req *r, store_txn *t, json_t *e, const char *base_path)
 		if (ti->collections[0])
 			json_object_set_new(md, "collections", paths_of(r, path, ti->collections));
 	}
-	json_object_set_new(out, "metadata", md);
+	return md;
+}
+
+json_t *
+http_render_entity(http_req *r, store_txn *t, json_t *e, const char *base_path)
+{
+	json_t *out = json_object();
+	json_object_set_new(out, "metadata", http_entity_metadata(r, t, e, base_path));
 	http_shown_add(r, out, e);
 	return out;
 }

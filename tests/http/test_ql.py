@@ -279,6 +279,10 @@ def test_within_and_explain():
     eq([e["name"] for e in doc["entities"]], ["near", "mid"], "within, nearest first")
     d = [e["metadata"]["distance"] for e in doc["entities"]]
     check(d[0] < d[1] < 10000, "distances %r" % d)
+    st, doc = q(s, "spots", "select name where location within 10000 of 37.7749, -122.4194")
+    eq([(sorted(e), e["name"], e["metadata"]["distance"]) for e in doc["entities"]],
+       [(["metadata", "name", "type", "uuid"], "near", d[0]),
+        (["metadata", "name", "type", "uuid"], "mid", d[1])], "a projection keeps its distance")
     st, doc = q(s, "spots", "select * where location within 20000 of 37, -75")
     eq(doc["entities"], [], "nothing near")
     st, doc = q(s, "spots", "name = 'far'", extra="&explain=true")
