@@ -254,7 +254,7 @@ import_names_ok(json_t *rec, store_err *err)
 	const char *kind = json_string_value(json_object_get(rec, "record"));
 	json_t *a = json_object_get(rec, "application");
 	if (!kind || strcmp(kind, "application") != 0) return STORE_OK;
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < sizeof props / sizeof *props; i++) {
 		const char *name = json_string_value(json_object_get(a, props[i]));
 		if (name && http_url_word((store_slice){ name, strlen(name) })) {
 			snprintf(err->msg, sizeof err->msg, "%s '%.64s' is a word of the URL grammar",
