@@ -437,10 +437,10 @@ drop_unindexed(const plan_store *ps, plan_facts *f, term *tms, size_t *n)
 ** reads a page's worth of it however many entries it holds, so counting
 ** them decides nothing; explain shows the first round's count. */
 static int
-lone_equality(const ql_query *q, const plan_facts *f)
+lone_equality(const ql_query *q, const plan_facts *f, int within)
 {
 	return f->indexed && !f->scoped && f->nand == 1 && f->and_terms[0].eq && !f->nor &&
-	       !q->norder && !find_within(q->where);
+	       !q->norder && !within;
 }
 
 store_rc
@@ -453,7 +453,8 @@ plan_count(const plan_store *ps, const ql_query *q, size_t limit, plan_facts *f)
 	if (f->indexed && q->norder) f->order_flags = ps->flags(ps->ctx, q->order[0].prop);
 	if (!f->unindexed && (f->order_flags & STORE_IXF_OFF)) f->unindexed = q->order[0].prop;
 	/* an order key's index drives unless a term is small enough to sort */
-	if (order_indexable(q, f) && !find_within(q->where) && 4 * limit < need) need = 4 * limit;
+	int within = find_within(q->where) != NULL;
+	if (order_indexable(q, f) && !within && 4 * limit < need) need = 4 * limit;
 	/* in a scope, a range drives only when it holds fewer entries than it */
 	if (f->scoped && (rc = ps->scope_size(ps->ctx, &f->scope_size, &f->scope_known)))
 		return rc;
@@ -461,7 +462,7 @@ plan_count(const plan_store *ps, const ql_query *q, size_t limit, plan_facts *f)
 	mark_multi(ps, f->and_terms, f->nand);
 	mark_multi(ps, f->or_terms, f->nor);
 	plan_merge(f);
-	if (lone_equality(q, f)) need = FIRST_ROUND;   /* one round */
+	if (lone_equality(q, f, within)) need = FIRST_ROUND;   /* one round */
 	rc = count_and_terms(ps, f, need);
 	for (size_t i = 0; i < f->nor && !rc; i++)
 		rc = count_term(ps, f, &f->or_terms[i], QUERY_RANGE_CAP);
